@@ -1,0 +1,301 @@
+// Package storage defines what Drawbridge keeps between requests and restarts,
+// as one Store interface that every backend implements.
+//
+// The shape follows Dex: context first on every method, plain value structs,
+// sentinel errors, and atomic operations for everything two requests could race
+// on (consuming a code, rotating a refresh token, finishing a login). Secrets
+// never reach a Store in the clear: codes and refresh tokens are stored as
+// SHA-256 hashes, and anything that must be recovered (signing keys, upstream
+// tokens) is sealed by the caller before it is written.
+//
+// Every backend runs the shared conformance suite in package storagetest.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w; callers test with errors.Is.
+var (
+	// ErrNotFound: no row with that key, or the row has expired.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrAlreadyExists: a row with that key is already stored.
+	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrAlreadyUsed: a single-use row (authorization code) was consumed before.
+	ErrAlreadyUsed = errors.New("storage: already used")
+	// ErrReused: a refresh token that was already rotated was presented again
+	// outside the grace period; the grant has been revoked in the same transaction.
+	ErrReused = errors.New("storage: refresh token reused")
+	// ErrRevoked: the grant behind a token has been revoked or has expired.
+	ErrRevoked = errors.New("storage: grant revoked")
+)
+
+// Store is everything Drawbridge persists. Implementations must be safe for
+// concurrent use by many goroutines and, for server backends, by many replicas.
+//
+// Times are passed in by the caller (an injected clock), so that expiry can be
+// tested without sleeping. A row whose ExpiresAt is not after now is treated as
+// absent by every read that takes now.
+type Store interface {
+	// Clients registered dynamically (RFC 7591) or recorded from a client ID
+	// metadata document. Pre-registered clients live in config, not here.
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, id string) (Client, error)
+	// UpdateClient loads the client, applies fn and writes the result atomically.
+	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) error
+	DeleteClient(ctx context.Context, id string) error
+	ListClients(ctx context.Context) ([]Client, error)
+
+	// Consent records what a user approved for a client.
+	GetConsent(ctx context.Context, subject, clientID string) (Consent, error)
+	// UpsertConsent adds scopes to the consent (creating it if needed) and
+	// returns the result; previously approved scopes are kept.
+	UpsertConsent(ctx context.Context, c Consent) (Consent, error)
+	DeleteConsent(ctx context.Context, subject, clientID string) error
+	ListConsents(ctx context.Context, subject string) ([]Consent, error)
+
+	// Authorization requests in progress (login, then consent).
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	GetAuthRequest(ctx context.Context, id string, now time.Time) (AuthRequest, error)
+	// UpdateAuthRequest applies fn atomically (compare-and-swap); an error from
+	// fn aborts the update and is returned unchanged.
+	UpdateAuthRequest(ctx context.Context, id string, now time.Time, fn func(AuthRequest) (AuthRequest, error)) error
+	DeleteAuthRequest(ctx context.Context, id string) error
+
+	// Authorization codes, keyed by the hash of the code.
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// ConsumeAuthCode marks the code used and returns it. Exactly one caller
+	// wins; every later caller gets the code together with ErrAlreadyUsed so that
+	// it can revoke what the first redemption issued (OAuth 2.1 §4.1.3).
+	// An expired or unknown code gives ErrNotFound.
+	ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
+
+	// Grants: one per successful code redemption; refresh tokens hang off them.
+	// CreateGrant stores the grant and, if rt is not nil, its first refresh token
+	// in one transaction.
+	CreateGrant(ctx context.Context, g Grant, rt *RefreshToken) error
+	GetGrant(ctx context.Context, id string) (Grant, error)
+	ListGrants(ctx context.Context, f GrantFilter) ([]Grant, error)
+	// RevokeGrant marks the grant revoked and deletes its refresh tokens.
+	// Revoking a revoked grant is not an error.
+	RevokeGrant(ctx context.Context, id, reason string, now time.Time) error
+	// RevokedGrantsSince lists grants revoked at or after since, so that token
+	// verifiers can refuse their access tokens without a lookup per request.
+	RevokedGrantsSince(ctx context.Context, since time.Time) ([]RevokedGrant, error)
+
+	// RotateRefreshToken atomically exchanges one refresh token for the next.
+	// See Rotation for the rules; it returns the grant the token belongs to.
+	RotateRefreshToken(ctx context.Context, r Rotation) (Grant, error)
+
+	// Upstream identity-provider sessions (tokens sealed by the caller).
+	PutUpstreamSession(ctx context.Context, s UpstreamSession) error
+	GetUpstreamSession(ctx context.Context, id string, now time.Time) (UpstreamSession, error)
+	DeleteUpstreamSession(ctx context.Context, id string) error
+
+	// Signing keys for access tokens; private keys are sealed by the caller.
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	DeleteSigningKey(ctx context.Context, id string) error
+
+	// DeleteExpired removes every row that expired before now, and revoked
+	// grants whose access tokens can no longer be valid (revoked before
+	// now - keepRevoked). It reports how many rows of each kind went.
+	DeleteExpired(ctx context.Context, now time.Time, keepRevoked time.Duration) (GCResult, error)
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Client kinds: how a client came to be known.
+const (
+	ClientKindConfig  = "config"  // pre-registered in the configuration file
+	ClientKindDynamic = "dynamic" // RFC 7591 dynamic registration
+	ClientKindCIMD    = "cimd"    // a client ID metadata document
+)
+
+// Client is a registered OAuth client.
+type Client struct {
+	ID string
+	// SecretHash is the SHA-256 of the client secret; empty for public clients.
+	SecretHash              string
+	Name                    string
+	RedirectURIs            []string
+	GrantTypes              []string
+	ResponseTypes           []string
+	TokenEndpointAuthMethod string
+	ApplicationType         string
+	Scope                   string
+	Kind                    string
+	// Metadata is the registration document as the client sent it (JSON),
+	// echoed back by the registration endpoint; never holds a secret.
+	Metadata   []byte
+	Disabled   bool
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	// ExpiresAt is zero for clients that never expire.
+	ExpiresAt time.Time
+}
+
+// Identity is a signed-in user as the identity provider described them.
+type Identity struct {
+	Subject string   `json:"sub"`
+	Email   string   `json:"email,omitempty"`
+	Name    string   `json:"name,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
+	// Provider names the identity provider (config name), e.g. "local".
+	Provider string `json:"idp,omitempty"`
+}
+
+// Consent is a user's approval of a client for a set of scopes.
+type Consent struct {
+	Subject   string
+	ClientID  string
+	Scopes    []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AuthRequest is an authorization request between /authorize and the
+// redirect back to the client: the user signs in, then consents.
+type AuthRequest struct {
+	ID            string
+	ClientID      string
+	RedirectURI   string
+	State         string
+	Scopes        []string
+	Resource      string
+	CodeChallenge string
+	// BrowserHash binds the request to the browser that started it: the
+	// SHA-256 of a random value kept only in that browser's cookie.
+	BrowserHash string
+	// UpstreamState is the hash of the state sent to the upstream identity
+	// provider; cleared when the callback consumes it.
+	UpstreamState string
+	UpstreamNonce string
+	// Identity is set once the user has signed in.
+	Identity  *Identity
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AuthCode is an issued authorization code, stored by hash.
+type AuthCode struct {
+	Hash          string
+	ClientID      string
+	RedirectURI   string
+	CodeChallenge string
+	Resource      string
+	Scopes        []string
+	Identity      Identity
+	AuthTime      time.Time
+	// GrantID is chosen when the code is issued, so that a replayed code can
+	// revoke the grant its first redemption created.
+	GrantID           string
+	UpstreamSessionID string
+	CreatedAt         time.Time
+	ExpiresAt         time.Time
+	UsedAt            time.Time
+}
+
+// Grant is the lasting result of one authorization: a user let a client act
+// on one resource with some scopes. Access and refresh tokens belong to it.
+type Grant struct {
+	ID                string
+	ClientID          string
+	Identity          Identity
+	Scopes            []string
+	Resource          string
+	UpstreamSessionID string
+	AuthTime          time.Time
+	CreatedAt         time.Time
+	LastUsedAt        time.Time
+	// ExpiresAt bounds the whole grant, refreshes included.
+	ExpiresAt    time.Time
+	RevokedAt    time.Time
+	RevokeReason string
+}
+
+// Revoked reports whether the grant has been revoked.
+func (g Grant) Revoked() bool { return !g.RevokedAt.IsZero() }
+
+// GrantFilter selects grants; empty fields match everything.
+type GrantFilter struct {
+	Subject        string
+	ClientID       string
+	IncludeRevoked bool
+}
+
+// RevokedGrant is one entry of the revocation feed.
+type RevokedGrant struct {
+	ID        string
+	RevokedAt time.Time
+}
+
+// RefreshToken is a refresh token stored by hash.
+type RefreshToken struct {
+	Hash      string
+	GrantID   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// RotatedAt is set when the token was exchanged for ReplacedBy.
+	RotatedAt  time.Time
+	ReplacedBy string
+}
+
+// Rotation asks the store to exchange OldHash for New.
+//
+//   - OldHash unknown or expired: ErrNotFound.
+//   - Its grant revoked or expired: ErrRevoked.
+//   - OldHash current: it is marked rotated, New is stored.
+//   - OldHash rotated less than Grace ago and its successor never used: the
+//     response carrying the successor was probably lost, so the successor is
+//     retired and New stored instead.
+//   - Otherwise the token was replayed: the grant is revoked (reason
+//     "refresh_token_reuse") and ErrReused returned.
+type Rotation struct {
+	OldHash string
+	New     RefreshToken
+	Now     time.Time
+	Grace   time.Duration
+}
+
+// UpstreamSession holds what the upstream identity provider issued for one
+// sign-in. Sealed is opaque to the store: the caller encrypts it.
+type UpstreamSession struct {
+	ID        string
+	Subject   string
+	Provider  string
+	Sealed    []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SigningKey is a key that signs access tokens. PrivateSealed is the sealed
+// PKCS #8 private key; PublicJWK is the public half as a JSON Web Key.
+type SigningKey struct {
+	ID            string
+	Algorithm     string
+	PrivateSealed []byte
+	PublicJWK     []byte
+	CreatedAt     time.Time
+	// NotAfter: the key stops signing at this time; zero means no limit.
+	NotAfter time.Time
+	// ExpiresAt: the key leaves the JWKS (and may be deleted) at this time.
+	ExpiresAt time.Time
+}
+
+// GCResult counts rows removed by DeleteExpired.
+type GCResult struct {
+	AuthRequests     int
+	AuthCodes        int
+	RefreshTokens    int
+	Grants           int
+	Clients          int
+	UpstreamSessions int
+	SigningKeys      int
+}

@@ -1,0 +1,197 @@
+package config
+
+// Config is the whole configuration file.
+type Config struct {
+	// PublicURL is the URL clients use to reach Drawbridge, such as
+	// https://mcp.example.com. Everything Drawbridge advertises (the issuer,
+	// its endpoints, each server's resource URL) is built from it, never from
+	// the address it listens on, so it works behind a TLS-terminating proxy.
+	// It must be https unless the host is a loopback address.
+	PublicURL string `yaml:"public_url"`
+	// Listen is the address the HTTP server binds. Default 127.0.0.1:8080.
+	Listen string `yaml:"listen"`
+	// Log sets the log level and format.
+	Log Log `yaml:"log"`
+	// Storage picks where state is kept.
+	Storage Storage `yaml:"storage"`
+	// EncryptionKeys seal secrets at rest (signing keys, upstream tokens).
+	// New data is sealed with the first key; all keys can open. Each key is
+	// 32 random bytes in standard base64; generate one with
+	// `drawbridge gen-key`. Keep them out of the file: key: ${DRAWBRIDGE_KEY}.
+	EncryptionKeys []EncryptionKey `yaml:"encryption_keys"`
+	// Identity says how users sign in.
+	Identity Identity `yaml:"identity"`
+	// Tokens sets token and grant lifetimes.
+	Tokens Tokens `yaml:"tokens"`
+	// Registration controls dynamic client registration (RFC 7591).
+	Registration Registration `yaml:"registration"`
+	// Clients are pre-registered OAuth clients.
+	Clients []Client `yaml:"clients"`
+	// Servers are the MCP servers behind Drawbridge.
+	Servers []Server `yaml:"servers"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is text or json. Default text.
+	Format string `yaml:"format"`
+}
+
+// Storage picks the storage backend.
+type Storage struct {
+	// Type is "sqlite" (the default).
+	Type string `yaml:"type"`
+	// SQLite configures the embedded database.
+	SQLite SQLite `yaml:"sqlite"`
+}
+
+// SQLite configures the embedded SQLite database.
+type SQLite struct {
+	// Path of the database file. Default ./drawbridge-data/drawbridge.db.
+	Path string `yaml:"path"`
+}
+
+// EncryptionKey is one key of the keyring that seals secrets at rest.
+type EncryptionKey struct {
+	// ID names the key in sealed data, so that old data finds its key.
+	ID string `yaml:"id"`
+	// Key is 32 bytes, standard base64.
+	Key string `yaml:"key"`
+}
+
+// Identity selects and configures the identity provider.
+type Identity struct {
+	// Type is local, oidc or entra. Default local.
+	Type string `yaml:"type"`
+	// Local lists users who sign in with a password on Drawbridge's own page.
+	Local Local `yaml:"local"`
+	// OIDC configures any OpenID Connect provider.
+	OIDC OIDC `yaml:"oidc"`
+	// Entra configures Microsoft Entra ID (an OIDC provider with its own rules).
+	Entra Entra `yaml:"entra"`
+}
+
+// Local configures local users.
+type Local struct {
+	Users []User `yaml:"users"`
+}
+
+// User is a local user.
+type User struct {
+	// Username is what the user types to sign in.
+	Username string `yaml:"username"`
+	// PasswordHash is a bcrypt or argon2id (PHC string) hash; make one with
+	// `drawbridge hash-password`. Plain passwords are never accepted.
+	PasswordHash string   `yaml:"password_hash"`
+	Email        string   `yaml:"email"`
+	Name         string   `yaml:"name"`
+	Groups       []string `yaml:"groups"`
+}
+
+// OIDC configures an upstream OpenID Connect provider.
+type OIDC struct {
+	// Issuer is the provider's issuer URL; discovery starts from it.
+	Issuer string `yaml:"issuer"`
+	// ClientID and ClientSecret are Drawbridge's own registration at the
+	// provider, with redirect URI <public_url>/callback.
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// Scopes requested upstream. Default openid email profile.
+	Scopes []string `yaml:"scopes"`
+	// Claims maps ID-token claims to the user's identity.
+	Claims Claims `yaml:"claims"`
+}
+
+// Claims names the ID-token claims that make up an identity.
+type Claims struct {
+	// Subject claim. Default sub.
+	Subject string `yaml:"subject"`
+	// Email claim. Default email.
+	Email string `yaml:"email"`
+	// Name claim. Default name.
+	Name string `yaml:"name"`
+	// Groups claim (a string or a list of strings). Default groups.
+	Groups string `yaml:"groups"`
+}
+
+// Entra configures Microsoft Entra ID.
+type Entra struct {
+	// TenantID is the directory (tenant) id; the issuer is built from it.
+	TenantID     string `yaml:"tenant_id"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// Cloud is the login host. Default https://login.microsoftonline.com.
+	Cloud string `yaml:"cloud"`
+}
+
+// Tokens sets lifetimes. Durations are Go durations such as 10m or 720h.
+type Tokens struct {
+	// AccessTokenTTL is the access-token lifetime. Default 1h; at most 24h.
+	AccessTokenTTL Duration `yaml:"access_token_ttl"`
+	// RefreshTokenTTL is how long an unused refresh token stays valid.
+	// Default 720h (30 days).
+	RefreshTokenTTL Duration `yaml:"refresh_token_ttl"`
+	// GrantTTL bounds a grant, refreshes included; then the user signs in
+	// again. Default 2160h (90 days).
+	GrantTTL Duration `yaml:"grant_ttl"`
+	// RefreshReuseGrace lets a client that lost a refresh response retry with
+	// the previous refresh token for this long. 0 disables. Default 30s.
+	RefreshReuseGrace *Duration `yaml:"refresh_reuse_grace"`
+	// CodeTTL is the authorization-code lifetime. Default 60s; 10m at most.
+	CodeTTL Duration `yaml:"code_ttl"`
+	// LoginTTL is how long a user has to sign in and consent. Default 10m.
+	LoginTTL Duration `yaml:"login_ttl"`
+}
+
+// Registration controls dynamic client registration.
+type Registration struct {
+	// Dynamic enables POST /register (RFC 7591). Default true.
+	Dynamic *bool `yaml:"dynamic"`
+	// ClientTTL removes dynamically registered clients this long after they
+	// were last used. Default 720h.
+	ClientTTL Duration `yaml:"client_ttl"`
+	// AllowPrivateUseSchemes admits redirect URIs such as com.example.app:/cb
+	// for native clients. Default false.
+	AllowPrivateUseSchemes bool `yaml:"allow_private_use_schemes"`
+}
+
+// Client is a pre-registered OAuth client.
+type Client struct {
+	// ID is the client_id.
+	ID string `yaml:"id"`
+	// Secret makes the client confidential (client_secret_basic or
+	// client_secret_post); leave empty for a public client using PKCE only.
+	Secret string `yaml:"secret"`
+	// Name is shown on the consent page.
+	Name string `yaml:"name"`
+	// RedirectURIs are matched exactly (any port for loopback IP literals).
+	RedirectURIs []string `yaml:"redirect_uris"`
+	// SkipConsent marks a first-party client that users need not approve.
+	SkipConsent bool `yaml:"skip_consent"`
+}
+
+// Server is one MCP server behind Drawbridge.
+type Server struct {
+	// Name identifies the server in logs and metrics.
+	Name string `yaml:"name"`
+	// Path is where clients reach it on the public URL, such as /mcp.
+	// The server's resource URL is public_url + path.
+	Path string `yaml:"path"`
+	// Upstream is the backend's Streamable HTTP URL.
+	Upstream string `yaml:"upstream"`
+	// Title is a human-readable name (PRM resource_name, consent page).
+	Title string `yaml:"title"`
+	// Scopes a token needs to use this server; advertised in the 401
+	// challenge and the protected resource metadata.
+	Scopes []string `yaml:"scopes"`
+	// Headers are added to every request to the backend: its own
+	// credential, such as x-functions-key: ${SNIPPETS_KEY}. Never logged.
+	Headers map[string]string `yaml:"headers"`
+	// ForwardIdentity sends the caller's identity as X-Drawbridge-* headers.
+	// Trust them only together with a backend credential (see docs).
+	ForwardIdentity bool `yaml:"forward_identity"`
+	// Timeout bounds a non-streaming backend response. Default 60s.
+	Timeout Duration `yaml:"timeout"`
+}

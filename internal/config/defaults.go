@@ -1,0 +1,68 @@
+package config
+
+import "time"
+
+// Defaults, in one place.
+const (
+	DefaultListen            = "127.0.0.1:8080"
+	DefaultSQLitePath        = "drawbridge-data/drawbridge.db"
+	DefaultAccessTokenTTL    = time.Hour
+	DefaultRefreshTokenTTL   = 30 * 24 * time.Hour
+	DefaultGrantTTL          = 90 * 24 * time.Hour
+	DefaultRefreshReuseGrace = 30 * time.Second
+	DefaultCodeTTL           = 60 * time.Second
+	DefaultLoginTTL          = 10 * time.Minute
+	DefaultClientTTL         = 30 * 24 * time.Hour
+	DefaultServerTimeout     = 60 * time.Second
+	DefaultEntraCloud        = "https://login.microsoftonline.com"
+)
+
+func (c *Config) applyDefaults() {
+	setString(&c.Listen, DefaultListen)
+	setString(&c.Log.Level, "info")
+	setString(&c.Log.Format, "text")
+	setString(&c.Storage.Type, "sqlite")
+	setString(&c.Storage.SQLite.Path, DefaultSQLitePath)
+	setString(&c.Identity.Type, "local")
+	if len(c.Identity.OIDC.Scopes) == 0 {
+		c.Identity.OIDC.Scopes = []string{"openid", "email", "profile"}
+	}
+	cl := &c.Identity.OIDC.Claims
+	setString(&cl.Subject, "sub")
+	setString(&cl.Email, "email")
+	setString(&cl.Name, "name")
+	setString(&cl.Groups, "groups")
+	setString(&c.Identity.Entra.Cloud, DefaultEntraCloud)
+
+	t := &c.Tokens
+	setDuration(&t.AccessTokenTTL, DefaultAccessTokenTTL)
+	setDuration(&t.RefreshTokenTTL, DefaultRefreshTokenTTL)
+	setDuration(&t.GrantTTL, DefaultGrantTTL)
+	setDuration(&t.CodeTTL, DefaultCodeTTL)
+	setDuration(&t.LoginTTL, DefaultLoginTTL)
+	if t.RefreshReuseGrace == nil {
+		g := Duration(DefaultRefreshReuseGrace)
+		t.RefreshReuseGrace = &g
+	}
+	if c.Registration.Dynamic == nil {
+		on := true
+		c.Registration.Dynamic = &on
+	}
+	setDuration(&c.Registration.ClientTTL, DefaultClientTTL)
+	for i := range c.Servers {
+		setDuration(&c.Servers[i].Timeout, DefaultServerTimeout)
+		setString(&c.Servers[i].Title, c.Servers[i].Name)
+	}
+}
+
+func setString(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
+func setDuration(p *Duration, v time.Duration) {
+	if *p == 0 {
+		*p = Duration(v)
+	}
+}

@@ -1,0 +1,256 @@
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+)
+
+// ReservedPaths are served by Drawbridge itself; no MCP server may use them.
+var ReservedPaths = []string{
+	"/.well-known/", "/authorize", "/token", "/register", "/jwks.json",
+	"/login", "/consent", "/callback", "/revoke", "/introspect",
+	"/healthz", "/readyz", "/static/",
+}
+
+var serverName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// Validate returns every problem in the (defaulted) configuration.
+func (c *Config) Validate() []error {
+	var v validator
+	v.publicURL(c.PublicURL)
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		v.add("listen: %q is not host:port", c.Listen)
+	}
+	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", c.Log.Format, "text", "json")
+	v.oneOf("storage.type", c.Storage.Type, "sqlite")
+	v.encryptionKeys(c.EncryptionKeys)
+	v.identity(&c.Identity)
+	v.tokens(&c.Tokens)
+	v.clients(c.Clients, c.Registration.AllowPrivateUseSchemes)
+	v.servers(c.Servers)
+	return v.errs
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) add(format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf(format, args...))
+}
+
+func (v *validator) oneOf(field, value string, allowed ...string) {
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	v.add("%s: %q is not one of %s", field, value, strings.Join(allowed, ", "))
+}
+
+func (v *validator) publicURL(raw string) {
+	if raw == "" {
+		v.add("public_url: required (the URL clients use, such as https://mcp.example.com)")
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		v.add("public_url: %q is not an absolute URL", raw)
+	case u.Scheme != "https" && !(u.Scheme == "http" && oauth.IsLoopbackHost(u.Hostname())):
+		v.add("public_url: %q must use https (plain http only on a loopback address)", raw)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		v.add("public_url: %q must not contain user information, a query or a fragment", raw)
+	case strings.Trim(u.Path, "/") != "":
+		v.add("public_url: %q must not have a path; serve Drawbridge at the root of its host", raw)
+	}
+}
+
+func (v *validator) encryptionKeys(keys []EncryptionKey) {
+	if len(keys) == 0 {
+		v.add("encryption_keys: at least one key is required (generate one with `drawbridge gen-key`)")
+	}
+	seen := map[string]bool{}
+	for i, k := range keys {
+		if k.ID == "" {
+			v.add("encryption_keys[%d].id: required", i)
+		} else if seen[k.ID] {
+			v.add("encryption_keys[%d].id: %q is used twice", i, k.ID)
+		}
+		seen[k.ID] = true
+		if b, err := base64.StdEncoding.DecodeString(k.Key); err != nil || len(b) != 32 {
+			v.add("encryption_keys[%d].key: must be 32 bytes in standard base64", i)
+		}
+	}
+}
+
+func (v *validator) identity(id *Identity) {
+	switch id.Type {
+	case "local":
+		if len(id.Local.Users) == 0 {
+			v.add("identity.local.users: at least one user is required")
+		}
+		seen := map[string]bool{}
+		for i, u := range id.Local.Users {
+			if u.Username == "" {
+				v.add("identity.local.users[%d].username: required", i)
+			} else if seen[u.Username] {
+				v.add("identity.local.users[%d].username: %q is used twice", i, u.Username)
+			}
+			seen[u.Username] = true
+			if !strings.HasPrefix(u.PasswordHash, "$2") && !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+				v.add("identity.local.users[%d].password_hash: must be a bcrypt or argon2id hash (use `drawbridge hash-password`)", i)
+			}
+		}
+	case "oidc":
+		v.idpURL("identity.oidc.issuer", id.OIDC.Issuer)
+		v.required("identity.oidc.client_id", id.OIDC.ClientID)
+		if !contains(id.OIDC.Scopes, "openid") {
+			v.add("identity.oidc.scopes: must include openid")
+		}
+	case "entra":
+		v.required("identity.entra.tenant_id", id.Entra.TenantID)
+		v.required("identity.entra.client_id", id.Entra.ClientID)
+		v.required("identity.entra.client_secret", id.Entra.ClientSecret)
+		v.idpURL("identity.entra.cloud", id.Entra.Cloud)
+	default:
+		v.add("identity.type: %q is not one of local, oidc, entra", id.Type)
+	}
+}
+
+func (v *validator) idpURL(field, raw string) {
+	u, err := url.Parse(raw)
+	if raw == "" {
+		v.add("%s: required", field)
+	} else if err != nil || !u.IsAbs() || u.Host == "" ||
+		(u.Scheme != "https" && !(u.Scheme == "http" && oauth.IsLoopbackHost(u.Hostname()))) {
+		v.add("%s: %q must be an https URL", field, raw)
+	}
+}
+
+func (v *validator) required(field, value string) {
+	if value == "" {
+		v.add("%s: required", field)
+	}
+}
+
+func (v *validator) tokens(t *Tokens) {
+	v.between("tokens.access_token_ttl", t.AccessTokenTTL, time.Minute, 24*time.Hour)
+	v.between("tokens.refresh_token_ttl", t.RefreshTokenTTL, time.Minute, 365*24*time.Hour)
+	v.between("tokens.grant_ttl", t.GrantTTL, time.Minute, 5*365*24*time.Hour)
+	v.between("tokens.code_ttl", t.CodeTTL, 10*time.Second, 10*time.Minute)
+	v.between("tokens.login_ttl", t.LoginTTL, time.Minute, time.Hour)
+	if g := *t.RefreshReuseGrace; g < 0 || g.D() > 5*time.Minute {
+		v.add("tokens.refresh_reuse_grace: %s is outside 0s..5m", g.D())
+	}
+}
+
+func (v *validator) between(field string, d Duration, lo, hi time.Duration) {
+	if d.D() < lo || d.D() > hi {
+		v.add("%s: %s is outside %s..%s", field, d.D(), lo, hi)
+	}
+}
+
+func (v *validator) clients(clients []Client, privateSchemes bool) {
+	seen := map[string]bool{}
+	for i, c := range clients {
+		field := fmt.Sprintf("clients[%d]", i)
+		if c.ID == "" {
+			v.add("%s.id: required", field)
+		} else if seen[c.ID] {
+			v.add("%s.id: %q is used twice", field, c.ID)
+		}
+		seen[c.ID] = true
+		if len(c.RedirectURIs) == 0 {
+			v.add("%s.redirect_uris: at least one is required", field)
+		}
+		policy := oauth.RedirectPolicy{AllowPrivateUseSchemes: privateSchemes}
+		for j, r := range c.RedirectURIs {
+			if err := oauth.ValidateRedirectURI(r, oauth.AppTypeNative, policy); err != nil {
+				v.add("%s.redirect_uris[%d]: %v", field, j, err)
+			}
+		}
+	}
+}
+
+func (v *validator) servers(servers []Server) {
+	if len(servers) == 0 {
+		v.add("servers: at least one MCP server is required")
+	}
+	names, paths := map[string]bool{}, map[string]bool{}
+	for i, s := range servers {
+		field := fmt.Sprintf("servers[%d]", i)
+		if !serverName.MatchString(s.Name) {
+			v.add("%s.name: %q must be 1-63 of a-z, 0-9, _ and -", field, s.Name)
+		} else if names[s.Name] {
+			v.add("%s.name: %q is used twice", field, s.Name)
+		}
+		names[s.Name] = true
+		v.serverPath(field, s.Path, paths)
+		if u, err := url.Parse(s.Upstream); err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			v.add("%s.upstream: %q must be an http or https URL", field, s.Upstream)
+		}
+		if _, err := oauth.ParseScope(strings.Join(s.Scopes, " ")); err != nil {
+			v.add("%s.scopes: %v", field, err)
+		}
+		for name := range s.Headers {
+			if !validHeaderName(name) {
+				v.add("%s.headers: %q is not a valid header name", field, name)
+			}
+		}
+		v.between(field+".timeout", s.Timeout, time.Second, time.Hour)
+	}
+}
+
+func (v *validator) serverPath(field, p string, seen map[string]bool) {
+	switch {
+	case !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#* ") || strings.Contains(p, "//") || strings.Contains(p, ".."):
+		v.add("%s.path: %q must be an absolute path such as /mcp", field, p)
+		return
+	case seen[p]:
+		v.add("%s.path: %q is used twice", field, p)
+	}
+	seen[p] = true
+	if p == "/" || IsReservedPath(p) {
+		v.add("%s.path: %q is used by Drawbridge itself", field, p)
+	}
+}
+
+// IsReservedPath reports whether p is, or is under, a path Drawbridge serves.
+func IsReservedPath(p string) bool {
+	for _, r := range ReservedPaths {
+		base := strings.TrimSuffix(r, "/")
+		if p == base || strings.HasPrefix(p, base+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func validHeaderName(name string) bool {
+	if name == "" || http.CanonicalHeaderKey(name) == "" {
+		return false
+	}
+	for _, c := range name {
+		if c <= ' ' || c >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,117 @@
+package oauth
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// RedirectPolicy says which redirect URIs a client may register.
+type RedirectPolicy struct {
+	// AllowPrivateUseSchemes admits reverse-domain private-use URI schemes
+	// (com.example.app:/cb, RFC 8252 §7.1) for native applications.
+	AllowPrivateUseSchemes bool
+}
+
+// Application types (OpenID Connect Dynamic Client Registration §2).
+const (
+	AppTypeWeb    = "web"
+	AppTypeNative = "native"
+)
+
+// forbiddenSchemes can run code or read local files in a browser; they are
+// refused whatever the policy says.
+var forbiddenSchemes = map[string]bool{
+	"javascript": true, "data": true, "file": true, "vbscript": true,
+	"about": true, "blob": true, "filesystem": true, "ftp": true, "ws": true, "wss": true,
+}
+
+// ValidateRedirectURI checks a redirect URI at registration time: an absolute
+// URI without fragment, user information or wildcard; https, or http to a
+// loopback host (OAuth 2.1 §2.3.1, RFC 8252 §7.3); private-use schemes only
+// when the policy allows them and only for native applications.
+func ValidateRedirectURI(raw, appType string, p RedirectPolicy) error {
+	if raw == "" || len(raw) > 2048 {
+		return fmt.Errorf("redirect URI must be 1 to 2048 bytes long")
+	}
+	if strings.ContainsAny(raw, "*#\\ \t\r\n") {
+		return fmt.Errorf("redirect URI %q must not contain wildcards, fragments, backslashes or whitespace", raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return fmt.Errorf("redirect URI %q is not an absolute URI", raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("redirect URI %q must not contain user information", raw)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case forbiddenSchemes[scheme]:
+		return fmt.Errorf("redirect URI scheme %q is not allowed", scheme)
+	case scheme == "https":
+		if u.Hostname() == "" {
+			return fmt.Errorf("redirect URI %q has no host", raw)
+		}
+		return nil
+	case scheme == "http":
+		if !IsLoopbackHost(u.Hostname()) {
+			return fmt.Errorf("redirect URI %q must use https unless it points to a loopback address", raw)
+		}
+		return nil
+	case !p.AllowPrivateUseSchemes:
+		return fmt.Errorf("redirect URI scheme %q is not allowed: use https, or http on a loopback address", scheme)
+	case appType != AppTypeNative:
+		return fmt.Errorf("private-use URI scheme %q is only allowed for native applications", scheme)
+	case !strings.Contains(scheme, "."):
+		// RFC 8252 §7.1: a reverse domain name keeps schemes from colliding.
+		return fmt.Errorf("private-use URI scheme %q must be a reverse domain name such as com.example.app", scheme)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host (without port or brackets) names the
+// loopback interface: "localhost" or a loopback IP literal.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// isLoopbackLiteral reports whether host is a loopback IP literal; only these
+// get port-agnostic matching (RFC 8252 §7.3), not the name "localhost".
+func isLoopbackLiteral(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// MatchRedirectURI reports whether requested equals one of the registered
+// redirect URIs by simple string comparison (OAuth 2.1 §4.1.3), except that
+// the port of an http URI on a loopback IP literal may differ (RFC 8252 §7.3):
+// native apps listen on whatever port the system gives them.
+func MatchRedirectURI(registered []string, requested string) bool {
+	for _, r := range registered {
+		if r == requested || loopbackMatch(r, requested) {
+			return true
+		}
+	}
+	return false
+}
+
+func loopbackMatch(registered, requested string) bool {
+	a, err := url.Parse(registered)
+	if err != nil {
+		return false
+	}
+	b, err := url.Parse(requested)
+	if err != nil {
+		return false
+	}
+	return a.Scheme == "http" && b.Scheme == "http" &&
+		isLoopbackLiteral(a.Hostname()) && a.Hostname() == b.Hostname() &&
+		a.User == nil && b.User == nil &&
+		a.EscapedPath() == b.EscapedPath() && a.RawQuery == b.RawQuery &&
+		a.Fragment == "" && b.Fragment == "" && !strings.Contains(requested, "#")
+}

@@ -1,0 +1,66 @@
+package tokens
+
+import (
+	"errors"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+// AccessClaims are the claims of an access token (RFC 9068 §2.2).
+type AccessClaims struct {
+	Issuer   string    `json:"iss"`
+	Subject  string    `json:"sub"`
+	Audience string    `json:"-"`
+	ClientID string    `json:"client_id"`
+	Scope    string    `json:"scope,omitempty"`
+	GrantID  string    `json:"gid"`
+	ID       string    `json:"jti"`
+	IssuedAt time.Time `json:"-"`
+	Expiry   time.Time `json:"-"`
+	AuthTime time.Time `json:"-"`
+	Email    string    `json:"email,omitempty"`
+	Name     string    `json:"name,omitempty"`
+	Groups   []string  `json:"groups,omitempty"`
+	IdP      string    `json:"idp,omitempty"`
+}
+
+// wireClaims is the JSON form; times are NumericDate (RFC 7519 §2).
+type wireClaims struct {
+	AccessClaims
+	Aud      jwt.Audience     `json:"aud"`
+	Iat      *jwt.NumericDate `json:"iat"`
+	Exp      *jwt.NumericDate `json:"exp"`
+	Nbf      *jwt.NumericDate `json:"nbf,omitempty"`
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+}
+
+// Identity returns the user the token speaks for.
+func (c *AccessClaims) Identity() storage.Identity {
+	return storage.Identity{Subject: c.Subject, Email: c.Email, Name: c.Name, Groups: c.Groups, Provider: c.IdP}
+}
+
+// Mint signs an access token with the current key. ID and IssuedAt are
+// filled in when empty.
+func (k *Keys) Mint(c AccessClaims) (string, error) {
+	s := k.currentKey()
+	if s == nil {
+		return "", errors.New("tokens: no signing key")
+	}
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	w := wireClaims{
+		AccessClaims: c,
+		Aud:          jwt.Audience{c.Audience},
+		Iat:          jwt.NewNumericDate(c.IssuedAt),
+		Exp:          jwt.NewNumericDate(c.Expiry),
+		Nbf:          jwt.NewNumericDate(c.IssuedAt),
+	}
+	if !c.AuthTime.IsZero() {
+		w.AuthTime = jwt.NewNumericDate(c.AuthTime)
+	}
+	return jwt.Signed(s.signer).Claims(w).Serialize()
+}

@@ -1,0 +1,119 @@
+package tokens
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Errors from Verify. They are safe to show a client; none carries the token.
+var (
+	ErrMalformed    = errors.New("the access token is malformed")
+	ErrBadSignature = errors.New("the access token signature is invalid")
+	ErrExpired      = errors.New("the access token has expired")
+	ErrWrongIssuer  = errors.New("the access token was not issued by this server")
+	ErrWrongAud     = errors.New("the access token is for another resource")
+	ErrRevoked      = errors.New("the access token has been revoked")
+)
+
+// Verifier checks access tokens entirely in memory: signature against the
+// published keys, issuer, audience, lifetime, and the revocation list.
+type Verifier struct {
+	Keys    *Keys
+	Issuer  string
+	Revoked *RevocationList
+	Now     func() time.Time
+	// Leeway tolerates clock skew between replicas. Default 30s.
+	Leeway time.Duration
+
+	reloadMu   sync.Mutex
+	lastReload time.Time
+}
+
+// Verify returns the token's claims if it is a valid, unrevoked token of
+// this issuer for the given audience (RFC 9068 §4, RFC 8707).
+func (v *Verifier) Verify(ctx context.Context, raw, audience string) (*AccessClaims, error) {
+	if len(raw) > 8192 || strings.Count(raw, ".") != 2 {
+		return nil, ErrMalformed
+	}
+	// Only ES256 is accepted; "none", HMAC and everything else fail here.
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{Algorithm})
+	if err != nil || len(tok.Headers) != 1 {
+		return nil, ErrMalformed
+	}
+	h := tok.Headers[0]
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
+		return nil, ErrMalformed
+	}
+	pub, ok := v.Keys.PublicKey(h.KeyID)
+	if !ok {
+		// Another replica may have rotated keys since our last load.
+		pub, ok = v.reloadFor(ctx, h.KeyID)
+		if !ok {
+			return nil, ErrBadSignature
+		}
+	}
+	var w wireClaims
+	var std jwt.Claims
+	if err := tok.Claims(pub, &w, &std); err != nil {
+		return nil, ErrBadSignature
+	}
+	if err := v.validate(&std, audience); err != nil {
+		return nil, err
+	}
+	c := w.AccessClaims
+	c.Audience, c.IssuedAt, c.Expiry = audience, w.Iat.Time(), w.Exp.Time()
+	if w.AuthTime != nil {
+		c.AuthTime = w.AuthTime.Time()
+	}
+	if c.GrantID == "" || c.Subject == "" || c.ClientID == "" {
+		return nil, ErrMalformed
+	}
+	if v.Revoked != nil && v.Revoked.IsRevoked(c.GrantID) {
+		return nil, ErrRevoked
+	}
+	return &c, nil
+}
+
+func (v *Verifier) validate(std *jwt.Claims, audience string) error {
+	if std.Expiry == nil || std.IssuedAt == nil {
+		return ErrMalformed
+	}
+	leeway := v.Leeway
+	if leeway == 0 {
+		leeway = 30 * time.Second
+	}
+	err := std.ValidateWithLeeway(jwt.Expected{Issuer: v.Issuer, Time: v.Now()}, leeway)
+	switch {
+	case errors.Is(err, jwt.ErrExpired), errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):
+		return ErrExpired
+	case errors.Is(err, jwt.ErrInvalidIssuer):
+		return ErrWrongIssuer
+	case err != nil:
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	// Exactly one audience: a token for several resources is refused.
+	if len(std.Audience) != 1 || std.Audience[0] != audience {
+		return ErrWrongAud
+	}
+	return nil
+}
+
+// reloadFor reloads keys at most every 10 seconds, so tokens with random
+// key ids cannot make every request hit storage.
+func (v *Verifier) reloadFor(ctx context.Context, kid string) (*ecdsa.PublicKey, bool) {
+	v.reloadMu.Lock()
+	defer v.reloadMu.Unlock()
+	if now := v.Now(); now.Sub(v.lastReload) >= 10*time.Second {
+		v.lastReload = now
+		_ = v.Keys.Reload(ctx)
+	}
+	return v.Keys.PublicKey(kid)
+}

@@ -143,7 +143,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	vars := map[string]string{
 		"DRAWBRIDGE_ENCRYPTION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s",
+		"ENTRA_TENANT_ID":           "t", "ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s",
 		"INTERNAL_AGENT_SECRET": "x", "SNIPPETS_KEY": "k",
 	}
 	if _, err := Parse(data, env(vars)); err != nil {

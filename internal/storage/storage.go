@@ -38,6 +38,17 @@ var (
 // Times are passed in by the caller (an injected clock), so that expiry can be
 // tested without sleeping. A row whose ExpiresAt is not after now is treated as
 // absent by every read that takes now.
+//
+// What a Store gives back is what it was given, with two normalisations that
+// every backend applies the same way (the conformance suite checks both):
+//   - times keep their instant to the nanosecond and come back in UTC, without
+//     a monotonic reading; the zero time stays zero;
+//   - an empty slice comes back as nil, so nil and empty are one value.
+//
+// Methods that delete or update by key return ErrNotFound when there is no such
+// row. The fn given to an Update method runs inside the store's transaction: it
+// must not call the Store, its error aborts the update and is returned
+// unchanged, and it cannot change the row's key.
 type Store interface {
 	// Clients registered dynamically (RFC 7591) or recorded from a client ID
 	// metadata document. Pre-registered clients live in config, not here.
@@ -51,7 +62,10 @@ type Store interface {
 	// Consent records what a user approved for a client.
 	GetConsent(ctx context.Context, subject, clientID string) (Consent, error)
 	// UpsertConsent adds scopes to the consent (creating it if needed) and
-	// returns the result; previously approved scopes are kept.
+	// returns the result; previously approved scopes are kept. Resources
+	// merge the same way. Neither list holds duplicates: the entries already
+	// approved first, in their order, then new ones in the order given. An
+	// existing consent keeps its CreatedAt and takes c.UpdatedAt.
 	UpsertConsent(ctx context.Context, c Consent) (Consent, error)
 	DeleteConsent(ctx context.Context, subject, clientID string) error
 	ListConsents(ctx context.Context, subject string) ([]Consent, error)
@@ -67,19 +81,22 @@ type Store interface {
 	// Authorization codes, keyed by the hash of the code.
 	CreateAuthCode(ctx context.Context, c AuthCode) error
 	// ConsumeAuthCode marks the code used and returns it. Exactly one caller
-	// wins; every later caller gets the code together with ErrAlreadyUsed so that
-	// it can revoke what the first redemption issued (OAuth 2.1 §4.1.3).
+	// wins, and gets the code with UsedAt set to now; every later caller gets
+	// the code (UsedAt from the first redemption) together with ErrAlreadyUsed
+	// so that it can revoke what the first redemption issued (OAuth 2.1 §4.1.3).
 	// An expired or unknown code gives ErrNotFound.
 	ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
 
 	// Grants: one per successful code redemption; refresh tokens hang off them.
 	// CreateGrant stores the grant and, if rt is not nil, its first refresh token
-	// in one transaction.
+	// in one transaction (rt.GrantID is set to g.ID). A duplicate grant ID or
+	// token hash gives ErrAlreadyExists and stores neither.
 	CreateGrant(ctx context.Context, g Grant, rt *RefreshToken) error
 	GetGrant(ctx context.Context, id string) (Grant, error)
 	ListGrants(ctx context.Context, f GrantFilter) ([]Grant, error)
 	// RevokeGrant marks the grant revoked and deletes its refresh tokens.
-	// Revoking a revoked grant is not an error.
+	// Revoking a revoked grant is not an error and keeps the first RevokedAt
+	// and RevokeReason.
 	RevokeGrant(ctx context.Context, id, reason string, now time.Time) error
 	// RevokedGrantsSince lists grants revoked at or after since, so that token
 	// verifiers can refuse their access tokens without a lookup per request.
@@ -99,9 +116,11 @@ type Store interface {
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
 	DeleteSigningKey(ctx context.Context, id string) error
 
-	// DeleteExpired removes every row that expired before now, and revoked
-	// grants whose access tokens can no longer be valid (revoked before
-	// now - keepRevoked). It reports how many rows of each kind went.
+	// DeleteExpired removes every row whose ExpiresAt is not after now (rows
+	// with a zero ExpiresAt that means "never" stay), and revoked grants whose
+	// access tokens can no longer be valid (revoked before now - keepRevoked).
+	// Refresh tokens of removed grants are removed and counted too. It reports
+	// how many rows of each kind went.
 	DeleteExpired(ctx context.Context, now time.Time, keepRevoked time.Duration) (GCResult, error)
 
 	// Ping reports whether the store is reachable.
@@ -149,11 +168,13 @@ type Identity struct {
 	Provider string `json:"idp,omitempty"`
 }
 
-// Consent is a user's approval of a client for a set of scopes.
+// Consent is a user's approval of a client for a set of scopes on a set of
+// resources (MCP servers). UpsertConsent merges both lists.
 type Consent struct {
 	Subject   string
 	ClientID  string
 	Scopes    []string
+	Resources []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -213,7 +234,8 @@ type Grant struct {
 	AuthTime          time.Time
 	CreatedAt         time.Time
 	LastUsedAt        time.Time
-	// ExpiresAt bounds the whole grant, refreshes included.
+	// ExpiresAt bounds the whole grant, refreshes included; zero means the
+	// grant has no bound of its own (its refresh tokens still expire).
 	ExpiresAt    time.Time
 	RevokedAt    time.Time
 	RevokeReason string
@@ -241,7 +263,9 @@ type RefreshToken struct {
 	GrantID   string
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	// RotatedAt is set when the token was exchanged for ReplacedBy.
+	// RotatedAt is set when the token was exchanged for ReplacedBy. A
+	// successor retired by a grace-period retry (see Rotation) has RotatedAt
+	// set and ReplacedBy empty, so presenting it again is reuse.
 	RotatedAt  time.Time
 	ReplacedBy string
 }
@@ -256,6 +280,17 @@ type RefreshToken struct {
 //     retired and New stored instead.
 //   - Otherwise the token was replayed: the grant is revoked (reason
 //     "refresh_token_reuse") and ErrReused returned.
+//
+// The grace window runs from the first rotation of OldHash; retries inside it
+// do not extend it. Revocation deletes the grant's refresh tokens, so a token
+// presented after its grant was revoked is unknown (ErrNotFound). A
+// successful rotation sets the grant's LastUsedAt to Now. With ErrReused and
+// ErrRevoked the grant is still returned, so the caller can record what was
+// refused or revoked.
+//
+// Rotations of one token are serialised, so when several race with Grace 0,
+// exactly one succeeds, the next one is reuse (ErrReused, grant revoked) and
+// all later ones find no token (ErrNotFound).
 type Rotation struct {
 	OldHash string
 	New     RefreshToken
@@ -285,7 +320,8 @@ type SigningKey struct {
 	CreatedAt     time.Time
 	// NotAfter: the key stops signing at this time; zero means no limit.
 	NotAfter time.Time
-	// ExpiresAt: the key leaves the JWKS (and may be deleted) at this time.
+	// ExpiresAt: the key leaves the JWKS (and may be deleted) at this time;
+	// zero means it stays until deleted.
 	ExpiresAt time.Time
 }
 

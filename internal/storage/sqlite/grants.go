@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+var grantCols = columns{"id", "client_id", "subject", "identity", "scopes", "resource",
+	"upstream_session_id", "auth_time", "created_at", "last_used_at", "expires_at", "revoked_at",
+	"revoke_reason"}
+
+func grantArgs(g storage.Grant) []any {
+	return []any{g.ID, g.ClientID, g.Identity.Subject, identity(g.Identity), list(g.Scopes), g.Resource,
+		g.UpstreamSessionID, stamp(g.AuthTime), stamp(g.CreatedAt), stamp(g.LastUsedAt), stamp(g.ExpiresAt),
+		stamp(g.RevokedAt), g.RevokeReason}
+}
+
+func scanGrant(s scanner) (storage.Grant, error) {
+	var g storage.Grant
+	var subject string // a copy of Identity.Subject, kept only for filtering
+	err := s.Scan(&g.ID, &g.ClientID, &subject, identityCol{&g.Identity}, listCol{&g.Scopes}, &g.Resource,
+		&g.UpstreamSessionID, timeCol{&g.AuthTime}, timeCol{&g.CreatedAt}, timeCol{&g.LastUsedAt},
+		timeCol{&g.ExpiresAt}, timeCol{&g.RevokedAt}, &g.RevokeReason)
+	return g, err
+}
+
+func getGrant(ctx context.Context, q querier, id string) (storage.Grant, error) {
+	g, err := scanGrant(q.QueryRowContext(ctx, grantCols.selectFrom("grants")+" WHERE id = ?", id))
+	return g, notFound(err)
+}
+
+// CreateGrant stores the grant and its first refresh token together.
+func (s *Store) CreateGrant(ctx context.Context, g storage.Grant, rt *storage.RefreshToken) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := inserted(tx.ExecContext(ctx, grantCols.insert("grants"), grantArgs(g)...)); err != nil {
+			return err
+		}
+		if rt == nil {
+			return nil
+		}
+		t := *rt
+		t.GrantID = g.ID
+		return insertRefreshToken(ctx, tx, t)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: create grant %q: %w", g.ID, err)
+	}
+	return nil
+}
+
+// GetGrant returns the grant, revoked or expired included.
+func (s *Store) GetGrant(ctx context.Context, id string) (storage.Grant, error) {
+	g, err := getGrant(ctx, s.read, id)
+	if err != nil {
+		return storage.Grant{}, fmt.Errorf("sqlite: get grant %q: %w", id, err)
+	}
+	return g, nil
+}
+
+// ListGrants returns the grants f selects, oldest first.
+func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter) ([]storage.Grant, error) {
+	query, args := grantQuery(f)
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	gs, err := collect(rows, err, scanGrant)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list grants: %w", err)
+	}
+	return gs, nil
+}
+
+// grantQuery builds the WHERE clause from the filter's non-empty fields, so
+// that each query can use its index.
+func grantQuery(f storage.GrantFilter) (string, []any) {
+	var where []string
+	var args []any
+	if f.Subject != "" {
+		where, args = append(where, "subject = ?"), append(args, f.Subject)
+	}
+	if f.ClientID != "" {
+		where, args = append(where, "client_id = ?"), append(args, f.ClientID)
+	}
+	if !f.IncludeRevoked {
+		where = append(where, "revoked_at IS NULL")
+	}
+	query := grantCols.selectFrom("grants")
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	return query + " ORDER BY created_at, id", args
+}
+
+// RevokeGrant revokes the grant; a second revocation changes nothing.
+func (s *Store) RevokeGrant(ctx context.Context, id, reason string, now time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := getGrant(ctx, tx, id); err != nil {
+			return err
+		}
+		_, err := revoke(ctx, tx, id, reason, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke grant %q: %w", id, err)
+	}
+	return nil
+}
+
+// revoke marks a grant revoked unless it already is, deletes its refresh
+// tokens, and returns the grant as it now stands.
+func revoke(ctx context.Context, tx *sql.Tx, id, reason string, now time.Time) (storage.Grant, error) {
+	// at, not stamp: even a zero now must leave the grant revoked.
+	_, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_at = ?, revoke_reason = ?
+		WHERE id = ? AND revoked_at IS NULL`, at(now), reason, id)
+	if err != nil {
+		return storage.Grant{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE grant_id = ?`, id); err != nil {
+		return storage.Grant{}, err
+	}
+	return getGrant(ctx, tx, id)
+}
+
+// RevokedGrantsSince returns revocations at or after since, oldest first.
+func (s *Store) RevokedGrantsSince(ctx context.Context, since time.Time) ([]storage.RevokedGrant, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, revoked_at FROM grants
+		WHERE revoked_at >= ? ORDER BY revoked_at, id`, at(since))
+	rs, err := collect(rows, err, func(s scanner) (storage.RevokedGrant, error) {
+		var r storage.RevokedGrant
+		return r, s.Scan(&r.ID, timeCol{&r.RevokedAt})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list revoked grants: %w", err)
+	}
+	return rs, nil
+}

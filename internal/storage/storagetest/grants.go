@@ -1,0 +1,155 @@
+package storagetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+func testGrantCRUD(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	g := newGrant("grant-1", "client-a", "user-1")
+	g.AuthTime = elsewhere(g.AuthTime)
+	rt := newRefreshToken("rt-1") // no GrantID: CreateGrant sets it
+	must(t, s.CreateGrant(ctx, g, &rt))
+	checkGrant(t, s, g)
+	// The first token was stored with the grant: it rotates, and leads to g.
+	got, err := s.RotateRefreshToken(ctx, storage.Rotation{OldHash: rt.Hash, New: newRefreshToken("rt-2"), Now: at(time.Minute)})
+	must(t, err)
+	if got.ID != g.ID {
+		t.Errorf("RotateRefreshToken of the grant's first token: got grant %q, want %q", got.ID, g.ID)
+	}
+
+	wantErr(t, "CreateGrant with a taken ID", s.CreateGrant(ctx, newGrant(g.ID, "client-b", "user-2"), nil),
+		storage.ErrAlreadyExists)
+	// A taken token hash stores neither the grant nor the token.
+	taken := newRefreshToken("rt-2")
+	wantErr(t, "CreateGrant with a taken token hash", s.CreateGrant(ctx, newGrant("grant-2", "client-a", "user-1"), &taken),
+		storage.ErrAlreadyExists)
+	_, err = s.GetGrant(ctx, "grant-2")
+	wantErr(t, "GetGrant of a grant whose token was refused", err, storage.ErrNotFound)
+
+	// No refresh token, no bound, never used; empty slices come back nil.
+	bare := newGrant("grant-3", "client-a", "user-1")
+	bare.ExpiresAt, bare.LastUsedAt, bare.AuthTime = time.Time{}, time.Time{}, time.Time{}
+	bare.Scopes, bare.Identity.Groups = []string{}, []string{}
+	must(t, s.CreateGrant(ctx, bare, nil))
+	bare.Scopes, bare.Identity.Groups = nil, nil
+	checkGrant(t, s, bare)
+
+	_, err = s.GetGrant(ctx, "grant-missing")
+	wantErr(t, "GetGrant of a missing grant", err, storage.ErrNotFound)
+}
+
+func checkGrant(t *testing.T, s storage.Store, want storage.Grant) {
+	t.Helper()
+	got, err := s.GetGrant(t.Context(), want.ID)
+	must(t, err)
+	check(t, "GetGrant", got, want)
+}
+
+func grantID(g storage.Grant) string { return g.ID }
+
+func testGrantList(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	g1 := newGrant("grant-1", "client-a", "user-1")
+	g2 := newGrant("grant-2", "client-b", "user-1")
+	g3 := newGrant("grant-3", "client-a", "user-2")
+	g4 := newGrant("grant-4", "client-a", "user-1")
+	for _, g := range []storage.Grant{g1, g2, g3, g4} {
+		must(t, s.CreateGrant(ctx, g, nil))
+	}
+	must(t, s.RevokeGrant(ctx, g4.ID, "user_logout", at(time.Hour)))
+	g4.RevokedAt, g4.RevokeReason = at(time.Hour), "user_logout"
+
+	all, err := s.ListGrants(ctx, storage.GrantFilter{IncludeRevoked: true})
+	must(t, err)
+	check(t, "ListGrants(IncludeRevoked)", sorted(all, grantID), []storage.Grant{g1, g2, g3, g4})
+
+	for _, tc := range []struct {
+		filter storage.GrantFilter
+		want   []storage.Grant
+	}{
+		{storage.GrantFilter{}, []storage.Grant{g1, g2, g3}},
+		{storage.GrantFilter{Subject: "user-1"}, []storage.Grant{g1, g2}},
+		{storage.GrantFilter{Subject: "user-1", IncludeRevoked: true}, []storage.Grant{g1, g2, g4}},
+		{storage.GrantFilter{ClientID: "client-a"}, []storage.Grant{g1, g3}},
+		{storage.GrantFilter{ClientID: "client-a", IncludeRevoked: true}, []storage.Grant{g1, g3, g4}},
+		{storage.GrantFilter{Subject: "user-1", ClientID: "client-a"}, []storage.Grant{g1}},
+		{storage.GrantFilter{Subject: "user-1", ClientID: "client-a", IncludeRevoked: true}, []storage.Grant{g1, g4}},
+		{storage.GrantFilter{Subject: "user-2", ClientID: "client-b", IncludeRevoked: true}, nil},
+		{storage.GrantFilter{Subject: "nobody"}, nil},
+	} {
+		got, err := s.ListGrants(ctx, tc.filter)
+		must(t, err)
+		if len(got) == 0 {
+			got = nil // the empty result may be either
+		}
+		check(t, "ListGrants("+filterString(tc.filter)+")", sorted(got, grantID), tc.want)
+	}
+}
+
+func filterString(f storage.GrantFilter) string {
+	s := "subject=" + f.Subject + " client=" + f.ClientID
+	if f.IncludeRevoked {
+		s += " revoked"
+	}
+	return s
+}
+
+func testGrantRevoke(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	g, rt := createGrant(t, s, "grant-1")
+	other, otherRT := createGrant(t, s, "grant-2")
+
+	now := at(time.Hour)
+	must(t, s.RevokeGrant(ctx, g.ID, "user_logout", elsewhere(now)))
+	want := g
+	want.RevokedAt, want.RevokeReason = now, "user_logout"
+	checkGrant(t, s, want)
+	// Its refresh tokens went with it.
+	_, err := rotate(t, s, rt.Hash, "rt-next", at(2*time.Hour), 0)
+	wantErr(t, "RotateRefreshToken of a revoked grant's token", err, storage.ErrNotFound)
+
+	// Revoking again changes nothing.
+	must(t, s.RevokeGrant(ctx, g.ID, "admin", at(3*time.Hour)))
+	checkGrant(t, s, want)
+	wantErr(t, "RevokeGrant of a missing grant", s.RevokeGrant(ctx, "grant-missing", "admin", now), storage.ErrNotFound)
+
+	checkGrant(t, s, other)
+	_, err = rotate(t, s, otherRT.Hash, "rt-other-next", at(2*time.Hour), 0)
+	must(t, err)
+}
+
+func testGrantRevokedSince(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	for _, id := range []string{"grant-1", "grant-2", "grant-3"} {
+		createGrant(t, s, id)
+	}
+	t1, t2 := at(time.Hour), at(2*time.Hour)
+	must(t, s.RevokeGrant(ctx, "grant-1", "user_logout", t1))
+	must(t, s.RevokeGrant(ctx, "grant-2", "admin", t2))
+	must(t, s.RevokeGrant(ctx, "grant-1", "again", t2)) // keeps t1
+	r1, r2 := storage.RevokedGrant{ID: "grant-1", RevokedAt: t1}, storage.RevokedGrant{ID: "grant-2", RevokedAt: t2}
+
+	for _, tc := range []struct {
+		since time.Time
+		want  []storage.RevokedGrant
+	}{
+		{time.Time{}, []storage.RevokedGrant{r1, r2}},
+		{t1.Add(-time.Hour), []storage.RevokedGrant{r1, r2}},
+		{t1, []storage.RevokedGrant{r1, r2}},
+		{elsewhere(t1.Add(time.Nanosecond)), []storage.RevokedGrant{r2}},
+		{t2, []storage.RevokedGrant{r2}},
+		{t2.Add(time.Nanosecond), nil},
+	} {
+		got, err := s.RevokedGrantsSince(ctx, tc.since)
+		must(t, err)
+		if len(got) == 0 {
+			got = nil // the empty result may be either
+		}
+		check(t, "RevokedGrantsSince("+tc.since.Sub(base).String()+")",
+			sorted(got, func(r storage.RevokedGrant) string { return r.ID }), tc.want)
+	}
+}

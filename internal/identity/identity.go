@@ -37,7 +37,12 @@ type RedirectProvider interface {
 	// AuthCodeURL is where the browser is sent. state and nonce are fresh
 	// random values owned by Drawbridge; codeChallenge is the S256 PKCE
 	// challenge of a verifier that only Drawbridge knows.
-	AuthCodeURL(state, nonce, codeChallenge string) string
+	//
+	// It takes a context and can fail because the authorization endpoint
+	// comes from the provider's discovery document, which is fetched on first
+	// use: a provider that was unreachable at startup must not stop the
+	// gateway from starting, so the first login may be the first fetch.
+	AuthCodeURL(ctx context.Context, state, nonce, codeChallenge string) (string, error)
 	// Exchange redeems the code at the provider's token endpoint, validates
 	// the ID token (signature, iss, aud, exp, nonce) and maps its claims.
 	Exchange(ctx context.Context, code, codeVerifier, nonce string) (*Result, error)

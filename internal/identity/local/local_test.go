@@ -1,0 +1,180 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/identity"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+func testUsers(t *testing.T) []User {
+	return []User{
+		{Username: "alice", PasswordHash: mustArgon2id(t, "alice-pw"), Email: "alice@example.com", Name: "Alice", Groups: []string{"admins", "staff"}},
+		{Username: "bob", PasswordHash: mustBcrypt(t, "bob-pw"), Subject: "employee-42"},
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	t.Parallel()
+	p, err := New("local", testUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, username, password string
+		want                     storage.Identity
+		wantErr                  error
+	}{
+		{name: "argon2id user", username: "alice", password: "alice-pw", want: storage.Identity{
+			Subject: "local:alice", Email: "alice@example.com", Name: "Alice", Groups: []string{"admins", "staff"}, Provider: "local"}},
+		{name: "bcrypt user with explicit subject", username: "bob", password: "bob-pw", want: storage.Identity{
+			Subject: "employee-42", Provider: "local"}},
+		{name: "wrong password", username: "alice", password: "bob-pw", wantErr: identity.ErrBadCredentials},
+		{name: "empty password", username: "alice", password: "", wantErr: identity.ErrBadCredentials},
+		{name: "unknown user", username: "mallory", password: "alice-pw", wantErr: identity.ErrBadCredentials},
+		{name: "username case matters", username: "Alice", password: "alice-pw", wantErr: identity.ErrBadCredentials},
+		{name: "empty username", username: "", password: "", wantErr: identity.ErrBadCredentials},
+		{name: "overlong password", username: "alice", password: strings.Repeat("a", maxPasswordLen+1), wantErr: identity.ErrBadCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := p.Authenticate(context.Background(), tt.username, tt.password)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Authenticate error = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil && tt.password != "" && strings.Contains(err.Error(), tt.password) {
+				t.Error("error contains the password")
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Authenticate = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAuthenticateReturnsCopies(t *testing.T) {
+	t.Parallel()
+	p, err := New("local", testUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := p.Authenticate(context.Background(), "alice", "alice-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id.Groups[0] = "changed"
+	again, _ := p.Authenticate(context.Background(), "alice", "alice-pw")
+	if again.Groups[0] != "admins" {
+		t.Error("a caller's change to Groups leaked into the provider")
+	}
+}
+
+// countingHash records verify calls, to show that unknown users get the same
+// hashing work as known ones without timing anything.
+type countingHash struct {
+	passwordHash
+	calls *int
+}
+
+func (c countingHash) verify(pw []byte) bool {
+	*c.calls++
+	return c.passwordHash.verify(pw)
+}
+
+func TestUnknownUserChecksDummyHash(t *testing.T) {
+	t.Parallel()
+	p, err := New("local", testUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.dummy.(argon2idHash); !ok {
+		t.Errorf("dummy is %T, want the first user's hash kind (argon2id)", p.dummy)
+	}
+	var calls int
+	p.dummy = countingHash{p.dummy, &calls}
+	if _, err := p.Authenticate(context.Background(), "mallory", "x"); !errors.Is(err, identity.ErrBadCredentials) {
+		t.Fatalf("err = %v", err)
+	}
+	if calls != 1 {
+		t.Errorf("dummy hash checked %d times for an unknown user, want 1", calls)
+	}
+	if _, err := p.Authenticate(context.Background(), "alice", "x"); !errors.Is(err, identity.ErrBadCredentials) {
+		t.Fatalf("err = %v", err)
+	}
+	if calls != 1 {
+		t.Error("dummy hash checked for a known user")
+	}
+}
+
+func TestAuthenticateCancelled(t *testing.T) {
+	t.Parallel()
+	p, err := New("local", testUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Authenticate(ctx, "alice", "alice-pw"); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestNewReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	good := mustArgon2id(t, "pw")
+	_, err := New("local", []User{
+		{Username: "ok", PasswordHash: good},
+		{Username: "", PasswordHash: good},
+		{Username: "plain", PasswordHash: "hunter2"},
+		{Username: "ok", PasswordHash: good},
+		{Username: "trunc", PasswordHash: good[:len(good)-30]},
+		{Username: "clash", PasswordHash: good, Subject: "local:ok"},
+	})
+	if err == nil {
+		t.Fatal("New succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`user 1 (""): username is empty`,
+		`user 2 ("plain"): password_hash: not a bcrypt`,
+		`user 3 ("ok"): username is listed more than once`,
+		`user 4 ("trunc"): password_hash: argon2id hash`,
+		`user 5 ("clash"): subject "local:ok" is also used by "ok"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not mention %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "hunter2") || strings.Contains(msg, good[20:40]) {
+		t.Errorf("error echoes a hash or password:\n%s", msg)
+	}
+}
+
+func TestNewRejectsEmptyConfig(t *testing.T) {
+	t.Parallel()
+	if _, err := New("local", nil); err == nil {
+		t.Error("New with no users succeeded")
+	}
+	if _, err := New("", []User{{Username: "a", PasswordHash: mustArgon2id(t, "pw")}}); err == nil {
+		t.Error("New with no name succeeded")
+	}
+}
+
+func ExampleHashPassword() {
+	hash, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		panic(err)
+	}
+	p, err := New("local", []User{{Username: "alice", PasswordHash: hash}})
+	if err != nil {
+		panic(err)
+	}
+	id, err := p.Authenticate(context.Background(), "alice", "correct horse battery staple")
+	fmt.Println(id.Subject, err)
+	// Output: local:alice <nil>
+}

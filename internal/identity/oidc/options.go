@@ -1,0 +1,149 @@
+package oidc
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+)
+
+// Options configures a generic OpenID Connect provider. Each field's comment
+// is also its configuration documentation.
+type Options struct {
+	// Name is the provider's name in the configuration, recorded in
+	// Identity.Provider.
+	Name string
+	// Issuer is the provider's issuer URL, exactly as its discovery document
+	// and ID tokens state it. https is required except on loopback hosts.
+	Issuer string
+	// ClientID and ClientSecret are Drawbridge's registration at the
+	// provider. The secret may be empty for a public client registration;
+	// PKCE protects the code either way.
+	ClientID     string
+	ClientSecret string
+	// RedirectURL is Drawbridge's callback URL, registered at the provider.
+	RedirectURL string
+	// Scopes requested; default "openid email profile". "openid" is added
+	// when missing (OIDC Core, section 3.1.2.1 requires it).
+	Scopes []string
+	// Claims maps ID token claims to the identity.
+	Claims ClaimMapping
+	// ExtraAuthParams are added to the authorization request, e.g.
+	// prompt=select_account or domain_hint. Parameters this package sets
+	// itself (state, nonce, PKCE, client_id, ...) are refused, and so is
+	// "resource" toward Entra ID.
+	ExtraAuthParams map[string]string
+	// HTTPClient is used for every request to the provider; default a client
+	// with a 30 second timeout. Tests pass one that trusts their provider.
+	HTTPClient *http.Client
+}
+
+// ClaimMapping names the ID token claims an identity is read from.
+type ClaimMapping struct {
+	// Subject is the stable user identifier; default "sub" ("oid" for
+	// Entra ID). An ID token without it is refused (ErrMissingSubject).
+	Subject string
+	// Email and Name default to "email" and "name".
+	Email string
+	Name  string
+	// Groups defaults to "groups". The claim may be an array of strings or a
+	// single string.
+	Groups string
+	// Roles, if set, names a claim whose values are added to the groups;
+	// default none ("roles" for Entra ID).
+	Roles string
+}
+
+var defaultScopes = []string{"openid", "email", "profile"}
+
+// reservedParams are set by AuthCodeURL; letting configuration override them
+// would break PKCE, the nonce check or the state binding.
+var reservedParams = []string{
+	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method",
+}
+
+func (o *Options) setDefaults() {
+	if len(o.Scopes) == 0 {
+		o.Scopes = defaultScopes
+	}
+	if !slices.Contains(o.Scopes, "openid") {
+		o.Scopes = append([]string{"openid"}, o.Scopes...)
+	}
+	o.Scopes = slices.Clone(o.Scopes)
+	o.Claims = o.Claims.withDefaults(ClaimMapping{Subject: "sub", Email: "email", Name: "name", Groups: "groups"})
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+}
+
+func (m ClaimMapping) withDefaults(d ClaimMapping) ClaimMapping {
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{
+		{&m.Subject, d.Subject}, {&m.Email, d.Email}, {&m.Name, d.Name}, {&m.Groups, d.Groups}, {&m.Roles, d.Roles},
+	} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
+	}
+	return m
+}
+
+// validate reports every problem at once. entra is set for Entra ID, where
+// "resource" must never be sent.
+func (o *Options) validate(entra bool) error {
+	var errs []error
+	if o.Name == "" {
+		errs = append(errs, errors.New("name is empty"))
+	}
+	if err := checkURL(o.Issuer, true); err != nil {
+		errs = append(errs, fmt.Errorf("issuer: %w", err))
+	}
+	if o.ClientID == "" {
+		errs = append(errs, errors.New("client_id is empty"))
+	}
+	if err := checkURL(o.RedirectURL, false); err != nil {
+		errs = append(errs, fmt.Errorf("redirect_url: %w", err))
+	}
+	for k := range o.ExtraAuthParams {
+		switch {
+		case slices.Contains(reservedParams, k):
+			errs = append(errs, fmt.Errorf("extra_auth_params: %q is set by Drawbridge and cannot be overridden", k))
+		case k == "resource" && entra:
+			errs = append(errs, errors.New("extra_auth_params: Entra ID v2 refuses the resource parameter (AADSTS901002); request the resource's scopes instead"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkURL requires an absolute https URL, or http on a loopback host for
+// development and tests (OIDC Discovery, section 3 requires https issuers).
+// An issuer also has no query or fragment.
+func checkURL(raw string, issuer bool) error {
+	if raw == "" {
+		return errors.New("is empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("is not an absolute URL")
+	}
+	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
+		return errors.New("must use https (http only on a loopback host)")
+	}
+	if issuer && (u.RawQuery != "" || u.Fragment != "") {
+		return errors.New("must not have a query or fragment")
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -114,11 +114,15 @@ type Claims struct {
 	Name string `yaml:"name"`
 	// Groups claim (a string or a list of strings). Default groups.
 	Groups string `yaml:"groups"`
+	// Roles claim whose values are added to the groups. Default none.
+	Roles string `yaml:"roles"`
 }
 
 // Entra configures Microsoft Entra ID.
 type Entra struct {
-	// TenantID is the directory (tenant) id; the issuer is built from it.
+	// TenantID is the directory (tenant) id, a GUID; the issuer is built
+	// from it. Multi-tenant values (common, organizations) are refused: they
+	// would admit users of any tenant.
 	TenantID     string `yaml:"tenant_id"`
 	ClientID     string `yaml:"client_id"`
 	ClientSecret string `yaml:"client_secret"`

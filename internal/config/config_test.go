@@ -79,7 +79,7 @@ servers:
 	}
 	want := []string{
 		"public_url", "listen", "log.level", "encryption_keys[0].key", "encryption_keys[1].id",
-		"identity.entra.tenant_id", "identity.entra.client_id", "identity.entra.client_secret",
+		"identity.entra.tenant_id: must be", "identity.entra.client_id", "identity.entra.client_secret",
 		"tokens.access_token_ttl", "tokens.code_ttl", "clients[0].redirect_uris[0]",
 		"servers[0].name", "servers[0].path", "servers[0].upstream", "servers[1].path",
 		`servers[1].headers: "bad header"`, "servers[1].headers.bad header: environment variable MISSING is not set",
@@ -143,7 +143,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	vars := map[string]string{
 		"DRAWBRIDGE_ENCRYPTION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"ENTRA_TENANT_ID":           "t", "ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s",
+		"ENTRA_TENANT_ID":           "72f988bf-86f1-41af-91ab-2d7cd011db47", "ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s",
 		"INTERNAL_AGENT_SECRET": "x", "SNIPPETS_KEY": "k",
 	}
 	if _, err := Parse(data, env(vars)); err != nil {

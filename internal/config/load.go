@@ -26,10 +26,7 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF(err)) {
 		return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, true))
 	}
-	var problems []error
-	for _, e := range expandEnv(&c, lookup) {
-		problems = append(problems, e)
-	}
+	problems := expandEnv(&c, lookup)
 	c.applyDefaults()
 	problems = append(problems, c.Validate()...)
 	if len(problems) > 0 {

@@ -20,6 +20,8 @@ var ReservedPaths = []string{
 	"/healthz", "/readyz", "/static/",
 }
 
+var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
 var serverName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // Validate returns every problem in the (defaulted) configuration.
@@ -116,7 +118,9 @@ func (v *validator) identity(id *Identity) {
 			v.add("identity.oidc.scopes: must include openid")
 		}
 	case "entra":
-		v.required("identity.entra.tenant_id", id.Entra.TenantID)
+		if !guid.MatchString(id.Entra.TenantID) {
+			v.add("identity.entra.tenant_id: must be the directory (tenant) id, a GUID")
+		}
 		v.required("identity.entra.client_id", id.Entra.ClientID)
 		v.required("identity.entra.client_secret", id.Entra.ClientSecret)
 		v.idpURL("identity.entra.cloud", id.Entra.Cloud)

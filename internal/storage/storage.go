@@ -296,6 +296,12 @@ type Rotation struct {
 	New     RefreshToken
 	Now     time.Time
 	Grace   time.Duration
+	// Check, if set, runs inside the transaction once the token is known to
+	// be exchangeable (current, or a grace retry), before anything changes.
+	// Its error aborts the rotation, leaving the token as it was, and is
+	// returned unchanged. The token endpoint uses it to refuse a token
+	// presented by another client or for another resource without burning it.
+	Check func(Grant) error
 }
 
 // UpstreamSession holds what the upstream identity provider issued for one

@@ -73,6 +73,11 @@ func rotate(ctx context.Context, tx *sql.Tx, r storage.Rotation) (g storage.Gran
 	if err != nil {
 		return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", g.ID, err)
 	}
+	if (old.RotatedAt.IsZero() || retry) && r.Check != nil {
+		if err := r.Check(g); err != nil {
+			return g, false, err
+		}
+	}
 	switch {
 	case old.RotatedAt.IsZero():
 		err = replace(ctx, tx, old, r)

@@ -269,3 +269,28 @@ func raceRotation(t *testing.T, s storage.Store, id string, racers int) {
 	}
 	checkRevokedForReuse(t, s, grants[winner], now, rt.Hash, fmt.Sprintf("%s-racer-%d", id, winner))
 }
+
+// testRotationCheck checks that a refusing Check leaves the token current
+// and that its error comes back unchanged.
+func testRotationCheck(t *testing.T, s storage.Store) {
+	g, rt := createGrant(t, s, "grant-1")
+	refuse := errors.New("refused by the caller")
+	var seen storage.Grant
+	_, err := s.RotateRefreshToken(t.Context(), storage.Rotation{
+		OldHash: rt.Hash, New: newRefreshToken("rt-1"), Now: at(time.Minute), Grace: grace,
+		Check: func(g storage.Grant) error { seen = g; return refuse },
+	})
+	if err != refuse {
+		t.Fatalf("RotateRefreshToken with a refusing Check = %v, want the Check's error unchanged", err)
+	}
+	check(t, "the grant given to Check", seen, g)
+	checkGrant(t, s, g) // LastUsedAt untouched
+	// Nothing changed: the token is still current, and rt-1 was never stored.
+	_, err = rotate(t, s, "rt-1", "rt-x", at(2*time.Minute), grace)
+	wantErr(t, "RotateRefreshToken of the aborted successor", err, storage.ErrNotFound)
+	_, err = s.RotateRefreshToken(t.Context(), storage.Rotation{
+		OldHash: rt.Hash, New: newRefreshToken("rt-2"), Now: at(2 * time.Minute), Grace: grace,
+		Check: func(storage.Grant) error { return nil },
+	})
+	must(t, err)
+}

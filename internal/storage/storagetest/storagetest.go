@@ -58,6 +58,7 @@ var suite = []struct {
 	{"Rotation/Revoked", testRotationRevoked},
 	{"Rotation/NotFound", testRotationNotFound},
 	{"Rotation/Race", testRotationRace},
+	{"Rotation/Check", testRotationCheck},
 	{"UpstreamSession", testUpstreamSession},
 	{"SigningKeys", testSigningKeys},
 	{"DeleteExpired", testDeleteExpired},

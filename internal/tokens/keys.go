@@ -109,7 +109,9 @@ func (k *Keys) Reload(ctx context.Context) error {
 		public[r.ID] = pub
 		set.Keys = append(set.Keys, jwk)
 		canSign := r.NotAfter.IsZero() || now.Before(r.NotAfter)
-		if canSign && (newest == nil || r.CreatedAt.After(newest.CreatedAt)) {
+		// Ties break by id so every replica picks the same key.
+		if canSign && (newest == nil || r.CreatedAt.After(newest.CreatedAt) ||
+			(r.CreatedAt.Equal(newest.CreatedAt) && r.ID > newest.ID)) {
 			newest = r
 		}
 	}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/examples/snippets"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+type demoFlags struct {
+	addr, publicURL, dataDir, user, password, logLevel string
+}
+
+// runDemo starts Drawbridge with everything it needs on loopback: SQLite in
+// a data directory, a local user, and the snippets MCP server behind it.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", stderr)
+	var f demoFlags
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&f.publicURL, "public-url", "", "URL clients use (default http://<addr>)")
+	fs.StringVar(&f.dataDir, "data", "drawbridge-demo", "directory for the database, keys and snippets")
+	fs.StringVar(&f.user, "user", "demo", "demo user's name")
+	fs.StringVar(&f.password, "password", "", "demo user's password (default: random, printed at start; or $DRAWBRIDGE_DEMO_PASSWORD)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.password == "" {
+		f.password = os.Getenv("DRAWBRIDGE_DEMO_PASSWORD")
+	}
+	if f.password == "" {
+		f.password = strings.ToLower(rand.Text()[:16])
+	}
+	if f.publicURL == "" {
+		f.publicURL = "http://" + f.addr
+	}
+	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+		return err
+	}
+	cfg, backend, err := demoSetup(f, stderr)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	log := newLogger(cfg, stderr)
+	return serve(ctx, cfg, log, func() { printDemoBanner(stdout, cfg, f) })
+}
+
+// demoSetup starts the snippets backend and builds the configuration.
+func demoSetup(f demoFlags, stderr io.Writer) (*config.Config, *snippets.Server, error) {
+	encKey, err := readOrCreate(filepath.Join(f.dataDir, "encryption.key"), tokens.GenerateKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	hash, err := local.HashPassword(f.password)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The backend's key is new on every start: only this process knows it.
+	backendKey := tokens.NewOpaque("")
+	backend, err := snippets.New(snippets.Options{
+		DataDir: filepath.Join(f.dataDir, "snippets"), Key: backendKey,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		backend.Close()
+		return nil, nil, err
+	}
+	go func() { _ = backend.Serve(ln) }()
+	yaml := fmt.Sprintf(demoConfig, f.publicURL, f.addr, f.logLevel, filepath.Join(f.dataDir, "drawbridge.db"), ln.Addr().String())
+	cfg, err := config.Parse([]byte(yaml), func(name string) (string, bool) {
+		v, ok := map[string]string{"KEY": encKey, "USER": f.user, "HASH": hash, "BACKEND_KEY": backendKey}[name]
+		return v, ok
+	})
+	if err != nil {
+		backend.Close()
+		return nil, nil, err
+	}
+	return cfg, backend, nil
+}
+
+const demoConfig = `
+public_url: %s
+listen: %s
+log: {level: %s}
+storage: {sqlite: {path: %q}}
+encryption_keys: [{id: demo, key: "${KEY}"}]
+identity:
+  type: local
+  local:
+    users:
+      - username: "${USER}"
+        password_hash: "${HASH}"
+        name: Demo User
+        email: demo@example.com
+        groups: [demo]
+servers:
+  - name: snippets
+    title: Snippets (sample MCP server)
+    path: /mcp
+    upstream: http://%s/mcp
+    scopes: [snippets]
+    headers: {x-functions-key: "${BACKEND_KEY}"}
+    forward_identity: true
+`
+
+// readOrCreate returns the content of a small secret file, creating it with
+// mode 0600 on first use.
+func readOrCreate(path string, make func() string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	v := make()
+	if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+func printDemoBanner(w io.Writer, cfg *config.Config, f demoFlags) {
+	mcpURL := cfg.ResourceURL(&cfg.Servers[0])
+	vscode, _ := json.MarshalIndent(map[string]any{"servers": map[string]any{"snippets": map[string]string{"type": "http", "url": mcpURL}}}, "", "  ")
+	fmt.Fprintf(w, `
+Drawbridge demo is running (data in %s).
+
+  MCP server URL:  %s
+  Sign in as:      %s
+  Password:        %s
+
+Connect a client:
+
+  Claude Code:     claude mcp add --transport http snippets %s
+  VS Code (.vscode/mcp.json):
+%s
+  MCP Inspector:   npx @modelcontextprotocol/inspector  (Streamable HTTP, URL above)
+
+The client opens a browser to sign in and approve it; its tool calls then
+reach the sample snippets server (tools hello_mcp, save_snippet, get_snippet).
+Press Ctrl-C to stop. Started %s.
+
+`, f.dataDir, mcpURL, f.user, f.password, mcpURL, indent(string(vscode), "    "), time.Now().Format(time.RFC3339))
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}

@@ -1,0 +1,177 @@
+package authserver
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// decideConsent issues a code at once when this user already approved this
+// client for this resource and these scopes (SEC1: checked server-side, per
+// user and client); otherwise it asks.
+func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret string) {
+	c, err := s.lookupClient(r.Context(), req.ClientID)
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+		return
+	}
+	if c.skipConsent {
+		s.issueCode(w, r, req)
+		return
+	}
+	prior, err := s.opt.Store.GetConsent(r.Context(), req.Identity.Subject, c.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.opt.Log.Error("loading consent", "err", err)
+		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrServerError, "consent could not be checked"))
+		return
+	}
+	if err == nil && containsString(prior.Resources, req.Resource) && oauth.ScopeSubset(req.Scopes, prior.Scopes) {
+		s.issueCode(w, r, req)
+		return
+	}
+	http.Redirect(w, r, PathConsent+"?req="+url.QueryEscape(req.ID), http.StatusSeeOther)
+}
+
+type consentPage struct {
+	clientView
+	Title, RequestID, CSRF, User, RedirectHost string
+	Scopes                                     []scopeView
+	Previously                                 []string
+}
+
+type scopeView struct{ Name, Description string }
+
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		s.showConsent(w, r)
+	case http.MethodPost:
+		s.submitConsent(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		s.errorPage(w, http.StatusMethodNotAllowed, "This address only accepts GET and POST.", "")
+	}
+}
+
+func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
+	req, secret, ok := s.loadRequest(w, r, r.URL.Query().Get("req"))
+	if !ok {
+		return
+	}
+	if req.Identity == nil {
+		s.errorPage(w, http.StatusBadRequest, "Sign in first.", "Start again from your application.")
+		return
+	}
+	c, err := s.lookupClient(r.Context(), req.ClientID)
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+		return
+	}
+	page := consentPage{
+		clientView: s.describe(c, req), Title: "Allow access?", RequestID: req.ID,
+		CSRF: csrfToken(secret, req.ID), User: userLabel(req.Identity),
+		RedirectHost: redirectOrigin(req.RedirectURI),
+	}
+	// Incremental consent: list what is new, and mention what was approved.
+	prior, _ := s.opt.Store.GetConsent(r.Context(), req.Identity.Subject, c.ID)
+	for _, sc := range req.Scopes {
+		if containsString(prior.Scopes, sc) && containsString(prior.Resources, req.Resource) {
+			page.Previously = append(page.Previously, sc)
+			continue
+		}
+		page.Scopes = append(page.Scopes, scopeView{Name: sc, Description: scopeDescription(sc)})
+	}
+	s.pages.render(w, http.StatusOK, "consent.html", page, redirectOrigin(req.RedirectURI))
+}
+
+func userLabel(id *storage.Identity) string {
+	switch {
+	case id.Email != "":
+		return id.Email
+	case id.Name != "":
+		return id.Name
+	}
+	return id.Subject
+}
+
+func scopeDescription(sc string) string {
+	if sc == scopeOfflineAccess {
+		return "stay connected when you are not using it (refresh tokens)"
+	}
+	return ""
+}
+
+func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The consent form could not be read.", "")
+		return
+	}
+	req, secret, ok := s.loadRequest(w, r, r.PostForm.Get("req"))
+	if !ok {
+		return
+	}
+	if !equalSecret(r.PostForm.Get("csrf"), csrfToken(secret, req.ID)) {
+		s.opt.Log.Warn("consent: CSRF token missing or wrong", "request", req.ID, "remote", clientIP(r))
+		s.errorPage(w, http.StatusForbidden, "This consent form has expired or did not come from this site.", "Nothing was approved. Start again from your application.")
+		return
+	}
+	if req.Identity == nil {
+		s.errorPage(w, http.StatusBadRequest, "Sign in first.", "Start again from your application.")
+		return
+	}
+	switch r.PostForm.Get("action") {
+	case "approve":
+		now := s.opt.Now()
+		_, err := s.opt.Store.UpsertConsent(r.Context(), storage.Consent{
+			Subject: req.Identity.Subject, ClientID: req.ClientID, Scopes: req.Scopes,
+			Resources: []string{req.Resource}, CreatedAt: now, UpdatedAt: now,
+		})
+		if err != nil {
+			s.opt.Log.Error("storing consent", "err", err)
+			s.errorPage(w, http.StatusInternalServerError, "Your answer could not be saved.", "Please try again.")
+			return
+		}
+		s.opt.Log.Info("consent given", "sub", req.Identity.Subject, "client_id", req.ClientID, "scope", oauth.FormatScope(req.Scopes))
+		s.issueCode(w, r, req)
+	case "deny":
+		s.opt.Log.Info("consent denied", "sub", req.Identity.Subject, "client_id", req.ClientID)
+		_ = s.opt.Store.DeleteAuthRequest(r.Context(), req.ID)
+		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrAccessDenied, "the user denied the request"))
+	default:
+		s.errorPage(w, http.StatusBadRequest, "Choose Allow or Deny.", "")
+	}
+}
+
+// issueCode ends the authorization request with a code (OAuth 2.1 §4.1.2):
+// 256 random bits, stored as a hash with everything it is bound to.
+func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest) {
+	// Deleting first makes the request single-use: a second submit finds nothing.
+	if err := s.opt.Store.DeleteAuthRequest(r.Context(), req.ID); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			s.requestGone(w)
+			return
+		}
+		s.opt.Log.Error("ending authorization request", "err", err)
+		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrServerError, "the request could not be completed"))
+		return
+	}
+	code := tokens.NewOpaque(tokens.PrefixCode)
+	now := s.opt.Now()
+	err := s.opt.Store.CreateAuthCode(r.Context(), storage.AuthCode{
+		Hash: tokens.Hash(code), ClientID: req.ClientID, RedirectURI: req.RedirectURI,
+		CodeChallenge: req.CodeChallenge, Resource: req.Resource, Scopes: req.Scopes,
+		Identity: *req.Identity, AuthTime: req.AuthTime, GrantID: tokens.NewID(),
+		CreatedAt: now, ExpiresAt: now.Add(s.opt.CodeTTL),
+	})
+	if err != nil {
+		s.opt.Log.Error("storing authorization code", "err", err)
+		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrServerError, "the authorization code could not be stored"))
+		return
+	}
+	s.backTo(req).code(w, r, code)
+}

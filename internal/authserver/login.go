@@ -1,0 +1,102 @@
+package authserver
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/identity"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+type loginPage struct {
+	clientView
+	Title, RequestID, CSRF, Username, Error string
+}
+
+// login serves the sign-in form for local users.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Password == nil {
+		http.NotFound(w, r)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		req, secret, ok := s.loadRequest(w, r, r.URL.Query().Get("req"))
+		if ok {
+			s.showLogin(w, r, req, secret, http.StatusOK, "", "")
+		}
+	case http.MethodPost:
+		s.submitLogin(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		s.errorPage(w, http.StatusMethodNotAllowed, "This address only accepts GET and POST.", "")
+	}
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret string, status int, username, msg string) {
+	c, err := s.lookupClient(r.Context(), req.ClientID)
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+		return
+	}
+	s.pages.render(w, status, "login.html", loginPage{
+		clientView: s.describe(c, req), Title: "Sign in", RequestID: req.ID,
+		CSRF: csrfToken(secret, req.ID), Username: username, Error: msg,
+	}, redirectOrigin(req.RedirectURI))
+}
+
+func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The sign-in form could not be read.", "")
+		return
+	}
+	req, secret, ok := s.loadRequest(w, r, r.PostForm.Get("req"))
+	if !ok {
+		return
+	}
+	if !equalSecret(r.PostForm.Get("csrf"), csrfToken(secret, req.ID)) {
+		s.errorPage(w, http.StatusForbidden, "The sign-in form has expired or did not come from this site.", "Go back and try again.")
+		return
+	}
+	username := r.PostForm.Get("username")
+	id, err := s.opt.Password.Authenticate(r.Context(), username, r.PostForm.Get("password"))
+	if errors.Is(err, identity.ErrBadCredentials) {
+		s.opt.Log.Info("sign-in failed", "provider", s.opt.Password.Name(), "remote", clientIP(r))
+		s.showLogin(w, r, req, secret, http.StatusUnauthorized, username, "The username or password is not right.")
+		return
+	}
+	if err != nil {
+		s.opt.Log.Error("sign-in error", "err", err)
+		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
+		return
+	}
+	s.signedIn(w, r, req, secret, id)
+}
+
+// signedIn records who signed in (once: a second sign-in for the same
+// request is refused) and moves on to consent.
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret string, id storage.Identity) {
+	now := s.opt.Now()
+	err := s.opt.Store.UpdateAuthRequest(r.Context(), req.ID, now, func(ar storage.AuthRequest) (storage.AuthRequest, error) {
+		if ar.Identity != nil {
+			return ar, errAlreadySignedIn
+		}
+		ar.Identity, ar.AuthTime = &id, now
+		return ar, nil
+	})
+	switch {
+	case errors.Is(err, errAlreadySignedIn), errors.Is(err, storage.ErrNotFound):
+		s.requestGone(w)
+		return
+	case err != nil:
+		s.opt.Log.Error("recording sign-in", "err", err)
+		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
+		return
+	}
+	req.Identity, req.AuthTime = &id, now
+	s.opt.Log.Info("signed in", "sub", id.Subject, "provider", id.Provider, "client_id", req.ClientID)
+	s.decideConsent(w, r, req, secret)
+}
+
+var errAlreadySignedIn = errors.New("already signed in")

@@ -1,0 +1,67 @@
+package authserver
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+)
+
+// Metadata is the authorization server metadata document (RFC 8414 §2).
+func (s *Server) Metadata() *oauth.AuthServerMetadata {
+	m := &oauth.AuthServerMetadata{
+		Issuer:                            s.opt.Issuer,
+		AuthorizationEndpoint:             s.url(PathAuthorize),
+		TokenEndpoint:                     s.url(PathToken),
+		JWKSURI:                           s.url(PathJWKS),
+		ScopesSupported:                   s.scopes,
+		ResponseTypesSupported:            []string{"code"},
+		ResponseModesSupported:            []string{"query"},
+		GrantTypesSupported:               []string{grantAuthorizationCode, grantRefreshToken},
+		TokenEndpointAuthMethodsSupported: []string{authNone, authSecretBasic, authSecretPost},
+		CodeChallengeMethodsSupported:     []string{oauth.PKCEMethodS256},
+		// RFC 9207: every authorization response carries iss.
+		AuthorizationResponseIssParameterSupported: true,
+	}
+	if s.opt.DynamicRegistration {
+		m.RegistrationEndpoint = s.url(PathRegister)
+	}
+	return m
+}
+
+// metadata serves the document at the RFC 8414 path and the OpenID Connect
+// discovery alias, with the same issuer byte for byte.
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, "GET, HEAD, OPTIONS")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Metadata(), "public, max-age=300")
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, "GET, HEAD, OPTIONS")
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(s.opt.Keys.JWKS())
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any, cacheControl string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", cacheControl)
+	if cacheControl == "no-store" {
+		w.Header().Set("Pragma", "no-cache")
+	}
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	oauth.WriteJSON(w, oauth.NewError(oauth.ErrInvalidRequest, "method not allowed").WithStatus(http.StatusMethodNotAllowed))
+}

@@ -1,0 +1,65 @@
+package authserver
+
+import (
+	"embed"
+	"html/template"
+	"net/http"
+	"strings"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/*
+var staticFS embed.FS
+
+type pages struct{ t *template.Template }
+
+func newPages() (*pages, error) {
+	t, err := template.ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return &pages{t: t}, nil
+}
+
+// render writes a page with the headers every page gets: no caching, no
+// framing (clickjacking on the consent page is the classic attack), and a
+// CSP that loads nothing from elsewhere. formTargets are extra origins a form
+// on the page may end up at: the client's redirect URI, because CSP
+// form-action also applies to the redirect that follows a POST.
+func (p *pages) render(w http.ResponseWriter, status int, name string, data any, formTargets ...string) {
+	h := w.Header()
+	formAction := strings.TrimSpace("'self' " + strings.Join(formTargets, " "))
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_ = p.t.ExecuteTemplate(w, name, data)
+}
+
+type errorPage struct {
+	Title, Message, Detail string
+}
+
+// errorPage tells a person what went wrong when there is no client to
+// redirect to safely (RFC 6749 §4.1.2.1: never redirect to an unverified URI).
+func (s *Server) errorPage(w http.ResponseWriter, status int, message, detail string) {
+	s.pages.render(w, status, "error.html", errorPage{Title: "Something went wrong", Message: message, Detail: detail})
+}
+
+func staticHandler() http.Handler {
+	fs := http.FileServerFS(staticFS)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		fs.ServeHTTP(w, r)
+	})
+}

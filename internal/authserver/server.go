@@ -1,0 +1,217 @@
+package authserver
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/identity"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// Resource is an MCP server that tokens can be issued for.
+type Resource struct {
+	// URL is the canonical resource identifier (public URL of the endpoint).
+	URL    string
+	Title  string
+	Scopes []string
+}
+
+// Options configures the authorization server.
+type Options struct {
+	Issuer    string
+	Store     storage.Store
+	Keys      *tokens.Keys
+	Revoked   *tokens.RevocationList
+	Resources []Resource
+	// Exactly one of Password or Redirect is set.
+	Password identity.PasswordProvider
+	Redirect identity.RedirectProvider
+	// Clients are pre-registered clients.
+	Clients []ConfigClient
+
+	AccessTokenTTL    time.Duration
+	RefreshTokenTTL   time.Duration
+	GrantTTL          time.Duration
+	RefreshReuseGrace time.Duration
+	CodeTTL           time.Duration
+	LoginTTL          time.Duration
+
+	DynamicRegistration bool
+	ClientTTL           time.Duration
+	RedirectPolicy      oauth.RedirectPolicy
+
+	// SecureCookies marks cookies Secure with the __Host- prefix; on for
+	// https public URLs, off for plain-http loopback development.
+	SecureCookies bool
+	Now           func() time.Time
+	Log           *slog.Logger
+}
+
+// ConfigClient is a pre-registered client from the configuration.
+type ConfigClient struct {
+	ID           string
+	Secret       string
+	Name         string
+	RedirectURIs []string
+	SkipConsent  bool
+}
+
+// Server serves the authorization server endpoints.
+type Server struct {
+	opt       Options
+	clients   map[string]*client
+	resources map[string]*Resource
+	scopes    []string
+	pages     *pages
+}
+
+// New checks the options and builds the server.
+func New(opt Options) (*Server, error) {
+	if (opt.Password == nil) == (opt.Redirect == nil) {
+		return nil, fmt.Errorf("authserver: exactly one identity provider is required")
+	}
+	if len(opt.Resources) == 0 {
+		return nil, fmt.Errorf("authserver: at least one resource is required")
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	s := &Server{opt: opt, clients: map[string]*client{}, resources: map[string]*Resource{}}
+	for _, c := range opt.Clients {
+		s.clients[c.ID] = configClient(c, opt.Now())
+	}
+	for i := range opt.Resources {
+		r := &opt.Resources[i]
+		canon, err := oauth.CanonicalResource(r.URL)
+		if err != nil {
+			return nil, fmt.Errorf("authserver: resource %q: %w", r.URL, err)
+		}
+		s.resources[canon] = r
+		s.scopes = oauth.ScopeUnion(s.scopes, r.Scopes)
+	}
+	s.scopes = oauth.ScopeUnion(s.scopes, []string{scopeOfflineAccess})
+	pages, err := newPages()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pages
+	return s, nil
+}
+
+// scopeOfflineAccess asks for a refresh token (OIDC Core §11; MCP 2026-07-28
+// "Refresh Tokens"). It is advertised by the authorization server only, never
+// by a protected resource.
+const scopeOfflineAccess = "offline_access"
+
+// Endpoint paths, relative to the issuer.
+const (
+	PathAuthorize = "/authorize"
+	PathToken     = "/token"
+	PathRegister  = "/register"
+	PathJWKS      = "/jwks.json"
+	PathLogin     = "/login"
+	PathConsent   = "/consent"
+	PathCallback  = "/callback"
+	PathStatic    = "/static/"
+)
+
+// Routes mounts every endpoint on mux.
+func (s *Server) Routes(mux *http.ServeMux) {
+	meta := cors(http.HandlerFunc(s.metadata))
+	mux.Handle("/.well-known/oauth-authorization-server", meta)
+	mux.Handle("/.well-known/openid-configuration", meta)
+	mux.Handle(PathJWKS, cors(http.HandlerFunc(s.jwks)))
+	mux.Handle(PathRegister, cors(http.HandlerFunc(s.register)))
+	mux.Handle(PathToken, cors(http.HandlerFunc(s.token)))
+	mux.HandleFunc(PathAuthorize, s.authorize)
+	mux.HandleFunc(PathLogin, s.login)
+	mux.HandleFunc(PathConsent, s.consent)
+	mux.HandleFunc(PathCallback, s.callback)
+	mux.Handle(PathStatic, staticHandler())
+}
+
+func (s *Server) url(path string) string { return s.opt.Issuer + path }
+
+// cors lets browser-based MCP clients read metadata and call the token and
+// registration endpoints. No credentials (cookies) are involved, so any
+// origin may.
+func cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, MCP-Protocol-Version")
+			w.Header().Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// resource resolves a requested resource indicator to a configured one.
+// An empty request means the only resource, if there is just one.
+func (s *Server) resource(requested []string) (*Resource, *oauth.Error) {
+	switch {
+	case len(requested) > 1:
+		return nil, oauth.NewError(oauth.ErrInvalidTarget, "only one resource may be requested at a time")
+	case len(requested) == 0 || requested[0] == "":
+		if len(s.opt.Resources) == 1 {
+			return &s.opt.Resources[0], nil
+		}
+		return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource parameter is required: this server protects several resources")
+	}
+	canon, err := oauth.CanonicalResource(requested[0])
+	if err != nil {
+		return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource is not a valid URI: "+err.Error())
+	}
+	r, ok := s.resources[canon]
+	if !ok {
+		return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource is not served by this authorization server")
+	}
+	return r, nil
+}
+
+// grantableScopes narrows requested scopes to what this resource knows, plus
+// offline_access. Unknown scopes are dropped rather than refused (RFC 6749
+// §3.3 lets the server ignore part of a request) because clients often ask
+// for scopes of other providers; the token response says what was granted.
+// No scope requested means the resource's scopes.
+func (s *Server) grantableScopes(r *Resource, requested []string) []string {
+	if len(requested) == 0 {
+		return append([]string(nil), r.Scopes...)
+	}
+	var out []string
+	for _, sc := range requested {
+		if sc == scopeOfflineAccess || containsString(r.Scopes, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is used only for logs here.
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}

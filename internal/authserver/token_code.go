@@ -1,0 +1,92 @@
+package authserver
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// codeGrant redeems an authorization code (OAuth 2.1 §4.1.3).
+func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenResponse, *oauth.Error) {
+	f := tr.form
+	code, verifier := f.Get("code"), f.Get("code_verifier")
+	switch {
+	case code == "":
+		return nil, oauth.NewError(oauth.ErrInvalidRequest, "code is required")
+	case verifier == "":
+		return nil, oauth.NewError(oauth.ErrInvalidRequest, "code_verifier is required (PKCE)")
+	case f.Get("redirect_uri") == "":
+		return nil, oauth.NewError(oauth.ErrInvalidRequest, "redirect_uri is required")
+	}
+	now := s.opt.Now()
+	ac, err := s.opt.Store.ConsumeAuthCode(r.Context(), tokens.Hash(code), now)
+	switch {
+	case errors.Is(err, storage.ErrAlreadyUsed):
+		// A replayed code may have been stolen: revoke what it issued (§4.1.3).
+		s.revokeGrant(r, ac.GrantID, "code_replay")
+		s.opt.Log.Warn("authorization code replayed; grant revoked", "client_id", ac.ClientID, "grant", ac.GrantID)
+		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the authorization code was already used")
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the authorization code is invalid or expired")
+	case err != nil:
+		s.opt.Log.Error("consuming authorization code", "err", err)
+		return nil, oauth.ServerError()
+	}
+	if oerr := checkCodeBinding(&ac, tr); oerr != nil {
+		return nil, oerr
+	}
+	g := &storage.Grant{
+		ID: ac.GrantID, ClientID: ac.ClientID, Identity: ac.Identity, Scopes: ac.Scopes,
+		Resource: ac.Resource, UpstreamSessionID: ac.UpstreamSessionID, AuthTime: ac.AuthTime,
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.opt.GrantTTL),
+	}
+	var refresh string
+	var rt *storage.RefreshToken
+	if wantsRefreshToken(tr.client, ac.Scopes) {
+		var rec storage.RefreshToken
+		refresh, rec = s.newRefreshToken(g)
+		rt = &rec
+	}
+	if err := s.opt.Store.CreateGrant(r.Context(), *g, rt); err != nil {
+		s.opt.Log.Error("storing grant", "err", err)
+		return nil, oauth.ServerError()
+	}
+	s.opt.Log.Info("tokens issued", "grant_type", grantAuthorizationCode, "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID, "resource", g.Resource)
+	return s.issueTokens(g, g.Scopes, refresh)
+}
+
+// checkCodeBinding: the code is only good for the client, redirect URI,
+// PKCE verifier and resource it was issued with.
+func checkCodeBinding(ac *storage.AuthCode, tr *tokenRequest) *oauth.Error {
+	f := tr.form
+	if ac.ClientID != tr.client.ID {
+		return oauth.NewError(oauth.ErrInvalidGrant, "the authorization code was issued to another client")
+	}
+	if f.Get("redirect_uri") != ac.RedirectURI {
+		return oauth.NewError(oauth.ErrInvalidGrant, "redirect_uri does not match the authorization request")
+	}
+	if !oauth.VerifyCodeVerifier(f.Get("code_verifier"), ac.CodeChallenge) {
+		return oauth.NewError(oauth.ErrInvalidGrant, "the code_verifier does not match the code_challenge")
+	}
+	if res := f.Get("resource"); res != "" {
+		if canon, err := oauth.CanonicalResource(res); err != nil || canon != ac.Resource {
+			return oauth.NewError(oauth.ErrInvalidTarget, "the resource does not match the authorization request")
+		}
+	}
+	return nil
+}
+
+// revokeGrant revokes a grant in storage and, at once, in this replica's
+// revocation list.
+func (s *Server) revokeGrant(r *http.Request, grantID, reason string) {
+	now := s.opt.Now()
+	if err := s.opt.Store.RevokeGrant(r.Context(), grantID, reason, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.opt.Log.Error("revoking grant", "grant", grantID, "err", err)
+	}
+	if s.opt.Revoked != nil {
+		s.opt.Revoked.Add(grantID, now)
+	}
+}

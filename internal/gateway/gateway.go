@@ -1,0 +1,155 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// Verifier checks an access token for an audience; *tokens.Verifier is one.
+type Verifier interface {
+	Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error)
+}
+
+// Server describes one MCP server behind the gateway.
+type Server struct {
+	Name string
+	// Path is the public path of the MCP endpoint, such as /mcp.
+	Path string
+	// Resource is the endpoint's public URL: the token audience.
+	Resource string
+	// MetadataURL is where its protected resource metadata is served.
+	MetadataURL string
+	Title       string
+	Upstream    *url.URL
+	// Scopes a token must carry.
+	Scopes []string
+	// Headers are the backend's own credentials, added to every request.
+	Headers map[string]string
+	// ForwardIdentity adds X-Drawbridge-* identity headers.
+	ForwardIdentity bool
+	// Timeout bounds the wait for the backend's response headers.
+	Timeout time.Duration
+}
+
+// Options configures the gateway.
+type Options struct {
+	Issuer   string
+	Servers  []Server
+	Verifier Verifier
+	Log      *slog.Logger
+	// Transport overrides the backend transport (tests); it must be safe
+	// for concurrent use.
+	Transport http.RoundTripper
+}
+
+// Gateway serves the MCP endpoints and their metadata.
+type Gateway struct {
+	opt    Options
+	routes []*route
+}
+
+type route struct {
+	Server
+	gw    *Gateway
+	proxy *httputil.ReverseProxy
+	prm   []byte
+}
+
+// New builds the gateway.
+func New(opt Options) (*Gateway, error) {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	g := &Gateway{opt: opt}
+	for _, s := range opt.Servers {
+		if s.Upstream == nil || s.Resource == "" || s.Path == "" {
+			return nil, fmt.Errorf("gateway: server %q is incomplete", s.Name)
+		}
+		rt := &route{Server: s, gw: g}
+		rt.proxy = rt.newProxy(opt.Transport)
+		prm, err := rt.metadataJSON(opt.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		rt.prm = prm
+		g.routes = append(g.routes, rt)
+	}
+	return g, nil
+}
+
+// Routes mounts each MCP endpoint and its metadata on mux. The metadata is
+// at the path-inserted well-known URL (RFC 9728 §3.1) and, when there is a
+// single server, at the root well-known URL too, for clients that only look
+// there.
+func (g *Gateway) Routes(mux *http.ServeMux) {
+	for _, rt := range g.routes {
+		mux.Handle(rt.Path, rt)
+		mux.Handle("/.well-known/oauth-protected-resource"+rt.Path, cors(http.HandlerFunc(rt.serveMetadata)))
+	}
+	if len(g.routes) == 1 {
+		mux.Handle("/.well-known/oauth-protected-resource", cors(http.HandlerFunc(g.routes[0].serveMetadata)))
+	}
+}
+
+// newTransport is the backend transport: pooled keep-alive connections, no
+// transparent gzip (the client's Accept-Encoding passes through as is), and
+// a bound on the wait for response headers but none on streaming bodies.
+func newTransport(headerTimeout time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: headerTimeout,
+		DisableCompression:    true,
+	}
+}
+
+func (rt *route) metadataJSON(issuer string) ([]byte, error) {
+	return jsonMarshal(oauth.ProtectedResourceMetadata{
+		Resource:               rt.Resource,
+		AuthorizationServers:   []string{issuer},
+		ScopesSupported:        rt.Scopes,
+		BearerMethodsSupported: []string{"header"},
+		ResourceName:           rt.Title,
+	})
+}
+
+func (rt *route) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(rt.prm)
+}
+
+// cors answers preflights for metadata: any origin may read it, and
+// MCP-Protocol-Version may be sent (RS7).
+func cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, OPTIONS")
+			w.Header().Set("Access-Control-Allow-Headers", "MCP-Protocol-Version, Content-Type")
+			w.Header().Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,113 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
+)
+
+// startWithIdP runs a gateway whose users sign in at a real OpenID
+// Connect provider (zitadel/oidc's op package, in-process).
+func startWithIdP(t *testing.T, entra bool) (*gateway, *oidctest.Provider) {
+	t.Helper()
+	idp := oidctest.Start(t, oidctest.Options{Entra: entra, TLS: entra, Users: []oidctest.User{{
+		Username: "carol", Subject: "carol-sub", OID: "7d1c3b5e-0000-4000-8000-00000000c4a1",
+		Email: "carol@example.com", Name: "Carol", Groups: []string{"finance"},
+	}}})
+	idp.SetAutoLogin("carol")
+	ident := fmt.Sprintf(`
+identity:
+  type: oidc
+  oidc: {issuer: %q, client_id: drawbridge, client_secret: "${IDP_SECRET}"}
+`, idp.Issuer())
+	if entra {
+		ident = fmt.Sprintf(`
+identity:
+  type: entra
+  entra: {tenant_id: %q, client_id: drawbridge, client_secret: "${IDP_SECRET}", cloud: %q}
+`, idp.TenantID(), idp.BaseURL())
+	}
+	const secret = "idp-client-secret-for-tests"
+	gw := startGateway(t, gatewayOptions{identity: ident, env: map[string]string{"IDP_SECRET": secret}, idpClient: idp.Client()})
+	idp.AddClient("drawbridge", secret, gw.URL+"/callback")
+	return gw, idp
+}
+
+func TestGoSDKClientWithUpstreamOIDC(t *testing.T) {
+	for _, entra := range []bool{false, true} {
+		t.Run(map[bool]string{false: "generic OIDC", true: "Entra-like"}[entra], func(t *testing.T) {
+			gw, idp := startWithIdP(t, entra)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			br := browser.New(gw.URL, idp.BaseURL())
+			br.Client.Transport = idp.Client().Transport
+			cs := connectSDK(t, ctx, gw.MCP, sdkOAuthHandler(t, br, ""))
+
+			if got := callText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "n", "snippet": "from carol"}); got == "" {
+				t.Error("save_snippet returned nothing")
+			}
+			if got := callText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "n"}); !strings.Contains(got, "from carol") {
+				t.Errorf("get_snippet = %q", got)
+			}
+			wantSub := "carol-sub"
+			if entra {
+				wantSub = "7d1c3b5e-0000-4000-8000-00000000c4a1" // Entra: the oid claim
+			}
+			if got := callText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, wantSub) {
+				t.Errorf("hello_mcp = %q, want subject %s", got, wantSub)
+			}
+			for _, r := range idp.Requests() {
+				if _, ok := r.Params["resource"]; ok {
+					t.Errorf("a request to the identity provider carried resource: %s %s", r.Method, r.Path)
+				}
+			}
+			authz := idp.RequestsTo("authorize")
+			if len(authz) == 0 || authz[0].Params.Get("code_challenge_method") != "S256" || authz[0].Params.Get("nonce") == "" {
+				t.Errorf("upstream authorization request lacks PKCE or nonce: %+v", authz)
+			}
+			be := gw.Backend
+			be.mu.Lock()
+			defer be.mu.Unlock()
+			if len(be.authorization) != 0 || len(be.cookies) != 0 {
+				t.Errorf("client credentials reached the backend")
+			}
+		})
+	}
+}
+
+// TestUpstreamStateIsSingleUse replays the identity provider's redirect
+// back to Drawbridge: the second callback must fail.
+func TestUpstreamStateIsSingleUse(t *testing.T) {
+	gw, idp := startWithIdP(t, false)
+	c := registerClient(t, gw, nil)
+	br := browser.New(gw.URL) // stops at the IdP: we drive it by hand
+	c.Browser = br
+	p, err := br.Get(c.authorizeURL(oauthVerifier(), nil))
+	if err != nil || p.Callback == nil || !strings.HasPrefix(p.Callback.String(), idp.BaseURL()) {
+		t.Fatalf("authorize did not send the browser to the IdP: %v", err)
+	}
+	back, err := idp.Login(context.Background(), p.Callback.String(), "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := br.Get(back.String())
+	if err != nil || first.Path() != "/consent" {
+		t.Fatalf("callback: %v %s", err, first.Path())
+	}
+	again, err := br.Get(back.String())
+	if err != nil || again.Resp.StatusCode != http.StatusBadRequest || again.Path() != "/callback" {
+		t.Fatalf("replayed callback: %v %d %s", err, again.Resp.StatusCode, again.Path())
+	}
+	// A callback in another browser is refused even with a fresh state.
+	p, _ = br.Get(c.authorizeURL(oauthVerifier(), nil))
+	back, _ = idp.Login(context.Background(), p.Callback.String(), "carol")
+	if other, _ := browser.New(gw.URL).Get(back.String()); other.Resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("callback in another browser: %d", other.Resp.StatusCode)
+	}
+}

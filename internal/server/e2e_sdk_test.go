@@ -1,0 +1,157 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
+)
+
+// sdkClient builds the official Go SDK's OAuth handler, registering
+// dynamically, with br playing the user's browser.
+func sdkOAuthHandler(t *testing.T, br *browser.Browser, user string) *auth.AuthorizationCodeHandler {
+	t.Helper()
+	const redirect = "http://127.0.0.1:43219/callback" // the browser stops here; nothing listens
+	fetch := func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+		p, err := br.SignInLocal(args.URL, user, testPassword, true)
+		if err != nil {
+			return nil, err
+		}
+		if p.Callback == nil {
+			return nil, fmt.Errorf("flow stopped at %s (%d): %s\ntrace: %s", p.Path(), p.Resp.StatusCode, p.Body, strings.Join(br.Trace, "\n"))
+		}
+		q := p.Callback.Query()
+		if e := q.Get("error"); e != "" {
+			return nil, fmt.Errorf("authorization failed: %s: %s", e, q.Get("error_description"))
+		}
+		return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+	}
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
+			RedirectURIs: []string{redirect}, ClientName: "Drawbridge e2e (Go SDK)",
+			TokenEndpointAuthMethod: "none", GrantTypes: []string{"authorization_code", "refresh_token"},
+		}},
+		AuthorizationCodeFetcher: fetch,
+		RequestRefreshToken:      true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func connectSDK(t *testing.T, ctx context.Context, endpoint string, h auth.OAuthHandler) *mcp.ClientSession {
+	t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "drawbridge-e2e", Version: "1.0.0"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect through the gateway: %v", err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+func callText(t *testing.T, ctx context.Context, cs *mcp.ClientSession, tool string, args map[string]any) string {
+	t.Helper()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", tool, err)
+	}
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	if res.IsError {
+		t.Fatalf("%s returned a tool error: %s", tool, b.String())
+	}
+	return b.String()
+}
+
+// TestGoSDKClientThroughGateway is the whole story: an MCP client with no
+// prior setup hits the gateway, discovers the authorization server from the
+// 401, registers, sends the user to sign in and consent, redeems the code,
+// and its tool calls reach the backend — which never sees the client's
+// token, only its own credential.
+func TestGoSDKClientThroughGateway(t *testing.T) {
+	gw := startGateway(t, gatewayOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	br := browser.New(gw.URL)
+	h := sdkOAuthHandler(t, br, testUser)
+	cs := connectSDK(t, ctx, gw.MCP, h)
+
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range tools.Tools {
+		names = append(names, tl.Name)
+	}
+	slices.Sort(names)
+	if strings.Join(names, ",") != "get_snippet,hello_mcp,save_snippet" {
+		t.Fatalf("tools through the gateway = %v", names)
+	}
+	if got := callText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "greeting", "snippet": "hello, drawbridge"}); got == "" {
+		t.Error("save_snippet returned no text")
+	}
+	if got := callText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "greeting"}); !strings.Contains(got, "hello, drawbridge") {
+		t.Errorf("get_snippet = %q", got)
+	}
+	if got := callText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
+		t.Errorf("hello_mcp = %q; the backend did not get the caller's identity", got)
+	}
+
+	tok, err := mustToken(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RefreshToken == "" {
+		t.Error("no refresh token for a client registered for the refresh_token grant")
+	}
+
+	be := gw.Backend
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if be.requests < 4 {
+		t.Fatalf("backend saw %d requests", be.requests)
+	}
+	if len(be.authorization) != 0 || len(be.cookies) != 0 {
+		t.Errorf("client credentials reached the backend: Authorization=%q Cookie=%q", be.authorization, be.cookies)
+	}
+	for _, k := range be.keys {
+		if k != be.key {
+			t.Fatalf("a backend request lacked the backend's own key")
+		}
+	}
+	for _, secret := range []string{tok.AccessToken, tok.RefreshToken, testPassword, be.key} {
+		if secret != "" && strings.Contains(gw.Logs.String(), secret) {
+			t.Error("a secret was written to the log")
+		}
+	}
+}
+
+func mustToken(ctx context.Context, h *auth.AuthorizationCodeHandler) (*oauth2Token, error) {
+	ts, err := h.TokenSource(ctx)
+	if err != nil || ts == nil {
+		return nil, fmt.Errorf("no token source: %v", err)
+	}
+	t, err := ts.Token()
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken}, nil
+}
+
+type oauth2Token struct{ AccessToken, RefreshToken string }

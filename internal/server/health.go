@@ -1,0 +1,44 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// healthz says the process is alive.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz says whether this replica can serve: storage answers and a
+// signing key is loaded.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"storage": "ok", "signing_key": "ok"}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		checks["storage"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	if s.keys.Current() == "" {
+		checks["signing_key"], status = "missing", http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(checks)
+}
+
+// home tells a person who opens the public URL what this is.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "Drawbridge: an OAuth gateway for MCP servers.\n\nMCP endpoints:\n")
+	for i := range s.cfg.Servers {
+		fmt.Fprintf(w, "  %s\n", s.cfg.ResourceURL(&s.cfg.Servers[i]))
+	}
+}

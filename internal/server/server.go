@@ -1,0 +1,229 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// Options are the parts of a Server that do not come from the file.
+type Options struct {
+	Log *slog.Logger
+	// Now is the clock; tests inject one. Default time.Now.
+	Now func() time.Time
+	// BackendTransport overrides the transport to MCP backends (tests).
+	BackendTransport http.RoundTripper
+	// IdentityHTTPClient is used to talk to the upstream identity provider
+	// (tests point it at an in-process provider).
+	IdentityHTTPClient *http.Client
+}
+
+// Server is a running Drawbridge.
+type Server struct {
+	cfg      *config.Config
+	opt      Options
+	store    storage.Store
+	keys     *tokens.Keys
+	revoked  *tokens.RevocationList
+	verifier *tokens.Verifier
+	handler  http.Handler
+	// stop ends the background loops.
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// New builds a Server from a validated configuration.
+func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err error) {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &Server{cfg: cfg, opt: opt, done: make(chan struct{})}
+	if s.store, err = openStore(ctx, cfg); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = s.store.Close()
+		}
+	}()
+	ring, err := tokens.NewKeyring(ringKeys(cfg))
+	if err != nil {
+		return nil, err
+	}
+	if s.keys, err = tokens.LoadKeys(ctx, s.store, ring, opt.Now); err != nil {
+		return nil, err
+	}
+	s.revoked = tokens.NewRevocationList(s.store, opt.Now, cfg.Tokens.AccessTokenTTL.D()+time.Minute)
+	if err := s.revoked.Sync(ctx); err != nil {
+		return nil, fmt.Errorf("loading revoked grants: %w", err)
+	}
+	s.verifier = &tokens.Verifier{Keys: s.keys, Issuer: cfg.Issuer(), Revoked: s.revoked, Now: opt.Now}
+	if s.handler, err = s.routes(ctx, ring); err != nil {
+		return nil, err
+	}
+	bg, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.background(bg)
+	return s, nil
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
+	switch cfg.Storage.Type {
+	case "sqlite":
+		return sqlite.Open(ctx, cfg.Storage.SQLite.Path)
+	}
+	return nil, fmt.Errorf("unknown storage type %q", cfg.Storage.Type)
+}
+
+func ringKeys(cfg *config.Config) []tokens.RingKey {
+	var keys []tokens.RingKey
+	for _, k := range cfg.EncryptionKeys {
+		keys = append(keys, tokens.RingKey{ID: k.ID, Key: k.Key})
+	}
+	return keys
+}
+
+// routes builds the authorization server and the gateway on one mux.
+func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler, error) {
+	as, err := s.newAuthServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := s.newGateway()
+	if err != nil {
+		return nil, err
+	}
+	_ = ring // the upstream-token vault will use it
+	mux := http.NewServeMux()
+	as.Routes(mux)
+	gw.Routes(mux)
+	mux.HandleFunc("/healthz", s.healthz)
+	mux.HandleFunc("/readyz", s.readyz)
+	mux.HandleFunc("/{$}", s.home)
+	return chain(mux, s.opt.Log), nil
+}
+
+func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) {
+	cfg := s.cfg
+	opt := authserver.Options{
+		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked,
+		AccessTokenTTL: cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
+		GrantTTL: cfg.Tokens.GrantTTL.D(), RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
+		CodeTTL: cfg.Tokens.CodeTTL.D(), LoginTTL: cfg.Tokens.LoginTTL.D(),
+		DynamicRegistration: *cfg.Registration.Dynamic, ClientTTL: cfg.Registration.ClientTTL.D(),
+		RedirectPolicy: oauth.RedirectPolicy{AllowPrivateUseSchemes: cfg.Registration.AllowPrivateUseSchemes},
+		SecureCookies:  strings.HasPrefix(cfg.PublicURL, "https://"),
+		Now:            s.opt.Now, Log: s.opt.Log,
+	}
+	for i := range cfg.Servers {
+		sv := &cfg.Servers[i]
+		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.ResourceURL(sv), Title: sv.Title, Scopes: sv.Scopes})
+	}
+	for _, c := range cfg.Clients {
+		opt.Clients = append(opt.Clients, authserver.ConfigClient{ID: c.ID, Secret: c.Secret, Name: c.Name, RedirectURIs: c.RedirectURIs, SkipConsent: c.SkipConsent})
+	}
+	if err := s.identityProvider(ctx, &opt); err != nil {
+		return nil, err
+	}
+	return authserver.New(opt)
+}
+
+func (s *Server) newGateway() (*gateway.Gateway, error) {
+	cfg := s.cfg
+	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport}
+	for i := range cfg.Servers {
+		sv := &cfg.Servers[i]
+		up, err := url.Parse(sv.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("server %s: %w", sv.Name, err)
+		}
+		opt.Servers = append(opt.Servers, gateway.Server{
+			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
+			Title: sv.Title, Upstream: up, Scopes: sv.Scopes, Headers: sv.Headers,
+			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
+		})
+	}
+	return gateway.New(opt)
+}
+
+// Handler is the whole HTTP handler, middleware included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store exposes the store (CLI commands and tests).
+func (s *Server) Store() storage.Store { return s.store }
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: no new
+// connections, in-flight requests get up to 10 seconds, streams are cut.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// No WriteTimeout: SSE streams stay open for as long as they are used.
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(s.opt.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := hs.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	return err
+}
+
+// Close stops background work and closes the store.
+func (s *Server) Close() error {
+	s.stop()
+	<-s.done
+	return s.store.Close()
+}
+
+// background keeps the revocation list fresh and collects expired rows.
+func (s *Server) background(ctx context.Context) {
+	defer close(s.done)
+	go s.revoked.Run(ctx, 5*time.Second, s.opt.Log)
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.collectGarbage(ctx)
+		}
+	}
+}
+
+func (s *Server) collectGarbage(ctx context.Context) {
+	res, err := s.store.DeleteExpired(ctx, s.opt.Now(), s.cfg.Tokens.AccessTokenTTL.D()+time.Hour)
+	if err != nil {
+		s.opt.Log.Warn("garbage collection failed", "err", err)
+		return
+	}
+	s.opt.Log.Debug("garbage collected", "result", fmt.Sprintf("%+v", res))
+}

@@ -1,0 +1,199 @@
+package tokens_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+const (
+	issuer   = "https://gw.example"
+	resource = "https://gw.example/mcp"
+)
+
+type fixture struct {
+	keys     *tokens.Keys
+	verifier *tokens.Verifier
+	revoked  *tokens.RevocationList
+	now      time.Time
+	store    *sqlite.Store
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{store: st, now: time.Unix(1_800_000_000, 0)}
+	clock := func() time.Time { return f.now }
+	ring, _ := tokens.NewKeyring([]tokens.RingKey{{ID: "k", Key: tokens.GenerateKey()}})
+	if f.keys, err = tokens.LoadKeys(ctx, st, ring, clock); err != nil {
+		t.Fatal(err)
+	}
+	f.revoked = tokens.NewRevocationList(st, clock, time.Hour)
+	f.verifier = &tokens.Verifier{Keys: f.keys, Issuer: issuer, Revoked: f.revoked, Now: clock}
+	return f
+}
+
+func (f *fixture) claims() tokens.AccessClaims {
+	return tokens.AccessClaims{Issuer: issuer, Subject: "alice", Audience: resource, ClientID: "c1", Scope: "a b",
+		GrantID: "g1", IssuedAt: f.now, Expiry: f.now.Add(time.Hour), Email: "a@example.com", Groups: []string{"eng"}}
+}
+
+func TestMintVerifyRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	raw, err := f.keys.Mint(f.claims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.verifier.Verify(context.Background(), raw, resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "alice" || c.ClientID != "c1" || c.Scope != "a b" || c.GrantID != "g1" || c.Audience != resource ||
+		c.Email != "a@example.com" || len(c.Groups) != 1 || !c.Expiry.Equal(f.now.Add(time.Hour)) || c.ID == "" {
+		t.Fatalf("claims = %+v", c)
+	}
+	hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+	var h map[string]string
+	_ = json.Unmarshal(hdr, &h)
+	if h["alg"] != "ES256" || h["typ"] != "at+jwt" || h["kid"] != f.keys.Current() {
+		t.Fatalf("header = %v", h)
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	good, _ := f.keys.Mint(f.claims())
+	parts := strings.Split(good, ".")
+
+	foreignKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sign := func(key any, alg jose.SignatureAlgorithm, typ, kid string, claims any) string {
+		opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", kid)
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := jwt.Signed(s).Claims(claims).Serialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	std := map[string]any{"iss": issuer, "sub": "alice", "aud": resource, "client_id": "c1", "gid": "g1",
+		"iat": f.now.Unix(), "exp": f.now.Add(time.Hour).Unix()}
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt"}`)) + "." + parts[1] + "."
+
+	tests := []struct {
+		name string
+		tok  string
+		aud  string
+		want error
+	}{
+		{"alg none", none, resource, tokens.ErrMalformed},
+		{"HS256 with the public key as secret", sign([]byte("0123456789abcdef0123456789abcdef"), jose.HS256, "at+jwt", f.keys.Current(), std), resource, tokens.ErrMalformed},
+		{"foreign key with our kid", sign(foreignKey, jose.ES256, "at+jwt", f.keys.Current(), std), resource, tokens.ErrBadSignature},
+		{"unknown kid", sign(foreignKey, jose.ES256, "at+jwt", "nope", std), resource, tokens.ErrBadSignature},
+		{"ID token typ", sign(foreignKey, jose.ES256, "JWT", f.keys.Current(), std), resource, tokens.ErrMalformed},
+		{"another audience", good, "https://gw.example/other", tokens.ErrWrongAud},
+		{"truncated", parts[0] + "." + parts[1], resource, tokens.ErrMalformed},
+		{"empty", "", resource, tokens.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := f.verifier.Verify(ctx, tt.tok, tt.aud); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyTimeAndIssuer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.claims()
+	c.Issuer = "https://evil.example"
+	wrongIss, _ := f.keys.Mint(c)
+	if _, err := f.verifier.Verify(ctx, wrongIss, resource); !errors.Is(err, tokens.ErrWrongIssuer) {
+		t.Errorf("wrong issuer: %v", err)
+	}
+	good, _ := f.keys.Mint(f.claims())
+	f.now = f.now.Add(time.Hour + 29*time.Second) // within the 30s leeway
+	if _, err := f.verifier.Verify(ctx, good, resource); err != nil {
+		t.Errorf("within leeway: %v", err)
+	}
+	f.now = f.now.Add(2 * time.Second)
+	if _, err := f.verifier.Verify(ctx, good, resource); !errors.Is(err, tokens.ErrExpired) {
+		t.Errorf("expired: %v", err)
+	}
+}
+
+func TestRevocationList(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	good, _ := f.keys.Mint(f.claims())
+	// Revoked in storage by "another replica": refused after the next sync.
+	if err := f.store.RevokeGrant(ctx, "g1", "test", f.now); err != nil && !strings.Contains(err.Error(), "not found") {
+		t.Fatal(err)
+	}
+	f.revoked.Add("g1", f.now) // what a local revocation does
+	if _, err := f.verifier.Verify(ctx, good, resource); !errors.Is(err, tokens.ErrRevoked) {
+		t.Fatalf("revoked grant: %v", err)
+	}
+	// Entries are forgotten once no token can still be valid.
+	f.now = f.now.Add(2 * time.Hour)
+	if err := f.revoked.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f.revoked.IsRevoked("g1") {
+		t.Error("an entry older than keep was not forgotten")
+	}
+}
+
+func TestKeysPersistAndReload(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ring, _ := tokens.NewKeyring([]tokens.RingKey{{ID: "k", Key: tokens.GenerateKey()}})
+	// Another keyring cannot open the stored key: a clear error, not a new key.
+	if _, err := tokens.LoadKeys(ctx, f.store, ring, func() time.Time { return f.now }); err == nil || !strings.Contains(err.Error(), "encryption key") {
+		t.Fatalf("LoadKeys with the wrong keyring: %v", err)
+	}
+	old := f.keys.Current()
+	tok, _ := f.keys.Mint(f.claims())
+	f.now = f.now.Add(time.Second)
+	newKID, err := f.keys.Generate(ctx)
+	if err != nil || newKID == old || f.keys.Current() != newKID {
+		t.Fatalf("Generate: %v", err)
+	}
+	// Tokens signed with the old key still verify; the JWKS lists both.
+	if _, err := f.verifier.Verify(ctx, tok, resource); err != nil {
+		t.Fatalf("old key's token: %v", err)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(f.keys.JWKS(), &set); err != nil || len(set.Keys) != 2 {
+		t.Fatalf("JWKS: %v %d", err, len(set.Keys))
+	}
+	for _, k := range set.Keys {
+		if !k.IsPublic() {
+			t.Fatal("a private key is published")
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -149,21 +150,45 @@ func TestVerifyTimeAndIssuer(t *testing.T) {
 func TestRevocationList(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	good, _ := f.keys.Mint(f.claims())
-	// Revoked in storage by "another replica": refused after the next sync.
-	if err := f.store.RevokeGrant(ctx, "g1", "test", f.now); err != nil && !strings.Contains(err.Error(), "not found") {
+	if err := f.revoked.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.revoked.Add("g1", f.now) // what a local revocation does
+	good, _ := f.keys.Mint(f.claims())
+	if _, err := f.verifier.Verify(ctx, good, resource); err != nil {
+		t.Fatal(err)
+	}
+	// Revoked in storage by another replica: refused after the next sync.
+	g := storage.Grant{ID: "g1", ClientID: "c1", Identity: storage.Identity{Subject: "alice"}, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}
+	if err := f.store.CreateGrant(ctx, g, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Second)
+	if err := f.store.RevokeGrant(ctx, "g1", "test", f.now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.verifier.Verify(ctx, good, resource); err != nil {
+		t.Fatalf("refused before any sync: %v", err)
+	}
+	if err := f.revoked.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.verifier.Verify(ctx, good, resource); !errors.Is(err, tokens.ErrRevoked) {
-		t.Fatalf("revoked grant: %v", err)
+		t.Fatalf("revoked grant after sync: %v", err)
+	}
+	// A local revocation takes effect at once.
+	f.revoked.Add("g2", f.now)
+	c := f.claims()
+	c.GrantID = "g2"
+	other, _ := f.keys.Mint(c)
+	if _, err := f.verifier.Verify(ctx, other, resource); !errors.Is(err, tokens.ErrRevoked) {
+		t.Fatalf("locally revoked grant: %v", err)
 	}
 	// Entries are forgotten once no token can still be valid.
 	f.now = f.now.Add(2 * time.Hour)
 	if err := f.revoked.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if f.revoked.IsRevoked("g1") {
+	if f.revoked.IsRevoked("g1") || f.revoked.IsRevoked("g2") {
 		t.Error("an entry older than keep was not forgotten")
 	}
 }
@@ -195,5 +220,61 @@ func TestKeysPersistAndReload(t *testing.T) {
 		if !k.IsPublic() {
 			t.Fatal("a private key is published")
 		}
+	}
+}
+
+// countingStore counts every call, to prove verification stays in memory.
+type countingStore struct {
+	storage.Store
+	calls int
+}
+
+func (c *countingStore) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
+	c.calls++
+	return c.Store.ListSigningKeys(ctx)
+}
+
+func (c *countingStore) RevokedGrantsSince(ctx context.Context, since time.Time) ([]storage.RevokedGrant, error) {
+	c.calls++
+	return c.Store.RevokedGrantsSince(ctx, since)
+}
+
+// TestVerifyTouchesNoStorage: the request path checks tokens in memory; only
+// an unknown key id may trigger a (rate-limited) reload.
+func TestVerifyTouchesNoStorage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cs := &countingStore{Store: st}
+	ring, _ := tokens.NewKeyring([]tokens.RingKey{{ID: "k", Key: tokens.GenerateKey()}})
+	keys, err := tokens.LoadKeys(ctx, cs, ring, func() time.Time { return f.now })
+
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := tokens.NewRevocationList(cs, func() time.Time { return f.now }, time.Hour)
+	v := &tokens.Verifier{Keys: keys, Issuer: issuer, Revoked: rl, Now: func() time.Time { return f.now }}
+	tok, _ := keys.Mint(f.claims())
+	cs.calls = 0
+	for range 100 {
+		if _, err := v.Verify(ctx, tok, resource); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cs.calls != 0 {
+		t.Fatalf("100 verifications made %d storage calls", cs.calls)
+	}
+	// Tokens with made-up key ids cause at most one reload per 10 seconds.
+	foreign := strings.Split(tok, ".")
+	hdr := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES256","kid":"made-up","typ":"at+jwt"}`))
+	for range 50 {
+		_, _ = v.Verify(ctx, hdr+"."+foreign[1]+"."+foreign[2], resource)
+	}
+	if cs.calls > 1 {
+		t.Fatalf("unknown key ids made %d storage calls", cs.calls)
 	}
 }

@@ -1,0 +1,276 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// fakeVerifier accepts the token "good" (and "narrow", which lacks the
+// server's scope). The real verifier has its own tests; this isolates the
+// proxy.
+type fakeVerifier struct{}
+
+func (fakeVerifier) Verify(_ context.Context, raw, aud string) (*tokens.AccessClaims, error) {
+	switch raw {
+	case "good":
+		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "mcp extra", Audience: aud, Email: "a@example.com", Groups: []string{"g1", "g2"}}, nil
+	case "narrow":
+		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "extra", Audience: aud}, nil
+	}
+	return nil, tokens.ErrBadSignature
+}
+
+func newTestGateway(t *testing.T, backend http.Handler, mod func(*Server)) *httptest.Server {
+	t.Helper()
+	be := httptest.NewServer(backend)
+	t.Cleanup(be.Close)
+	up, _ := url.Parse(be.URL + "/backend/mcp")
+	s := Server{Name: "t", Path: "/mcp", Resource: "https://gw.example/mcp", MetadataURL: "https://gw.example/.well-known/oauth-protected-resource/mcp",
+		Upstream: up, Scopes: []string{"mcp"}, Headers: map[string]string{"X-Backend-Key": "backend-secret"}, ForwardIdentity: true, Timeout: 5 * time.Second}
+	if mod != nil {
+		mod(&s)
+	}
+	g, err := New(Options{Issuer: "https://gw.example", Servers: []Server{s}, Verifier: fakeVerifier{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	g.Routes(mux)
+	gw := httptest.NewServer(mux)
+	t.Cleanup(gw.Close)
+	return gw
+}
+
+func do(t *testing.T, method, u, token string, hdr map[string]string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func TestProxyHeaders(t *testing.T) {
+	var got http.Header
+	var gotPath string
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, gotPath = r.Header.Clone(), r.URL.Path
+		w.Header().Set("Mcp-Session-Id", "sess-1")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+	}), nil)
+	resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", map[string]string{
+		"Cookie": "session=abc", "Mcp-Session-Id": "sess-1", "MCP-Protocol-Version": "2025-11-25",
+		"Last-Event-ID": "7", "X-Drawbridge-Subject": "mallory", "X-Backend-Key": "client-chosen",
+		"Proxy-Authorization": "Basic eA==",
+	})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Mcp-Session-Id") != "sess-1" {
+		t.Fatalf("status %d, session %q", resp.StatusCode, resp.Header.Get("Mcp-Session-Id"))
+	}
+	if gotPath != "/backend/mcp" {
+		t.Errorf("backend path = %q", gotPath)
+	}
+	for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
+		if v := got.Get(h); v != "" {
+			t.Errorf("%s reached the backend: %q", h, v)
+		}
+	}
+	want := map[string]string{
+		"Mcp-Session-Id": "sess-1", "Mcp-Protocol-Version": "2025-11-25", "Last-Event-Id": "7",
+		"X-Backend-Key": "backend-secret", "X-Drawbridge-Subject": "alice", "X-Drawbridge-Email": "a@example.com",
+		"X-Drawbridge-Groups": "g1,g2", "X-Drawbridge-Client-Id": "c1", "X-Drawbridge-Scope": "mcp extra",
+	}
+	for k, v := range want {
+		if got.Get(k) != v {
+			t.Errorf("backend got %s = %q, want %q", k, got.Get(k), v)
+		}
+	}
+	if got.Get("X-Forwarded-For") == "" {
+		t.Error("no X-Forwarded-For")
+	}
+}
+
+func TestIdentityHeadersOffStillStripsForgeries(t *testing.T) {
+	var got http.Header
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }),
+		func(s *Server) { s.ForwardIdentity = false })
+	do(t, http.MethodPost, gw.URL+"/mcp", "good", map[string]string{"X-Drawbridge-Subject": "mallory", "x-drawbridge-email": "m@evil"})
+	for k := range got {
+		if strings.HasPrefix(strings.ToLower(k), "x-drawbridge-") {
+			t.Errorf("%s reached the backend", k)
+		}
+	}
+}
+
+func TestAuthorizationDecisions(t *testing.T) {
+	calls := 0
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }), nil)
+	tests := []struct {
+		token  string
+		status int
+		want   string
+	}{
+		{"", 401, `Bearer scope="mcp", resource_metadata="https://gw.example/.well-known/oauth-protected-resource/mcp"`},
+		{"bad", 401, `Bearer error="invalid_token", error_description="the access token signature is invalid", scope="mcp", resource_metadata="https://gw.example/.well-known/oauth-protected-resource/mcp"`},
+		{"narrow", 403, `Bearer error="insufficient_scope", error_description="the access token lacks a scope this server requires", scope="mcp", resource_metadata="https://gw.example/.well-known/oauth-protected-resource/mcp"`},
+	}
+	for _, tt := range tests {
+		resp := do(t, http.MethodPost, gw.URL+"/mcp", tt.token, nil)
+		if resp.StatusCode != tt.status || resp.Header.Get("WWW-Authenticate") != tt.want {
+			t.Errorf("token %q: %d %q", tt.token, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	if calls != 0 {
+		t.Errorf("%d unauthorized requests reached the backend", calls)
+	}
+}
+
+// TestStreamsEventByEvent proves the proxy does not buffer: the backend
+// sends its second event only after the client has received the first
+// through the gateway. A buffering proxy would deadlock here.
+func TestStreamsEventByEvent(t *testing.T) {
+	firstSeen := make(chan struct{})
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "id: 1\ndata: first\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-firstSeen:
+		case <-r.Context().Done():
+			return
+		case <-time.After(10 * time.Second):
+			return
+		}
+		_, _ = io.WriteString(w, "id: 2\ndata: second\n\n")
+	}), nil)
+	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", map[string]string{"Accept": "text/event-stream"})
+	if resp.Header.Get("X-Accel-Buffering") != "no" {
+		t.Errorf("X-Accel-Buffering = %q", resp.Header.Get("X-Accel-Buffering"))
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var got []string
+	for l := range lines {
+		if l == "data: first" {
+			close(firstSeen)
+		}
+		if strings.HasPrefix(l, "data: ") {
+			got = append(got, l)
+		}
+	}
+	if strings.Join(got, "|") != "data: first|data: second" {
+		t.Fatalf("events = %q (the first event was held back by the proxy)", got)
+	}
+}
+
+func TestBackendErrorsAreJSONRPC(t *testing.T) {
+	t.Run("backend 4xx body unchanged", func(t *testing.T) {
+		gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Session not found"}}`)
+		}), nil)
+		resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 404 || string(b) != `{"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Session not found"}}` {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+	})
+	t.Run("backend down", func(t *testing.T) {
+		gw := newTestGateway(t, http.NotFoundHandler(), func(s *Server) { s.Upstream, _ = url.Parse("http://127.0.0.1:1/mcp") })
+		resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(b), `"jsonrpc":"2.0"`) || resp.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+	})
+	t.Run("backend too slow", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}), func(s *Server) { s.Timeout = 50 * time.Millisecond })
+		resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(b), `"error"`) {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+	})
+}
+
+func TestMetadata(t *testing.T) {
+	gw := newTestGateway(t, http.NotFoundHandler(), nil)
+	for _, path := range []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"} {
+		resp := do(t, http.MethodGet, gw.URL+path, "", nil)
+		b, _ := io.ReadAll(resp.Body)
+		want := `{"resource":"https://gw.example/mcp","authorization_servers":["https://gw.example"],"scopes_supported":["mcp"],"bearer_methods_supported":["header"],"resource_name":""}`
+		if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != strings.Replace(want, `,"resource_name":""`, "", 1) || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, b)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodOptions, gw.URL+"/.well-known/oauth-protected-resource/mcp", nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Access-Control-Request-Headers", "mcp-protocol-version")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "MCP-Protocol-Version") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	tests := []struct {
+		hdr  []string
+		want string
+		ok   bool
+	}{
+		{[]string{"Bearer abc"}, "abc", true},
+		{[]string{"bearer abc"}, "abc", true},
+		{[]string{"BEARER  abc "}, "abc", true},
+		{[]string{"Bearer"}, "", false},
+		{[]string{"Bearer "}, "", false},
+		{[]string{"Basic abc"}, "", false},
+		{[]string{"Bearer a", "Bearer b"}, "", false},
+		{nil, "", false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodPost, "/mcp", nil)
+		for _, h := range tt.hdr {
+			r.Header.Add("Authorization", h)
+		}
+		got, ok := bearerToken(r)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("bearerToken(%q) = %q, %v", tt.hdr, got, ok)
+		}
+	}
+}
+

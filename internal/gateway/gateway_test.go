@@ -273,4 +273,3 @@ func TestBearerToken(t *testing.T) {
 		}
 	}
 }
-

@@ -65,6 +65,7 @@ func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
 		Rewrite:        rt.rewrite,
 		Transport:      transport,
 		FlushInterval:  -1, // flush every write: SSE events go out one by one
+		BufferPool:     sharedBuffers,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   rt.proxyError,
 	}

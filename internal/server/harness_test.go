@@ -51,7 +51,7 @@ type backend struct {
 	requests                     int
 }
 
-func startBackend(t *testing.T) *backend {
+func startBackend(t testing.TB) *backend {
 	t.Helper()
 	b := &backend{key: tokens.NewOpaque("")}
 	srv, err := snippets.New(snippets.Options{DataDir: t.TempDir(), Key: b.key})
@@ -104,6 +104,8 @@ type gatewayOptions struct {
 	identity string
 	dataDir  string
 	env      map[string]string
+	// upstream replaces the snippets backend's URL (benchmarks).
+	upstream string
 	// listen reuses an address (restart tests); default a free port.
 	listen    string
 	transport http.RoundTripper
@@ -118,7 +120,7 @@ var passwordHash = sync.OnceValue(func() string {
 	return h
 })
 
-func startGateway(t *testing.T, opt gatewayOptions) *gateway {
+func startGateway(t testing.TB, opt gatewayOptions) *gateway {
 	t.Helper()
 	be := startBackend(t)
 	if opt.listen == "" {
@@ -143,6 +145,10 @@ identity:
       - {username: bob, password_hash: "${HASH}", email: bob@example.com}
 `
 	}
+	upstream := be.url
+	if opt.upstream != "" {
+		upstream = opt.upstream
+	}
 	yaml := fmt.Sprintf(`
 public_url: %s
 listen: %s
@@ -157,7 +163,7 @@ servers:
     scopes: [snippets]
     headers: {x-functions-key: "${BACKEND_KEY}"}
     forward_identity: true
-%s`, base, ln.Addr(), opt.dataDir+"/db.sqlite", ident, be.url, opt.extraYAML)
+%s`, base, ln.Addr(), opt.dataDir+"/db.sqlite", ident, upstream, opt.extraYAML)
 	vars := map[string]string{"HASH": passwordHash(), "ENC": encKey(opt.dataDir), "BACKEND_KEY": be.key}
 	for k, v := range opt.env {
 		vars[k] = v
@@ -209,7 +215,7 @@ func (l *logBuffer) String() string {
 }
 
 // testWriter sends logs to t.Log when -v is given.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	if testing.Verbose() && os.Getenv("DRAWBRIDGE_TEST_LOGS") != "" {

@@ -16,7 +16,7 @@ import (
 // oauthClient is a hand-driven OAuth client, for the cases a well-behaved
 // SDK never produces.
 type oauthClient struct {
-	t        *testing.T
+	t        testing.TB
 	gw       *gateway
 	ID       string
 	Secret   string
@@ -26,7 +26,7 @@ type oauthClient struct {
 
 const testRedirect = "http://127.0.0.1:43211/cb"
 
-func registerClient(t *testing.T, gw *gateway, extra map[string]any) *oauthClient {
+func registerClient(t testing.TB, gw *gateway, extra map[string]any) *oauthClient {
 	t.Helper()
 	md := map[string]any{
 		"redirect_uris": []string{testRedirect}, "client_name": "Raw test client",
@@ -121,7 +121,7 @@ func (c *oauthClient) tokens(user string) map[string]any {
 
 func oauthVerifier() string { return tokens.NewOpaque("v-") }
 
-func postJSON(t *testing.T, u string, v any) (int, map[string]any) {
+func postJSON(t testing.TB, u string, v any) (int, map[string]any) {
 	t.Helper()
 	b, _ := json.Marshal(v)
 	resp, err := http.Post(u, "application/json", strings.NewReader(string(b)))
@@ -132,7 +132,7 @@ func postJSON(t *testing.T, u string, v any) (int, map[string]any) {
 	return resp.StatusCode, decodeBody(t, resp)
 }
 
-func decodeBody(t *testing.T, resp *http.Response) map[string]any {
+func decodeBody(t testing.TB, resp *http.Response) map[string]any {
 	t.Helper()
 	b, _ := io.ReadAll(resp.Body)
 	var m map[string]any

@@ -85,6 +85,11 @@ func TestVerifyRejects(t *testing.T) {
 	ctx := context.Background()
 	good, _ := f.keys.Mint(f.claims())
 	parts := strings.Split(good, ".")
+	// Verified (and cached) for its own audience first: the cache must not
+	// make it good for another.
+	if _, err := f.verifier.Verify(ctx, good, resource); err != nil {
+		t.Fatal(err)
+	}
 
 	foreignKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	sign := func(key any, alg jose.SignatureAlgorithm, typ, kid string, claims any) string {
@@ -277,4 +282,53 @@ func TestVerifyTouchesNoStorage(t *testing.T) {
 	if cs.calls > 1 {
 		t.Fatalf("unknown key ids made %d storage calls", cs.calls)
 	}
+}
+
+// BenchmarkVerify: "cached" is the steady state of a client that reuses its
+// token; "signature" is the first sight of a token (an ECDSA P-256 check).
+func BenchmarkVerify(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	ring, _ := tokens.NewKeyring([]tokens.RingKey{{ID: "k", Key: tokens.GenerateKey()}})
+	keys, err := tokens.LoadKeys(ctx, st, ring, clock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	claims := tokens.AccessClaims{Issuer: issuer, Subject: "alice", Audience: resource, ClientID: "c1", Scope: "a b",
+		GrantID: "g1", IssuedAt: now, Expiry: now.Add(time.Hour)}
+	b.Run("cached", func(b *testing.B) {
+		v := &tokens.Verifier{Keys: keys, Issuer: issuer, Now: clock}
+		tok, _ := keys.Mint(claims)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Verify(ctx, tok, resource); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("signature", func(b *testing.B) {
+		v := &tokens.Verifier{Keys: keys, Issuer: issuer, Now: clock}
+		toks := make([]string, 256)
+		for i := range toks {
+			toks[i], _ = keys.Mint(claims) // distinct jti: distinct tokens
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			// A fresh verifier per 256 tokens keeps every check uncached.
+			if i%len(toks) == 0 {
+				v = &tokens.Verifier{Keys: keys, Issuer: issuer, Now: clock}
+			}
+			if _, err := v.Verify(ctx, toks[i%len(toks)], resource); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 }

@@ -35,14 +35,61 @@ type Verifier struct {
 
 	reloadMu   sync.Mutex
 	lastReload time.Time
+
+	cacheOnce sync.Once
+	cache     *verifiedCache
 }
 
+// cacheSize bounds the verified-token cache (two generations of this many).
+const cacheSize = 10000
+
 // Verify returns the token's claims if it is a valid, unrevoked token of
-// this issuer for the given audience (RFC 9068 §4, RFC 8707).
+// this issuer for the given audience (RFC 9068 §4, RFC 8707). The claims are
+// shared between calls with the same token and must not be modified.
 func (v *Verifier) Verify(ctx context.Context, raw, audience string) (*AccessClaims, error) {
 	if len(raw) > 8192 || strings.Count(raw, ".") != 2 {
 		return nil, ErrMalformed
 	}
+	v.cacheOnce.Do(func() { v.cache = newVerifiedCache(cacheSize) })
+	c, key := v.cache.get(raw)
+	if c == nil {
+		var err error
+		if c, err = v.verifySignedClaims(ctx, raw); err != nil {
+			return nil, err
+		}
+		v.cache.put(key, c)
+	}
+	return c, v.checkClaims(c, audience)
+}
+
+// checkClaims are the checks that depend on the request or the time, run on
+// every call, cached or not.
+func (v *Verifier) checkClaims(c *AccessClaims, audience string) error {
+	now := v.Now()
+	leeway := v.leeway()
+	switch {
+	case !now.Before(c.Expiry.Add(leeway)):
+		return ErrExpired
+	case now.Add(leeway).Before(c.IssuedAt):
+		return ErrExpired
+	case c.Audience != audience:
+		return ErrWrongAud
+	case v.Revoked != nil && v.Revoked.IsRevoked(c.GrantID):
+		return ErrRevoked
+	}
+	return nil
+}
+
+func (v *Verifier) leeway() time.Duration {
+	if v.Leeway == 0 {
+		return 30 * time.Second
+	}
+	return v.Leeway
+}
+
+// verifySignedClaims checks the signature, the header and the claims that do
+// not change with time or request, and returns the claims.
+func (v *Verifier) verifySignedClaims(ctx context.Context, raw string) (*AccessClaims, error) {
 	// Only ES256 is accepted; "none", HMAC and everything else fail here.
 	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{Algorithm})
 	if err != nil || len(tok.Headers) != 1 {
@@ -65,32 +112,25 @@ func (v *Verifier) Verify(ctx context.Context, raw, audience string) (*AccessCla
 	if err := tok.Claims(pub, &w, &std); err != nil {
 		return nil, ErrBadSignature
 	}
-	if err := v.validate(&std, audience); err != nil {
+	if err := v.validate(&std); err != nil {
 		return nil, err
 	}
 	c := w.AccessClaims
-	c.Audience, c.IssuedAt, c.Expiry = audience, w.Iat.Time(), w.Exp.Time()
+	c.Audience, c.IssuedAt, c.Expiry = std.Audience[0], w.Iat.Time(), w.Exp.Time()
 	if w.AuthTime != nil {
 		c.AuthTime = w.AuthTime.Time()
 	}
 	if c.GrantID == "" || c.Subject == "" || c.ClientID == "" {
 		return nil, ErrMalformed
 	}
-	if v.Revoked != nil && v.Revoked.IsRevoked(c.GrantID) {
-		return nil, ErrRevoked
-	}
 	return &c, nil
 }
 
-func (v *Verifier) validate(std *jwt.Claims, audience string) error {
+func (v *Verifier) validate(std *jwt.Claims) error {
 	if std.Expiry == nil || std.IssuedAt == nil {
 		return ErrMalformed
 	}
-	leeway := v.Leeway
-	if leeway == 0 {
-		leeway = 30 * time.Second
-	}
-	err := std.ValidateWithLeeway(jwt.Expected{Issuer: v.Issuer, Time: v.Now()}, leeway)
+	err := std.ValidateWithLeeway(jwt.Expected{Issuer: v.Issuer, Time: v.Now()}, v.leeway())
 	switch {
 	case errors.Is(err, jwt.ErrExpired), errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):
 		return ErrExpired
@@ -100,7 +140,7 @@ func (v *Verifier) validate(std *jwt.Claims, audience string) error {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	// Exactly one audience: a token for several resources is refused.
-	if len(std.Audience) != 1 || std.Audience[0] != audience {
+	if len(std.Audience) != 1 {
 		return ErrWrongAud
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
 
 // The proxy benchmarks send the same small MCP request three ways, in the
@@ -67,14 +69,14 @@ func BenchmarkProxy(b *testing.B) {
 		benchPost(b, benchClient(), srv.URL+"/mcp", "")
 	})
 	b.Run("drawbridge", func(b *testing.B) {
-		gw := startGateway(b, gatewayOptions{upstream: be.URL + "/mcp"})
+		gw := gwtest.Start(b, gwtest.Options{Upstream: be.URL + "/mcp"})
 		tok := benchToken(b, gw)
 		benchPost(b, benchClient(), gw.MCP, "Bearer "+tok)
 	})
 }
 
 // benchToken gets a real access token through the authorization flow.
-func benchToken(b *testing.B, gw *gateway) string {
-	c := registerClient(b, gw, nil)
-	return c.tokens(testUser)["access_token"].(string)
+func benchToken(b *testing.B, gw *gwtest.Gateway) string {
+	c := gwtest.RegisterClient(b, gw, nil)
+	return c.Tokens(gwtest.User)["access_token"].(string)
 }

@@ -8,13 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
+
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
 )
 
 // startWithIdP runs a gateway whose users sign in at a real OpenID
 // Connect provider (zitadel/oidc's op package, in-process).
-func startWithIdP(t *testing.T, entra bool) (*gateway, *oidctest.Provider) {
+func startWithIdP(t *testing.T, entra bool) (*gwtest.Gateway, *oidctest.Provider) {
 	t.Helper()
 	idp := oidctest.Start(t, oidctest.Options{Entra: entra, TLS: entra, Users: []oidctest.User{{
 		Username: "carol", Subject: "carol-sub", OID: "7d1c3b5e-0000-4000-8000-00000000c4a1",
@@ -34,7 +36,7 @@ identity:
 `, idp.TenantID(), idp.BaseURL())
 	}
 	const secret = "idp-client-secret-for-tests"
-	gw := startGateway(t, gatewayOptions{identity: ident, env: map[string]string{"IDP_SECRET": secret}, idpClient: idp.Client()})
+	gw := gwtest.Start(t, gwtest.Options{Identity: ident, Env: map[string]string{"IDP_SECRET": secret}, IdPClient: idp.Client()})
 	idp.AddClient("drawbridge", secret, gw.URL+"/callback")
 	return gw, idp
 }
@@ -72,9 +74,9 @@ func TestGoSDKClientWithUpstreamOIDC(t *testing.T) {
 				t.Errorf("upstream authorization request lacks PKCE or nonce: %+v", authz)
 			}
 			be := gw.Backend
-			be.mu.Lock()
-			defer be.mu.Unlock()
-			if len(be.authorization) != 0 || len(be.cookies) != 0 {
+			be.Mu.Lock()
+			defer be.Mu.Unlock()
+			if len(be.Authorization) != 0 || len(be.Cookies) != 0 {
 				t.Errorf("client credentials reached the backend")
 			}
 		})
@@ -85,10 +87,10 @@ func TestGoSDKClientWithUpstreamOIDC(t *testing.T) {
 // back to Drawbridge: the second callback must fail.
 func TestUpstreamStateIsSingleUse(t *testing.T) {
 	gw, idp := startWithIdP(t, false)
-	c := registerClient(t, gw, nil)
+	c := gwtest.RegisterClient(t, gw, nil)
 	br := browser.New(gw.URL) // stops at the IdP: we drive it by hand
 	c.Browser = br
-	p, err := br.Get(c.authorizeURL(oauthVerifier(), nil))
+	p, err := br.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
 	if err != nil || p.Callback == nil || !strings.HasPrefix(p.Callback.String(), idp.BaseURL()) {
 		t.Fatalf("authorize did not send the browser to the IdP: %v", err)
 	}
@@ -105,7 +107,7 @@ func TestUpstreamStateIsSingleUse(t *testing.T) {
 		t.Fatalf("replayed callback: %v %d %s", err, again.Resp.StatusCode, again.Path())
 	}
 	// A callback in another browser is refused even with a fresh state.
-	p, _ = br.Get(c.authorizeURL(oauthVerifier(), nil))
+	p, _ = br.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
 	back, _ = idp.Login(context.Background(), p.Callback.String(), "carol")
 	if other, _ := browser.New(gw.URL).Get(back.String()); other.Resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("callback in another browser: %d", other.Resp.StatusCode)

@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
 
 func TestDynamicRegistration(t *testing.T) {
-	gw := startGateway(t, gatewayOptions{})
+	gw := gwtest.Start(t, gwtest.Options{})
 	tests := []struct {
 		name   string
 		md     map[string]any
@@ -27,7 +29,7 @@ func TestDynamicRegistration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body := postJSON(t, gw.URL+"/register", tt.md)
+			status, body := gwtest.PostJSON(t, gw.URL+"/register", tt.md)
 			if status != tt.status || (tt.err != "" && body["error"] != tt.err) {
 				t.Fatalf("%d %v", status, body)
 			}
@@ -49,7 +51,7 @@ func TestDynamicRegistration(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		if body := decodeBody(t, resp); resp.StatusCode != 400 || body["error"] != "invalid_client_metadata" {
+		if body := gwtest.DecodeBody(t, resp); resp.StatusCode != 400 || body["error"] != "invalid_client_metadata" {
 			t.Fatalf("%d %v", resp.StatusCode, body)
 		}
 	})
@@ -58,21 +60,21 @@ func TestDynamicRegistration(t *testing.T) {
 // TestConfidentialClient: a registered client_secret_basic client must
 // authenticate at the token endpoint.
 func TestConfidentialClient(t *testing.T) {
-	gw := startGateway(t, gatewayOptions{})
-	c := registerClient(t, gw, map[string]any{"token_endpoint_auth_method": "client_secret_basic"})
+	gw := gwtest.Start(t, gwtest.Options{})
+	c := gwtest.RegisterClient(t, gw, map[string]any{"token_endpoint_auth_method": "client_secret_basic"})
 	if c.Secret == "" {
 		t.Fatal("no secret issued")
 	}
-	v := oauthVerifier()
-	code := c.code(v, testUser)
+	v := gwtest.NewVerifier()
+	code := c.Code(v, gwtest.User)
 	secret := c.Secret
 	c.Secret = "wrong"
-	if status, body := c.redeem(code, v); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
+	if status, body := c.Redeem(code, v); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
 		t.Fatalf("wrong secret: %d %v", status, body)
 	}
 	c.Secret = secret
-	code = c.code(v, testUser)
-	if status, body := c.redeem(code, v); status != http.StatusOK {
+	code = c.Code(v, gwtest.User)
+	if status, body := c.Redeem(code, v); status != http.StatusOK {
 		t.Fatalf("right secret: %d %v", status, body)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
+
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
@@ -21,7 +23,7 @@ func sdkOAuthHandler(t *testing.T, br *browser.Browser, user string) *auth.Autho
 	t.Helper()
 	const redirect = "http://127.0.0.1:43219/callback" // the browser stops here; nothing listens
 	fetch := func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-		p, err := br.SignInLocal(args.URL, user, testPassword, true)
+		p, err := br.SignInLocal(args.URL, user, gwtest.Password, true)
 		if err != nil {
 			return nil, err
 		}
@@ -83,12 +85,12 @@ func callText(t *testing.T, ctx context.Context, cs *mcp.ClientSession, tool str
 // and its tool calls reach the backend — which never sees the client's
 // token, only its own credential.
 func TestGoSDKClientThroughGateway(t *testing.T) {
-	gw := startGateway(t, gatewayOptions{})
+	gw := gwtest.Start(t, gwtest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
 	br := browser.New(gw.URL)
-	h := sdkOAuthHandler(t, br, testUser)
+	h := sdkOAuthHandler(t, br, gwtest.User)
 	cs := connectSDK(t, ctx, gw.MCP, h)
 
 	tools, err := cs.ListTools(ctx, nil)
@@ -122,20 +124,20 @@ func TestGoSDKClientThroughGateway(t *testing.T) {
 	}
 
 	be := gw.Backend
-	be.mu.Lock()
-	defer be.mu.Unlock()
-	if be.requests < 4 {
-		t.Fatalf("backend saw %d requests", be.requests)
+	be.Mu.Lock()
+	defer be.Mu.Unlock()
+	if be.Requests < 4 {
+		t.Fatalf("backend saw %d requests", be.Requests)
 	}
-	if len(be.authorization) != 0 || len(be.cookies) != 0 {
-		t.Errorf("client credentials reached the backend: Authorization=%q Cookie=%q", be.authorization, be.cookies)
+	if len(be.Authorization) != 0 || len(be.Cookies) != 0 {
+		t.Errorf("client credentials reached the backend: Authorization=%q Cookie=%q", be.Authorization, be.Cookies)
 	}
-	for _, k := range be.keys {
-		if k != be.key {
+	for _, k := range be.Keys {
+		if k != be.Key {
 			t.Fatalf("a backend request lacked the backend's own key")
 		}
 	}
-	for _, secret := range []string{tok.AccessToken, tok.RefreshToken, testPassword, be.key} {
+	for _, secret := range []string{tok.AccessToken, tok.RefreshToken, gwtest.Password, be.Key} {
 		if secret != "" && strings.Contains(gw.Logs.String(), secret) {
 			t.Error("a secret was written to the log")
 		}

@@ -1,0 +1,241 @@
+// Package gwtest runs a complete Drawbridge on loopback for end-to-end
+// tests: the real server wiring, SQLite in a temporary directory, local
+// users (or any identity section), and the snippets sample server behind it
+// with a recorder of the headers that reach it. It also has a hand-driven
+// OAuth client (Client) for the requests a well-behaved SDK never makes.
+package gwtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/examples/snippets"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
+	"github.com/drawbridge-mcp/drawbridge/internal/server"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// Clock is a settable Clock shared by the Gateway under test.
+type Clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+// Backend is the snippets sample server with a recorder in front that
+// notes every credential-bearing header that reaches it.
+type Backend struct {
+	// URL is the backend's MCP endpoint; Key its own credential.
+	URL string
+	Key string
+	// Mu guards what was recorded: per request, the headers a backend must
+	// never receive from a client, its key header, and the identity header.
+	Mu                           sync.Mutex
+	Authorization, Cookies, Keys []string
+	Subjects                     []string
+	Requests                     int
+}
+
+// StartBackend runs the snippets server behind a header recorder.
+func StartBackend(t testing.TB) *Backend {
+	t.Helper()
+	b := &Backend{Key: tokens.NewOpaque("")}
+	srv, err := snippets.New(snippets.Options{DataDir: t.TempDir(), Key: b.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := srv.Handler()
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.Mu.Lock()
+		b.Requests++
+		b.Authorization = append(b.Authorization, r.Header.Values("Authorization")...)
+		b.Cookies = append(b.Cookies, r.Header.Values("Cookie")...)
+		b.Keys = append(b.Keys, r.Header.Get(snippets.DefaultKeyHeader))
+		b.Subjects = append(b.Subjects, r.Header.Get("X-Drawbridge-Subject"))
+		b.Mu.Unlock()
+		inner.ServeHTTP(w, r)
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close(); _ = srv.Close() })
+	b.URL = "http://" + ln.Addr().String() + snippets.MCPPath
+	return b
+}
+
+// Gateway is a Drawbridge under test, on loopback.
+type Gateway struct {
+	URL     string
+	MCP     string
+	Clock   *Clock
+	Backend *Backend
+	Srv     *server.Server
+	Cfg     *config.Config
+	Logs    *LogBuffer
+	// Stop shuts the Gateway down (also done at cleanup).
+	Stop func()
+}
+
+// The local users every test gateway has: alice (groups [eng]) and bob,
+// both with this password.
+const (
+	User     = "alice"
+	Password = "correct horse battery staple"
+)
+
+// Options adjust the generated configuration.
+type Options struct {
+	// ExtraYAML is appended to the configuration, right after the snippets
+	// server: more list items continue the servers list.
+	ExtraYAML string
+	// Identity replaces the local-users identity section.
+	Identity string
+	// DataDir holds the database; default a temporary directory.
+	DataDir string
+	// Env supplies ${NAME} values for ExtraYAML and Identity.
+	Env map[string]string
+	// Upstream replaces the snippets backend's URL (benchmarks).
+	Upstream string
+	// Listen reuses an address (restart tests); default a free port.
+	Listen string
+	// Transport is the transport to backends; IdPClient talks to the
+	// upstream identity provider.
+	Transport http.RoundTripper
+	IdPClient *http.Client
+}
+
+var passwordHash = sync.OnceValue(func() string {
+	h, err := local.HashPassword(Password)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// Start runs a gateway until the test ends.
+func Start(t testing.TB, opt Options) *Gateway {
+	t.Helper()
+	be := StartBackend(t)
+	if opt.Listen == "" {
+		opt.Listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", opt.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	if opt.DataDir == "" {
+		opt.DataDir = t.TempDir()
+	}
+	ident := opt.Identity
+	if ident == "" {
+		ident = `
+identity:
+  type: local
+  local:
+    users:
+      - {username: alice, password_hash: "${HASH}", email: alice@example.com, name: Alice, groups: [eng]}
+      - {username: bob, password_hash: "${HASH}", email: bob@example.com}
+`
+	}
+	upstream := be.URL
+	if opt.Upstream != "" {
+		upstream = opt.Upstream
+	}
+	yaml := fmt.Sprintf(`
+public_url: %s
+listen: %s
+storage: {sqlite: {path: %q}}
+encryption_keys: [{id: k1, key: "${ENC}"}]
+%s
+servers:
+  - name: snippets
+    title: Snippets
+    path: /mcp
+    upstream: %s
+    scopes: [snippets]
+    headers: {x-functions-key: "${BACKEND_KEY}"}
+    forward_identity: true
+%s`, base, ln.Addr(), opt.DataDir+"/db.sqlite", ident, upstream, opt.ExtraYAML)
+	vars := map[string]string{"HASH": passwordHash(), "ENC": encKey(opt.DataDir), "BACKEND_KEY": be.Key}
+	for k, v := range opt.Env {
+		vars[k] = v
+	}
+	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &Clock{}
+	logs := &LogBuffer{}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := server.New(context.Background(), cfg, server.Options{Log: log, Now: clk.Now, BackendTransport: opt.Transport, IdentityHTTPClient: opt.IdPClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
+	stop := sync.OnceFunc(func() { cancel(); <-done; _ = srv.Close() })
+	t.Cleanup(stop)
+	return &Gateway{URL: base, MCP: base + "/mcp", Clock: clk, Backend: be, Srv: srv, Cfg: cfg, Logs: logs, Stop: stop}
+}
+
+// encKey keeps one encryption key per data directory, so a restarted
+// Gateway can open what the first one sealed.
+var encKeys sync.Map
+
+func encKey(dir string) string {
+	k, _ := encKeys.LoadOrStore(dir, tokens.GenerateKey())
+	return k.(string)
+}
+
+// LogBuffer keeps everything logged, to check that no secret is.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// testWriter sends logs to t.Log when -v is given.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	if testing.Verbose() && os.Getenv("DRAWBRIDGE_TEST_LOGS") != "" {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}

@@ -102,6 +102,9 @@ type Store interface {
 	// verifiers can refuse their access tokens without a lookup per request.
 	RevokedGrantsSince(ctx context.Context, since time.Time) ([]RevokedGrant, error)
 
+	// GetRefreshToken returns a stored refresh token (revocation and
+	// introspection need its grant). Expired tokens give ErrNotFound.
+	GetRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
 	// RotateRefreshToken atomically exchanges one refresh token for the next.
 	// See Rotation for the rules; it returns the grant the token belongs to.
 	RotateRefreshToken(ctx context.Context, r Rotation) (Grant, error)
@@ -115,6 +118,12 @@ type Store interface {
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
 	DeleteSigningKey(ctx context.Context, id string) error
+
+	// UseOnce records key until expiresAt. It returns ErrAlreadyUsed when the
+	// key is already recorded and not yet expired at now, so that exactly one
+	// of several racing callers succeeds: single-use values such as JWT
+	// assertion ids (RFC 7523 §3 "jti").
+	UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error
 
 	// DeleteExpired removes every row whose ExpiresAt is not after now (rows
 	// with a zero ExpiresAt that means "never" stay), and revoked grants whose
@@ -340,4 +349,5 @@ type GCResult struct {
 	Clients          int
 	UpstreamSessions int
 	SigningKeys      int
+	Once             int
 }

@@ -65,7 +65,7 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 	}
 	good := filepath.Join("..", "..", "examples", "drawbridge.yaml")
 	for k, v := range map[string]string{"DRAWBRIDGE_ENCRYPTION_KEY": generateKey(), "ENTRA_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-		"ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s", "INTERNAL_AGENT_SECRET": "x", "SNIPPETS_KEY": "k"} {
+		"ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s", "INTERNAL_AGENT_SECRET": "x-very-long-secret-value", "SNIPPETS_KEY": "k"} {
 		t.Setenv(k, v)
 	}
 	if code := run(context.Background(), []string{"check", "--config", good}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "valid") {

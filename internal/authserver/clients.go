@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -14,27 +17,47 @@ import (
 type client struct {
 	storage.Client
 	skipConsent bool
+	// For private_key_jwt: inline keys or where to fetch them.
+	jwks    *jose.JSONWebKeySet
+	jwksURI string
+	// ccScopes limits client_credentials tokens; nil means any known scope.
+	ccScopes []string
 }
 
-func configClient(c ConfigClient, now time.Time) *client {
-	cl := &client{skipConsent: c.SkipConsent, Client: storage.Client{
-		ID:            c.ID,
-		Name:          c.Name,
-		RedirectURIs:  c.RedirectURIs,
-		GrantTypes:    []string{grantAuthorizationCode, grantRefreshToken},
-		ResponseTypes: []string{"code"},
-		Kind:          storage.ClientKindConfig,
-		CreatedAt:     now,
+func configClient(c ConfigClient, now time.Time) (*client, error) {
+	cl := &client{skipConsent: c.SkipConsent, jwksURI: c.JWKSURI, ccScopes: c.Scopes, Client: storage.Client{
+		ID:                      c.ID,
+		Name:                    c.Name,
+		RedirectURIs:            c.RedirectURIs,
+		GrantTypes:              c.GrantTypes,
+		ResponseTypes:           []string{"code"},
+		TokenEndpointAuthMethod: c.AuthMethod,
+		Kind:                    storage.ClientKindConfig,
+		CreatedAt:               now,
 	}}
-	cl.TokenEndpointAuthMethod = authNone
+	if len(cl.GrantTypes) == 0 {
+		cl.GrantTypes = []string{grantAuthorizationCode, grantRefreshToken}
+	}
 	if c.Secret != "" {
 		cl.SecretHash = tokens.Hash(c.Secret)
-		cl.TokenEndpointAuthMethod = authSecretBasic
+	}
+	if cl.TokenEndpointAuthMethod == "" {
+		cl.TokenEndpointAuthMethod = authNone
+		if c.Secret != "" {
+			cl.TokenEndpointAuthMethod = authSecretBasic
+		}
+	}
+	if c.JWKS != "" {
+		set, err := parseJWKS(c.JWKS)
+		if err != nil {
+			return nil, fmt.Errorf("client %s: %w", c.ID, err)
+		}
+		cl.jwks = set
 	}
 	if cl.Name == "" {
 		cl.Name = c.ID
 	}
-	return cl
+	return cl, nil
 }
 
 // Token endpoint client authentication methods (RFC 7591 §2).
@@ -48,6 +71,7 @@ const (
 const (
 	grantAuthorizationCode = "authorization_code"
 	grantRefreshToken      = "refresh_token"
+	grantClientCredentials = "client_credentials"
 )
 
 var errUnknownClient = errors.New("unknown client")

@@ -83,7 +83,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 			page.Previously = append(page.Previously, sc)
 			continue
 		}
-		page.Scopes = append(page.Scopes, scopeView{Name: sc, Description: scopeDescription(sc)})
+		page.Scopes = append(page.Scopes, scopeView{Name: sc, Description: s.scopeDescription(sc)})
 	}
 	s.pages.render(w, http.StatusOK, "consent.html", page, redirectOrigin(req.RedirectURI))
 }
@@ -98,7 +98,10 @@ func userLabel(id *storage.Identity) string {
 	return id.Subject
 }
 
-func scopeDescription(sc string) string {
+func (s *Server) scopeDescription(sc string) string {
+	if d, ok := s.opt.ScopeDescriptions[sc]; ok {
+		return d
+	}
 	if sc == scopeOfflineAccess {
 		return "stay connected when you are not using it (refresh tokens)"
 	}

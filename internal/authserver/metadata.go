@@ -9,22 +9,40 @@ import (
 
 // Metadata is the authorization server metadata document (RFC 8414 §2).
 func (s *Server) Metadata() *oauth.AuthServerMetadata {
+	authMethods := []string{authNone, authSecretBasic, authSecretPost, authPrivateKeyJWT}
+	var algs []string
+	for _, a := range assertionAlgs {
+		algs = append(algs, string(a))
+	}
 	m := &oauth.AuthServerMetadata{
 		Issuer:                            s.opt.Issuer,
 		AuthorizationEndpoint:             s.url(PathAuthorize),
 		TokenEndpoint:                     s.url(PathToken),
 		JWKSURI:                           s.url(PathJWKS),
+		RevocationEndpoint:                s.url(PathRevoke),
 		ScopesSupported:                   s.scopes,
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{"query"},
 		GrantTypesSupported:               []string{grantAuthorizationCode, grantRefreshToken},
-		TokenEndpointAuthMethodsSupported: []string{authNone, authSecretBasic, authSecretPost},
-		CodeChallengeMethodsSupported:     []string{oauth.PKCEMethodS256},
+		TokenEndpointAuthMethodsSupported: authMethods,
+		TokenEndpointAuthSigningAlgValuesSupported: algs,
+		RevocationEndpointAuthMethodsSupported:     authMethods,
+		CodeChallengeMethodsSupported:              []string{oauth.PKCEMethodS256},
 		// RFC 9207: every authorization response carries iss.
 		AuthorizationResponseIssParameterSupported: true,
 	}
+	for _, c := range s.clients {
+		if c.allowsGrant(grantClientCredentials) {
+			m.GrantTypesSupported = append(m.GrantTypesSupported, grantClientCredentials)
+			break
+		}
+	}
 	if s.opt.DynamicRegistration {
 		m.RegistrationEndpoint = s.url(PathRegister)
+	}
+	if len(s.opt.Introspectors) > 0 {
+		m.IntrospectionEndpoint = s.url(PathIntrospect)
+		m.IntrospectionEndpointAuthMethodsSupported = []string{authSecretBasic}
 	}
 	return m
 }

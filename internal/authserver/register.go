@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -25,6 +26,11 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, "POST, OPTIONS")
+		return
+	}
+	if ok, wait := s.regLimit.allow(clientIP(r), s.opt.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		oauth.WriteJSON(w, oauth.NewError("too_many_requests", "too many registrations from this address; try again later").WithStatus(http.StatusTooManyRequests))
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,16 +24,31 @@ type Resource struct {
 
 // Options configures the authorization server.
 type Options struct {
-	Issuer    string
-	Store     storage.Store
-	Keys      *tokens.Keys
-	Revoked   *tokens.RevocationList
+	Issuer  string
+	Store   storage.Store
+	Keys    *tokens.Keys
+	Revoked *tokens.RevocationList
+	// Tokens verifies access tokens presented for revocation or
+	// introspection (any audience).
+	Tokens interface {
+		Inspect(ctx context.Context, raw string) (*tokens.AccessClaims, error)
+	}
 	Resources []Resource
 	// Exactly one of Password or Redirect is set.
 	Password identity.PasswordProvider
 	Redirect identity.RedirectProvider
 	// Clients are pre-registered clients.
 	Clients []ConfigClient
+	// ScopeDescriptions explain scopes on the consent page.
+	ScopeDescriptions map[string]string
+	// Introspectors may call POST /introspect; none disables it.
+	Introspectors []Introspector
+	// RegistrationsPerHour limits dynamic registrations per client address;
+	// 0 or less means no limit.
+	RegistrationsPerHour int
+	// HTTPClient fetches client key sets (jwks_uri); default a client with
+	// a timeout.
+	HTTPClient *http.Client
 
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration
@@ -59,6 +75,21 @@ type ConfigClient struct {
 	Name         string
 	RedirectURIs []string
 	SkipConsent  bool
+	// GrantTypes default to authorization_code and refresh_token.
+	GrantTypes []string
+	// AuthMethod is the token endpoint authentication method.
+	AuthMethod string
+	// JWKS (inline JSON) or JWKSURI hold the keys for private_key_jwt.
+	JWKS    string
+	JWKSURI string
+	// Scopes limits client_credentials tokens.
+	Scopes []string
+}
+
+// Introspector is a backend allowed to call the introspection endpoint.
+type Introspector struct {
+	ID     string
+	Secret string
 }
 
 // Server serves the authorization server endpoints.
@@ -68,6 +99,8 @@ type Server struct {
 	resources map[string]*Resource
 	scopes    []string
 	pages     *pages
+	jwksCache *jwksCache
+	regLimit  *addressLimiter
 }
 
 // New checks the options and builds the server.
@@ -84,9 +117,18 @@ func New(opt Options) (*Server, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	s := &Server{opt: opt, clients: map[string]*client{}, resources: map[string]*Resource{}}
+	if opt.HTTPClient == nil {
+		opt.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	s := &Server{opt: opt, clients: map[string]*client{}, resources: map[string]*Resource{},
+		jwksCache: &jwksCache{client: opt.HTTPClient, sets: map[string]cachedJWKS{}},
+		regLimit:  newAddressLimiter(opt.RegistrationsPerHour, time.Hour)}
 	for _, c := range opt.Clients {
-		s.clients[c.ID] = configClient(c, opt.Now())
+		cl, err := configClient(c, opt.Now())
+		if err != nil {
+			return nil, fmt.Errorf("authserver: %w", err)
+		}
+		s.clients[c.ID] = cl
 	}
 	for i := range opt.Resources {
 		r := &opt.Resources[i]
@@ -113,14 +155,16 @@ const scopeOfflineAccess = "offline_access"
 
 // Endpoint paths, relative to the issuer.
 const (
-	PathAuthorize = "/authorize"
-	PathToken     = "/token"
-	PathRegister  = "/register"
-	PathJWKS      = "/jwks.json"
-	PathLogin     = "/login"
-	PathConsent   = "/consent"
-	PathCallback  = "/callback"
-	PathStatic    = "/static/"
+	PathAuthorize  = "/authorize"
+	PathToken      = "/token"
+	PathRegister   = "/register"
+	PathJWKS       = "/jwks.json"
+	PathLogin      = "/login"
+	PathConsent    = "/consent"
+	PathCallback   = "/callback"
+	PathStatic     = "/static/"
+	PathRevoke     = "/revoke"
+	PathIntrospect = "/introspect"
 )
 
 // Routes mounts every endpoint on mux.
@@ -131,6 +175,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle(PathJWKS, cors(http.HandlerFunc(s.jwks)))
 	mux.Handle(PathRegister, cors(http.HandlerFunc(s.register)))
 	mux.Handle(PathToken, cors(http.HandlerFunc(s.token)))
+	mux.Handle(PathRevoke, cors(http.HandlerFunc(s.revoke)))
+	mux.HandleFunc(PathIntrospect, s.introspect)
 	mux.HandleFunc(PathAuthorize, s.authorize)
 	mux.HandleFunc(PathLogin, s.login)
 	mux.HandleFunc(PathConsent, s.consent)

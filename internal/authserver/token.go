@@ -41,23 +41,20 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) runGrant(w http.ResponseWriter, r *http.Request, tr *tokenRequest) *oauth.Error {
 	grant := tr.form.Get("grant_type")
-	switch grant {
-	case grantAuthorizationCode, grantRefreshToken:
-	case "":
+	run, ok := map[string]func(*http.Request, *tokenRequest) (*oauth.TokenResponse, *oauth.Error){
+		grantAuthorizationCode: s.codeGrant,
+		grantRefreshToken:      s.refreshGrant,
+		grantClientCredentials: s.clientCredentialsGrant,
+	}[grant]
+	switch {
+	case grant == "":
 		return oauth.NewError(oauth.ErrInvalidRequest, "grant_type is required")
-	default:
-		return oauth.NewError(oauth.ErrUnsupportedGrantType, "grant_type must be authorization_code or refresh_token")
-	}
-	if !tr.client.allowsGrant(grant) {
+	case !ok:
+		return oauth.NewError(oauth.ErrUnsupportedGrantType, "grant_type must be authorization_code, refresh_token or client_credentials")
+	case !tr.client.allowsGrant(grant):
 		return oauth.NewError(oauth.ErrUnauthorizedClient, "this client is not registered for the "+grant+" grant")
 	}
-	var resp *oauth.TokenResponse
-	var oerr *oauth.Error
-	if grant == grantAuthorizationCode {
-		resp, oerr = s.codeGrant(r, tr)
-	} else {
-		resp, oerr = s.refreshGrant(r, tr)
-	}
+	resp, oerr := run(r, tr)
 	if oerr != nil {
 		return oerr
 	}
@@ -88,8 +85,9 @@ func parseTokenForm(w http.ResponseWriter, r *http.Request) (url.Values, *oauth.
 }
 
 // authenticateClient identifies the client (RFC 6749 §2.3): HTTP Basic,
-// client_secret in the body, or a public client by client_id alone. A client
-// must use exactly one method, and the one it registered.
+// client_secret in the body, a signed assertion (RFC 7523), or a public
+// client by client_id alone. A client must use exactly one method, and the
+// one it registered.
 func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, *oauth.Error) {
 	id, secret, method, oerr := clientCredentials(r, form)
 	if oerr != nil {
@@ -99,25 +97,44 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, 
 	if err != nil {
 		return nil, oauth.InvalidClient("client authentication failed")
 	}
-	if c.SecretHash == "" {
-		if method != authNone {
-			return nil, oauth.InvalidClient("this client is public and must not send a secret")
-		}
-		return c, nil
-	}
-	if method == authNone || !c.checkSecret(secret) {
-		s.opt.Log.Info("client authentication failed", "client_id", c.ID, "remote", clientIP(r))
-		return nil, oauth.InvalidClient("client authentication failed")
-	}
-	// A config client may use either secret method; a registered client the
-	// one it asked for.
-	if c.Kind != storage.ClientKindConfig && method != c.TokenEndpointAuthMethod {
-		return nil, oauth.InvalidClient("use the token_endpoint_auth_method the client registered")
+	if oerr := s.checkClientAuth(r, c, method, secret); oerr != nil {
+		s.opt.Log.Info("client authentication failed", "client_id", c.ID, "method", method, "remote", clientIP(r))
+		return nil, oerr
 	}
 	return c, nil
 }
 
-func clientCredentials(r *http.Request, form url.Values) (id, secret, method string, oerr *oauth.Error) {
+func (s *Server) checkClientAuth(r *http.Request, c *client, method, credential string) *oauth.Error {
+	registered := c.TokenEndpointAuthMethod
+	switch {
+	case registered == authNone:
+		if method != authNone {
+			return oauth.InvalidClient("this client is public and must not send credentials")
+		}
+		return nil
+	case registered == authPrivateKeyJWT:
+		if method != authPrivateKeyJWT {
+			return oauth.InvalidClient("this client must authenticate with private_key_jwt")
+		}
+		return s.verifyAssertion(r.Context(), c, credential)
+	case method != authSecretBasic && method != authSecretPost:
+		return oauth.InvalidClient("client authentication failed")
+	case !c.checkSecret(credential):
+		return oauth.InvalidClient("client authentication failed")
+	case c.Kind != storage.ClientKindConfig && method != registered:
+		// A config client may use either secret method; a registered client
+		// the one it asked for.
+		return oauth.InvalidClient("use the token_endpoint_auth_method the client registered")
+	}
+	return nil
+}
+
+// clientCredentials extracts who the client claims to be and its
+// credential (secret or assertion), and the method it used.
+func clientCredentials(r *http.Request, form url.Values) (id, credential, method string, oerr *oauth.Error) {
+	if at := form.Get("client_assertion_type"); at != "" || form.Get("client_assertion") != "" {
+		return assertionCredentials(r, form)
+	}
 	if user, pass, ok := r.BasicAuth(); ok {
 		if form.Get("client_secret") != "" {
 			return "", "", "", oauth.NewError(oauth.ErrInvalidRequest, "use one client authentication method, not two")
@@ -125,21 +142,21 @@ func clientCredentials(r *http.Request, form url.Values) (id, secret, method str
 		// RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
 		var err1, err2 error
 		id, err1 = url.QueryUnescape(user)
-		secret, err2 = url.QueryUnescape(pass)
+		credential, err2 = url.QueryUnescape(pass)
 		if err1 != nil || err2 != nil || id == "" {
 			return "", "", "", oauth.InvalidClient("malformed client credentials")
 		}
 		if fid := form.Get("client_id"); fid != "" && fid != id {
 			return "", "", "", oauth.NewError(oauth.ErrInvalidRequest, "client_id does not match the authenticated client")
 		}
-		return id, secret, authSecretBasic, nil
+		return id, credential, authSecretBasic, nil
 	}
 	id = form.Get("client_id")
 	if id == "" {
 		return "", "", "", oauth.InvalidClient("client_id is required")
 	}
-	if secret = form.Get("client_secret"); secret != "" {
-		return id, secret, authSecretPost, nil
+	if credential = form.Get("client_secret"); credential != "" {
+		return id, credential, authSecretPost, nil
 	}
 	return id, "", authNone, nil
 }
@@ -184,4 +201,22 @@ func (s *Server) newRefreshToken(g *storage.Grant) (string, storage.RefreshToken
 	}
 	rt := tokens.NewOpaque(tokens.PrefixRefreshToken)
 	return rt, storage.RefreshToken{Hash: tokens.Hash(rt), GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}
+}
+
+func assertionCredentials(r *http.Request, form url.Values) (id, credential, method string, oerr *oauth.Error) {
+	if _, _, ok := r.BasicAuth(); ok || form.Get("client_secret") != "" {
+		return "", "", "", oauth.NewError(oauth.ErrInvalidRequest, "use one client authentication method, not two")
+	}
+	if form.Get("client_assertion_type") != assertionTypeJWTBearer {
+		return "", "", "", oauth.InvalidClient("client_assertion_type must be " + assertionTypeJWTBearer)
+	}
+	assertion := form.Get("client_assertion")
+	sub, err := assertionSubject(assertion)
+	if err != nil || sub == "" {
+		return "", "", "", oauth.InvalidClient("the client assertion is malformed")
+	}
+	if fid := form.Get("client_id"); fid != "" && fid != sub {
+		return "", "", "", oauth.InvalidClient("client_id does not match the client assertion")
+	}
+	return sub, assertion, authPrivateKeyJWT, nil
 }

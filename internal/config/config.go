@@ -27,6 +27,13 @@ type Config struct {
 	Registration Registration `yaml:"registration"`
 	// Clients are pre-registered OAuth clients.
 	Clients []Client `yaml:"clients"`
+	// Scopes is the scope catalogue: every scope a server requires, with
+	// the description the consent page shows. When it is not empty, servers
+	// may only use scopes listed here.
+	Scopes []Scope `yaml:"scopes"`
+	// Introspection lists the backends allowed to call the token
+	// introspection endpoint (RFC 7662).
+	Introspection Introspection `yaml:"introspection"`
 	// Servers are the MCP servers behind Drawbridge.
 	Servers []Server `yaml:"servers"`
 }
@@ -159,6 +166,30 @@ type Registration struct {
 	// AllowPrivateUseSchemes admits redirect URIs such as com.example.app:/cb
 	// for native clients. Default false.
 	AllowPrivateUseSchemes bool `yaml:"allow_private_use_schemes"`
+	// PerAddressPerHour limits registrations from one client address.
+	// Default 20; a negative value removes the limit.
+	PerAddressPerHour int `yaml:"per_address_per_hour"`
+}
+
+// Scope is one entry of the scope catalogue.
+type Scope struct {
+	// Name is the scope token, such as snippets:write.
+	Name string `yaml:"name"`
+	// Description tells a person what approving the scope allows.
+	Description string `yaml:"description"`
+}
+
+// Introspection configures POST /introspect.
+type Introspection struct {
+	// Clients are the credentials (HTTP Basic) that may introspect tokens.
+	// Empty disables the endpoint.
+	Clients []IntrospectionClient `yaml:"clients"`
+}
+
+// IntrospectionClient is a backend allowed to introspect tokens.
+type IntrospectionClient struct {
+	ID     string `yaml:"id"`
+	Secret string `yaml:"secret"`
 }
 
 // Client is a pre-registered OAuth client.
@@ -174,6 +205,20 @@ type Client struct {
 	RedirectURIs []string `yaml:"redirect_uris"`
 	// SkipConsent marks a first-party client that users need not approve.
 	SkipConsent bool `yaml:"skip_consent"`
+	// GrantTypes the client may use: authorization_code, refresh_token,
+	// client_credentials. Default authorization_code and refresh_token.
+	GrantTypes []string `yaml:"grant_types"`
+	// TokenEndpointAuthMethod is none, client_secret_basic,
+	// client_secret_post or private_key_jwt (RFC 7523). Default
+	// client_secret_basic when a secret is set, else none.
+	TokenEndpointAuthMethod string `yaml:"token_endpoint_auth_method"`
+	// JWKS is the client's public key set (JSON) for private_key_jwt.
+	JWKS string `yaml:"jwks"`
+	// JWKSURI is where the client publishes its key set, instead of JWKS.
+	JWKSURI string `yaml:"jwks_uri"`
+	// Scopes limits what a client_credentials client may ask for; default
+	// the scopes of the servers.
+	Scopes []string `yaml:"scopes"`
 }
 
 // Server is one MCP server behind Drawbridge.

@@ -144,7 +144,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 	vars := map[string]string{
 		"DRAWBRIDGE_ENCRYPTION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		"ENTRA_TENANT_ID":           "72f988bf-86f1-41af-91ab-2d7cd011db47", "ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s",
-		"INTERNAL_AGENT_SECRET": "x", "SNIPPETS_KEY": "k",
+		"INTERNAL_AGENT_SECRET": "x-very-long-secret-value", "SNIPPETS_KEY": "k",
 	}
 	if _, err := Parse(data, env(vars)); err != nil {
 		t.Fatal(err)

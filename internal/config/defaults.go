@@ -49,6 +49,21 @@ func (c *Config) applyDefaults() {
 		c.Registration.Dynamic = &on
 	}
 	setDuration(&c.Registration.ClientTTL, DefaultClientTTL)
+	if c.Registration.PerAddressPerHour == 0 {
+		c.Registration.PerAddressPerHour = 20
+	}
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		if len(cl.GrantTypes) == 0 {
+			cl.GrantTypes = []string{"authorization_code", "refresh_token"}
+		}
+		if cl.TokenEndpointAuthMethod == "" {
+			cl.TokenEndpointAuthMethod = "none"
+			if cl.Secret != "" {
+				cl.TokenEndpointAuthMethod = "client_secret_basic"
+			}
+		}
+	}
 	for i := range c.Servers {
 		setDuration(&c.Servers[i].Timeout, DefaultServerTimeout)
 		setString(&c.Servers[i].Title, c.Servers[i].Name)

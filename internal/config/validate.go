@@ -39,6 +39,8 @@ func (c *Config) Validate() []error {
 	v.tokens(&c.Tokens)
 	v.clients(c.Clients, c.Registration.AllowPrivateUseSchemes)
 	v.servers(c.Servers)
+	v.scopes(c)
+	v.introspection(c.Introspection)
 	return v.errs
 }
 
@@ -172,8 +174,10 @@ func (v *validator) clients(clients []Client, privateSchemes bool) {
 			v.add("%s.id: %q is used twice", field, c.ID)
 		}
 		seen[c.ID] = true
-		if len(c.RedirectURIs) == 0 {
-			v.add("%s.redirect_uris: at least one is required", field)
+		v.clientAuth(field, c)
+		interactive := contains(c.GrantTypes, "authorization_code")
+		if interactive && len(c.RedirectURIs) == 0 {
+			v.add("%s.redirect_uris: at least one is required for the authorization_code grant", field)
 		}
 		policy := oauth.RedirectPolicy{AllowPrivateUseSchemes: privateSchemes}
 		for j, r := range c.RedirectURIs {
@@ -257,4 +261,68 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func (v *validator) clientAuth(field string, c Client) {
+	for _, g := range c.GrantTypes {
+		if g != "authorization_code" && g != "refresh_token" && g != "client_credentials" {
+			v.add("%s.grant_types: %q is not one of authorization_code, refresh_token, client_credentials", field, g)
+		}
+	}
+	switch c.TokenEndpointAuthMethod {
+	case "none":
+		if c.Secret != "" {
+			v.add("%s.token_endpoint_auth_method: none, but a secret is set", field)
+		}
+		if contains(c.GrantTypes, "client_credentials") {
+			v.add("%s.grant_types: client_credentials needs a client that authenticates (a secret or private_key_jwt)", field)
+		}
+	case "client_secret_basic", "client_secret_post":
+		if len(c.Secret) < 16 {
+			v.add("%s.secret: required for %s, at least 16 characters", field, c.TokenEndpointAuthMethod)
+		}
+	case "private_key_jwt":
+		if (c.JWKS == "") == (c.JWKSURI == "") {
+			v.add("%s: private_key_jwt needs exactly one of jwks or jwks_uri", field)
+		}
+		if c.JWKSURI != "" {
+			v.idpURL(field+".jwks_uri", c.JWKSURI)
+		}
+	default:
+		v.add("%s.token_endpoint_auth_method: %q is not one of none, client_secret_basic, client_secret_post, private_key_jwt", field, c.TokenEndpointAuthMethod)
+	}
+}
+
+func (v *validator) scopes(c *Config) {
+	if len(c.Scopes) == 0 {
+		return
+	}
+	known := map[string]bool{}
+	for i, s := range c.Scopes {
+		if _, err := oauth.ParseScope(s.Name); err != nil || s.Name == "" || strings.Contains(s.Name, " ") {
+			v.add("scopes[%d].name: %q is not a single valid scope token", i, s.Name)
+		}
+		if known[s.Name] {
+			v.add("scopes[%d].name: %q is listed twice", i, s.Name)
+		}
+		known[s.Name] = true
+	}
+	for i, s := range c.Servers {
+		for _, sc := range s.Scopes {
+			if !known[sc] {
+				v.add("servers[%d].scopes: %q is not in the scope catalogue (scopes:)", i, sc)
+			}
+		}
+	}
+}
+
+func (v *validator) introspection(in Introspection) {
+	for i, c := range in.Clients {
+		if c.ID == "" {
+			v.add("introspection.clients[%d].id: required", i)
+		}
+		if len(c.Secret) < 16 {
+			v.add("introspection.clients[%d].secret: at least 16 characters", i)
+		}
+	}
 }

@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
@@ -76,5 +78,48 @@ func TestConfidentialClient(t *testing.T) {
 	code = c.Code(v, gwtest.User)
 	if status, body := c.Redeem(code, v); status != http.StatusOK {
 		t.Fatalf("right secret: %d %v", status, body)
+	}
+}
+
+func TestRegistrationRateLimit(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "registration: {per_address_per_hour: 3}\n"})
+	md := map[string]any{"redirect_uris": []string{"http://127.0.0.1:1/cb"}, "token_endpoint_auth_method": "none"}
+	for i := range 3 {
+		if status, body := gwtest.PostJSON(t, gw.URL+"/register", md); status != 201 {
+			t.Fatalf("registration %d: %d %v", i, status, body)
+		}
+	}
+	b, _ := json.Marshal(md)
+	resp, err := http.Post(gw.URL+"/register", "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("fourth registration: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// The window passes (injected clock): registrations work again.
+	gw.Clock.Advance(time.Hour)
+	if status, _ := gwtest.PostJSON(t, gw.URL+"/register", md); status != 201 {
+		t.Fatalf("after the window: %d", status)
+	}
+}
+
+func TestScopeCatalogueOnConsentPage(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "scopes:\n  - {name: snippets, description: Read and save your code snippets}\n"})
+	c := gwtest.RegisterClient(t, gw, nil)
+	p, err := c.Browser.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := p.HiddenFields()
+	f.Set("username", gwtest.User)
+	f.Set("password", gwtest.Password)
+	p, err = c.Browser.Submit(p, "/login", f)
+	if err != nil || p.Path() != "/consent" {
+		t.Fatalf("%v %s", err, p.Path())
+	}
+	if !p.Has("Read and save your code snippets") || !p.Has("127.0.0.1:43211") || !p.Has("unverified name") {
+		t.Fatalf("consent page lacks the scope description, redirect host or unverified marker:\n%s", p.Body)
 	}
 }

@@ -123,8 +123,9 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) {
 	cfg := s.cfg
 	opt := authserver.Options{
-		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked,
-		AccessTokenTTL: cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
+		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier,
+		RegistrationsPerHour: cfg.Registration.PerAddressPerHour,
+		AccessTokenTTL:       cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
 		GrantTTL: cfg.Tokens.GrantTTL.D(), RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
 		CodeTTL: cfg.Tokens.CodeTTL.D(), LoginTTL: cfg.Tokens.LoginTTL.D(),
 		DynamicRegistration: *cfg.Registration.Dynamic, ClientTTL: cfg.Registration.ClientTTL.D(),
@@ -137,7 +138,16 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.ResourceURL(sv), Title: sv.Title, Scopes: sv.Scopes})
 	}
 	for _, c := range cfg.Clients {
-		opt.Clients = append(opt.Clients, authserver.ConfigClient{ID: c.ID, Secret: c.Secret, Name: c.Name, RedirectURIs: c.RedirectURIs, SkipConsent: c.SkipConsent})
+		opt.Clients = append(opt.Clients, authserver.ConfigClient{ID: c.ID, Secret: c.Secret, Name: c.Name,
+			RedirectURIs: c.RedirectURIs, SkipConsent: c.SkipConsent, GrantTypes: c.GrantTypes,
+			AuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI, Scopes: c.Scopes})
+	}
+	opt.ScopeDescriptions = map[string]string{}
+	for _, sc := range cfg.Scopes {
+		opt.ScopeDescriptions[sc.Name] = sc.Description
+	}
+	for _, in := range cfg.Introspection.Clients {
+		opt.Introspectors = append(opt.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})
 	}
 	if err := s.identityProvider(ctx, &opt); err != nil {
 		return nil, err

@@ -50,16 +50,41 @@ func (v *Verifier) Verify(ctx context.Context, raw, audience string) (*AccessCla
 	if len(raw) > 8192 || strings.Count(raw, ".") != 2 {
 		return nil, ErrMalformed
 	}
-	v.cacheOnce.Do(func() { v.cache = newVerifiedCache(cacheSize) })
-	c, key := v.cache.get(raw)
-	if c == nil {
-		var err error
-		if c, err = v.verifySignedClaims(ctx, raw); err != nil {
-			return nil, err
-		}
-		v.cache.put(key, c)
+	c, err := v.signed(ctx, raw)
+	if err != nil {
+		return nil, err
 	}
 	return c, v.checkClaims(c, audience)
+}
+
+// signed returns the claims of a token whose signature and fixed claims
+// have been checked, from the cache when possible.
+func (v *Verifier) signed(ctx context.Context, raw string) (*AccessClaims, error) {
+	v.cacheOnce.Do(func() { v.cache = newVerifiedCache(cacheSize) })
+	c, key := v.cache.get(raw)
+	if c != nil {
+		return c, nil
+	}
+	c, err := v.verifySignedClaims(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(key, c)
+	return c, nil
+}
+
+// Inspect verifies a token like Verify but for any audience: the
+// authorization server's revocation and introspection endpoints accept
+// tokens of every resource. The audience is in the returned claims.
+func (v *Verifier) Inspect(ctx context.Context, raw string) (*AccessClaims, error) {
+	if len(raw) > 8192 || strings.Count(raw, ".") != 2 {
+		return nil, ErrMalformed
+	}
+	c, err := v.signed(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	return c, v.checkClaims(c, c.Audience)
 }
 
 // checkClaims are the checks that depend on the request or the time, run on

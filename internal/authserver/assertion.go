@@ -1,0 +1,181 @@
+package authserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+// Client authentication with a signed JWT (private_key_jwt, RFC 7523 §2.2,
+// OpenID Connect Core §9): the client signs an assertion with a private key
+// whose public half it registered, so no shared secret exists to leak.
+const assertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+const authPrivateKeyJWT = "private_key_jwt"
+
+// assertionAlgs are the signature algorithms accepted in client assertions.
+var assertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.ES384, jose.EdDSA}
+
+// maxAssertionLifetime bounds how far ahead an assertion's exp may be, so
+// that the single-use record of its jti need not be kept for long.
+const maxAssertionLifetime = 10 * time.Minute
+
+// assertionSubject reads the client id from an assertion before it is
+// verified: only to find the client whose keys will verify it.
+func assertionSubject(raw string) (string, error) {
+	tok, err := jwt.ParseSigned(raw, assertionAlgs)
+	if err != nil {
+		return "", err
+	}
+	var c jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+		return "", err
+	}
+	return c.Subject, nil
+}
+
+// verifyAssertion checks a client assertion (RFC 7523 §3): signed by one of
+// the client's keys, iss and sub the client id, aud this server (its issuer
+// or token endpoint), unexpired, short-lived, and its jti used only once.
+func (s *Server) verifyAssertion(ctx context.Context, c *client, raw string) *oauth.Error {
+	bad := oauth.InvalidClient("the client assertion is not valid")
+	tok, err := jwt.ParseSigned(raw, assertionAlgs)
+	if err != nil || len(tok.Headers) != 1 {
+		return bad
+	}
+	keys, err := s.clientKeys(ctx, c)
+	if err != nil {
+		s.opt.Log.Warn("client keys unavailable", "client_id", c.ID, "err", err)
+		return oauth.InvalidClient("the client's keys could not be loaded")
+	}
+	var claims jwt.Claims
+	if !verifyWithAny(tok, keys, tok.Headers[0].KeyID, &claims) {
+		return bad
+	}
+	now := s.opt.Now()
+	err = claims.ValidateWithLeeway(jwt.Expected{Issuer: c.ID, Subject: c.ID, Time: now}, 30*time.Second)
+	switch {
+	case err != nil, claims.Expiry == nil, claims.ID == "":
+		return bad
+	case !claims.Audience.Contains(s.opt.Issuer) && !claims.Audience.Contains(s.url(PathToken)):
+		return bad
+	case claims.Expiry.Time().Sub(now) > maxAssertionLifetime:
+		return oauth.InvalidClient("the client assertion must expire within 10 minutes")
+	}
+	err = s.opt.Store.UseOnce(ctx, "client-assertion "+c.ID+" "+claims.ID, claims.Expiry.Time().Add(time.Minute), now)
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		return oauth.InvalidClient("the client assertion was already used")
+	}
+	if err != nil {
+		s.opt.Log.Error("recording client assertion", "err", err)
+		return oauth.ServerError()
+	}
+	return nil
+}
+
+func verifyWithAny(tok *jwt.JSONWebToken, set *jose.JSONWebKeySet, kid string, out *jwt.Claims) bool {
+	candidates := set.Keys
+	if kid != "" {
+		candidates = set.Key(kid)
+	}
+	for _, k := range candidates {
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		if err := tok.Claims(k.Key, out); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// clientKeys returns the client's registered public keys: inline, or
+// fetched from its jwks_uri and cached for five minutes.
+func (s *Server) clientKeys(ctx context.Context, c *client) (*jose.JSONWebKeySet, error) {
+	if c.jwks != nil {
+		return c.jwks, nil
+	}
+	if c.jwksURI == "" {
+		return nil, errors.New("the client has no keys")
+	}
+	return s.jwksCache.get(ctx, c.jwksURI, s.opt.Now())
+}
+
+// jwksCache fetches client key sets from operator-configured URLs.
+type jwksCache struct {
+	client *http.Client
+	mu     sync.Mutex
+	sets   map[string]cachedJWKS
+}
+
+type cachedJWKS struct {
+	set     *jose.JSONWebKeySet
+	fetched time.Time
+}
+
+func (j *jwksCache) get(ctx context.Context, uri string, now time.Time) (*jose.JSONWebKeySet, error) {
+	j.mu.Lock()
+	c, ok := j.sets[uri]
+	j.mu.Unlock()
+	if ok && now.Sub(c.fetched) < 5*time.Minute {
+		return c.set, nil
+	}
+	set, err := j.fetch(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	j.sets[uri] = cachedJWKS{set: set, fetched: now}
+	j.mu.Unlock()
+	return set, nil
+}
+
+func (j *jwksCache) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := j.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("jwks_uri answered %d", resp.StatusCode)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<10)).Decode(&set); err != nil {
+		return nil, fmt.Errorf("jwks_uri: %w", err)
+	}
+	return &set, nil
+}
+
+// parseJWKS reads an inline key set from configuration; only public keys.
+func parseJWKS(raw string) (*jose.JSONWebKeySet, error) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal([]byte(raw), &set); err != nil {
+		return nil, fmt.Errorf("jwks: %w", err)
+	}
+	if len(set.Keys) == 0 {
+		return nil, errors.New("jwks: no keys")
+	}
+	for _, k := range set.Keys {
+		if !k.IsPublic() {
+			return nil, errors.New("jwks: contains a private key; configure only public keys")
+		}
+	}
+	return &set, nil
+}

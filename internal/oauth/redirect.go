@@ -30,7 +30,10 @@ var forbiddenSchemes = map[string]bool{
 // ValidateRedirectURI checks a redirect URI at registration time: an absolute
 // URI without fragment, user information or wildcard; https, or http to a
 // loopback host (OAuth 2.1 §2.3.1, RFC 8252 §7.3); private-use schemes only
-// when the policy allows them and only for native applications.
+// when the policy allows them and only for native applications. Web
+// applications may not use loopback hosts (OpenID Connect Registration §2,
+// application_type): a web client redirecting to localhost is a native app
+// in disguise, or a mistake.
 func ValidateRedirectURI(raw, appType string, p RedirectPolicy) error {
 	if raw == "" || len(raw) > 2048 {
 		return fmt.Errorf("redirect URI must be 1 to 2048 bytes long")
@@ -49,16 +52,8 @@ func ValidateRedirectURI(raw, appType string, p RedirectPolicy) error {
 	switch {
 	case forbiddenSchemes[scheme]:
 		return fmt.Errorf("redirect URI scheme %q is not allowed", scheme)
-	case scheme == "https":
-		if u.Hostname() == "" {
-			return fmt.Errorf("redirect URI %q has no host", raw)
-		}
-		return nil
-	case scheme == "http":
-		if !IsLoopbackHost(u.Hostname()) {
-			return fmt.Errorf("redirect URI %q must use https unless it points to a loopback address", raw)
-		}
-		return nil
+	case scheme == "https" || scheme == "http":
+		return checkWebRedirect(raw, scheme, u.Hostname(), appType)
 	case !p.AllowPrivateUseSchemes:
 		return fmt.Errorf("redirect URI scheme %q is not allowed: use https, or http on a loopback address", scheme)
 	case appType != AppTypeNative:
@@ -114,4 +109,17 @@ func loopbackMatch(registered, requested string) bool {
 		a.User == nil && b.User == nil &&
 		a.EscapedPath() == b.EscapedPath() && a.RawQuery == b.RawQuery &&
 		a.Fragment == "" && b.Fragment == "" && !strings.Contains(requested, "#")
+}
+
+func checkWebRedirect(raw, scheme, host, appType string) error {
+	loopback := IsLoopbackHost(host)
+	switch {
+	case host == "":
+		return fmt.Errorf("redirect URI %q has no host", raw)
+	case appType == AppTypeWeb && loopback:
+		return fmt.Errorf("redirect URI %q points to a loopback address, which only native applications may use", raw)
+	case scheme == "http" && !loopback:
+		return fmt.Errorf("redirect URI %q must use https unless it points to a loopback address", raw)
+	}
+	return nil
 }

@@ -119,6 +119,12 @@ type Store interface {
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
 	DeleteSigningKey(ctx context.Context, id string) error
 
+	// MCP sessions (legacy era) bound to the subject that opened them.
+	PutSessionBinding(ctx context.Context, b SessionBinding) error
+	// GetSessionBinding returns the binding; expired gives ErrNotFound.
+	GetSessionBinding(ctx context.Context, key string, now time.Time) (SessionBinding, error)
+	DeleteSessionBinding(ctx context.Context, key string) error
+
 	// UseOnce records key until expiresAt. It returns ErrAlreadyUsed when the
 	// key is already recorded and not yet expired at now, so that exactly one
 	// of several racing callers succeeds: single-use values such as JWT
@@ -340,6 +346,21 @@ type SigningKey struct {
 	ExpiresAt time.Time
 }
 
+// SessionBinding ties an MCP session to the user who opened it (RS6: a
+// session id is never proof of identity). Key is a hash of the server name
+// and the session id, so the store never holds a usable session id.
+type SessionBinding struct {
+	Key      string
+	Subject  string
+	ClientID string
+	Server   string
+	// Target is where the session's messages go, for transports whose
+	// message URL the backend chose (legacy HTTP+SSE); empty otherwise.
+	Target    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // GCResult counts rows removed by DeleteExpired.
 type GCResult struct {
 	AuthRequests     int
@@ -350,4 +371,5 @@ type GCResult struct {
 	UpstreamSessions int
 	SigningKeys      int
 	Once             int
+	SessionBindings  int
 }

@@ -34,6 +34,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, keepRevoked ti
 		{&r.UpstreamSessions, `DELETE FROM upstream_sessions WHERE expires_at <= ?`, []any{n}},
 		{&r.SigningKeys, `DELETE FROM signing_keys WHERE expires_at <= ?`, []any{n}},
 		{&r.Once, `DELETE FROM once WHERE expires_at <= ?`, []any{n}},
+		{&r.SessionBindings, `DELETE FROM session_bindings WHERE expires_at <= ?`, []any{n}},
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, st := range steps {

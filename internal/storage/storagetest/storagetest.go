@@ -62,6 +62,7 @@ var suite = []struct {
 	{"RefreshToken/Get", testGetRefreshToken},
 	{"UseOnce", testUseOnce},
 	{"UseOnce/Race", testUseOnceRace},
+	{"SessionBindings", testSessionBindings},
 	{"UpstreamSession", testUpstreamSession},
 	{"SigningKeys", testSigningKeys},
 	{"DeleteExpired", testDeleteExpired},

@@ -36,6 +36,10 @@ type Config struct {
 	Introspection Introspection `yaml:"introspection"`
 	// Servers are the MCP servers behind Drawbridge.
 	Servers []Server `yaml:"servers"`
+	// SessionTTL is how long an MCP session stays bound to the user who
+	// opened it; after it the client is told to start a new session.
+	// Default 24h.
+	SessionTTL Duration `yaml:"session_ttl"`
 }
 
 // Log configures logging.
@@ -241,6 +245,15 @@ type Server struct {
 	// ForwardIdentity sends the caller's identity as X-Drawbridge-* headers.
 	// Trust them only together with a backend credential (see docs).
 	ForwardIdentity bool `yaml:"forward_identity"`
-	// Timeout bounds a non-streaming backend response. Default 60s.
+	// Timeout bounds the wait for the backend's response headers. Default 60s.
 	Timeout Duration `yaml:"timeout"`
+	// MaxRequestBytes bounds a request body; larger ones get 413.
+	// Default 4194304 (4 MiB).
+	MaxRequestBytes int64 `yaml:"max_request_bytes"`
+	// KeepAlive sends an SSE comment on a stream idle this long, so that
+	// proxies do not cut it. Default 25s; 0s keeps the default, -1s disables.
+	KeepAlive Duration `yaml:"keepalive"`
+	// AllowedOrigins are browser origins, besides public_url's, that may
+	// call this server ("*" for any).
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }

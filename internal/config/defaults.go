@@ -64,7 +64,11 @@ func (c *Config) applyDefaults() {
 			}
 		}
 	}
+	setDuration(&c.SessionTTL, 24*time.Hour)
 	for i := range c.Servers {
+		if c.Servers[i].MaxRequestBytes == 0 {
+			c.Servers[i].MaxRequestBytes = 4 << 20
+		}
 		setDuration(&c.Servers[i].Timeout, DefaultServerTimeout)
 		setString(&c.Servers[i].Title, c.Servers[i].Name)
 	}

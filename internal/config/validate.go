@@ -214,6 +214,14 @@ func (v *validator) servers(servers []Server) {
 			}
 		}
 		v.between(field+".timeout", s.Timeout, time.Second, time.Hour)
+		if s.MaxRequestBytes < 1024 || s.MaxRequestBytes > 1<<30 {
+			v.add("%s.max_request_bytes: %d is outside 1024..1073741824", field, s.MaxRequestBytes)
+		}
+		for j, o := range s.AllowedOrigins {
+			if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+				v.add("%s.allowed_origins[%d]: %q must be scheme://host[:port] or *", field, j, o)
+			}
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -38,6 +39,15 @@ type Server struct {
 	ForwardIdentity bool
 	// Timeout bounds the wait for the backend's response headers.
 	Timeout time.Duration
+	// MaxBodyBytes bounds a request body (413 beyond). Default 4 MiB.
+	MaxBodyBytes int64
+	// KeepAlive is the idle time after which an SSE stream gets a comment
+	// line. Default 25s; negative disables.
+	KeepAlive time.Duration
+	// AllowedOrigins are browser origins besides the gateway's own that may
+	// call the endpoint ("*" for any). Requests without Origin are not
+	// browser requests and are not affected.
+	AllowedOrigins []string
 }
 
 // Options configures the gateway.
@@ -45,7 +55,13 @@ type Options struct {
 	Issuer   string
 	Servers  []Server
 	Verifier Verifier
-	Log      *slog.Logger
+	// Store keeps session bindings; Now is the clock.
+	Store storage.Store
+	Now   func() time.Time
+	// SessionTTL is how long a session stays bound to its subject.
+	// Default 24h; after it the client gets 404 and starts a new session.
+	SessionTTL time.Duration
+	Log        *slog.Logger
 	// Transport overrides the backend transport (tests); it must be safe
 	// for concurrent use.
 	Transport http.RoundTripper
@@ -53,8 +69,10 @@ type Options struct {
 
 // Gateway serves the MCP endpoints and their metadata.
 type Gateway struct {
-	opt    Options
-	routes []*route
+	opt      Options
+	routes   []*route
+	sessions *sessions
+	origin   string
 }
 
 type route struct {
@@ -69,8 +87,23 @@ func New(opt Options) (*Gateway, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	g := &Gateway{opt: opt}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.SessionTTL == 0 {
+		opt.SessionTTL = 24 * time.Hour
+	}
+	if opt.Store == nil {
+		return nil, fmt.Errorf("gateway: a store is required (session bindings)")
+	}
+	g := &Gateway{opt: opt, sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer)}
 	for _, s := range opt.Servers {
+		if s.MaxBodyBytes == 0 {
+			s.MaxBodyBytes = 4 << 20
+		}
+		if s.KeepAlive == 0 {
+			s.KeepAlive = 25 * time.Second
+		}
 		if s.Upstream == nil || s.Resource == "" || s.Path == "" {
 			return nil, fmt.Errorf("gateway: server %q is incomplete", s.Name)
 		}

@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -23,6 +26,8 @@ func (fakeVerifier) Verify(_ context.Context, raw, aud string) (*tokens.AccessCl
 	switch raw {
 	case "good":
 		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "mcp extra", Audience: aud, Email: "a@example.com", Groups: []string{"g1", "g2"}}, nil
+	case "bob":
+		return &tokens.AccessClaims{Subject: "bob", ClientID: "c1", Scope: "mcp", Audience: aud}, nil
 	case "narrow":
 		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "extra", Audience: aud}, nil
 	}
@@ -39,7 +44,12 @@ func newTestGateway(t *testing.T, backend http.Handler, mod func(*Server)) *http
 	if mod != nil {
 		mod(&s)
 	}
-	g, err := New(Options{Issuer: "https://gw.example", Servers: []Server{s}, Verifier: fakeVerifier{}})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	g, err := New(Options{Issuer: "https://gw.example", Servers: []Server{s}, Verifier: fakeVerifier{}, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +86,10 @@ func TestProxyHeaders(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
 	}), nil)
+	// The first request opens the session (and binds it to alice).
+	if resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", nil); resp.StatusCode != 200 {
+		t.Fatalf("initialize: %d", resp.StatusCode)
+	}
 	resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", map[string]string{
 		"Cookie": "session=abc", "Mcp-Session-Id": "sess-1", "MCP-Protocol-Version": "2025-11-25",
 		"Last-Event-ID": "7", "X-Drawbridge-Subject": "mallory", "X-Backend-Key": "client-chosen",
@@ -271,5 +285,167 @@ func TestBearerToken(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("bearerToken(%q) = %q, %v", tt.hdr, got, ok)
 		}
+	}
+}
+
+func TestSessionsAreBoundToTheirSubject(t *testing.T) {
+	var deleted int
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			deleted++
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if r.Header.Get("Mcp-Session-Id") == "" {
+			w.Header().Set("Mcp-Session-Id", "sess-"+r.Header.Get("X-Drawbridge-Subject"))
+		}
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+	}), nil)
+	if resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", nil); resp.Header.Get("Mcp-Session-Id") != "sess-alice" {
+		t.Fatalf("no session: %v", resp.Header)
+	}
+	sess := map[string]string{"Mcp-Session-Id": "sess-alice"}
+	if resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", sess); resp.StatusCode != 200 {
+		t.Fatalf("owner using the session: %d", resp.StatusCode)
+	}
+	// Another user presenting alice's session id is told it does not exist.
+	resp := do(t, http.MethodPost, gw.URL+"/mcp", "bob", sess)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 404 || !strings.Contains(string(b), `"code":-32001`) {
+		t.Fatalf("bob with alice's session: %d %s", resp.StatusCode, b)
+	}
+	// An id that never went through the gateway is unknown too.
+	if resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", map[string]string{"Mcp-Session-Id": "made-up"}); resp.StatusCode != 404 {
+		t.Fatalf("made-up session: %d", resp.StatusCode)
+	}
+	// DELETE ends it: afterwards it is unknown.
+	if resp := do(t, http.MethodDelete, gw.URL+"/mcp", "good", sess); resp.StatusCode != 204 || deleted != 1 {
+		t.Fatalf("delete: %d %d", resp.StatusCode, deleted)
+	}
+	if resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", sess); resp.StatusCode != 404 {
+		t.Fatalf("deleted session: %d", resp.StatusCode)
+	}
+}
+
+func post(t *testing.T, u, body string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer good")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestModernHeadersMustMatchBody(t *testing.T) {
+	calls := 0
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":7,"result":{}}`)
+	}), nil)
+	call := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get_snippet","arguments":{"snippetname":"a"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`
+	read := `{"jsonrpc":"2.0","id":7,"method":"resources/read","params":{"uri":"file:///tmp/é.txt"}}`
+	v := "2026-07-28"
+	tests := []struct {
+		name string
+		body string
+		hdr  map[string]string
+		ok   bool
+	}{
+		{"matching", call, map[string]string{"MCP-Protocol-Version": v, "Mcp-Method": "tools/call", "Mcp-Name": "get_snippet"}, true},
+		{"method mismatch", call, map[string]string{"MCP-Protocol-Version": v, "Mcp-Method": "tools/list", "Mcp-Name": "get_snippet"}, false},
+		{"name mismatch", call, map[string]string{"MCP-Protocol-Version": v, "Mcp-Method": "tools/call", "Mcp-Name": "save_snippet"}, false},
+		{"name missing", call, map[string]string{"MCP-Protocol-Version": v, "Mcp-Method": "tools/call"}, false},
+		{"method missing in 2026-07-28", call, map[string]string{"MCP-Protocol-Version": v}, false},
+		{"version mismatch", call, map[string]string{"MCP-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/call", "Mcp-Name": "get_snippet"}, false},
+		{"base64 name", read, map[string]string{"Mcp-Method": "resources/read", "Mcp-Name": "=?base64?ZmlsZTovLy90bXAvw6kudHh0?="}, true},
+		{"bad base64", read, map[string]string{"Mcp-Method": "resources/read", "Mcp-Name": "=?base64?!!!?="}, false},
+		{"legacy request without headers", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"MCP-Protocol-Version": "2025-06-18"}, true},
+		{"batch passes", `[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, nil, true},
+		{"unknown Mcp-Param forwarded", call, map[string]string{"MCP-Protocol-Version": v, "Mcp-Method": "tools/call", "Mcp-Name": "get_snippet", "Mcp-Param-Region": "eu"}, true},
+	}
+	for _, tt := range tests {
+		before := calls
+		resp, body := post(t, gw.URL+"/mcp", tt.body, tt.hdr)
+		if tt.ok != (resp.StatusCode == 200) || tt.ok != (calls == before+1) {
+			t.Errorf("%s: %d %s (backend calls %d)", tt.name, resp.StatusCode, body, calls-before)
+			continue
+		}
+		if !tt.ok && (resp.StatusCode != 400 || !strings.Contains(body, `"code":-32020`) || !strings.Contains(body, `"id":7`)) {
+			t.Errorf("%s: want 400 HeaderMismatch with the request id, got %d %s", tt.name, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestRequestBodyLimit(t *testing.T) {
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}), func(s *Server) { s.MaxBodyBytes = 1024 })
+	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":"` + strings.Repeat("x", 2000) + `"}}}`
+	resp, body := post(t, gw.URL+"/mcp", big, nil)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"jsonrpc":"2.0"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if resp, _ := post(t, gw.URL+"/mcp", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, nil); resp.StatusCode != 200 {
+		t.Fatalf("small body: %d", resp.StatusCode)
+	}
+}
+
+func TestOriginValidation(t *testing.T) {
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
+		func(s *Server) { s.AllowedOrigins = []string{"http://localhost:6274"} })
+	for origin, want := range map[string]int{
+		"":                      200,
+		"https://gw.example":    200,
+		"http://localhost:6274": 200,
+		"https://evil.example":  403,
+		"null":                  403,
+	} {
+		resp, body := post(t, gw.URL+"/mcp", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Origin": origin})
+		if resp.StatusCode != want {
+			t.Errorf("Origin %q: %d %s", origin, resp.StatusCode, body)
+		}
+		if want == 200 && origin != "" && resp.Header.Get("Access-Control-Allow-Origin") != origin {
+			t.Errorf("Origin %q: Access-Control-Allow-Origin = %q", origin, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+}
+
+// TestIdleStreamGetsKeepAlive: a stream with nothing to say gets SSE
+// comments, inserted only between events.
+func TestIdleStreamGetsKeepAlive(t *testing.T) {
+	release := make(chan struct{})
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: one\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		_, _ = io.WriteString(w, "data: two\n\n")
+	}), func(s *Server) { s.KeepAlive = 20 * time.Millisecond })
+	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", nil)
+	sc := bufio.NewScanner(resp.Body)
+	var lines []string
+	var once sync.Once
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if sc.Text() == ": keep-alive" {
+			once.Do(func() { close(release) })
+		}
+		if sc.Text() == "data: two" {
+			break
+		}
+	}
+	got := strings.Join(lines, "|")
+	if !strings.HasPrefix(got, "data: one||: keep-alive|") || !strings.HasSuffix(got, "data: two") {
+		t.Fatalf("stream = %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -26,35 +27,97 @@ const (
 // credentials (RS5) and anything claiming to be the gateway's own.
 var strippedHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
 
-type claimsKey struct{}
+type ctxKey int
 
-// ServeHTTP authorizes the request and proxies it.
+const (
+	claimsKey ctxKey = iota
+	sessionKeyCtx
+)
+
+// ServeHTTP runs one MCP request through the gateway's checks, in order:
+// origin, bearer token and scopes, body size and header/body agreement,
+// session ownership; then proxies it.
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodOptions {
-		preflight(w)
+	if !rt.originAllowed(r.Header.Get("Origin")) {
+		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this origin are not allowed")
 		return
 	}
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Access-Control-Expose-Headers", "Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version")
+	if r.Method == http.MethodOptions {
+		preflight(w, r)
+		return
+	}
+	setCORS(w, r)
 	d := rt.authorize(r.Context(), r)
 	if d.status != 0 {
 		deny(w, d)
 		return
 	}
-	ctx := context.WithValue(r.Context(), claimsKey{}, d.claims)
+	if r.Method == http.MethodPost && !rt.checkBody(w, r) {
+		return
+	}
+	ctx := context.WithValue(r.Context(), claimsKey, d.claims)
+	if sid := r.Header.Get("Mcp-Session-Id"); sid != "" {
+		if _, err := rt.gw.sessions.check(ctx, rt.Name, sid, d.claims); err != nil {
+			rt.sessionError(w, err)
+			return
+		}
+		ctx = context.WithValue(ctx, sessionKeyCtx, sid)
+	}
 	rt.proxy.ServeHTTP(w, r.WithContext(ctx))
 }
 
-// preflight answers CORS preflights for browser-based MCP clients. Tokens
-// travel in the Authorization header, not cookies, so any origin is safe.
-func preflight(w http.ResponseWriter) {
+// checkBody reads the POST body within the size limit and checks that the
+// MCP headers agree with it. It answers the request itself when they fail.
+func (rt *route) checkBody(w http.ResponseWriter, r *http.Request) bool {
+	body, err := readBody(w, r, rt.MaxBodyBytes)
+	if errors.Is(err, errTooLarge) {
+		writeRPCError(w, http.StatusRequestEntityTooLarge, nil, codeRequestTooLarge,
+			fmt.Sprintf("the request body is larger than %d bytes", rt.MaxBodyBytes))
+		return false
+	}
+	if err != nil {
+		writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "the request body could not be read")
+		return false
+	}
+	m := peek(body)
+	if err := checkHeaders(r.Header, &m); err != nil {
+		writeRPCError(w, http.StatusBadRequest, m.ID, codeHeaderMismatch, "Header mismatch: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (rt *route) sessionError(w http.ResponseWriter, err error) {
+	if errors.Is(err, errSessionNotYours) {
+		// 404 tells a client to start a new session (MCP Streamable HTTP
+		// "Session Management"), and does not say whether the id exists.
+		writeRPCError(w, http.StatusNotFound, nil, codeSessionNotFound, "Session not found")
+		return
+	}
+	rt.gw.opt.Log.Error("checking session binding", "server", rt.Name, "err", err)
+	writeRPCError(w, http.StatusServiceUnavailable, nil, codeInternalError, "the gateway cannot check the session right now")
+}
+
+// preflight answers CORS preflights for browser-based MCP clients from
+// allowed origins. Tokens travel in the Authorization header, not cookies.
+func preflight(w http.ResponseWriter, r *http.Request) {
+	setCORS(w, r)
 	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
 	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name")
-	h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version")
 	h.Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// setCORS echoes an (already allowed) origin; without credentials mode,
+// browsers accept it for reading responses and headers.
+func setCORS(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	if o := r.Header.Get("Origin"); o != "" {
+		h.Set("Access-Control-Allow-Origin", o)
+		h.Add("Vary", "Origin")
+	}
+	h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version")
 }
 
 func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
@@ -66,7 +129,7 @@ func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
 		Transport:      transport,
 		FlushInterval:  -1, // flush every write: SSE events go out one by one
 		BufferPool:     sharedBuffers,
-		ModifyResponse: modifyResponse,
+		ModifyResponse: rt.modifyResponse,
 		ErrorHandler:   rt.proxyError,
 	}
 }
@@ -88,10 +151,13 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 			h.Del(name)
 		}
 	}
+	// Streams must reach the client uncompressed and event by event (TR1);
+	// asking the backend for identity encoding guarantees it.
+	h.Del("Accept-Encoding")
 	for name, v := range rt.Headers {
 		h.Set(name, v)
 	}
-	if c, ok := pr.In.Context().Value(claimsKey{}).(*tokens.AccessClaims); ok && rt.ForwardIdentity {
+	if c, ok := pr.In.Context().Value(claimsKey).(*tokens.AccessClaims); ok && rt.ForwardIdentity {
 		setIdentity(h, c)
 	}
 }
@@ -131,11 +197,27 @@ func headerSafe(v string) bool {
 	return len(v) <= 4096
 }
 
-// modifyResponse keeps streams unbuffered by any proxy in front of us.
-func modifyResponse(resp *http.Response) error {
+// modifyResponse binds new sessions to their subject, forgets deleted
+// ones, and keeps streams flowing through any proxy in front of us.
+func (rt *route) modifyResponse(resp *http.Response) error {
+	req := resp.Request
+	claims, _ := req.Context().Value(claimsKey).(*tokens.AccessClaims)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	_, existing := req.Context().Value(sessionKeyCtx).(string)
+	switch {
+	case sid != "" && !existing && claims != nil && resp.StatusCode < 300:
+		if err := rt.gw.sessions.bind(req.Context(), rt.Name, sid, "", claims); err != nil {
+			return fmt.Errorf("binding the new session: %w", err)
+		}
+	case existing && req.Method == http.MethodDelete && resp.StatusCode < 300:
+		rt.gw.sessions.end(req.Context(), rt.Name, req.Header.Get("Mcp-Session-Id"))
+	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		resp.Header.Set("X-Accel-Buffering", "no")
 		resp.Header.Set("Cache-Control", "no-cache")
+		if rt.KeepAlive > 0 {
+			resp.Body = newKeepAliveBody(resp.Body, rt.KeepAlive)
+		}
 	}
 	return nil
 }

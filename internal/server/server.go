@@ -157,7 +157,8 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 
 func (s *Server) newGateway() (*gateway.Gateway, error) {
 	cfg := s.cfg
-	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport}
+	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
+		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D()}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
 		up, err := url.Parse(sv.Upstream)
@@ -168,6 +169,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
 			Title: sv.Title, Upstream: up, Scopes: sv.Scopes, Headers: sv.Headers,
 			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
+			MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
 		})
 	}
 	return gateway.New(opt)

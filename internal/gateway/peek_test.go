@@ -1,0 +1,91 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestKeepAliveOnlyBetweenEvents(t *testing.T) {
+	for _, tt := range []struct {
+		sent     string
+		boundary bool
+	}{
+		{"data: a\n\n", true},
+		{"data: a\r\n\r\n", true},
+		{"data: a\r\r", true},
+		{"data: a\n", false},
+		{"data: a\ndata: b", false},
+		{"", true},
+	} {
+		k := &keepAliveBody{atBoundary: true}
+		k.note([]byte(tt.sent))
+		if k.atBoundary != tt.boundary {
+			t.Errorf("after %q: boundary = %v", tt.sent, k.atBoundary)
+		}
+	}
+}
+
+func FuzzPeekHeaders(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`), "tools/call", "x", "2026-07-28")
+	f.Add([]byte(`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`), "ping", "", "")
+	f.Add([]byte(`{"method":"resources/read","params":{"uri":"a"}}`), "resources/read", "=?base64?YQ==?=", "")
+	f.Fuzz(func(t *testing.T, body []byte, method, name, version string) {
+		h := http.Header{}
+		if method != "" {
+			h.Set("Mcp-Method", method)
+		}
+		if name != "" {
+			h.Set("Mcp-Name", name)
+		}
+		if version != "" {
+			h.Set("MCP-Protocol-Version", version)
+		}
+		m := peek(body)
+		if checkHeaders(h, &m) == nil && m.parsed && !m.batch && method != "" {
+			// Whatever passes must agree with the body.
+			if m.Method != method {
+				t.Fatalf("accepted Mcp-Method %q for body method %q", method, m.Method)
+			}
+			if want, named := nameOf(&m); named {
+				got, err := decodeHeaderValue(name)
+				if err != nil || got != want {
+					t.Fatalf("accepted Mcp-Name %q for %q", name, want)
+				}
+			}
+		}
+	})
+}
+
+// TestClientDisconnectCancelsBackend: when the client goes away, the
+// backend's request context ends (TR1), so it can stop working.
+func TestClientDisconnectCancelsBackend(t *testing.T) {
+	started, cancelled := make(chan struct{}), make(chan struct{})
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		close(started)
+		<-r.Context().Done()
+		close(cancelled)
+	}), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gw.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow"}}`))
+	req.Header.Set("Authorization", "Bearer good")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	cancel()
+	resp.Body.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the backend request was not cancelled when the client went away")
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+}

@@ -232,8 +232,14 @@ type Server struct {
 	// Path is where clients reach it on the public URL, such as /mcp.
 	// The server's resource URL is public_url + path.
 	Path string `yaml:"path"`
-	// Upstream is the backend's Streamable HTTP URL.
+	// Upstream is the backend's MCP URL: its Streamable HTTP endpoint, or
+	// for transport sse its SSE endpoint.
 	Upstream string `yaml:"upstream"`
+	// Transport is how the backend speaks MCP: streamable-http (default,
+	// protocol 2025-03-26 and later) or sse (the HTTP+SSE transport of
+	// 2024-11-05; clients then open a GET stream at path and post to
+	// path/message).
+	Transport string `yaml:"transport"`
 	// Title is a human-readable name (PRM resource_name, consent page).
 	Title string `yaml:"title"`
 	// Scopes a token needs to use this server; advertised in the 401

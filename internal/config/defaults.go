@@ -70,6 +70,7 @@ func (c *Config) applyDefaults() {
 			c.Servers[i].MaxRequestBytes = 4 << 20
 		}
 		setDuration(&c.Servers[i].Timeout, DefaultServerTimeout)
+		setString(&c.Servers[i].Transport, "streamable-http")
 		setString(&c.Servers[i].Title, c.Servers[i].Name)
 	}
 }

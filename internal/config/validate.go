@@ -214,6 +214,7 @@ func (v *validator) servers(servers []Server) {
 			}
 		}
 		v.between(field+".timeout", s.Timeout, time.Second, time.Hour)
+		v.oneOf(field+".transport", s.Transport, "streamable-http", "sse")
 		if s.MaxRequestBytes < 1024 || s.MaxRequestBytes > 1<<30 {
 			v.add("%s.max_request_bytes: %d is outside 1024..1073741824", field, s.MaxRequestBytes)
 		}

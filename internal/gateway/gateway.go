@@ -44,6 +44,9 @@ type Server struct {
 	// KeepAlive is the idle time after which an SSE stream gets a comment
 	// line. Default 25s; negative disables.
 	KeepAlive time.Duration
+	// Transport is TransportStreamable (default) or TransportSSE (the
+	// 2024-11-05 HTTP+SSE transport; Upstream is then its SSE URL).
+	Transport string
 	// AllowedOrigins are browser origins besides the gateway's own that may
 	// call the endpoint ("*" for any). Requests without Origin are not
 	// browser requests and are not affected.
@@ -101,6 +104,9 @@ func New(opt Options) (*Gateway, error) {
 		if s.MaxBodyBytes == 0 {
 			s.MaxBodyBytes = 4 << 20
 		}
+		if s.Transport == "" {
+			s.Transport = TransportStreamable
+		}
 		if s.KeepAlive == 0 {
 			s.KeepAlive = 25 * time.Second
 		}
@@ -126,6 +132,9 @@ func New(opt Options) (*Gateway, error) {
 func (g *Gateway) Routes(mux *http.ServeMux) {
 	for _, rt := range g.routes {
 		mux.Handle(rt.Path, rt)
+		if rt.Transport == TransportSSE {
+			mux.HandleFunc(rt.Path+legacyMessagePath, rt.serveLegacyMessage)
+		}
 		mux.Handle("/.well-known/oauth-protected-resource"+rt.Path, cors(http.HandlerFunc(rt.serveMetadata)))
 	}
 	if len(g.routes) == 1 {

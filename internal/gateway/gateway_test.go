@@ -39,11 +39,17 @@ func newTestGateway(t *testing.T, backend http.Handler, mod func(*Server)) *http
 	be := httptest.NewServer(backend)
 	t.Cleanup(be.Close)
 	up, _ := url.Parse(be.URL + "/backend/mcp")
+	// The gateway's own URL is known before it is built, for servers whose
+	// resource URL must be real (legacy SSE hands it to clients).
+	var handler http.Handler
+	gw := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	self := "http://" + gw.Listener.Addr().String()
 	s := Server{Name: "t", Path: "/mcp", Resource: "https://gw.example/mcp", MetadataURL: "https://gw.example/.well-known/oauth-protected-resource/mcp",
 		Upstream: up, Scopes: []string{"mcp"}, Headers: map[string]string{"X-Backend-Key": "backend-secret"}, ForwardIdentity: true, Timeout: 5 * time.Second}
 	if mod != nil {
 		mod(&s)
 	}
+	s.Resource = strings.Replace(s.Resource, "http://self", self, 1)
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +61,8 @@ func newTestGateway(t *testing.T, backend http.Handler, mod func(*Server)) *http
 	}
 	mux := http.NewServeMux()
 	g.Routes(mux)
-	gw := httptest.NewServer(mux)
+	handler = mux
+	gw.Start()
 	t.Cleanup(gw.Close)
 	return gw
 }

@@ -55,6 +55,10 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && !rt.checkBody(w, r) {
 		return
 	}
+	if rt.Transport == TransportSSE {
+		rt.serveLegacyStream(w, r, d.claims)
+		return
+	}
 	ctx := context.WithValue(r.Context(), claimsKey, d.claims)
 	if sid := r.Header.Get("Mcp-Session-Id"); sid != "" {
 		if _, err := rt.gw.sessions.check(ctx, rt.Name, sid, d.claims); err != nil {
@@ -138,9 +142,17 @@ func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
 // a copy whose hop-by-hop headers are already gone and keeps the inbound
 // request untouched.
 func (rt *route) rewrite(pr *httputil.ProxyRequest) {
-	pr.SetURL(rt.Upstream)
-	pr.Out.URL.Path, pr.Out.URL.RawPath = rt.Upstream.Path, rt.Upstream.RawPath
-	pr.Out.URL.RawQuery = mergeQuery(rt.Upstream.RawQuery, pr.In.URL.RawQuery)
+	if target, ok := legacyTarget(pr); ok {
+		// A legacy message goes exactly where the backend's endpoint
+		// event said, its own query included; the client's query (our
+		// handle) stays here.
+		pr.SetURL(target)
+		pr.Out.URL.Path, pr.Out.URL.RawPath, pr.Out.URL.RawQuery = target.Path, target.RawPath, target.RawQuery
+	} else {
+		pr.SetURL(rt.Upstream)
+		pr.Out.URL.Path, pr.Out.URL.RawPath = rt.Upstream.Path, rt.Upstream.RawPath
+		pr.Out.URL.RawQuery = mergeQuery(rt.Upstream.RawQuery, pr.In.URL.RawQuery)
+	}
 	pr.SetXForwarded()
 	h := pr.Out.Header
 	for _, name := range strippedHeaders {
@@ -205,6 +217,7 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 	sid := resp.Header.Get("Mcp-Session-Id")
 	_, existing := req.Context().Value(sessionKeyCtx).(string)
 	switch {
+	case rt.Transport == TransportSSE:
 	case sid != "" && !existing && claims != nil && resp.StatusCode < 300:
 		if err := rt.gw.sessions.bind(req.Context(), rt.Name, sid, "", claims); err != nil {
 			return fmt.Errorf("binding the new session: %w", err)
@@ -212,7 +225,11 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 	case existing && req.Method == http.MethodDelete && resp.StatusCode < 300:
 		rt.gw.sessions.end(req.Context(), rt.Name, req.Header.Get("Mcp-Session-Id"))
 	}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+	isStream := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+	if rt.Transport == TransportSSE && req.Method == http.MethodGet && isStream && claims != nil {
+		rt.rewriteLegacyStream(resp, claims)
+	}
+	if isStream {
 		resp.Header.Set("X-Accel-Buffering", "no")
 		resp.Header.Set("Cache-Control", "no-cache")
 		if rt.KeepAlive > 0 {

@@ -169,7 +169,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
 			Title: sv.Title, Upstream: up, Scopes: sv.Scopes, Headers: sv.Headers,
 			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
-			MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
+			Transport: sv.Transport, MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
 		})
 	}
 	return gateway.New(opt)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+type streamResult struct {
+	opened    int
+	failed    int
+	rssBefore int64
+	rssAfter  int64
+}
+
+func (s streamResult) perStream() int64 {
+	if s.opened == 0 {
+		return 0
+	}
+	return (s.rssAfter - s.rssBefore) / int64(s.opened)
+}
+
+// holdStreams opens n SSE streams through t, waits for each one's first
+// event, measures the gateway's memory, and closes them.
+func holdStreams(ctx context.Context, t target, n int, pid int) (streamResult, error) {
+	var res streamResult
+	var err error
+	if res.rssBefore, err = rssBytes(pid); err != nil {
+		return res, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// One connection per stream, as HTTP/1.1 clients do.
+	c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 1, DisableCompression: true}}
+	body := `{"jsonrpc":"2.0","id":1,"method":"bench/stream","params":{}}`
+	ready := make(chan bool, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 256) // open at a steady pace, not all at once
+	for range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("Authorization", "Bearer "+t.token)
+			resp, err := c.Do(req)
+			<-sem
+			if err != nil {
+				ready <- false
+				return
+			}
+			defer resp.Body.Close()
+			line, err := bufio.NewReader(resp.Body).ReadString('\n')
+			ready <- err == nil && strings.HasPrefix(line, "event: message")
+			<-ctx.Done()
+		}()
+	}
+	deadline := time.After(5 * time.Minute)
+	for range n {
+		select {
+		case ok := <-ready:
+			if ok {
+				res.opened++
+			} else {
+				res.failed++
+			}
+		case <-deadline:
+			return res, fmt.Errorf("streams did not open in time (%d open)", res.opened)
+		}
+	}
+	time.Sleep(2 * time.Second) // let the gateway's memory settle before reading it
+	res.rssAfter, err = rssBytes(pid)
+	cancel()
+	wg.Wait()
+	return res, err
+}

@@ -144,4 +144,3 @@ servers:
 	}
 	return p, tok.AccessToken, nil
 }
-

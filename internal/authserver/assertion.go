@@ -109,7 +109,12 @@ func (s *Server) clientKeys(ctx context.Context, c *client) (*jose.JSONWebKeySet
 	if c.jwksURI == "" {
 		return nil, errors.New("the client has no keys")
 	}
-	return s.jwksCache.get(ctx, c.jwksURI, s.opt.Now())
+	hc := s.jwksCache.client
+	if c.Kind == storage.ClientKindCIMD {
+		// The client chose this URL: fetch it with the SSRF defences.
+		hc = s.opt.Metadata.Client()
+	}
+	return s.jwksCache.get(ctx, hc, c.jwksURI, s.opt.Now())
 }
 
 // jwksCache fetches client key sets from operator-configured URLs.
@@ -124,14 +129,14 @@ type cachedJWKS struct {
 	fetched time.Time
 }
 
-func (j *jwksCache) get(ctx context.Context, uri string, now time.Time) (*jose.JSONWebKeySet, error) {
+func (j *jwksCache) get(ctx context.Context, hc *http.Client, uri string, now time.Time) (*jose.JSONWebKeySet, error) {
 	j.mu.Lock()
 	c, ok := j.sets[uri]
 	j.mu.Unlock()
 	if ok && now.Sub(c.fetched) < 5*time.Minute {
 		return c.set, nil
 	}
-	set, err := j.fetch(ctx, uri)
+	set, err := j.fetch(ctx, hc, uri)
 	if err != nil {
 		return nil, err
 	}
@@ -141,14 +146,14 @@ func (j *jwksCache) get(ctx context.Context, uri string, now time.Time) (*jose.J
 	return set, nil
 }
 
-func (j *jwksCache) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, error) {
+func (j *jwksCache) fetch(ctx context.Context, hc *http.Client, uri string) (*jose.JSONWebKeySet, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := j.client.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -31,8 +31,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.lookupClient(r.Context(), q.Get("client_id"))
 	if err != nil {
-		s.errorPage(w, http.StatusBadRequest, "The application that sent you here is not registered with this server.",
-			"Unknown or missing client_id. The application may need to register again.")
+		s.errorPage(w, http.StatusBadRequest, "The application that sent you here is not registered with this server.", clientError(err))
 		return
 	}
 	redirectURI := q.Get("redirect_uri")

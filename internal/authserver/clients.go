@@ -5,10 +5,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -22,6 +24,10 @@ type client struct {
 	jwksURI string
 	// ccScopes limits client_credentials tokens; nil means any known scope.
 	ccScopes []string
+	// For clients known by a metadata document: whether every redirect is
+	// loopback (the consent page warns), and whether its keys must be
+	// fetched with the SSRF-safe client.
+	onlyLoopback bool
 }
 
 func configClient(c ConfigClient, now time.Time) (*client, error) {
@@ -76,15 +82,24 @@ const (
 
 var errUnknownClient = errors.New("unknown client")
 
-// lookupClient finds a client: pre-registered first, then stored
-// registrations (MCP "Client Registration" order). Disabled and expired
-// clients are unknown.
+// lookupClient finds a client in the order of MCP "Client Registration":
+// pre-registered, then a client ID metadata document when the id is an
+// https URL, then stored dynamic registrations. Disabled and expired
+// clients are unknown. A metadata document that cannot be used gives a
+// *cimd.Error whose Description may be shown.
 func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	if id == "" || len(id) > 512 {
 		return nil, errUnknownClient
 	}
 	if c, ok := s.clients[id]; ok {
 		return c, nil
+	}
+	if strings.HasPrefix(id, "https://") && s.opt.Metadata != nil {
+		doc, err := s.opt.Metadata.Fetch(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return documentClient(doc)
 	}
 	c, err := s.opt.Store.GetClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -127,4 +142,31 @@ func (s *Server) touchClient(ctx context.Context, c *client) {
 	if err != nil {
 		s.opt.Log.Warn("could not record client use", "client_id", c.ID, "err", err)
 	}
+}
+
+// documentClient makes a client of a fetched metadata document. Nothing is
+// stored: the document (cached by the fetcher) is the registration.
+func documentClient(d *cimd.Document) (*client, error) {
+	c := &client{onlyLoopback: d.OnlyLoopbackRedirects, jwksURI: d.JWKSURI, Client: storage.Client{
+		ID: d.ClientID, Name: d.ClientName, RedirectURIs: d.RedirectURIs, GrantTypes: d.GrantTypes,
+		ResponseTypes: d.ResponseTypes, TokenEndpointAuthMethod: d.TokenEndpointAuthMethod,
+		ApplicationType: d.ApplicationType, Scope: d.Scope, Kind: storage.ClientKindCIMD, Metadata: d.Raw,
+	}}
+	if len(d.JWKS) > 0 {
+		set, err := parseJWKS(string(d.JWKS))
+		if err != nil {
+			return nil, errUnknownClient
+		}
+		c.jwks = set
+	}
+	return c, nil
+}
+
+// clientError describes a lookup failure for a person or an OAuth error.
+func clientError(err error) string {
+	var ce *cimd.Error
+	if errors.As(err, &ce) {
+		return "The application's client metadata document could not be used: " + ce.Description
+	}
+	return "Unknown or missing client_id. The application may need to register again."
 }

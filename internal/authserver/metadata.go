@@ -40,6 +40,7 @@ func (s *Server) Metadata() *oauth.AuthServerMetadata {
 	if s.opt.DynamicRegistration {
 		m.RegistrationEndpoint = s.url(PathRegister)
 	}
+	m.ClientIDMetadataDocumentSupported = s.opt.Metadata != nil
 	if len(s.opt.Introspectors) > 0 {
 		m.IntrospectionEndpoint = s.url(PathIntrospect)
 		m.IntrospectionEndpointAuthMethodsSupported = []string{authSecretBasic}

@@ -57,10 +57,22 @@ type clientView struct {
 	ClientName    string
 	SelfAsserted  bool
 	ResourceTitle string
+	// ClientHost is the host that publishes a metadata document client's
+	// identity: the one thing about it that is not self-asserted.
+	ClientHost string
+	// LoopbackOnly: the client can only send you back to this computer,
+	// so anyone could have published such a document in its name.
+	LoopbackOnly bool
 }
 
 func (s *Server) describe(c *client, req *storage.AuthRequest) clientView {
-	v := clientView{ClientName: c.Name, SelfAsserted: c.Kind != storage.ClientKindConfig, ResourceTitle: req.Resource}
+	v := clientView{ClientName: c.Name, SelfAsserted: c.Kind != storage.ClientKindConfig, ResourceTitle: req.Resource,
+		LoopbackOnly: c.onlyLoopback}
+	if c.Kind == storage.ClientKindCIMD {
+		if u, err := url.Parse(c.ID); err == nil {
+			v.ClientHost = u.Host
+		}
+	}
 	if v.ClientName == "" {
 		v.ClientName = "An unnamed application"
 	}

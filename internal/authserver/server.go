@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -46,9 +47,11 @@ type Options struct {
 	// RegistrationsPerHour limits dynamic registrations per client address;
 	// 0 or less means no limit.
 	RegistrationsPerHour int
-	// HTTPClient fetches client key sets (jwks_uri); default a client with
-	// a timeout.
+	// HTTPClient fetches configured clients' key sets (jwks_uri); default a
+	// client with a timeout.
 	HTTPClient *http.Client
+	// Metadata fetches client ID metadata documents; nil turns them off.
+	Metadata *cimd.Fetcher
 
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration

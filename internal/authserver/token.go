@@ -1,10 +1,12 @@
 package authserver
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -94,6 +96,10 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, 
 		return nil, oerr
 	}
 	c, err := s.lookupClient(r.Context(), id)
+	var ce *cimd.Error
+	if errors.As(err, &ce) {
+		return nil, oauth.InvalidClient(ce.Description)
+	}
 	if err != nil {
 		return nil, oauth.InvalidClient("client authentication failed")
 	}

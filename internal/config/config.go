@@ -170,6 +170,9 @@ type Registration struct {
 	// AllowPrivateUseSchemes admits redirect URIs such as com.example.app:/cb
 	// for native clients. Default false.
 	AllowPrivateUseSchemes bool `yaml:"allow_private_use_schemes"`
+	// MetadataDocuments accepts clients whose client_id is the https URL of
+	// their client ID metadata document, fetched with SSRF defences.
+	MetadataDocuments MetadataDocuments `yaml:"metadata_documents"`
 	// PerAddressPerHour limits registrations from one client address.
 	// Default 20; a negative value removes the limit.
 	PerAddressPerHour int `yaml:"per_address_per_hour"`
@@ -194,6 +197,19 @@ type Introspection struct {
 type IntrospectionClient struct {
 	ID     string `yaml:"id"`
 	Secret string `yaml:"secret"`
+}
+
+// MetadataDocuments configures client ID metadata documents.
+type MetadataDocuments struct {
+	// Enabled turns them on. Default true.
+	Enabled *bool `yaml:"enabled"`
+	// AllowDomains, if set, are the only hosts documents may come from
+	// ("app.example.com" or "*.example.com"); DenyDomains are refused.
+	AllowDomains []string `yaml:"allow_domains"`
+	DenyDomains  []string `yaml:"deny_domains"`
+	// AllowPrivateNetworks lets documents come from loopback and private
+	// addresses. For local development and tests only.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
 }
 
 // Client is a pre-registered OAuth client.

@@ -49,6 +49,10 @@ func (c *Config) applyDefaults() {
 		c.Registration.Dynamic = &on
 	}
 	setDuration(&c.Registration.ClientTTL, DefaultClientTTL)
+	if c.Registration.MetadataDocuments.Enabled == nil {
+		on := true
+		c.Registration.MetadataDocuments.Enabled = &on
+	}
 	if c.Registration.PerAddressPerHour == 0 {
 		c.Registration.PerAddressPerHour = 20
 	}

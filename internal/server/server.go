@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
+	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
@@ -30,6 +32,9 @@ type Options struct {
 	// IdentityHTTPClient is used to talk to the upstream identity provider
 	// (tests point it at an in-process provider).
 	IdentityHTTPClient *http.Client
+	// MetadataRootCAs verifies the servers of client ID metadata documents
+	// (tests); nil means the system roots.
+	MetadataRootCAs *x509.CertPool
 }
 
 // Server is a running Drawbridge.
@@ -151,6 +156,16 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	}
 	if err := s.identityProvider(ctx, &opt); err != nil {
 		return nil, err
+	}
+	if md := cfg.Registration.MetadataDocuments; *md.Enabled {
+		f, err := cimd.New(cimd.Options{
+			AllowPrivateNetworks: md.AllowPrivateNetworks, AllowDomains: md.AllowDomains, DenyDomains: md.DenyDomains,
+			RedirectPolicy: opt.RedirectPolicy, RootCAs: s.opt.MetadataRootCAs, Now: s.opt.Now, Log: s.opt.Log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		opt.Metadata = f
 	}
 	return authserver.New(opt)
 }

@@ -7,6 +7,7 @@ package gwtest
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,6 +126,8 @@ type Options struct {
 	// upstream identity provider.
 	Transport http.RoundTripper
 	IdPClient *http.Client
+	// MetadataRootCAs trusts the test server of client ID metadata documents.
+	MetadataRootCAs *x509.CertPool
 }
 
 var passwordHash = sync.OnceValue(func() string {
@@ -191,7 +194,7 @@ servers:
 	clk := &Clock{}
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(context.Background(), cfg, server.Options{Log: log, Now: clk.Now, BackendTransport: opt.Transport, IdentityHTTPClient: opt.IdPClient})
+	srv, err := server.New(context.Background(), cfg, server.Options{Log: log, Now: clk.Now, BackendTransport: opt.Transport, IdentityHTTPClient: opt.IdPClient, MetadataRootCAs: opt.MetadataRootCAs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,147 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
+)
+
+// docServer publishes client ID metadata documents over TLS on loopback.
+type docServer struct {
+	*httptest.Server
+	docs map[string]map[string]any
+}
+
+func startDocServer(t *testing.T) *docServer {
+	d := &docServer{docs: map[string]map[string]any{}}
+	d.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, ok := d.docs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(doc)
+	}))
+	t.Cleanup(d.Close)
+	return d
+}
+
+func (d *docServer) publish(path string, doc map[string]any) string {
+	id := d.URL + path
+	if _, ok := doc["client_id"]; !ok {
+		doc["client_id"] = id
+	}
+	d.docs[path] = doc
+	return id
+}
+
+const cimdYAML = "registration: {metadata_documents: {allow_private_networks: true}}\n"
+
+func startCIMD(t *testing.T) (*gwtest.Gateway, *docServer) {
+	docs := startDocServer(t)
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: cimdYAML, MetadataRootCAs: docs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs})
+	return gw, docs
+}
+
+// TestGoSDKClientWithMetadataDocument: the client's id is the URL of its
+// metadata document; no registration request is made.
+func TestGoSDKClientWithMetadataDocument(t *testing.T) {
+	gw, docs := startCIMD(t)
+	const redirect = "http://127.0.0.1:43229/callback"
+	id := docs.publish("/oauth/client.json", map[string]any{
+		"client_name": "CIMD test client", "redirect_uris": []string{redirect},
+		"token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code", "refresh_token"},
+	})
+	br := browser.New(gw.URL)
+	var consent string
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		ClientIDMetadataDocumentConfig: &auth.ClientIDMetadataDocumentConfig{URL: id},
+		RedirectURL:                    redirect,
+		AuthorizationCodeFetcher: func(ctx context.Context, a *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+			p, err := br.Get(a.URL)
+			if err != nil || p.Path() != "/login" {
+				return nil, fmt.Errorf("login page: %v", err)
+			}
+			f := p.HiddenFields()
+			f.Set("username", gwtest.User)
+			f.Set("password", gwtest.Password)
+			if p, err = br.Submit(p, "/login", f); err != nil {
+				return nil, err
+			}
+			consent = p.Body
+			if p, err = br.Consent(p, true); err != nil || p.Callback == nil {
+				return nil, fmt.Errorf("consent: %v", err)
+			}
+			q := p.Callback.Query()
+			return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "cimd", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw.MCP, OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer cs.Close()
+	if got := callText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
+		t.Errorf("hello_mcp = %q", got)
+	}
+	host := strings.TrimPrefix(docs.URL, "https://")
+	if !strings.Contains(consent, "CIMD test client") || !strings.Contains(consent, host) || !strings.Contains(consent, "only return you to this computer") {
+		t.Errorf("consent page lacks the name, publishing host or loopback warning:\n%s", consent)
+	}
+	if strings.Contains(gw.Logs.String(), "client registered") {
+		t.Error("the client registered dynamically instead of using its document")
+	}
+}
+
+func TestMetadataDocumentRejections(t *testing.T) {
+	gw, docs := startCIMD(t)
+	good := map[string]any{"client_name": "x", "redirect_uris": []string{gwtest.Redirect}, "token_endpoint_auth_method": "none"}
+	cases := map[string]string{
+		"id mismatch":   docs.publish("/mismatch.json", map[string]any{"client_id": docs.URL + "/other.json", "client_name": "x", "redirect_uris": []string{gwtest.Redirect}}),
+		"no name":       docs.publish("/noname.json", map[string]any{"redirect_uris": []string{gwtest.Redirect}}),
+		"secret method": docs.publish("/secret.json", map[string]any{"client_name": "x", "redirect_uris": []string{gwtest.Redirect}, "token_endpoint_auth_method": "client_secret_basic"}),
+		"missing":       docs.URL + "/missing.json",
+	}
+	for name, id := range cases {
+		c := &gwtest.Client{GW: gw, ID: id, Redirect: gwtest.Redirect, Browser: browser.New(gw.URL)}
+		p, err := c.Browser.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Callback != nil || p.Resp.StatusCode != 400 || !p.Has("client metadata document") {
+			t.Errorf("%s: status %d, redirect %v", name, p.Resp.StatusCode, p.Callback)
+		}
+	}
+	// A redirect URI the document does not list is refused too.
+	id := docs.publish("/good.json", good)
+	c := &gwtest.Client{GW: gw, ID: id, Redirect: "http://127.0.0.1:43211/elsewhere", Browser: browser.New(gw.URL)}
+	if p, _ := c.Browser.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil)); p.Callback != nil || p.Resp.StatusCode != 400 {
+		t.Errorf("unlisted redirect: %d %v", p.Resp.StatusCode, p.Callback)
+	}
+	// Advertised.
+	resp, err := http.Get(gw.URL + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if md := gwtest.DecodeBody(t, resp); md["client_id_metadata_document_supported"] != true {
+		t.Errorf("metadata: %v", md)
+	}
+}

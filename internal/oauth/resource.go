@@ -43,7 +43,7 @@ func CanonicalResource(raw string) (string, error) {
 	if port := u.Port(); port != "" && !isDefaultPort(scheme, port) {
 		host += ":" + port
 	}
-	out := scheme + "://" + host + strings.TrimSuffix(u.EscapedPath(), "/")
+	out := scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
 	if u.RawQuery != "" || u.ForceQuery {
 		out += "?" + u.RawQuery
 	}

@@ -3,6 +3,7 @@
 //	drawbridge demo                       everything on loopback, no setup
 //	drawbridge serve --config FILE        run from a configuration file
 //	drawbridge check --config FILE        validate a configuration file
+//	drawbridge audit verify|list          check or read the audit trail
 //	drawbridge hash-password              hash a local user's password
 //	drawbridge gen-key                    make an encryption key
 //	drawbridge version
@@ -28,6 +29,7 @@ var commands = []command{
 	{"serve", "run Drawbridge from a configuration file", runServe},
 	{"demo", "run Drawbridge, a demo user and a sample MCP server on loopback", runDemo},
 	{"check", "validate a configuration file and report every problem", runCheck},
+	{"audit", "verify the audit trail's hash chain, or list events (audit verify|list)", runAudit},
 	{"hash-password", "hash a password for a local user (reads it from stdin)", runHashPassword},
 	{"gen-key", "print a new random encryption key", runGenKey},
 	{"version", "print the version", runVersion},

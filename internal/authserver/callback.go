@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -53,12 +54,14 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		// The user declined, or the provider refused; tell the client, but
 		// only in our own words.
 		s.opt.Log.Info("upstream sign-in did not complete", "error", oauth.ErrAccessDenied, "upstream_error", truncateForLog(e))
+		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "upstream_refused"})
 		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrAccessDenied, "the user did not complete sign-in at the identity provider"))
 		return
 	}
 	res, err := s.opt.Redirect.Exchange(r.Context(), q.Get("code"), pkceVerifier(secret, req.ID), req.UpstreamNonce)
 	if err != nil {
 		s.opt.Log.Warn("upstream sign-in failed", "provider", s.opt.Redirect.Name(), "err", err)
+		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "upstream_error"})
 		s.errorPage(w, http.StatusBadGateway, "Signing in with your identity provider failed.", "Start again from your application. If it keeps happening, tell your administrator.")
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -140,9 +141,13 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.opt.Log.Info("consent given", "sub", req.Identity.Subject, "client_id", req.ClientID, "scope", oauth.FormatScope(req.Scopes))
+		s.record(r, audit.Event{Type: audit.ConsentGiven, Subject: req.Identity.Subject, ClientID: req.ClientID,
+			Scope: oauth.FormatScope(req.Scopes), Resource: req.Resource})
 		s.issueCode(w, r, req)
 	case "deny":
 		s.opt.Log.Info("consent denied", "sub", req.Identity.Subject, "client_id", req.ClientID)
+		s.record(r, audit.Event{Type: audit.ConsentDenied, Subject: req.Identity.Subject, ClientID: req.ClientID,
+			Scope: oauth.FormatScope(req.Scopes), Resource: req.Resource})
 		_ = s.opt.Store.DeleteAuthRequest(r.Context(), req.ID)
 		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrAccessDenied, "the user denied the request"))
 	default:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
@@ -63,6 +64,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	id, err := s.opt.Password.Authenticate(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {
 		s.opt.Log.Info("sign-in failed", "provider", s.opt.Password.Name(), "remote", clientIP(r))
+		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "bad_credentials"})
 		s.showLogin(w, r, req, secret, http.StatusUnauthorized, username, "The username or password is not right.")
 		return
 	}
@@ -96,6 +98,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.A
 	}
 	req.Identity, req.AuthTime = &id, now
 	s.opt.Log.Info("signed in", "sub", id.Subject, "provider", id.Provider, "client_id", req.ClientID)
+	s.record(r, audit.Event{Type: audit.SignInSucceeded, Subject: id.Subject, ClientID: req.ClientID})
 	s.decideConsent(w, r, req, secret)
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -58,6 +59,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opt.Log.Info("client registered", "client_id", info.ClientID, "client_name", md.ClientName, "remote", clientIP(r))
+	s.record(r, audit.Event{Type: audit.ClientRegistered, ClientID: info.ClientID})
 	writeJSON(w, http.StatusCreated, info, "no-store")
 }
 

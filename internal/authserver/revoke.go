@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -57,6 +58,7 @@ func (s *Server) revokeToken(r *http.Request, c *client, token, hint string) *oa
 	}
 	s.revokeGrant(r, g.ID, "revoked_by_client")
 	s.opt.Log.Info("grant revoked by its client", "client_id", c.ID, "grant", g.ID)
+	s.record(r, audit.Event{Type: audit.GrantRevoked, Subject: g.Identity.Subject, ClientID: c.ID, GrantID: g.ID, Reason: "revoked_by_client"})
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
@@ -52,6 +53,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Metadata fetches client ID metadata documents; nil turns them off.
 	Metadata *cimd.Fetcher
+	// Audit receives authorization events; nil records none.
+	Audit *audit.Recorder
 
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration

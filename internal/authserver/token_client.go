@@ -46,7 +46,11 @@ func (s *Server) clientCredentialsGrant(r *http.Request, tr *tokenRequest) (*oau
 		return nil, oauth.ServerError()
 	}
 	s.opt.Log.Info("tokens issued", "grant_type", grantClientCredentials, "client_id", g.ClientID, "grant", g.ID, "resource", g.Resource)
-	return s.issueTokens(g, scopes, "")
+	resp, oerr := s.issueTokens(g, scopes, "")
+	if oerr == nil {
+		s.recordIssued(r, grantClientCredentials, g, scopes)
+	}
+	return resp, oerr
 }
 
 func intersect(a, b []string) []string {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -28,6 +29,7 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 		// A replayed code may have been stolen: revoke what it issued (§4.1.3).
 		s.revokeGrant(r, ac.GrantID, "code_replay")
 		s.opt.Log.Warn("authorization code replayed; grant revoked", "client_id", ac.ClientID, "grant", ac.GrantID)
+		s.record(r, audit.Event{Type: audit.CodeReplay, Subject: ac.Identity.Subject, ClientID: ac.ClientID, GrantID: ac.GrantID})
 		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the authorization code was already used")
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the authorization code is invalid or expired")
@@ -55,7 +57,11 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 		return nil, oauth.ServerError()
 	}
 	s.opt.Log.Info("tokens issued", "grant_type", grantAuthorizationCode, "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID, "resource", g.Resource)
-	return s.issueTokens(g, g.Scopes, refresh)
+	resp, oerr := s.issueTokens(g, g.Scopes, refresh)
+	if oerr == nil {
+		s.recordIssued(r, grantAuthorizationCode, g, g.Scopes)
+	}
+	return resp, oerr
 }
 
 // checkCodeBinding: the code is only good for the client, redirect URI,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -47,6 +48,7 @@ func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRe
 			s.opt.Revoked.Add(g.ID, now)
 		}
 		s.opt.Log.Warn("refresh token reused; grant revoked", "client_id", tr.client.ID, "grant", g.ID)
+		s.record(r, audit.Event{Type: audit.RefreshReuse, Subject: g.Identity.Subject, ClientID: tr.client.ID, GrantID: g.ID})
 		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was already used; the grant has been revoked")
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
 		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token is invalid, expired or revoked")
@@ -59,7 +61,12 @@ func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRe
 		scopes = g.Scopes
 	}
 	s.opt.Log.Info("tokens refreshed", "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID)
-	return s.issueTokens(&g, scopes, next)
+	resp, oerr := s.issueTokens(&g, scopes, next)
+	if oerr == nil {
+		s.record(r, audit.Event{Type: audit.TokenRefreshed, Subject: g.Identity.Subject, ClientID: g.ClientID, GrantID: g.ID,
+			Scope: oauth.FormatScope(scopes), Resource: g.Resource})
+	}
+	return resp, oerr
 }
 
 // checkRefresh: a refresh token is good only for the client it was issued

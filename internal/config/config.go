@@ -31,6 +31,8 @@ type Config struct {
 	// the description the consent page shows. When it is not empty, servers
 	// may only use scopes listed here.
 	Scopes []Scope `yaml:"scopes"`
+	// Audit configures the audit trail.
+	Audit Audit `yaml:"audit"`
 	// Introspection lists the backends allowed to call the token
 	// introspection endpoint (RFC 7662).
 	Introspection Introspection `yaml:"introspection"`
@@ -176,6 +178,24 @@ type Registration struct {
 	// PerAddressPerHour limits registrations from one client address.
 	// Default 20; a negative value removes the limit.
 	PerAddressPerHour int `yaml:"per_address_per_hour"`
+}
+
+// Audit configures the audit trail.
+type Audit struct {
+	// Store keeps the hash-chained trail in the database (drawbridge audit
+	// verify checks it). Default true.
+	Store *bool `yaml:"store"`
+	// Stdout writes each event as a JSON line to standard output.
+	Stdout bool `yaml:"stdout"`
+	// File appends each event as a JSON line to this file.
+	File string `yaml:"file"`
+	// Arguments records tool-call arguments, with the values of RedactKeys
+	// replaced. Default false: arguments often hold personal data.
+	Arguments bool `yaml:"arguments"`
+	// RedactKeys are argument names (matched as case-insensitive
+	// substrings) whose values are never recorded. Default: password,
+	// secret, token, api_key, apikey, authorization, credential, private_key.
+	RedactKeys []string `yaml:"redact_keys"`
 }
 
 // Scope is one entry of the scope catalogue.

@@ -69,6 +69,13 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	setDuration(&c.SessionTTL, 24*time.Hour)
+	if c.Audit.Store == nil {
+		on := true
+		c.Audit.Store = &on
+	}
+	if c.Audit.RedactKeys == nil {
+		c.Audit.RedactKeys = []string{"password", "secret", "token", "api_key", "apikey", "authorization", "credential", "private_key"}
+	}
 	for i := range c.Servers {
 		if c.Servers[i].MaxRequestBytes == 0 {
 			c.Servers[i].MaxRequestBytes = 4 << 20

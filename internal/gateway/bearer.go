@@ -93,3 +93,16 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
+
+// reason names a refusal for the audit trail.
+func (d decision) reason() string {
+	switch {
+	case d.status == http.StatusForbidden:
+		return "insufficient_scope"
+	case d.challenge.Error == "":
+		return "no_token"
+	case d.challenge.Error == oauth.ErrInvalidRequest:
+		return "token_in_query"
+	}
+	return "invalid_token"
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -64,7 +65,12 @@ type Options struct {
 	// SessionTTL is how long a session stays bound to its subject.
 	// Default 24h; after it the client gets 404 and starts a new session.
 	SessionTTL time.Duration
-	Log        *slog.Logger
+	// Audit records every request; nil records none. AuditArguments adds
+	// tool arguments, with the values of RedactKeys replaced.
+	Audit          *audit.Recorder
+	AuditArguments bool
+	RedactKeys     []string
+	Log            *slog.Logger
 	// Transport overrides the backend transport (tests); it must be safe
 	// for concurrent use.
 	Transport http.RoundTripper

@@ -42,45 +42,33 @@ func (rt *route) serveLegacyStream(w http.ResponseWriter, r *http.Request, claim
 
 // serveLegacyMessage handles a POST to a handle the stream handed out.
 func (rt *route) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
-	if !rt.originAllowed(r.Header.Get("Origin")) {
-		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this origin are not allowed")
-		return
-	}
-	if r.Method == http.MethodOptions {
-		preflight(w, r)
-		return
-	}
-	setCORS(w, r)
-	d := rt.authorize(r.Context(), r)
-	if d.status != 0 {
-		deny(w, d)
-		return
-	}
-	if r.Method != http.MethodPost {
+	x := rt.begin(w, r)
+	defer rt.finish(x)
+	if r.Method != http.MethodPost && r.Method != http.MethodOptions {
+		x.reason = "method"
 		w.Header().Set("Allow", "POST, OPTIONS")
-		writeRPCError(w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "messages are sent with POST")
+		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "messages are sent with POST")
+		return
+	}
+	if !rt.admit(x) {
 		return
 	}
 	handle := r.URL.Query().Get("session")
-	b, err := rt.gw.sessions.check(r.Context(), rt.Name, handle, d.claims)
-	if err != nil || handle == "" || b.Target == "" {
-		if err == nil {
-			err = errSessionNotYours
-		}
-		rt.sessionError(w, err)
-		return
+	b, err := rt.gw.sessions.check(r.Context(), rt.Name, handle, x.claims)
+	var target *url.URL
+	if err == nil && handle != "" && b.Target != "" {
+		target, err = url.Parse(b.Target)
+	} else if err == nil {
+		err = errSessionNotYours
 	}
-	target, err := url.Parse(b.Target)
 	if err != nil {
-		rt.sessionError(w, errSessionNotYours)
+		x.reason = "session_not_found"
+		rt.sessionError(x.w, err)
 		return
 	}
-	if !rt.checkBody(w, r) {
-		return
-	}
-	ctx := context.WithValue(r.Context(), claimsKey, d.claims)
+	ctx := context.WithValue(r.Context(), claimsKey, x.claims)
 	ctx = context.WithValue(ctx, targetKey, target)
-	rt.proxy.ServeHTTP(w, r.WithContext(ctx))
+	rt.proxy.ServeHTTP(x.w, r.WithContext(ctx))
 }
 
 // endpointRewriter passes an SSE stream through, replacing the data of

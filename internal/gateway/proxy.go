@@ -36,55 +36,78 @@ const (
 
 // ServeHTTP runs one MCP request through the gateway's checks, in order:
 // origin, bearer token and scopes, body size and header/body agreement,
-// session ownership; then proxies it.
+// session ownership; then proxies it, and records what happened.
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !rt.originAllowed(r.Header.Get("Origin")) {
-		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this origin are not allowed")
-		return
-	}
-	if r.Method == http.MethodOptions {
-		preflight(w, r)
-		return
-	}
-	setCORS(w, r)
-	d := rt.authorize(r.Context(), r)
-	if d.status != 0 {
-		deny(w, d)
-		return
-	}
-	if r.Method == http.MethodPost && !rt.checkBody(w, r) {
+	x := rt.begin(w, r)
+	defer rt.finish(x)
+	if !rt.admit(x) {
 		return
 	}
 	if rt.Transport == TransportSSE {
-		rt.serveLegacyStream(w, r, d.claims)
+		rt.serveLegacyStream(x.w, r, x.claims)
 		return
 	}
-	ctx := context.WithValue(r.Context(), claimsKey, d.claims)
+	ctx := context.WithValue(r.Context(), claimsKey, x.claims)
 	if sid := r.Header.Get("Mcp-Session-Id"); sid != "" {
-		if _, err := rt.gw.sessions.check(ctx, rt.Name, sid, d.claims); err != nil {
-			rt.sessionError(w, err)
+		if _, err := rt.gw.sessions.check(ctx, rt.Name, sid, x.claims); err != nil {
+			x.reason = "session_not_found"
+			rt.sessionError(x.w, err)
 			return
 		}
 		ctx = context.WithValue(ctx, sessionKeyCtx, sid)
 	}
-	rt.proxy.ServeHTTP(w, r.WithContext(ctx))
+	rt.proxy.ServeHTTP(x.w, r.WithContext(ctx))
+}
+
+// admit runs the checks every request passes before it may be proxied:
+// origin, preflight, bearer token and scopes, and for POSTs the body. It
+// answers the request itself (and records why) when one fails.
+func (rt *route) admit(x *exchange) bool {
+	w, r := x.w, x.r
+	if !rt.originAllowed(r.Header.Get("Origin")) {
+		x.reason = "origin"
+		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this origin are not allowed")
+		return false
+	}
+	if r.Method == http.MethodOptions {
+		x.preflight = true
+		preflight(w, r)
+		return false
+	}
+	setCORS(w, r)
+	d := rt.authorize(r.Context(), r)
+	if d.status != 0 {
+		x.reason = d.reason()
+		deny(w, d)
+		return false
+	}
+	x.claims = d.claims
+	if r.Method == http.MethodPost {
+		return rt.checkBody(x)
+	}
+	return true
 }
 
 // checkBody reads the POST body within the size limit and checks that the
 // MCP headers agree with it. It answers the request itself when they fail.
-func (rt *route) checkBody(w http.ResponseWriter, r *http.Request) bool {
+func (rt *route) checkBody(x *exchange) bool {
+	w, r := x.w, x.r
 	body, err := readBody(w, r, rt.MaxBodyBytes)
 	if errors.Is(err, errTooLarge) {
+		x.reason = "request_too_large"
 		writeRPCError(w, http.StatusRequestEntityTooLarge, nil, codeRequestTooLarge,
 			fmt.Sprintf("the request body is larger than %d bytes", rt.MaxBodyBytes))
 		return false
 	}
 	if err != nil {
+		x.reason = "unreadable_body"
 		writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "the request body could not be read")
 		return false
 	}
 	m := peek(body)
+	x.msg = &m
 	if err := checkHeaders(r.Header, &m); err != nil {
+		x.reason = "header_mismatch"
 		writeRPCError(w, http.StatusBadRequest, m.ID, codeHeaderMismatch, "Header mismatch: "+err.Error())
 		return false
 	}

@@ -1,11 +1,12 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
 )
 
 // chain is the one place that declares the middleware order, outermost
@@ -17,14 +18,6 @@ func chain(h http.Handler, log *slog.Logger) http.Handler {
 	return h
 }
 
-type requestIDKey struct{}
-
-// RequestID returns the id of the request being served.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
 // requestID keeps a sane X-Request-Id from a trusted front proxy or makes
 // one, and echoes it in the response.
 func requestID(h http.Handler) http.Handler {
@@ -34,7 +27,7 @@ func requestID(h http.Handler) http.Handler {
 			id = rand.Text()
 		}
 		w.Header().Set("X-Request-Id", id)
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		h.ServeHTTP(w, r.WithContext(requestid.With(r.Context(), id)))
 	})
 }
 
@@ -90,7 +83,7 @@ func accessLog(h http.Handler, log *slog.Logger) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", RequestID(r.Context())),
+			slog.String("request_id", requestid.From(r.Context())),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)))

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
@@ -46,6 +48,8 @@ type Server struct {
 	revoked  *tokens.RevocationList
 	verifier *tokens.Verifier
 	handler  http.Handler
+	audit    *audit.Recorder
+	auditOut io.Closer
 	// stop ends the background loops.
 	stop context.CancelFunc
 	done chan struct{}
@@ -60,11 +64,12 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 		opt.Now = time.Now
 	}
 	s := &Server{cfg: cfg, opt: opt, done: make(chan struct{})}
-	if s.store, err = openStore(ctx, cfg); err != nil {
+	if s.store, err = OpenStore(ctx, cfg); err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
+			s.audit.Close()
 			_ = s.store.Close()
 		}
 	}()
@@ -80,6 +85,9 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 		return nil, fmt.Errorf("loading revoked grants: %w", err)
 	}
 	s.verifier = &tokens.Verifier{Keys: s.keys, Issuer: cfg.Issuer(), Revoked: s.revoked, Now: opt.Now}
+	if s.audit, s.auditOut, err = s.newRecorder(); err != nil {
+		return nil, err
+	}
 	if s.handler, err = s.routes(ctx, ring); err != nil {
 		return nil, err
 	}
@@ -89,7 +97,9 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 	return s, nil
 }
 
-func openStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
+// OpenStore opens the configured store (the CLI's admin commands use it
+// directly).
+func OpenStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
 	switch cfg.Storage.Type {
 	case "sqlite":
 		return sqlite.Open(ctx, cfg.Storage.SQLite.Path)
@@ -128,7 +138,7 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) {
 	cfg := s.cfg
 	opt := authserver.Options{
-		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier,
+		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier, Audit: s.audit,
 		RegistrationsPerHour: cfg.Registration.PerAddressPerHour,
 		AccessTokenTTL:       cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
 		GrantTTL: cfg.Tokens.GrantTTL.D(), RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
@@ -173,7 +183,8 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 func (s *Server) newGateway() (*gateway.Gateway, error) {
 	cfg := s.cfg
 	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
-		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D()}
+		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
+		Audit: s.audit, AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
 		up, err := url.Parse(sv.Upstream)
@@ -223,10 +234,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Close stops background work and closes the store.
+// Close stops background work, writes the queued audit events and closes
+// the store.
 func (s *Server) Close() error {
 	s.stop()
 	<-s.done
+	s.audit.Close()
+	_ = s.auditOut.Close()
 	return s.store.Close()
 }
 

@@ -63,6 +63,8 @@ var suite = []struct {
 	{"UseOnce", testUseOnce},
 	{"UseOnce/Race", testUseOnceRace},
 	{"SessionBindings", testSessionBindings},
+	{"Audit", testAudit},
+	{"Audit/ConcurrentAppends", testAuditConcurrentAppends},
 	{"UpstreamSession", testUpstreamSession},
 	{"SigningKeys", testSigningKeys},
 	{"DeleteExpired", testDeleteExpired},

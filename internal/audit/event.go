@@ -1,0 +1,55 @@
+package audit
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event types.
+const (
+	ClientRegistered = "client.registered"
+	SignInSucceeded  = "signin.succeeded"
+	SignInFailed     = "signin.failed"
+	ConsentGiven     = "consent.given"
+	ConsentDenied    = "consent.denied"
+	ConsentRevoked   = "consent.revoked"
+	TokenIssued      = "token.issued"
+	TokenRefreshed   = "token.refreshed"
+	GrantRevoked     = "grant.revoked"
+	RefreshReuse     = "token.refresh_reuse_detected"
+	CodeReplay       = "token.code_replay_detected"
+	MCPRequest       = "mcp.request"
+	DecisionAllow    = "allow"
+	DecisionDeny     = "deny"
+)
+
+// Event is one audit event. Fields that do not apply are left empty.
+type Event struct {
+	Time      time.Time `json:"time"`
+	Type      string    `json:"type"`
+	RequestID string    `json:"request_id,omitempty"`
+	Subject   string    `json:"sub,omitempty"`
+	ClientID  string    `json:"client_id,omitempty"`
+	GrantID   string    `json:"grant_id,omitempty"`
+	Remote    string    `json:"remote,omitempty"`
+	// GrantType, Scope and Resource describe token events.
+	GrantType string `json:"grant_type,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+	Resource  string `json:"resource,omitempty"`
+	// Server, Method and Name describe MCP requests: the server's name,
+	// the JSON-RPC method and the tool, prompt or resource it names.
+	Server string `json:"server,omitempty"`
+	Method string `json:"method,omitempty"`
+	Name   string `json:"name,omitempty"`
+	// Decision is allow or deny; Rule says what decided.
+	Decision string `json:"decision,omitempty"`
+	Rule     string `json:"rule,omitempty"`
+	// Reason is a short machine-readable cause for failures and denials.
+	Reason     string  `json:"reason,omitempty"`
+	Status     int     `json:"status,omitempty"`
+	DurationMS float64 `json:"duration_ms,omitempty"`
+	BytesIn    int64   `json:"bytes_in,omitempty"`
+	BytesOut   int64   `json:"bytes_out,omitempty"`
+	// Arguments are a tool call's arguments, only when configured, redacted.
+	Arguments json.RawMessage `json:"arguments,omitempty"`
+}

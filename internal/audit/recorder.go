@@ -1,0 +1,173 @@
+package audit
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+// Options configures a Recorder.
+type Options struct {
+	// Store keeps the sealed chain; nil records nothing durable.
+	Store storage.AuditStore
+	// Key seals new records.
+	Key SealKey
+	// Writers each get one JSON line per event (stdout, a file).
+	Writers []io.Writer
+	// Log reports write failures (never event contents).
+	Log *slog.Logger
+	// Now stamps events that have no time.
+	Now func() time.Time
+}
+
+// Recorder takes events from request handlers and writes them in batches,
+// so a request never waits for the audit store unless it is far behind.
+// A nil *Recorder records nothing.
+type Recorder struct {
+	opt     Options
+	events  chan Event
+	done    chan struct{}
+	closing sync.Once
+	dropped atomic.Int64
+	mu      sync.Mutex // serialises writer output
+}
+
+const (
+	queueSize  = 8192
+	batchSize  = 256
+	batchDelay = 50 * time.Millisecond
+	// maxWait is how long Record blocks on a full queue before dropping:
+	// an audit trail should slow requests rather than lose events, but a
+	// dead store must not hang the gateway.
+	maxWait = 2 * time.Second
+)
+
+// NewRecorder starts a recorder; Close flushes and stops it.
+func NewRecorder(o Options) *Recorder {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	r := &Recorder{opt: o, events: make(chan Event, queueSize), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+// Record queues an event.
+func (r *Recorder) Record(e Event) {
+	if r == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = r.opt.Now()
+	}
+	e.Time = e.Time.UTC()
+	select {
+	case r.events <- e:
+		return
+	default:
+	}
+	t := time.NewTimer(maxWait)
+	defer t.Stop()
+	select {
+	case r.events <- e:
+	case <-t.C:
+		if n := r.dropped.Add(1); n == 1 || n%1000 == 0 {
+			r.opt.Log.Error("audit queue full: events dropped", "dropped_total", n)
+		}
+	}
+}
+
+// Dropped counts events lost to a full queue.
+func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+
+// Close writes everything queued and stops.
+func (r *Recorder) Close() {
+	if r == nil {
+		return
+	}
+	r.closing.Do(func() { close(r.events) })
+	<-r.done
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	var batch []Event
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case e, ok := <-r.events:
+			if !ok {
+				r.flush(batch)
+				return
+			}
+			if len(batch) == 0 {
+				timer.Reset(batchDelay)
+			}
+			batch = append(batch, e)
+			if len(batch) >= batchSize {
+				r.flush(batch)
+				batch = batch[:0]
+			}
+		case <-timer.C:
+			r.flush(batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+// line is the JSON-lines form: the event, and its place in the chain when
+// the store keeps one, so that an outside copy can anchor the chain.
+type line struct {
+	Event
+	Seq  int64  `json:"seq,omitempty"`
+	Seal string `json:"seal,omitempty"`
+}
+
+func (r *Recorder) flush(batch []Event) {
+	if len(batch) == 0 {
+		return
+	}
+	recs := make([]storage.AuditRecord, len(batch))
+	for i, e := range batch {
+		payload, _ := json.Marshal(e) // plain fields: always marshals
+		recs[i] = storage.AuditRecord{Time: e.Time, Type: e.Type, Subject: e.Subject, ClientID: e.ClientID,
+			Server: e.Server, Name: e.Name, Payload: payload}
+	}
+	if r.opt.Store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := r.opt.Store.AppendAudit(ctx, recs, sealer(r.opt.Key))
+		cancel()
+		if err != nil {
+			r.opt.Log.Error("audit records could not be stored", "count", len(recs), "err", err)
+		}
+	}
+	if len(r.opt.Writers) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, e := range batch {
+		l := line{Event: e, Seq: recs[i].Seq}
+		if len(recs[i].Hash) > 0 {
+			l.Seal = hex.EncodeToString(recs[i].Hash)
+		}
+		b, _ := json.Marshal(l)
+		b = append(b, '\n')
+		for _, w := range r.opt.Writers {
+			if _, err := w.Write(b); err != nil {
+				r.opt.Log.Error("audit line could not be written", "err", err)
+			}
+		}
+	}
+}

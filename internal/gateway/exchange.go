@@ -1,0 +1,105 @@
+package gateway
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// exchange is one request's passage through the gateway, as the audit
+// trail sees it.
+type exchange struct {
+	w         *countingWriter
+	r         *http.Request
+	start     time.Time
+	claims    *tokens.AccessClaims
+	msg       *message
+	reason    string // why the gateway refused it; "" if it did not
+	preflight bool
+}
+
+func (rt *route) begin(w http.ResponseWriter, r *http.Request) *exchange {
+	return &exchange{w: &countingWriter{ResponseWriter: w}, r: r, start: time.Now()}
+}
+
+// finish records the request. CORS preflights carry no identity and are
+// not MCP requests, so they are not recorded.
+func (rt *route) finish(x *exchange) {
+	rec := rt.gw.opt.Audit
+	if rec == nil || x.preflight {
+		return
+	}
+	e := audit.Event{
+		Type: audit.MCPRequest, RequestID: requestid.From(x.r.Context()), Server: rt.Name,
+		Method: "http " + x.r.Method, Status: x.w.status, DurationMS: float64(time.Since(x.start).Microseconds()) / 1000,
+		BytesIn: x.r.ContentLength, BytesOut: x.w.bytes, Remote: remoteHost(x.r), Decision: audit.DecisionAllow,
+	}
+	if x.reason != "" {
+		e.Decision, e.Reason = audit.DecisionDeny, x.reason
+	}
+	if c := x.claims; c != nil {
+		e.Subject, e.ClientID, e.GrantID = c.Subject, c.ClientID, c.GrantID
+	}
+	if m := x.msg; m != nil && m.parsed && !m.batch {
+		e.Method = m.Method
+		e.Name, _ = nameOf(m)
+		if rt.gw.opt.AuditArguments && len(m.Params.Arguments) > 0 {
+			e.Arguments = audit.Redact(m.Params.Arguments, rt.gw.opt.RedactKeys)
+		}
+	} else if m != nil && m.batch {
+		e.Method = "batch"
+	}
+	if e.Status == 0 {
+		e.Status = 499 // the client went away before an answer (nginx's convention)
+	}
+	rec.Record(e)
+}
+
+// countingWriter remembers the status and counts the bytes of a response.
+// Flush and Unwrap pass through, so streams keep streaming.
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *countingWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func remoteHost(r *http.Request) string {
+	host := r.RemoteAddr
+	for i := len(host) - 1; i >= 0; i-- {
+		if host[i] == ':' {
+			host = host[:i]
+			break
+		}
+	}
+	if len(host) > 1 && host[0] == '[' {
+		host = host[1 : len(host)-1]
+	}
+	return host
+}

@@ -1,0 +1,98 @@
+package storagetest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+// testSeal is a stand-in for the audit package's keyed seal: any function
+// of the previous hash and the record will do for the store's contract.
+func testSeal(r *storage.AuditRecord) {
+	h := sha256.New()
+	h.Write(r.PrevHash)
+	fmt.Fprintf(h, "%d|%s", r.Seq, r.Payload)
+	r.Hash, r.KeyID = h.Sum(nil), "k1"
+}
+
+func auditRecord(i int, subject string) storage.AuditRecord {
+	return storage.AuditRecord{Time: at(time.Duration(i) * time.Minute), Type: "mcp.request", Subject: subject,
+		ClientID: "client-a", Server: "snippets", Name: "get_snippet", Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+}
+
+func testAudit(t *testing.T, s storage.Store) {
+	as, ok := s.(storage.AuditStore)
+	if !ok {
+		t.Fatal("the backend does not implement storage.AuditStore")
+	}
+	ctx := t.Context()
+	must(t, as.AppendAudit(ctx, []storage.AuditRecord{auditRecord(0, "user-1"), auditRecord(1, "user-2")}, testSeal))
+	must(t, as.AppendAudit(ctx, []storage.AuditRecord{auditRecord(2, "user-1")}, testSeal))
+	must(t, as.AppendAudit(ctx, nil, testSeal))
+	all, err := as.ListAudit(ctx, storage.AuditFilter{})
+	must(t, err)
+	if len(all) != 3 {
+		t.Fatalf("ListAudit = %d records, want 3", len(all))
+	}
+	var prev []byte
+	for i, r := range all {
+		if r.Seq != int64(i+1) || !bytes.Equal(r.PrevHash, prev) || len(r.Hash) == 0 || r.KeyID != "k1" {
+			t.Fatalf("record %d: seq %d, prev %x (want %x), hash %x", i, r.Seq, r.PrevHash, prev, r.Hash)
+		}
+		want := auditRecord(i, r.Subject)
+		want.Seq, want.PrevHash, want.Hash, want.KeyID = r.Seq, r.PrevHash, r.Hash, r.KeyID
+		check(t, fmt.Sprintf("record %d", i), r, want)
+		prev = r.Hash
+	}
+	byUser, err := as.ListAudit(ctx, storage.AuditFilter{Subject: "user-1"})
+	must(t, err)
+	if len(byUser) != 2 || byUser[0].Seq != 1 || byUser[1].Seq != 3 {
+		t.Errorf("filter by subject: %+v", byUser)
+	}
+	window, err := as.ListAudit(ctx, storage.AuditFilter{From: at(time.Minute), To: at(2 * time.Minute)})
+	must(t, err)
+	if len(window) != 1 || window[0].Seq != 2 {
+		t.Errorf("filter by time: %+v", window)
+	}
+	page, err := as.ListAudit(ctx, storage.AuditFilter{AfterSeq: 1, Limit: 1})
+	must(t, err)
+	if len(page) != 1 || page[0].Seq != 2 {
+		t.Errorf("paging: %+v", page)
+	}
+}
+
+// testAuditConcurrentAppends: appends racing from many goroutines still
+// form one unbroken chain.
+func testAuditConcurrentAppends(t *testing.T, s storage.Store) {
+	as := s.(storage.AuditStore)
+	var wg sync.WaitGroup
+	for g := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				if err := as.AppendAudit(t.Context(), []storage.AuditRecord{auditRecord(g*5+i, "u")}, testSeal); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	all, err := as.ListAudit(t.Context(), storage.AuditFilter{})
+	must(t, err)
+	if len(all) != 50 {
+		t.Fatalf("%d records, want 50", len(all))
+	}
+	var prev []byte
+	for i, r := range all {
+		if r.Seq != int64(i+1) || !bytes.Equal(r.PrevHash, prev) {
+			t.Fatalf("chain broken at %d", r.Seq)
+		}
+		prev = r.Hash
+	}
+}

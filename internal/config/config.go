@@ -198,6 +198,17 @@ type Audit struct {
 	RedactKeys []string `yaml:"redact_keys"`
 }
 
+// Stdio configures a stdio backend.
+type Stdio struct {
+	// Mode is per-session (a process per MCP session, the default: users
+	// never share a process) or shared (one process for everyone).
+	Mode string `yaml:"mode"`
+	// MaxSessions bounds concurrent sessions. Default 100.
+	MaxSessions int `yaml:"max_sessions"`
+	// IdleTimeout ends a session unused this long. Default 30m.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+}
+
 // Scope is one entry of the scope catalogue.
 type Scope struct {
 	// Name is the scope token, such as snippets:write.
@@ -271,6 +282,16 @@ type Server struct {
 	// Upstream is the backend's MCP URL: its Streamable HTTP endpoint, or
 	// for transport sse its SSE endpoint.
 	Upstream string `yaml:"upstream"`
+	// Command runs a stdio MCP server instead of proxying to Upstream:
+	// argv, no shell. Drawbridge bridges it to Streamable HTTP.
+	Command []string `yaml:"command"`
+	// Env is added to the command's environment, which otherwise holds only
+	// PATH, HOME and LANG (never Drawbridge's own secrets).
+	Env map[string]string `yaml:"env"`
+	// Dir is the command's working directory.
+	Dir string `yaml:"dir"`
+	// Stdio tunes how the command is run.
+	Stdio Stdio `yaml:"stdio"`
 	// Transport is how the backend speaks MCP: streamable-http (default,
 	// protocol 2025-03-26 and later) or sse (the HTTP+SSE transport of
 	// 2024-11-05; clients then open a GET stream at path and post to

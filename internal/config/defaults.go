@@ -81,6 +81,10 @@ func (c *Config) applyDefaults() {
 			c.Servers[i].MaxRequestBytes = 4 << 20
 		}
 		setDuration(&c.Servers[i].Timeout, DefaultServerTimeout)
+		if len(c.Servers[i].Command) > 0 {
+			setString(&c.Servers[i].Transport, "stdio")
+			setString(&c.Servers[i].Stdio.Mode, "per-session")
+		}
 		setString(&c.Servers[i].Transport, "streamable-http")
 		setString(&c.Servers[i].Title, c.Servers[i].Name)
 	}

@@ -202,9 +202,7 @@ func (v *validator) servers(servers []Server) {
 		}
 		names[s.Name] = true
 		v.serverPath(field, s.Path, paths)
-		if u, err := url.Parse(s.Upstream); err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			v.add("%s.upstream: %q must be an http or https URL", field, s.Upstream)
-		}
+		v.backend(field, &s)
 		if _, err := oauth.ParseScope(strings.Join(s.Scopes, " ")); err != nil {
 			v.add("%s.scopes: %v", field, err)
 		}
@@ -214,7 +212,7 @@ func (v *validator) servers(servers []Server) {
 			}
 		}
 		v.between(field+".timeout", s.Timeout, time.Second, time.Hour)
-		v.oneOf(field+".transport", s.Transport, "streamable-http", "sse")
+		v.oneOf(field+".transport", s.Transport, "streamable-http", "sse", "stdio")
 		if s.MaxRequestBytes < 1024 || s.MaxRequestBytes > 1<<30 {
 			v.add("%s.max_request_bytes: %d is outside 1024..1073741824", field, s.MaxRequestBytes)
 		}
@@ -332,6 +330,30 @@ func (v *validator) introspection(in Introspection) {
 		}
 		if len(c.Secret) < 16 {
 			v.add("introspection.clients[%d].secret: at least 16 characters", i)
+		}
+	}
+}
+
+func (v *validator) backend(field string, s *Server) {
+	switch {
+	case len(s.Command) > 0 && s.Upstream != "":
+		v.add("%s: set upstream or command, not both", field)
+	case len(s.Command) > 0:
+		if s.Transport != "stdio" {
+			v.add("%s.transport: a command backend speaks stdio", field)
+		}
+		v.oneOf(field+".stdio.mode", s.Stdio.Mode, "per-session", "shared")
+		for name := range s.Env {
+			if name == "" || strings.ContainsAny(name, "=\x00") {
+				v.add("%s.env: %q is not a valid variable name", field, name)
+			}
+		}
+	default:
+		if u, err := url.Parse(s.Upstream); err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			v.add("%s.upstream: %q must be an http or https URL (or set command for a stdio server)", field, s.Upstream)
+		}
+		if s.Transport == "stdio" {
+			v.add("%s.transport: stdio needs a command", field)
 		}
 	}
 }

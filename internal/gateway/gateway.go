@@ -32,6 +32,11 @@ type Server struct {
 	MetadataURL string
 	Title       string
 	Upstream    *url.URL
+	// Handler serves the server in-process instead of proxying to
+	// Upstream (a stdio bridge). It gets requests that passed every check,
+	// with the caller's claims in the context (see Claims), and no client
+	// credentials.
+	Handler http.Handler
 	// Scopes a token must carry.
 	Scopes []string
 	// Headers are the backend's own credentials, added to every request.
@@ -116,11 +121,13 @@ func New(opt Options) (*Gateway, error) {
 		if s.KeepAlive == 0 {
 			s.KeepAlive = 25 * time.Second
 		}
-		if s.Upstream == nil || s.Resource == "" || s.Path == "" {
+		if (s.Upstream == nil && s.Handler == nil) || s.Resource == "" || s.Path == "" {
 			return nil, fmt.Errorf("gateway: server %q is incomplete", s.Name)
 		}
 		rt := &route{Server: s, gw: g}
-		rt.proxy = rt.newProxy(opt.Transport)
+		if s.Upstream != nil {
+			rt.proxy = rt.newProxy(opt.Transport)
+		}
 		prm, err := rt.metadataJSON(opt.Issuer)
 		if err != nil {
 			return nil, err

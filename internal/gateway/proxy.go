@@ -48,6 +48,14 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := context.WithValue(r.Context(), claimsKey, x.claims)
+	if rt.Handler != nil {
+		// An in-process backend keeps its own sessions, bound to the same
+		// subject through Claims; client credentials never reach it.
+		r = r.WithContext(ctx)
+		stripClientHeaders(r.Header)
+		rt.Handler.ServeHTTP(x.w, r)
+		return
+	}
 	if sid := r.Header.Get("Mcp-Session-Id"); sid != "" {
 		if _, err := rt.gw.sessions.check(ctx, rt.Name, sid, x.claims); err != nil {
 			x.reason = "session_not_found"
@@ -178,14 +186,7 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.SetXForwarded()
 	h := pr.Out.Header
-	for _, name := range strippedHeaders {
-		h.Del(name)
-	}
-	for name := range h {
-		if strings.HasPrefix(strings.ToLower(name), "x-drawbridge-") {
-			h.Del(name)
-		}
-	}
+	stripClientHeaders(h)
 	// Streams must reach the client uncompressed and event by event (TR1);
 	// asking the backend for identity encoding guarantees it.
 	h.Del("Accept-Encoding")
@@ -281,4 +282,24 @@ func (rt *route) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		"error": map[string]any{"code": -32603, "message": msg},
 	})
 	_, _ = w.Write(body)
+}
+
+// stripClientHeaders removes the client's credentials (RS5) and anything
+// claiming to be the gateway's own identity headers.
+func stripClientHeaders(h http.Header) {
+	for _, name := range strippedHeaders {
+		h.Del(name)
+	}
+	for name := range h {
+		if strings.HasPrefix(strings.ToLower(name), "x-drawbridge-") {
+			h.Del(name)
+		}
+	}
+}
+
+// Claims returns the verified claims of the request being served, for
+// in-process backends.
+func Claims(ctx context.Context) *tokens.AccessClaims {
+	c, _ := ctx.Value(claimsKey).(*tokens.AccessClaims)
+	return c
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -48,6 +49,7 @@ type Server struct {
 	revoked  *tokens.RevocationList
 	verifier *tokens.Verifier
 	handler  http.Handler
+	bridges  []*stdio.Bridge
 	audit    *audit.Recorder
 	auditOut io.Closer
 	// stop ends the background loops.
@@ -180,6 +182,27 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	return authserver.New(opt)
 }
 
+// newBridge starts nothing yet: processes start with the first session.
+func (s *Server) newBridge(sv *config.Server) (*stdio.Bridge, error) {
+	b, err := stdio.New(stdio.Options{
+		Name: sv.Name, Command: sv.Command, Env: sv.Env, Dir: sv.Dir, Mode: stdio.Mode(sv.Stdio.Mode),
+		MaxSessions: sv.Stdio.MaxSessions, IdleTimeout: sv.Stdio.IdleTimeout.D(), MaxBodyBytes: sv.MaxRequestBytes,
+		KeepAlive: sv.KeepAlive.D(), Logger: s.opt.Log.With("server", sv.Name),
+		// Bind each session to the subject of the token that opened it (RS6).
+		SessionOwner: func(r *http.Request) string {
+			if c := gateway.Claims(r.Context()); c != nil {
+				return c.Subject
+			}
+			return ""
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server %s: %w", sv.Name, err)
+	}
+	s.bridges = append(s.bridges, b)
+	return b, nil
+}
+
 func (s *Server) newGateway() (*gateway.Gateway, error) {
 	cfg := s.cfg
 	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
@@ -187,13 +210,21 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 		Audit: s.audit, AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
-		up, err := url.Parse(sv.Upstream)
-		if err != nil {
+		var up *url.URL
+		var handler http.Handler
+		var err error
+		if len(sv.Command) > 0 {
+			b, err := s.newBridge(sv)
+			if err != nil {
+				return nil, err
+			}
+			handler = b
+		} else if up, err = url.Parse(sv.Upstream); err != nil {
 			return nil, fmt.Errorf("server %s: %w", sv.Name, err)
 		}
 		opt.Servers = append(opt.Servers, gateway.Server{
 			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
-			Title: sv.Title, Upstream: up, Scopes: sv.Scopes, Headers: sv.Headers,
+			Title: sv.Title, Upstream: up, Handler: handler, Scopes: sv.Scopes, Headers: sv.Headers,
 			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
 			Transport: sv.Transport, MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
 		})
@@ -239,6 +270,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	s.stop()
 	<-s.done
+	for _, b := range s.bridges {
+		_ = b.Close()
+	}
 	s.audit.Close()
 	_ = s.auditOut.Close()
 	return s.store.Close()

@@ -88,7 +88,12 @@ func (r *Recorder) Record(e Event) {
 }
 
 // Dropped counts events lost to a full queue.
-func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+func (r *Recorder) Dropped() int64 {
+	if r == nil {
+		return 0
+	}
+	return r.dropped.Load()
+}
 
 // Close writes everything queued and stops.
 func (r *Recorder) Close() {

@@ -54,7 +54,7 @@ type Options struct {
 	// Metadata fetches client ID metadata documents; nil turns them off.
 	Metadata *cimd.Fetcher
 	// Audit receives authorization events; nil records none.
-	Audit *audit.Recorder
+	Audit audit.Emitter
 
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration

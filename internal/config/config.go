@@ -33,6 +33,8 @@ type Config struct {
 	Scopes []Scope `yaml:"scopes"`
 	// Audit configures the audit trail.
 	Audit Audit `yaml:"audit"`
+	// Metrics configures the Prometheus endpoint.
+	Metrics Metrics `yaml:"metrics"`
 	// Introspection lists the backends allowed to call the token
 	// introspection endpoint (RFC 7662).
 	Introspection Introspection `yaml:"introspection"`
@@ -178,6 +180,13 @@ type Registration struct {
 	// PerAddressPerHour limits registrations from one client address.
 	// Default 20; a negative value removes the limit.
 	PerAddressPerHour int `yaml:"per_address_per_hour"`
+}
+
+// Metrics configures Prometheus metrics.
+type Metrics struct {
+	// Listen serves /metrics on this separate address, such as
+	// 127.0.0.1:9464, kept off the public listener. Empty: no metrics.
+	Listen string `yaml:"listen"`
 }
 
 // Audit configures the audit trail.

@@ -31,6 +31,13 @@ func (c *Config) Validate() []error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		v.add("listen: %q is not host:port", c.Listen)
 	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			v.add("metrics.listen: %q is not host:port", c.Metrics.Listen)
+		} else if c.Metrics.Listen == c.Listen {
+			v.add("metrics.listen: must differ from listen")
+		}
+	}
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "text", "json")
 	v.oneOf("storage.type", c.Storage.Type, "sqlite")

@@ -13,6 +13,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -72,7 +73,9 @@ type Options struct {
 	SessionTTL time.Duration
 	// Audit records every request; nil records none. AuditArguments adds
 	// tool arguments, with the values of RedactKeys replaced.
-	Audit          *audit.Recorder
+	Audit audit.Emitter
+	// Metrics counts backend errors and open streams; nil counts nothing.
+	Metrics        *telemetry.Metrics
 	AuditArguments bool
 	RedactKeys     []string
 	Log            *slog.Logger

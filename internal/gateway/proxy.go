@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"strings"
+	"sync"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -254,6 +256,8 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 		rt.rewriteLegacyStream(resp, claims)
 	}
 	if isStream {
+		rt.gw.opt.Metrics.StreamOpened(rt.Name)
+		resp.Body = &onClose{ReadCloser: resp.Body, fn: func() { rt.gw.opt.Metrics.StreamClosed(rt.Name) }}
 		resp.Header.Set("X-Accel-Buffering", "no")
 		resp.Header.Set("Cache-Control", "no-cache")
 		if rt.KeepAlive > 0 {
@@ -269,11 +273,12 @@ func (rt *route) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
 		return // the client went away; nobody to answer
 	}
-	status, msg := http.StatusBadGateway, "the MCP server is unavailable"
+	status, msg, kind := http.StatusBadGateway, "the MCP server is unavailable", "unavailable"
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		status, msg = http.StatusGatewayTimeout, "the MCP server did not answer in time"
+		status, msg, kind = http.StatusGatewayTimeout, "the MCP server did not answer in time", "timeout"
 	}
+	rt.gw.opt.Metrics.BackendError(rt.Name, kind)
 	rt.gw.opt.Log.Warn("backend request failed", "server", rt.Name, "status", status, "err", err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -302,4 +307,16 @@ func stripClientHeaders(h http.Header) {
 func Claims(ctx context.Context) *tokens.AccessClaims {
 	c, _ := ctx.Value(claimsKey).(*tokens.AccessClaims)
 	return c
+}
+
+// onClose runs fn once when the body is closed.
+type onClose struct {
+	io.ReadCloser
+	once sync.Once
+	fn   func()
+}
+
+func (o *onClose) Close() error {
+	o.once.Do(o.fn)
+	return o.ReadCloser.Close()
 }

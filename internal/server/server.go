@@ -22,6 +22,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
+	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -52,6 +53,7 @@ type Server struct {
 	bridges  []*stdio.Bridge
 	audit    *audit.Recorder
 	auditOut io.Closer
+	metrics  *telemetry.Metrics
 	// stop ends the background loops.
 	stop context.CancelFunc
 	done chan struct{}
@@ -66,9 +68,13 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 		opt.Now = time.Now
 	}
 	s := &Server{cfg: cfg, opt: opt, done: make(chan struct{})}
+	if cfg.Metrics.Listen != "" {
+		s.metrics = telemetry.NewMetrics(func() int64 { return s.audit.Dropped() })
+	}
 	if s.store, err = OpenStore(ctx, cfg); err != nil {
 		return nil, err
 	}
+	s.store = telemetry.InstrumentStore(s.store, s.metrics)
 	defer func() {
 		if err != nil {
 			s.audit.Close()
@@ -140,7 +146,7 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) {
 	cfg := s.cfg
 	opt := authserver.Options{
-		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier, Audit: s.audit,
+		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier, Audit: s.events(),
 		RegistrationsPerHour: cfg.Registration.PerAddressPerHour,
 		AccessTokenTTL:       cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
 		GrantTTL: cfg.Tokens.GrantTTL.D(), RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
@@ -207,7 +213,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 	cfg := s.cfg
 	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
-		Audit: s.audit, AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys}
+		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
 		var up *url.URL
@@ -232,6 +238,17 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 	return gateway.New(opt)
 }
 
+// events is where audit events go: the recorder and the metrics.
+func (s *Server) events() audit.Emitter {
+	switch {
+	case s.metrics == nil:
+		return s.audit
+	case s.audit == nil:
+		return s.metrics
+	}
+	return audit.Tee{s.audit, s.metrics}
+}
+
 // Handler is the whole HTTP handler, middleware included.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -249,8 +266,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(s.opt.Log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	if s.metrics != nil {
+		ms, err := s.serveMetrics(errc)
+		if err != nil {
+			_ = hs.Close()
+			return err
+		}
+		defer ms.Close()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -302,3 +327,26 @@ func (s *Server) collectGarbage(ctx context.Context) {
 	}
 	s.opt.Log.Debug("garbage collected", "result", fmt.Sprintf("%+v", res))
 }
+
+// serveMetrics serves /metrics on its own listener, off the public one.
+func (s *Server) serveMetrics(errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", s.cfg.Metrics.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", s.metrics.Handler())
+	mux.HandleFunc("/healthz", s.healthz)
+	mux.HandleFunc("/readyz", s.readyz)
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := ms.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	s.opt.Log.Info("metrics listening", "addr", ln.Addr().String())
+	return ms, nil
+}
+
+// MetricsRegistry exposes the metrics (tests); nil when metrics are off.
+func (s *Server) Metrics() *telemetry.Metrics { return s.metrics }

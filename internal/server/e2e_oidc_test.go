@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,5 +112,38 @@ func TestUpstreamStateIsSingleUse(t *testing.T) {
 	back, _ = idp.Login(context.Background(), p.Callback.String(), "carol")
 	if other, _ := browser.New(gw.URL).Get(back.String()); other.Resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("callback in another browser: %d", other.Resp.StatusCode)
+	}
+}
+
+func TestReadinessFollowsTheIdentityProvider(t *testing.T) {
+	gw, idp := startWithIdP(t, false)
+	get := func() (int, string) {
+		resp, err := http.Get(gw.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	idp.SetDown(true)
+	if status, body := get(); status != 503 || !strings.Contains(body, `"identity_provider":"unreachable"`) {
+		t.Fatalf("IdP down: %d %s", status, body)
+	}
+	idp.SetDown(false)
+	// The provider retries discovery after a short back-off; poll for it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, body := get()
+		if status == 200 && strings.Contains(body, `"identity_provider":"ok"`) && strings.Contains(body, `"storage":"ok"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after the IdP came back: %d %s", status, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if status, body := get(); status != 200 {
+		t.Fatalf("%d %s", status, body)
 	}
 }

@@ -15,8 +15,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// readyz says whether this replica can serve: storage answers and a
-// signing key is loaded.
+// readyz says whether this replica can serve: storage answers, a signing
+// key is loaded, and the upstream identity provider's discovery document
+// has been fetched.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -27,6 +28,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.keys.Current() == "" {
 		checks["signing_key"], status = "missing", http.StatusServiceUnavailable
+	}
+	if s.idpReady != nil {
+		// Discovery is cached once it succeeds, so this costs nothing
+		// after the first success.
+		checks["identity_provider"] = "ok"
+		if err := s.idpReady(ctx); err != nil {
+			checks["identity_provider"], status = "unreachable", http.StatusServiceUnavailable
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -35,6 +35,7 @@ func (s *Server) identityProvider(_ context.Context, opt *authserver.Options) er
 			return err
 		}
 		opt.Redirect = p
+		s.idpReady = p.Ready
 	case "entra":
 		c := id.Entra
 		p, err := oidc.NewEntra(oidc.EntraOptions{
@@ -45,6 +46,7 @@ func (s *Server) identityProvider(_ context.Context, opt *authserver.Options) er
 			return err
 		}
 		opt.Redirect = p
+		s.idpReady = p.Ready
 	default:
 		return fmt.Errorf("identity type %q is not supported", id.Type)
 	}

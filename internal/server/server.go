@@ -54,6 +54,8 @@ type Server struct {
 	audit    *audit.Recorder
 	auditOut io.Closer
 	metrics  *telemetry.Metrics
+	// idpReady checks the upstream identity provider; nil for local users.
+	idpReady func(context.Context) error
 	// stop ends the background loops.
 	stop context.CancelFunc
 	done chan struct{}

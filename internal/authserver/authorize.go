@@ -25,6 +25,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.Form
+	s.debugStep(r, "authorize: request", q, "user_agent", r.UserAgent())
 	if d := duplicatedParam(q, "client_id", "redirect_uri", "response_type", "state", "code_challenge", "code_challenge_method", "scope"); d != "" {
 		s.errorPage(w, http.StatusBadRequest, "The authorization request is malformed.", "The parameter "+d+" appears more than once.")
 		return
@@ -41,7 +42,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			"For your safety you were not redirected. The redirect_uri is missing or does not match a registered one.")
 		return
 	}
-	back := &redirect{uri: redirectURI, state: q.Get("state"), iss: s.opt.Issuer}
+	back := &redirect{uri: redirectURI, state: q.Get("state"), iss: s.opt.Issuer, debug: s.debugStep}
 	req, oerr := s.checkAuthorizeRequest(c, q)
 	if oerr != nil {
 		back.error(w, r, oerr)
@@ -132,10 +133,15 @@ func duplicatedParam(q url.Values, names ...string) string {
 // redirect is where an authorization response goes.
 type redirect struct {
 	uri, state, iss string
+	// debug, when set, traces what is sent back (Server.debugStep).
+	debug func(r *http.Request, step string, params url.Values, attrs ...any)
 }
 
 // error sends an error response to the client (RFC 6749 §4.1.2.1, RFC 9207).
 func (b *redirect) error(w http.ResponseWriter, r *http.Request, e *oauth.Error) {
+	if b.debug != nil {
+		b.debug(r, "authorize: error sent to the client", nil, "error", e.Code, "error_description", e.Description)
+	}
 	b.send(w, r, url.Values{"error": {e.Code}, "error_description": {e.Description}})
 }
 

@@ -28,6 +28,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	s.debugStep(r, "callback: from the identity provider", q)
 	state := q.Get("state")
 	reqID, _, found := strings.Cut(state, ".")
 	if !found {

@@ -128,6 +128,7 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "Sign in first.", "Start again from your application.")
 		return
 	}
+	s.debugStep(r, "consent: answered", nil, "client_id", req.ClientID, "action", r.PostForm.Get("action"))
 	switch r.PostForm.Get("action") {
 	case "approve":
 		now := s.opt.Now()
@@ -181,5 +182,6 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.
 		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrServerError, "the authorization code could not be stored"))
 		return
 	}
+	s.debugStep(r, "authorize: code sent to the client", nil, "client_id", req.ClientID, "redirect_uri", req.RedirectURI)
 	s.backTo(req).code(w, r, code)
 }

@@ -60,6 +60,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusForbidden, "The sign-in form has expired or did not come from this site.", "Go back and try again.")
 		return
 	}
+	s.debugStep(r, "sign-in: form submitted", nil, "client_id", req.ClientID)
 	username := r.PostForm.Get("username")
 	id, err := s.opt.Password.Authenticate(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {

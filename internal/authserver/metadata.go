@@ -55,6 +55,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "GET, HEAD, OPTIONS")
 		return
 	}
+	s.debugStep(r, "discovery: authorization server metadata", nil, "user_agent", r.UserAgent())
 	writeJSON(w, http.StatusOK, s.Metadata(), "public, max-age=300")
 }
 

@@ -48,7 +48,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteJSON(w, oauth.NewError(oauth.ErrInvalidClientMetadata, "the registration request is not valid JSON for client metadata"))
 		return
 	}
+	s.debugStep(r, "registration: request", nil, "client_name", md.ClientName, "redirect_uris", md.RedirectURIs,
+		"grant_types", md.GrantTypes, "token_endpoint_auth_method", md.TokenEndpointAuthMethod, "application_type", md.ApplicationType, "scope", md.Scope)
 	if oerr := s.normalizeClientMetadata(&md); oerr != nil {
+		s.debugStep(r, "registration: refused", nil, "error", oerr.Code, "error_description", oerr.Description)
 		oauth.WriteJSON(w, oerr)
 		return
 	}

@@ -36,7 +36,7 @@ func (s *Server) loadRequest(w http.ResponseWriter, r *http.Request, id string) 
 }
 
 func (s *Server) backTo(req *storage.AuthRequest) *redirect {
-	return &redirect{uri: req.RedirectURI, state: req.State, iss: s.opt.Issuer}
+	return &redirect{uri: req.RedirectURI, state: req.State, iss: s.opt.Issuer, debug: s.debugStep}
 }
 
 // redirectOrigin is the origin (or scheme, for private-use schemes) of the

@@ -53,6 +53,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Metadata fetches client ID metadata documents; nil turns them off.
 	Metadata *cimd.Fetcher
+	// Debug logs every step of every client's flow (log.oauth_debug), with
+	// secret values replaced by their length.
+	Debug bool
 	// Audit receives authorization events; nil records none.
 	Audit audit.Emitter
 

@@ -27,6 +27,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form, oerr := parseTokenForm(w, r)
+	s.debugStep(r, "token: request", form, "basic_auth", r.Header.Get("Authorization") != "")
 	if oerr == nil {
 		var c *client
 		if c, oerr = s.authenticateClient(r, form); oerr == nil {
@@ -34,6 +35,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if oerr != nil {
+		s.debugStep(r, "token: error", nil, "error", oerr.Code, "error_description", oerr.Description)
 		if oerr.Code == oauth.ErrInvalidClient && r.Header.Get("Authorization") != "" {
 			w.Header().Set("WWW-Authenticate", `Basic realm="drawbridge"`)
 		}
@@ -61,6 +63,8 @@ func (s *Server) runGrant(w http.ResponseWriter, r *http.Request, tr *tokenReque
 		return oerr
 	}
 	s.touchClient(r.Context(), tr.client)
+	s.debugStep(r, "token: issued", nil, "client_id", tr.client.ID, "grant_type", grant, "scope", resp.Scope,
+		"expires_in", resp.ExpiresIn, "refresh_token_issued", resp.RefreshToken != "")
 	writeJSON(w, http.StatusOK, resp, "no-store")
 	return nil
 }

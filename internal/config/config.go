@@ -52,6 +52,11 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is text or json. Default text.
 	Format string `yaml:"format"`
+	// OAuthDebug logs every step of every client's authorization flow
+	// (discovery, registration, authorize, sign-in, consent, callback,
+	// token) with its parameters, secret values replaced by their length:
+	// for diagnosing a client that fails to connect. Off by default.
+	OAuthDebug bool `yaml:"oauth_debug"`
 }
 
 // Storage picks the storage backend.

@@ -74,6 +74,8 @@ type Options struct {
 	// Audit records every request; nil records none. AuditArguments adds
 	// tool arguments, with the values of RedactKeys replaced.
 	Audit audit.Emitter
+	// Debug logs metadata fetches and refusals with their reasons.
+	Debug bool
 	// Metrics counts backend errors and open streams; nil counts nothing.
 	Metrics        *telemetry.Metrics
 	AuditArguments bool
@@ -186,6 +188,10 @@ func (rt *route) metadataJSON(issuer string) ([]byte, error) {
 }
 
 func (rt *route) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	if rt.gw.opt.Debug {
+		rt.gw.opt.Log.Info("oauth debug", "step", "discovery: protected resource metadata", "server", rt.Name,
+			"path", r.URL.Path, "user_agent", r.UserAgent())
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

@@ -88,6 +88,10 @@ func (rt *route) admit(x *exchange) bool {
 	d := rt.authorize(r.Context(), r)
 	if d.status != 0 {
 		x.reason = d.reason()
+		if rt.gw.opt.Debug {
+			rt.gw.opt.Log.Info("oauth debug", "step", "resource: request refused", "server", rt.Name,
+				"status", d.status, "reason", x.reason, "www_authenticate", d.challenge.String())
+		}
 		deny(w, d)
 		return false
 	}

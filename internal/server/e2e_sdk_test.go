@@ -157,3 +157,36 @@ func mustToken(ctx context.Context, h *auth.AuthorizationCodeHandler) (*oauth2To
 }
 
 type oauth2Token struct{ AccessToken, RefreshToken string }
+
+// TestOAuthDebugTrace: with log.oauth_debug on, every step of a client's
+// flow is logged, and no secret value is.
+func TestOAuthDebugTrace(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "log: {oauth_debug: true}\n"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h := sdkOAuthHandler(t, browser.New(gw.URL), gwtest.User)
+	cs := connectSDK(t, ctx, gw.MCP, h)
+	callText(t, ctx, cs, "hello_mcp", nil)
+	tok, err := mustToken(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := gw.Logs.String()
+	for _, step := range []string{
+		"resource: request refused", "discovery: protected resource metadata", "discovery: authorization server metadata",
+		"registration: request", "authorize: request", "sign-in: form submitted", "consent: answered",
+		"authorize: code sent to the client", "token: request", "token: issued",
+	} {
+		if !strings.Contains(logs, `step="`+step) {
+			t.Errorf("the debug trace lacks %q", step)
+		}
+	}
+	if !strings.Contains(logs, "params.code_verifier=\"[redacted, ") {
+		t.Error("the token request's verifier was not shown as redacted")
+	}
+	for _, secret := range []string{tok.AccessToken, tok.RefreshToken, gwtest.Password} {
+		if strings.Contains(logs, secret) {
+			t.Fatal("a secret reached the debug log")
+		}
+	}
+}

@@ -155,8 +155,8 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 		CodeTTL: cfg.Tokens.CodeTTL.D(), LoginTTL: cfg.Tokens.LoginTTL.D(),
 		DynamicRegistration: *cfg.Registration.Dynamic, ClientTTL: cfg.Registration.ClientTTL.D(),
 		RedirectPolicy: oauth.RedirectPolicy{AllowPrivateUseSchemes: cfg.Registration.AllowPrivateUseSchemes},
-		SecureCookies:  strings.HasPrefix(cfg.PublicURL, "https://"),
-		Now:            s.opt.Now, Log: s.opt.Log,
+		SecureCookies:  strings.HasPrefix(cfg.PublicURL, "https://"), Debug: cfg.Log.OAuthDebug,
+		Now: s.opt.Now, Log: s.opt.Log,
 	}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
@@ -215,7 +215,8 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 	cfg := s.cfg
 	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
-		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics}
+		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
+		Debug: cfg.Log.OAuthDebug}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
 		var up *url.URL

@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/server"
+	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,6 +29,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // serve runs a Drawbridge until ctx ends. ready, if set, is called once
 // the listener is bound.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func()) error {
+	shutdownTracing, err := telemetry.SetupTracing(ctx, version())
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shutdownTracing(c)
+	}()
 	srv, err := server.New(ctx, cfg, server.Options{Log: log})
 	if err != nil {
 		return err

@@ -15,6 +15,8 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Verifier checks an access token for an audience; *tokens.Verifier is one.
@@ -74,6 +76,9 @@ type Options struct {
 	// Audit records every request; nil records none. AuditArguments adds
 	// tool arguments, with the values of RedactKeys replaced.
 	Audit audit.Emitter
+	// TracerProvider makes the authorization and backend spans; nil is
+	// the global one.
+	TracerProvider trace.TracerProvider
 	// Debug logs metadata fetches and refusals with their reasons.
 	Debug bool
 	// Metrics counts backend errors and open streams; nil counts nothing.
@@ -89,6 +94,7 @@ type Options struct {
 // Gateway serves the MCP endpoints and their metadata.
 type Gateway struct {
 	opt      Options
+	tracer   trace.Tracer
 	routes   []*route
 	sessions *sessions
 	origin   string
@@ -115,7 +121,10 @@ func New(opt Options) (*Gateway, error) {
 	if opt.Store == nil {
 		return nil, fmt.Errorf("gateway: a store is required (session bindings)")
 	}
-	g := &Gateway{opt: opt, sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer)}
+	if opt.TracerProvider == nil {
+		opt.TracerProvider = otel.GetTracerProvider()
+	}
+	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer)}
 	for _, s := range opt.Servers {
 		if s.MaxBodyBytes == 0 {
 			s.MaxBodyBytes = 4 << 20

@@ -12,6 +12,9 @@ import (
 	"sync"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Identity headers sent to backends with forward_identity. Whatever a
@@ -85,7 +88,11 @@ func (rt *route) admit(x *exchange) bool {
 		return false
 	}
 	setCORS(w, r)
+	_, span := rt.gw.tracer.Start(r.Context(), "drawbridge.authorize",
+		trace.WithAttributes(attribute.String("mcp.server", rt.Name)))
 	d := rt.authorize(r.Context(), r)
+	span.SetAttributes(attribute.Int("drawbridge.decision.status", d.status))
+	span.End()
 	if d.status != 0 {
 		x.reason = d.reason()
 		if rt.gw.opt.Debug {
@@ -165,6 +172,9 @@ func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
 	if transport == nil {
 		transport = newTransport(rt.Timeout)
 	}
+	// Backend calls are client spans and carry the W3C traceparent.
+	transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(rt.gw.opt.TracerProvider),
+		otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "backend " + rt.Name }))
 	return &httputil.ReverseProxy{
 		Rewrite:        rt.rewrite,
 		Transport:      transport,

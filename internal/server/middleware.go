@@ -7,13 +7,18 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // chain is the one place that declares the middleware order, outermost
 // first: recover from panics, tag the request with an id, log it.
-func chain(h http.Handler, log *slog.Logger) http.Handler {
+func chain(h http.Handler, log *slog.Logger, tp trace.TracerProvider, spanName func(string, *http.Request) string) http.Handler {
 	h = accessLog(h, log)
 	h = requestID(h)
+	// The inbound span: a caller's traceparent is continued, and the
+	// gateway's backend call becomes its child.
+	h = otelhttp.NewHandler(h, "drawbridge", otelhttp.WithTracerProvider(tp), otelhttp.WithSpanNameFormatter(spanName))
 	h = recoverPanics(h, log)
 	return h
 }

@@ -24,6 +24,9 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options are the parts of a Server that do not come from the file.
@@ -39,6 +42,9 @@ type Options struct {
 	// MetadataRootCAs verifies the servers of client ID metadata documents
 	// (tests); nil means the system roots.
 	MetadataRootCAs *x509.CertPool
+	// TracerProvider records spans; nil means the global one (set up from
+	// the OTEL_* environment by the binary, a no-op by default).
+	TracerProvider trace.TracerProvider
 }
 
 // Server is a running Drawbridge.
@@ -69,6 +75,13 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.TracerProvider == nil {
+		opt.TracerProvider = otel.GetTracerProvider()
+	}
+	if opt.IdentityHTTPClient == nil {
+		opt.IdentityHTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	opt.IdentityHTTPClient = traced(opt.IdentityHTTPClient, opt.TracerProvider)
 	s := &Server{cfg: cfg, opt: opt, done: make(chan struct{})}
 	if cfg.Metrics.Listen != "" {
 		s.metrics = telemetry.NewMetrics(func() int64 { return s.audit.Dropped() })
@@ -142,7 +155,7 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/readyz", s.readyz)
 	mux.HandleFunc("/{$}", s.home)
-	return chain(mux, s.opt.Log), nil
+	return chain(mux, s.opt.Log, s.opt.TracerProvider, s.spanName), nil
 }
 
 func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) {
@@ -216,7 +229,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
 		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
-		Debug: cfg.Log.OAuthDebug}
+		Debug: cfg.Log.OAuthDebug, TracerProvider: s.opt.TracerProvider}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
 		var up *url.URL
@@ -353,3 +366,31 @@ func (s *Server) serveMetrics(errc chan<- error) (*http.Server, error) {
 
 // MetricsRegistry exposes the metrics (tests); nil when metrics are off.
 func (s *Server) Metrics() *telemetry.Metrics { return s.metrics }
+
+// traced returns a copy of c whose requests carry trace context and make
+// client spans.
+func traced(c *http.Client, tp trace.TracerProvider) *http.Client {
+	cp := *c
+	base := cp.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	cp.Transport = otelhttp.NewTransport(base, otelhttp.WithTracerProvider(tp))
+	return &cp
+}
+
+// spanName names inbound spans by route, never by raw path: paths are
+// chosen by clients, span names must stay few.
+func (s *Server) spanName(_ string, r *http.Request) string {
+	p := r.URL.Path
+	for i := range s.cfg.Servers {
+		sv := &s.cfg.Servers[i]
+		if p == sv.Path || strings.HasPrefix(p, sv.Path+"/") {
+			return r.Method + " " + sv.Path
+		}
+	}
+	if config.IsReservedPath(p) {
+		return r.Method + " " + p
+	}
+	return r.Method + " other"
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
 	"github.com/drawbridge-mcp/drawbridge/internal/server"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Clock is a settable Clock shared by the Gateway under test.
@@ -55,6 +56,7 @@ type Backend struct {
 	Mu                           sync.Mutex
 	Authorization, Cookies, Keys []string
 	Subjects                     []string
+	TraceParents                 []string
 	Requests                     int
 }
 
@@ -78,6 +80,7 @@ func StartBackend(t testing.TB) *Backend {
 		b.Cookies = append(b.Cookies, r.Header.Values("Cookie")...)
 		b.Keys = append(b.Keys, r.Header.Get(snippets.DefaultKeyHeader))
 		b.Subjects = append(b.Subjects, r.Header.Get("X-Drawbridge-Subject"))
+		b.TraceParents = append(b.TraceParents, r.Header.Get("traceparent"))
 		b.Mu.Unlock()
 		inner.ServeHTTP(w, r)
 	})}
@@ -89,8 +92,12 @@ func StartBackend(t testing.TB) *Backend {
 
 // Gateway is a Drawbridge under test, on loopback.
 type Gateway struct {
+	// URL is the public base URL (the issuer), MCP the snippets server's
+	// endpoint under it. Direct is where the gateway itself listens: the
+	// same as URL unless Options.PublicURL puts a proxy in front.
 	URL     string
 	MCP     string
+	Direct  string
 	Clock   *Clock
 	Backend *Backend
 	Srv     *server.Server
@@ -122,12 +129,18 @@ type Options struct {
 	Upstream string
 	// Listen reuses an address (restart tests); default a free port.
 	Listen string
+	// PublicURL replaces public_url, for a test that puts its own proxy in
+	// front of the gateway and has clients reach it there; default the
+	// listen address. The proxy forwards to Gateway.Direct.
+	PublicURL string
 	// Transport is the transport to backends; IdPClient talks to the
 	// upstream identity provider.
 	Transport http.RoundTripper
 	IdPClient *http.Client
 	// MetadataRootCAs trusts the test server of client ID metadata documents.
 	MetadataRootCAs *x509.CertPool
+	// TracerProvider records the gateway's spans (tracing tests).
+	TracerProvider trace.TracerProvider
 }
 
 var passwordHash = sync.OnceValue(func() string {
@@ -149,7 +162,11 @@ func Start(t testing.TB, opt Options) *Gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := "http://" + ln.Addr().String()
+	direct := "http://" + ln.Addr().String()
+	base := direct
+	if opt.PublicURL != "" {
+		base = strings.TrimSuffix(opt.PublicURL, "/")
+	}
 	if opt.DataDir == "" {
 		opt.DataDir = t.TempDir()
 	}
@@ -194,7 +211,7 @@ servers:
 	clk := &Clock{}
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(context.Background(), cfg, server.Options{Log: log, Now: clk.Now, BackendTransport: opt.Transport, IdentityHTTPClient: opt.IdPClient, MetadataRootCAs: opt.MetadataRootCAs})
+	srv, err := server.New(context.Background(), cfg, server.Options{Log: log, Now: clk.Now, BackendTransport: opt.Transport, IdentityHTTPClient: opt.IdPClient, MetadataRootCAs: opt.MetadataRootCAs, TracerProvider: opt.TracerProvider})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +220,7 @@ servers:
 	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
 	stop := sync.OnceFunc(func() { cancel(); <-done; _ = srv.Close() })
 	t.Cleanup(stop)
-	return &Gateway{URL: base, MCP: base + "/mcp", Clock: clk, Backend: be, Srv: srv, Cfg: cfg, Logs: logs, Stop: stop}
+	return &Gateway{URL: base, MCP: base + "/mcp", Direct: direct, Clock: clk, Backend: be, Srv: srv, Cfg: cfg, Logs: logs, Stop: stop}
 }
 
 // encKey keeps one encryption key per data directory, so a restarted

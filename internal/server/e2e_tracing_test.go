@@ -1,0 +1,67 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
+)
+
+// TestTracing: a caller's traceparent is continued by the inbound span;
+// the authorization check and the backend call are spans of the same
+// trace; the backend receives a traceparent of that trace.
+func TestTracing(t *testing.T) {
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+
+	gw := gwtest.Start(t, gwtest.Options{TracerProvider: tp})
+	c := gwtest.RegisterClient(t, gw, nil)
+	at := c.Tokens(gwtest.User)["access_token"].(string)
+
+	traceID := "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest(http.MethodPost, gw.MCP, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	req.Header.Set("Authorization", "Bearer "+at)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	names := map[string]trace.SpanKind{}
+	for _, s := range exp.GetSpans() {
+		if s.SpanContext.TraceID().String() == traceID {
+			names[s.Name] = s.SpanKind
+		}
+	}
+	for name, kind := range map[string]trace.SpanKind{
+		"POST /mcp": trace.SpanKindServer, "drawbridge.authorize": trace.SpanKindInternal, "backend snippets": trace.SpanKindClient,
+	} {
+		if got, ok := names[name]; !ok || got != kind {
+			t.Errorf("span %q (kind %v) missing from trace %s; spans in it: %v", name, kind, traceID, names)
+		}
+	}
+	gw.Backend.Mu.Lock()
+	defer gw.Backend.Mu.Unlock()
+	found := false
+	for _, tp := range gw.Backend.TraceParents {
+		if strings.Contains(tp, traceID) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the backend never saw a traceparent of trace %s: %v", traceID, gw.Backend.TraceParents)
+	}
+}

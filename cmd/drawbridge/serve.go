@@ -70,7 +70,11 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if _, err := config.Load(*path); err != nil {
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	if _, err := server.CompilePolicies(cfg); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid\n", *path)

@@ -22,6 +22,9 @@ type Resource struct {
 	URL    string
 	Title  string
 	Scopes []string
+	// Optional scopes may be requested but are not needed to connect:
+	// scopes that policy rules require for some calls (step-up).
+	Optional []string
 }
 
 // Options configures the authorization server.
@@ -146,7 +149,7 @@ func New(opt Options) (*Server, error) {
 			return nil, fmt.Errorf("authserver: resource %q: %w", r.URL, err)
 		}
 		s.resources[canon] = r
-		s.scopes = oauth.ScopeUnion(s.scopes, r.Scopes)
+		s.scopes = oauth.ScopeUnion(oauth.ScopeUnion(s.scopes, r.Scopes), r.Optional)
 	}
 	s.scopes = oauth.ScopeUnion(s.scopes, []string{scopeOfflineAccess})
 	pages, err := newPages()
@@ -246,7 +249,7 @@ func (s *Server) grantableScopes(r *Resource, requested []string) []string {
 	}
 	var out []string
 	for _, sc := range requested {
-		if sc == scopeOfflineAccess || containsString(r.Scopes, sc) {
+		if sc == scopeOfflineAccess || containsString(r.Scopes, sc) || containsString(r.Optional, sc) {
 			out = append(out, sc)
 		}
 	}

@@ -212,6 +212,47 @@ type Audit struct {
 	RedactKeys []string `yaml:"redact_keys"`
 }
 
+// Policy is a server's access policy.
+type Policy struct {
+	// Default decides calls no rule applies to: allow (default) or deny.
+	Default string `yaml:"default"`
+	// Connect limits who may use the server at all.
+	Connect Who `yaml:"connect"`
+	// Rules are tried in order; the first that applies decides.
+	Rules []Rule `yaml:"rules"`
+}
+
+// Who matches callers. Every non-empty list must match (any entry of it).
+type Who struct {
+	Subjects []string `yaml:"subjects"`
+	Emails   []string `yaml:"emails"`
+	// Groups include roles from the identity provider.
+	Groups  []string `yaml:"groups"`
+	Clients []string `yaml:"clients"`
+	// Scopes must all be granted.
+	Scopes []string `yaml:"scopes"`
+}
+
+// Rule is one policy rule.
+type Rule struct {
+	Name string `yaml:"name"`
+	// Tools, Prompts and Resources (URIs) the rule is about: names or
+	// globs (*, ?, [...]). None: every call.
+	Tools     []string `yaml:"tools"`
+	Prompts   []string `yaml:"prompts"`
+	Resources []string `yaml:"resources"`
+	// Who the rule is about.
+	Who Who `yaml:"who"`
+	// When is a CEL condition over identity.{sub,email,name,groups,
+	// client_id,scopes} and request.{method,name,arguments}.
+	When string `yaml:"when"`
+	// Effect is allow or deny.
+	Effect string `yaml:"effect"`
+	// RequireScopes are needed for an allowed call; without them the
+	// client gets a step-up challenge.
+	RequireScopes []string `yaml:"require_scopes"`
+}
+
 // Stdio configures a stdio backend.
 type Stdio struct {
 	// Mode is per-session (a process per MCP session, the default: users
@@ -306,6 +347,9 @@ type Server struct {
 	Dir string `yaml:"dir"`
 	// Stdio tunes how the command is run.
 	Stdio Stdio `yaml:"stdio"`
+	// Policy decides who may use the server and which tools, prompts and
+	// resources (docs/policy.md).
+	Policy Policy `yaml:"policy"`
 	// Transport is how the backend speaks MCP: streamable-http (default,
 	// protocol 2025-03-26 and later) or sse (the HTTP+SSE transport of
 	// 2024-11-05; clients then open a GET stream at path and post to

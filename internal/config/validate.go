@@ -327,6 +327,13 @@ func (v *validator) scopes(c *Config) {
 				v.add("servers[%d].scopes: %q is not in the scope catalogue (scopes:)", i, sc)
 			}
 		}
+		for j, r := range s.Policy.Rules {
+			for _, sc := range r.RequireScopes {
+				if !known[sc] {
+					v.add("servers[%d].policy.rules[%d].require_scopes: %q is not in the scope catalogue (scopes:)", i, j, sc)
+				}
+			}
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ type exchange struct {
 	claims    *tokens.AccessClaims
 	msg       *message
 	reason    string // why the gateway refused it; "" if it did not
+	rule      string // the policy rule that decided, if one did
 	preflight bool
 }
 
@@ -40,6 +41,7 @@ func (rt *route) finish(x *exchange) {
 	if x.reason != "" {
 		e.Decision, e.Reason = audit.DecisionDeny, x.reason
 	}
+	e.Rule = x.rule
 	if c := x.claims; c != nil {
 		e.Subject, e.ClientID, e.GrantID = c.Subject, c.ClientID, c.GrantID
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -56,6 +57,9 @@ type Server struct {
 	// Transport is TransportStreamable (default) or TransportSSE (the
 	// 2024-11-05 HTTP+SSE transport; Upstream is then its SSE URL).
 	Transport string
+	// Policy decides who may connect and call what; nil allows everyone
+	// with a valid token.
+	Policy *policy.Policy
 	// AllowedOrigins are browser origins besides the gateway's own that may
 	// call the endpoint ("*" for any). Requests without Origin are not
 	// browser requests and are not affected.

@@ -53,11 +53,18 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := context.WithValue(r.Context(), claimsKey, x.claims)
+	if x.msg != nil && rt.Policy != nil && listField[x.msg.Method] != "" {
+		ctx = context.WithValue(ctx, listKey, listCtx{method: x.msg.Method, id: identityOf(x.claims)})
+	}
 	if rt.Handler != nil {
 		// An in-process backend keeps its own sessions, bound to the same
 		// subject through Claims; client credentials never reach it.
 		r = r.WithContext(ctx)
 		stripClientHeaders(r.Header)
+		if lc, ok := ctx.Value(listKey).(listCtx); ok {
+			rt.serveFiltered(x.w, r, lc)
+			return
+		}
 		rt.Handler.ServeHTTP(x.w, r)
 		return
 	}
@@ -103,8 +110,13 @@ func (rt *route) admit(x *exchange) bool {
 		return false
 	}
 	x.claims = d.claims
+	if !rt.Policy.CanConnect(identityOf(d.claims)) {
+		x.reason, x.rule = "policy", "connect"
+		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "you may not use this server")
+		return false
+	}
 	if r.Method == http.MethodPost {
-		return rt.checkBody(x)
+		return rt.checkBody(x) && rt.checkPolicy(x)
 	}
 	return true
 }
@@ -264,6 +276,11 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 		}
 	case existing && req.Method == http.MethodDelete && resp.StatusCode < 300:
 		rt.gw.sessions.end(req.Context(), rt.Name, req.Header.Get("Mcp-Session-Id"))
+	}
+	if lc, ok := req.Context().Value(listKey).(listCtx); ok && resp.StatusCode == http.StatusOK {
+		if err := rt.filterList(resp, lc); err != nil {
+			return err
+		}
 	}
 	isStream := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 	if rt.Transport == TransportSSE && req.Method == http.MethodGet && isStream && claims != nil {

@@ -173,7 +173,8 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
-		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.ResourceURL(sv), Title: sv.Title, Scopes: sv.Scopes})
+		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.ResourceURL(sv), Title: sv.Title,
+			Scopes: sv.Scopes, Optional: stepUpScopes(sv)})
 	}
 	for _, c := range cfg.Clients {
 		opt.Clients = append(opt.Clients, authserver.ConfigClient{ID: c.ID, Secret: c.Secret, Name: c.Name,
@@ -226,6 +227,10 @@ func (s *Server) newBridge(sv *config.Server) (*stdio.Bridge, error) {
 
 func (s *Server) newGateway() (*gateway.Gateway, error) {
 	cfg := s.cfg
+	policies, err := CompilePolicies(cfg)
+	if err != nil {
+		return nil, err
+	}
 	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
 		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
@@ -246,7 +251,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 		}
 		opt.Servers = append(opt.Servers, gateway.Server{
 			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
-			Title: sv.Title, Upstream: up, Handler: handler, Scopes: sv.Scopes, Headers: sv.Headers,
+			Title: sv.Title, Upstream: up, Handler: handler, Scopes: sv.Scopes, Headers: sv.Headers, Policy: policies[sv.Name],
 			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
 			Transport: sv.Transport, MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
 		})

@@ -60,11 +60,13 @@ type Backend struct {
 	Requests                     int
 }
 
-// StartBackend runs the snippets server behind a header recorder.
-func StartBackend(t testing.TB) *Backend {
+// StartBackend runs the snippets server behind a header recorder;
+// stateless serves the sessionless 2026-07-28 era (and older versions
+// without sessions) instead of legacy-era sessions.
+func StartBackend(t testing.TB, stateless bool) *Backend {
 	t.Helper()
 	b := &Backend{Key: tokens.NewOpaque("")}
-	srv, err := snippets.New(snippets.Options{DataDir: t.TempDir(), Key: b.Key})
+	srv, err := snippets.New(snippets.Options{DataDir: t.TempDir(), Key: b.Key, Stateless: stateless})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +141,9 @@ type Options struct {
 	IdPClient *http.Client
 	// MetadataRootCAs trusts the test server of client ID metadata documents.
 	MetadataRootCAs *x509.CertPool
+	// StatelessBackend runs the snippets server without sessions, so that
+	// clients speak protocol 2026-07-28.
+	StatelessBackend bool
 	// TracerProvider records the gateway's spans (tracing tests).
 	TracerProvider trace.TracerProvider
 }
@@ -154,7 +159,7 @@ var passwordHash = sync.OnceValue(func() string {
 // Start runs a gateway until the test ends.
 func Start(t testing.TB, opt Options) *Gateway {
 	t.Helper()
-	be := StartBackend(t)
+	be := StartBackend(t, opt.StatelessBackend)
 	if opt.Listen == "" {
 		opt.Listen = "127.0.0.1:0"
 	}

@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/policy"
+)
+
+// List filtering: the results of tools/list, prompts/list, resources/list
+// and resources/templates/list show only what the caller may use, whether
+// the backend answers with JSON or with an SSE stream. Other members of the
+// result (nextCursor among them) pass through, so pagination still works;
+// a page may come back shorter than the backend made it.
+
+// listField is the array each list method's result carries.
+var listField = map[string]string{
+	"tools/list": "tools", "prompts/list": "prompts",
+	"resources/list": "resources", "resources/templates/list": "resourceTemplates",
+}
+
+// maxListBytes bounds a JSON list response the gateway rewrites.
+const maxListBytes = 16 << 20
+
+type listCtx struct {
+	method string
+	id     policy.Identity
+}
+
+const listKey ctxKey = 101
+
+func (rt *route) filterList(resp *http.Response, lc listCtx) error {
+	ct := resp.Header.Get("Content-Type")
+	keep := func(data []byte) []byte { return rt.filterMessage(data, lc) }
+	switch {
+	case strings.HasPrefix(ct, "application/json"):
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxListBytes+1))
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if len(body) > maxListBytes {
+			return errors.New("list response too large to filter")
+		}
+		out := keep(body)
+		resp.Body = io.NopCloser(bytes.NewReader(out))
+		resp.ContentLength = int64(len(out))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
+	case strings.HasPrefix(ct, "text/event-stream"):
+		resp.Body = &sseFilter{src: resp.Body, r: bufio.NewReader(resp.Body), fn: keep}
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
+	}
+	return nil
+}
+
+// filterMessage filters the list in one JSON-RPC response; anything that
+// is not such a response comes back unchanged.
+func (rt *route) filterMessage(data []byte, lc listCtx) []byte {
+	var msg map[string]json.RawMessage
+	if json.Unmarshal(data, &msg) != nil || msg["result"] == nil {
+		return data
+	}
+	var result map[string]json.RawMessage
+	field := listField[lc.method]
+	if json.Unmarshal(msg["result"], &result) != nil || result[field] == nil {
+		return data
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(result[field], &items) != nil {
+		return data
+	}
+	call, _ := policy.CallMethod(lc.method)
+	kept := make([]json.RawMessage, 0, len(items))
+	for _, it := range items {
+		var id struct {
+			Name        string `json:"name"`
+			URI         string `json:"uri"`
+			URITemplate string `json:"uriTemplate"`
+		}
+		_ = json.Unmarshal(it, &id)
+		name := id.Name
+		if call == "resources/read" {
+			name = id.URI + id.URITemplate
+		}
+		if rt.Policy.Visible(lc.id, call, name) {
+			kept = append(kept, it)
+		}
+	}
+	result[field], _ = json.Marshal(kept)
+	msg["result"], _ = json.Marshal(result)
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return data
+	}
+	return out
+}
+
+// sseFilter passes an SSE stream through, giving each event's data (a
+// JSON-RPC message) to fn. Comments, ids and event names are kept.
+type sseFilter struct {
+	src io.ReadCloser
+	r   *bufio.Reader
+	out bytes.Buffer
+	fn  func([]byte) []byte
+	err error
+}
+
+func (f *sseFilter) Read(p []byte) (int, error) {
+	for f.out.Len() == 0 {
+		if f.err != nil {
+			return 0, f.err
+		}
+		f.err = f.nextEvent()
+	}
+	return f.out.Read(p)
+}
+
+func (f *sseFilter) nextEvent() error {
+	var lines []string // the event's lines, in order
+	var data []string  // the values of its data lines
+	for {
+		line, err := f.r.ReadString('\n')
+		if err != nil {
+			// A partial event at the end of the stream passes unchanged.
+			f.out.WriteString(strings.Join(lines, "") + line)
+			return err
+		}
+		trimmed := strings.TrimRight(line, "\r\n")
+		if trimmed == "" {
+			lines = append(lines, line)
+			break
+		}
+		if v, ok := strings.CutPrefix(trimmed, "data:"); ok {
+			data = append(data, strings.TrimPrefix(v, " "))
+		}
+		lines = append(lines, line)
+	}
+	// The new data lines take the place of the first old one, so the
+	// event's other fields keep their order.
+	wrote := false
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "data:") {
+			f.out.WriteString(l)
+			continue
+		}
+		if wrote {
+			continue
+		}
+		wrote = true
+		for _, d := range strings.Split(string(f.fn([]byte(strings.Join(data, "\n")))), "\n") {
+			f.out.WriteString("data: " + d + "\n")
+		}
+	}
+	return nil
+}
+
+func (f *sseFilter) Close() error { return f.src.Close() }
+
+// serveFiltered runs an in-process backend for a list request and filters
+// its (finite) answer before the client sees it.
+func (rt *route) serveFiltered(w http.ResponseWriter, r *http.Request, lc listCtx) {
+	rec := &bufferedResponse{header: http.Header{}}
+	rt.Handler.ServeHTTP(rec, r)
+	resp := &http.Response{StatusCode: rec.status, Header: rec.header, Body: io.NopCloser(&rec.body), ContentLength: int64(rec.body.Len())}
+	if resp.StatusCode == 0 {
+		resp.StatusCode = http.StatusOK
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := rt.filterList(resp, lc); err != nil {
+			writeRPCError(w, http.StatusBadGateway, nil, codeInternalError, "the MCP server's list could not be filtered")
+			return
+		}
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
+// bufferedResponse collects a response in memory.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	if b.body.Len()+len(p) > maxListBytes {
+		return 0, errors.New("list response too large to filter")
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) Flush() {}
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

@@ -1,0 +1,140 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+var (
+	alice = Identity{Subject: "local:alice", Email: "alice@example.com", Groups: []string{"eng", "finance"}, ClientID: "c1", Scopes: []string{"snippets"}}
+	bob   = Identity{Subject: "local:bob", Email: "bob@example.com", Groups: []string{"eng"}, ClientID: "c2", Scopes: []string{"snippets", "snippets:write"}}
+)
+
+func mustCompile(t *testing.T, s Spec) *Policy {
+	t.Helper()
+	p, err := Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCheck(t *testing.T) {
+	p := mustCompile(t, Spec{Default: Allow, Rules: []RuleSpec{
+		{Name: "finance-export", Tools: []string{"export_ledger"}, Who: Who{Groups: []string{"finance"}}, Effect: Allow},
+		{Name: "no-export", Tools: []string{"export_*"}, Effect: Deny},
+		{Name: "save-needs-write", Tools: []string{"save_snippet"}, Effect: Allow, RequireScopes: []string{"snippets:write"}},
+		{Name: "small-transfers", Tools: []string{"transfer"}, When: `request.arguments.amount < 1000`, Effect: Allow},
+		{Name: "no-transfers", Tools: []string{"transfer"}, Effect: Deny},
+		{Name: "client-c2-prompts", Prompts: []string{"*"}, Who: Who{Clients: []string{"c2"}}, Effect: Deny},
+		{Name: "secrets", Resources: []string{"file:///secrets/*"}, Effect: Deny},
+		{Name: "wipe-guard", Tools: []string{"wipe"}, When: `request.arguments.count > 100`, Effect: Deny},
+		{Name: "bob-by-email", Tools: []string{"admin_*"}, When: `identity.email.endsWith("@example.com") && "eng" in identity.groups`, Effect: Allow},
+	}})
+	tests := []struct {
+		name    string
+		id      Identity
+		req     Request
+		allowed bool
+		rule    string
+		missing []string
+	}{
+		{"finance member exports", alice, Request{Method: "tools/call", Name: "export_ledger"}, true, "finance-export", nil},
+		{"others may not export", bob, Request{Method: "tools/call", Name: "export_ledger"}, false, "no-export", nil},
+		{"glob deny", alice, Request{Method: "tools/call", Name: "export_users"}, false, "no-export", nil},
+		{"missing scope means step-up", alice, Request{Method: "tools/call", Name: "save_snippet"}, false, "save-needs-write", []string{"snippets:write"}},
+		{"scope present", bob, Request{Method: "tools/call", Name: "save_snippet"}, true, "save-needs-write", nil},
+		{"CEL on arguments allows", alice, Request{Method: "tools/call", Name: "transfer", Arguments: map[string]any{"amount": 10.0}}, true, "small-transfers", nil},
+		{"CEL on arguments falls through", alice, Request{Method: "tools/call", Name: "transfer", Arguments: map[string]any{"amount": 5000.0}}, false, "no-transfers", nil},
+		{"CEL with a missing argument falls through", alice, Request{Method: "tools/call", Name: "transfer"}, false, "no-transfers", nil},
+		{"a deny condition that errs applies", alice, Request{Method: "tools/call", Name: "wipe", Arguments: map[string]any{"count": "many"}}, false, "wipe-guard", nil},
+		{"a deny condition that is false does not", alice, Request{Method: "tools/call", Name: "wipe", Arguments: map[string]any{"count": 5.0}}, true, "default", nil},
+		{"client rule on prompts", bob, Request{Method: "prompts/get", Name: "summarise"}, false, "client-c2-prompts", nil},
+		{"client rule does not touch others", alice, Request{Method: "prompts/get", Name: "summarise"}, true, "default", nil},
+		{"tool globs do not match prompts", alice, Request{Method: "prompts/get", Name: "export_ledger"}, true, "default", nil},
+		{"resource glob", alice, Request{Method: "resources/read", Name: "file:///secrets/key"}, false, "secrets", nil},
+		{"CEL on identity", bob, Request{Method: "tools/call", Name: "admin_reset"}, true, "bob-by-email", nil},
+		{"default", bob, Request{Method: "tools/call", Name: "hello_mcp"}, true, "default", nil},
+	}
+	for _, tt := range tests {
+		d := p.Check(tt.id, tt.req)
+		if d.Allowed != tt.allowed || d.Rule != tt.rule || !slices.Equal(d.MissingScopes, tt.missing) {
+			t.Errorf("%s: %+v, want allowed=%v rule=%s missing=%v", tt.name, d, tt.allowed, tt.rule, tt.missing)
+		}
+	}
+}
+
+func TestDefaultDenyAndConnect(t *testing.T) {
+	p := mustCompile(t, Spec{Default: Deny, Connect: Who{Groups: []string{"finance"}},
+		Rules: []RuleSpec{{Tools: []string{"hello_mcp"}, Effect: Allow}}})
+	if !p.CanConnect(alice) || p.CanConnect(bob) {
+		t.Error("connect rule")
+	}
+	if d := p.Check(alice, Request{Method: "tools/call", Name: "other"}); d.Allowed || d.Rule != "default" {
+		t.Errorf("default deny: %+v", d)
+	}
+	if d := p.Check(alice, Request{Method: "tools/call", Name: "hello_mcp"}); !d.Allowed || d.Rule != "rules[0]" {
+		t.Errorf("unnamed rule: %+v", d)
+	}
+	var none *Policy
+	if !none.CanConnect(bob) || !none.Check(bob, Request{}).Allowed || !none.Visible(bob, "tools/call", "x") {
+		t.Error("a nil policy allows everything")
+	}
+}
+
+func TestVisible(t *testing.T) {
+	p := mustCompile(t, Spec{Default: Allow, Rules: []RuleSpec{
+		{Tools: []string{"export_ledger"}, Who: Who{Groups: []string{"finance"}}, Effect: Allow},
+		{Tools: []string{"export_*"}, Effect: Deny},
+		{Tools: []string{"transfer"}, When: `request.arguments.amount < 1000`, Effect: Allow},
+		{Tools: []string{"transfer"}, Effect: Deny},
+		{Tools: []string{"wipe"}, When: `request.arguments.really == true`, Effect: Deny},
+		{Tools: []string{"save_snippet"}, Effect: Allow, RequireScopes: []string{"snippets:write"}},
+		{Tools: []string{"night_job"}, When: `identity.sub == "local:bob"`, Effect: Allow},
+		{Tools: []string{"night_job"}, Effect: Deny},
+	}})
+	for _, tt := range []struct {
+		id   Identity
+		name string
+		want bool
+	}{
+		{alice, "export_ledger", true}, {bob, "export_ledger", false}, {bob, "export_users", false},
+		{alice, "transfer", true}, // some amount is allowed
+		{alice, "wipe", true},     // only some arguments are denied
+		{alice, "save_snippet", true},
+		{bob, "night_job", true}, {alice, "night_job", false},
+		{alice, "hello_mcp", true},
+	} {
+		if got := p.Visible(tt.id, "tools/call", tt.name); got != tt.want {
+			t.Errorf("Visible(%s, %s) = %v", tt.id.Subject, tt.name, got)
+		}
+	}
+}
+
+func TestCompileReportsEveryProblem(t *testing.T) {
+	_, err := Compile(Spec{Default: "maybe", Rules: []RuleSpec{
+		{Name: "a", Tools: []string{"[unclosed"}, Effect: Allow},
+		{Name: "a", Effect: "permit"},
+		{Name: "c", When: "request.name +", Effect: Allow},
+		{Name: "d", When: `"not a bool"`, Effect: Allow},
+	}})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"default", `rules[0] (a)`, `"[unclosed"`, `rules[1] (a): the name is used twice`, `effect: "permit"`, "rules[2] (c): when", "rules[3] (d): when: the expression is a string"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestRunawayCELIsStopped(t *testing.T) {
+	p := mustCompile(t, Spec{Rules: []RuleSpec{{Tools: []string{"x"}, Effect: Deny,
+		When: `[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, a+b+c+d > 0))))`}}})
+	// The cost limit aborts the evaluation, and an error never widens
+	// access: the deny rule applies.
+	if d := p.Check(alice, Request{Method: "tools/call", Name: "x"}); d.Allowed {
+		t.Errorf("%+v", d)
+	}
+}

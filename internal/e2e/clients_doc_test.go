@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,9 +79,42 @@ func goRequirements(t *testing.T) map[string]string {
 	return mods
 }
 
+// registration is a way a client gets its client_id; the value is the
+// phrase docs/clients.md's Registration column uses for it.
+type registration string
+
+const (
+	regCIMD registration = "metadata document" // a client ID metadata document's URL
+	regDCR  registration = "dynamic"           // RFC 7591 dynamic registration
+)
+
+// subtest names the subtest that runs a client with this registration.
+func (r registration) subtest() string {
+	if r == regCIMD {
+		return "cimd"
+	}
+	return "dcr"
+}
+
+// testedRegistrations are the ways the tests have each client package
+// obtain its client_id. The TypeScript SDK and mcp-remote tests run one
+// subtest per entry, straight from this map; the conformance suite's
+// client is registered dynamically by its tests; the Go SDK client is
+// tested in internal/server (TestGoSDKClientWithMetadataDocument, and the
+// DCR handler of the other SDK tests). TestClientsTableMatchesLockfile
+// holds docs/clients.md's Registration column to this map.
+var testedRegistrations = map[string][]registration{
+	"@modelcontextprotocol/sdk":              {regCIMD, regDCR},
+	"mcp-remote":                             {regCIMD, regDCR},
+	"@modelcontextprotocol/conformance":      {regDCR},
+	"github.com/modelcontextprotocol/go-sdk": {regCIMD, regDCR},
+}
+
 // TestClientsTableMatchesLockfile keeps docs/clients.md honest: its table
 // of tested clients names every locked npm package at exactly the locked
-// version, and each Go module it names at the version this build uses.
+// version, and each Go module it names at the version this build uses;
+// each row's Registration names every way the tests register that client
+// and no other.
 func TestClientsTableMatchesLockfile(t *testing.T) {
 	locked := lockedVersions(t)
 	goMods := goRequirements(t)
@@ -89,9 +123,9 @@ func TestClientsTableMatchesLockfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := tableRows(string(b), []string{"Client", "Package", "Version"})
+	rows := tableRows(string(b), []string{"Client", "Package", "Version", "Registration"})
 	if len(rows) == 0 {
-		t.Fatal("docs/clients.md has no table with the columns Client | Package | Version")
+		t.Fatal("docs/clients.md has no table with the columns Client | Package | Version | Registration")
 	}
 	listed := map[string]bool{}
 	for _, r := range rows {
@@ -111,6 +145,16 @@ func TestClientsTableMatchesLockfile(t *testing.T) {
 		}
 		if version != want {
 			t.Errorf("row %q: %s version %q, but %s is locked", r[0], pkg, version, want)
+		}
+		tested := testedRegistrations[pkg]
+		for _, reg := range []registration{regCIMD, regDCR} {
+			claimed := strings.Contains(strings.ToLower(r[3]), string(reg))
+			switch is := slices.Contains(tested, reg); {
+			case claimed && !is:
+				t.Errorf("row %q claims %s registration, which no test uses for %s", r[0], reg, pkg)
+			case is && !claimed:
+				t.Errorf("row %q: the tests also use %s registration for %s; say so in the Registration column", r[0], reg, pkg)
+			}
 		}
 		listed[pkg] = true
 	}

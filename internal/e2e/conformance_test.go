@@ -148,20 +148,27 @@ func TestConformanceAuthorizationServer(t *testing.T) {
 // readConformanceChecks reads every checks.json the suite wrote under dir,
 // one per scenario, in a directory named authorization-server-<scenario>-<time>.
 func readConformanceChecks(dir string) ([]conformanceCheck, error) {
+	return readChecks(dir, func(base string) (string, error) {
+		for sc := range conformanceScenarios {
+			if strings.HasPrefix(base, "authorization-server-"+sc+"-") {
+				return sc, nil
+			}
+		}
+		return "", fmt.Errorf("results for an unknown scenario: %s", base)
+	})
+}
+
+// readChecks reads every checks.json under dir; scenarioOf names the
+// scenario from the name of the directory holding the file.
+func readChecks(dir string, scenarioOf func(base string) (string, error)) ([]conformanceCheck, error) {
 	var all []conformanceCheck
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != "checks.json" {
 			return err
 		}
-		scenario := ""
-		base := filepath.Base(filepath.Dir(path))
-		for sc := range conformanceScenarios {
-			if strings.HasPrefix(base, "authorization-server-"+sc+"-") {
-				scenario = sc
-			}
-		}
-		if scenario == "" {
-			return fmt.Errorf("results for an unknown scenario: %s", base)
+		scenario, err := scenarioOf(filepath.Base(filepath.Dir(path)))
+		if err != nil {
+			return err
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,16 +23,65 @@ import (
 // many more) put in front of a remote server. It ships two programs, both
 // tested here with their default settings but for mcpRemoteAuthTimeout:
 // mcp-remote-client, a one-shot check that signs in and lists tools, and
-// mcp-remote, the stdio proxy the desktop clients run. Both register
-// dynamically, print the authorization URL on stderr, try to open a browser
-// (neutralised by BROWSER=true, see nodeTools.env) and wait on their own
-// loopback callback (http://localhost:<port derived from the URL>/oauth/callback);
-// tokens are kept under $HOME/.mcp-auth, a temporary HOME here.
+// mcp-remote, the stdio proxy the desktop clients run. Both print the
+// authorization URL on stderr, try to open a browser (neutralised by
+// BROWSER=true, see nodeTools.env) and wait on their own loopback callback
+// (http://localhost:<port>/oauth/callback); tokens are kept under
+// $HOME/.mcp-auth, a temporary HOME here.
+//
+// Both identify themselves with a client ID metadata document when given
+// --client-metadata-url and the authorization server advertises
+// client_id_metadata_document_supported, and register dynamically
+// otherwise; each test runs both ways (mcpRemoteSetup).
 
 // mcpRemoteAuthTimeout (seconds) replaces mcp-remote's 30 s wait for the
 // browser: on a loaded two-core CI machine running the race-enabled suite,
 // the scripted sign-in must not lose a race against a timer.
 const mcpRemoteAuthTimeout = "120"
+
+// mcpRemoteSetup is a gateway and the mcp-remote arguments (after the
+// server URL) for one way of identifying the client.
+type mcpRemoteSetup struct {
+	gw   *gwtest.Gateway
+	docs *docServer // nil: dynamic registration
+	args []string
+	// clientID is the metadata document's URL, with docs.
+	clientID string
+}
+
+// newMCPRemoteSetup: with CIMD, the document lists the one redirect URI
+// mcp-remote will use, so the callback port is chosen here and passed as
+// the port argument (which --client-metadata-url makes strict: mcp-remote
+// fails rather than move to another port). Without, mcp-remote derives
+// the port from the server URL, as users run it.
+func newMCPRemoteSetup(t *testing.T, reg registration) mcpRemoteSetup {
+	t.Helper()
+	if reg != regCIMD {
+		return mcpRemoteSetup{gw: gwtest.Start(t, gwtest.Options{}), args: []string{"--auth-timeout", mcpRemoteAuthTimeout}}
+	}
+	gw, docs := startCIMDGateway(t)
+	port := freePort(t)
+	id := docs.publish("/clients/mcp-remote.json", "mcp-remote (Drawbridge e2e)", fmt.Sprintf("http://localhost:%d/oauth/callback", port))
+	return mcpRemoteSetup{gw: gw, docs: docs, clientID: id,
+		args: []string{strconv.Itoa(port), "--auth-timeout", mcpRemoteAuthTimeout, "--client-metadata-url", id}}
+}
+
+// checkAuthorizeClient: the authorization request names the document's
+// URL as client_id with CIMD, and a registered id otherwise.
+func (s mcpRemoteSetup) checkAuthorizeClient(t *testing.T, authURL string) {
+	t.Helper()
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := u.Query().Get("client_id")
+	switch {
+	case s.docs != nil && id != s.clientID:
+		t.Errorf("authorization request client_id = %q, want the metadata document's URL %s", id, s.clientID)
+	case s.docs == nil && (id == "" || strings.HasPrefix(id, "https://")):
+		t.Errorf("authorization request client_id = %q, want one issued by dynamic registration", id)
+	}
+}
 
 // isAuthorizeURL matches mcp-remote's line "<authorization URL>", printed
 // right after "Please authorize this client by visiting:".
@@ -40,47 +90,54 @@ func isAuthorizeURL(gw *gwtest.Gateway) func(string) bool {
 }
 
 // TestMCPRemoteClient runs `mcp-remote-client <mcp url>`: discovery,
-// registration, sign-in, consent, token, then tools/list (and
+// client identification, sign-in, consent, token, then tools/list (and
 // resources/list, which the snippets server does not offer). It prints
 // "Tools: <JSON>" and exits 0 when it got that far.
 func TestMCPRemoteClient(t *testing.T) {
 	nt := needNode(t)
 	cli := nt.bin(t, "mcp-remote", "mcp-remote-client")
-	gw := gwtest.Start(t, gwtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	for _, reg := range testedRegistrations["mcp-remote"] {
+		t.Run(reg.subtest(), func(t *testing.T) {
+			s := newMCPRemoteSetup(t, reg)
+			gw := s.gw
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
 
-	p := startNode(t, ctx, nt, t.TempDir(), nt.env(t.TempDir()), cli, gw.MCP, "--auth-timeout", mcpRemoteAuthTimeout)
-	report := func() string { return "mcp-remote-client output:\n" + p.transcript() }
-	var at int
-	authURL, err := p.waitLine(ctx, &at, isAuthorizeURL(gw))
-	if err != nil {
-		t.Fatalf("%v\n%s", err, report())
-	}
-	cb, err := signIn(gw, authURL)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, report())
-	}
-	checkAuthorizationResponse(t, gw, cb)
-	if err := p.wait(ctx); err != nil {
-		t.Fatalf("mcp-remote-client exited with %v\n%s", err, report())
-	}
+			p := startNode(t, ctx, nt, t.TempDir(), nt.env(t.TempDir()), append([]string{cli, gw.MCP}, s.args...)...)
+			report := func() string { return "mcp-remote-client output:\n" + p.transcript() }
+			var at int
+			authURL, err := p.waitLine(ctx, &at, isAuthorizeURL(gw))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, report())
+			}
+			s.checkAuthorizeClient(t, authURL)
+			cb, err := signIn(gw, authURL)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, report())
+			}
+			checkAuthorizationResponse(t, gw, cb)
+			if err := p.wait(ctx); err != nil {
+				t.Fatalf("mcp-remote-client exited with %v\n%s", err, report())
+			}
 
-	out := p.transcript()
-	for _, want := range []string{"Connected successfully!", "Exiting OK..."} {
-		if !strings.Contains(out, want) {
-			t.Errorf("mcp-remote-client did not print %q", want)
-		}
-	}
-	tools, err := mcpRemoteTools(p.lineLog)
-	if err != nil {
-		t.Error(err)
-	} else if got := strings.Join(tools, ","); got != "get_snippet,hello_mcp,save_snippet" {
-		t.Errorf("tools/list through mcp-remote-client = %s", got)
-	}
-	checkBackendNeverSawClientCredentials(t, gw)
-	if t.Failed() {
-		t.Log(report())
+			out := p.transcript()
+			for _, want := range []string{"Connected successfully!", "Exiting OK..."} {
+				if !strings.Contains(out, want) {
+					t.Errorf("mcp-remote-client did not print %q", want)
+				}
+			}
+			tools, err := mcpRemoteTools(p.lineLog)
+			if err != nil {
+				t.Error(err)
+			} else if got := strings.Join(tools, ","); got != "get_snippet,hello_mcp,save_snippet" {
+				t.Errorf("tools/list through mcp-remote-client = %s", got)
+			}
+			checkRegistration(t, gw, s.docs)
+			checkBackendNeverSawClientCredentials(t, gw)
+			if t.Failed() {
+				t.Log(report())
+			}
+		})
 	}
 }
 
@@ -123,8 +180,19 @@ func mcpRemoteTools(l *lineLog) ([]string, error) {
 func TestMCPRemoteProxy(t *testing.T) {
 	nt := needNode(t)
 	proxy := nt.bin(t, "mcp-remote", "mcp-remote")
-	gw := gwtest.Start(t, gwtest.Options{})
+	for _, reg := range testedRegistrations["mcp-remote"] {
+		t.Run(reg.subtest(), func(t *testing.T) {
+			s := newMCPRemoteSetup(t, reg)
+			testMCPRemoteProxy(t, nt, proxy, s)
+			checkRegistration(t, s.gw, s.docs)
+		})
+	}
+}
+
+func testMCPRemoteProxy(t *testing.T, nt nodeTools, proxy string, s mcpRemoteSetup) {
+	gw := s.gw
 	home := t.TempDir()
+	args := append([]string{proxy, gw.MCP}, s.args...)
 
 	t.Run("sign-in", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -134,25 +202,27 @@ func TestMCPRemoteProxy(t *testing.T) {
 		// part runs beside Connect. It reports back rather than touching t,
 		// which it may outlive if Connect fails.
 		type signedIn struct {
-			cb  *url.URL
-			err error
+			authURL string
+			cb      *url.URL
+			err     error
 		}
 		done := make(chan signedIn, 1)
 		go func() {
 			var at int
 			authURL, err := stderr.waitLine(ctx, &at, isAuthorizeURL(gw))
 			if err != nil {
-				done <- signedIn{nil, err}
+				done <- signedIn{err: err}
 				return
 			}
 			cb, err := signIn(gw, authURL)
-			done <- signedIn{cb, err}
+			done <- signedIn{authURL, cb, err}
 		}()
-		cs := connectProxy(t, ctx, nt, proxy, gw, home, stderr)
+		cs := connectProxy(t, ctx, nt, args, home, stderr)
 		si := <-done
 		if si.err != nil {
 			t.Fatalf("%v\nmcp-remote stderr:\n%s", si.err, stderr.transcript())
 		}
+		s.checkAuthorizeClient(t, si.authURL)
 		checkAuthorizationResponse(t, gw, si.cb)
 		res, err := cs.ListTools(ctx, nil)
 		if err != nil {
@@ -186,7 +256,7 @@ func TestMCPRemoteProxy(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
 		stderr := newLineLog()
-		cs := connectProxy(t, ctx, nt, proxy, gw, home, stderr)
+		cs := connectProxy(t, ctx, nt, args, home, stderr)
 		if got := callTool(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "via-proxy"}); !strings.Contains(got, "hello through mcp-remote") {
 			t.Errorf("get_snippet = %q", got)
 		}
@@ -227,10 +297,11 @@ func mcpRemoteTokens(t *testing.T, home string) (tok struct {
 	return tok
 }
 
-// connectProxy starts mcp-remote as the Go SDK client's stdio server.
-func connectProxy(t *testing.T, ctx context.Context, nt nodeTools, proxy string, gw *gwtest.Gateway, home string, stderr *lineLog) *mcp.ClientSession {
+// connectProxy starts mcp-remote (args: its script, the server URL and
+// options) as the Go SDK client's stdio server.
+func connectProxy(t *testing.T, ctx context.Context, nt nodeTools, args []string, home string, stderr *lineLog) *mcp.ClientSession {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, nt.node, proxy, gw.MCP, "--auth-timeout", mcpRemoteAuthTimeout)
+	cmd := exec.CommandContext(ctx, nt.node, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = nt.env(home)
 	cmd.Stderr = stderr.writer("stderr")

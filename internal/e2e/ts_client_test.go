@@ -15,38 +15,73 @@ import (
 
 // tsResult is the DRAWBRIDGE_RESULT line of testdata/ts-client.mjs.
 type tsResult struct {
-	ClientID            string   `json:"client_id"`
-	Iss                 string   `json:"iss"`
-	TokenType           string   `json:"token_type"`
-	Scope               string   `json:"scope"`
-	HadRefreshToken     bool     `json:"had_refresh_token"`
-	Tools               []string `json:"tools"`
-	Saved               string   `json:"saved"`
-	Fetched             string   `json:"fetched"`
-	AfterRefresh        string   `json:"after_refresh"`
-	TokenResponses      int      `json:"token_responses"`
-	AccessTokenChanged  bool     `json:"access_token_changed"`
-	RefreshTokenRotated bool     `json:"refresh_token_rotated"`
+	ClientID             string   `json:"client_id"`
+	RegistrationRequests int      `json:"registration_requests"`
+	Iss                  string   `json:"iss"`
+	TokenType            string   `json:"token_type"`
+	Scope                string   `json:"scope"`
+	HadRefreshToken      bool     `json:"had_refresh_token"`
+	Tools                []string `json:"tools"`
+	Saved                string   `json:"saved"`
+	Fetched              string   `json:"fetched"`
+	AfterRefresh         string   `json:"after_refresh"`
+	TokenResponses       int      `json:"token_responses"`
+	AccessTokenChanged   bool     `json:"access_token_changed"`
+	RefreshTokenRotated  bool     `json:"refresh_token_rotated"`
 }
 
 // TestTypeScriptSDKClient runs the official TypeScript SDK's client
 // (StreamableHTTPClientTransport with an OAuthClientProvider) against a
-// gateway: 401 → discovery → dynamic registration → the user signs in and
+// gateway: 401 → discovery → client identification → the user signs in and
 // approves in the browser → the browser's redirect reaches the script's own
 // loopback callback → token → tools/list and tools/call. Then the access
 // token expires (the gateway's clock moves past its lifetime) and the SDK
 // must refresh it by itself on the next call's 401.
+//
+// The SDK identifies itself with a client ID metadata document when its
+// provider has a clientMetadataUrl and the authorization server advertises
+// client_id_metadata_document_supported (auth.js, SEP-991), and registers
+// dynamically otherwise: "cimd" is the main case, "dcr" the fallback.
 func TestTypeScriptSDKClient(t *testing.T) {
 	nt := needNode(t)
-	gw := gwtest.Start(t, gwtest.Options{})
+	for _, reg := range testedRegistrations["@modelcontextprotocol/sdk"] {
+		t.Run(reg.subtest(), func(t *testing.T) {
+			if reg == regCIMD {
+				gw, docs := startCIMDGateway(t)
+				runTSClient(t, nt, gw, docs)
+			} else {
+				runTSClient(t, nt, gwtest.Start(t, gwtest.Options{}), nil)
+			}
+		})
+	}
+}
+
+// runTSClient runs the script once; with docs, it is given the URL of a
+// metadata document that the test publishes once the script reports its
+// redirect URI, before the browser takes the authorization request to the
+// gateway (the first moment the gateway fetches the document).
+func runTSClient(t *testing.T, nt nodeTools, gw *gwtest.Gateway, docs *docServer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
+	const docPath = "/clients/ts-client.json"
 	dir := scriptDir(t, nt, "ts-client.mjs")
-	p := startNode(t, ctx, nt, dir, nt.env(t.TempDir()), filepath.Join(dir, "ts-client.mjs"), gw.MCP)
+	args := []string{filepath.Join(dir, "ts-client.mjs"), gw.MCP}
+	if docs != nil {
+		args = append(args, docs.url(docPath))
+	}
+	p := startNode(t, ctx, nt, dir, nt.env(t.TempDir()), args...)
 	report := func() string { return "ts-client output:\n" + p.transcript() }
 
 	var at int
+	callback, err := waitMarker(ctx, p, &at, "DRAWBRIDGE_CALLBACK_URL ")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, report())
+	}
+	var clientID string
+	if docs != nil {
+		clientID = docs.publish(docPath, "Drawbridge e2e (TypeScript SDK)", callback)
+	}
 	authURL, err := waitMarker(ctx, p, &at, "DRAWBRIDGE_AUTHORIZE_URL ")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, report())
@@ -54,8 +89,12 @@ func TestTypeScriptSDKClient(t *testing.T) {
 	if !strings.HasPrefix(authURL, gw.URL+"/authorize?") {
 		t.Fatalf("authorization URL %q is not the gateway's authorization endpoint", authURL)
 	}
-	if _, err := signIn(gw, authURL); err != nil {
+	cb, err := signIn(gw, authURL)
+	if err != nil {
 		t.Fatalf("%v\n%s", err, report())
+	}
+	if got := cb.Scheme + "://" + cb.Host + cb.Path; got != callback {
+		t.Errorf("the authorization response went to %s, not to the script's callback %s", got, callback)
 	}
 
 	if _, err := waitMarker(ctx, p, &at, "DRAWBRIDGE_WAITING "); err != nil {
@@ -78,9 +117,16 @@ func TestTypeScriptSDKClient(t *testing.T) {
 		t.Fatalf("result %q: %v", line, err)
 	}
 
-	if r.ClientID == "" || strings.HasPrefix(r.ClientID, "https://") {
+	switch {
+	case docs != nil && r.ClientID != clientID:
+		t.Errorf("client_id = %q, want the metadata document's URL %s", r.ClientID, clientID)
+	case docs == nil && (r.ClientID == "" || strings.HasPrefix(r.ClientID, "https://")):
 		t.Errorf("client_id = %q, want one issued by dynamic registration", r.ClientID)
 	}
+	if want := map[bool]int{true: 0, false: 1}[docs != nil]; r.RegistrationRequests != want {
+		t.Errorf("the SDK sent %d registration requests, want %d", r.RegistrationRequests, want)
+	}
+	checkRegistration(t, gw, docs)
 	if r.Iss != gw.URL {
 		t.Errorf("iss in the authorization response = %q, want %q", r.Iss, gw.URL)
 	}

@@ -1,23 +1,27 @@
 // An MCP client built on the official TypeScript SDK (@modelcontextprotocol/sdk),
 // shaped like a real desktop client: it is given only the MCP URL, discovers the
-// authorization server from the 401, registers dynamically, sends "the user" to
-// the authorization URL, receives the authorization response on its own loopback
-// callback server, redeems the code and calls tools. TestTypeScriptSDKClient
-// (ts_client_test.go) runs it under Node 22 and plays the user's browser.
+// authorization server from the 401, identifies itself (client ID metadata
+// document or dynamic registration), sends "the user" to the authorization URL,
+// receives the authorization response on its own loopback callback server,
+// redeems the code and calls tools. TestTypeScriptSDKClient (ts_client_test.go)
+// runs it under Node 22 and plays the user's browser.
 //
-//   node ts-client.mjs <mcp-url>
+//   node ts-client.mjs <mcp-url> [<client-metadata-url>]
+//
+// With a client metadata URL the provider offers it as clientMetadataUrl, and
+// the SDK uses it as the client_id, without registering, when the authorization
+// server advertises client_id_metadata_document_supported; otherwise (and
+// without the URL) it registers dynamically (RFC 7591). The document itself is
+// published by the test, which must list this script's redirect URI in it.
 //
 // Lines for the test, on stdout (everything else is diagnostics):
+//   DRAWBRIDGE_CALLBACK_URL <url>    the redirect URI, as soon as it listens
 //   DRAWBRIDGE_AUTHORIZE_URL <url>   open this in the browser
 //   DRAWBRIDGE_WAITING {...}         first calls done; one stdin line continues
 //   DRAWBRIDGE_RESULT {...}          what happened, for the test to check
 //
 // Between the two phases the test moves the gateway's clock past the access
 // token's lifetime, so the second phase shows the SDK refreshing on a 401.
-//
-// Registration is dynamic (RFC 7591). The SDK can also use a client ID metadata
-// document (clientMetadataUrl), but that needs an https URL the authorization
-// server can fetch, and Drawbridge does not accept CIMD client ids yet.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -27,6 +31,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
 const serverUrl = new URL(process.argv[2]);
+const clientMetadataUrl = process.argv[3];
 const timeoutMs = Number(process.env.TS_CLIENT_TIMEOUT_MS || 60000);
 
 // A stuck flow must end with a message, not hang the test until its timeout.
@@ -60,8 +65,10 @@ function startCallbackServer() {
 
 // Everything an OAuthClientProvider keeps, in memory: this client lives for one run.
 class MemoryProvider {
-  constructor(redirectUrl) {
+  constructor(redirectUrl, clientMetadataUrl) {
     this._redirectUrl = redirectUrl;
+    // The SDK reads this property; undefined means "no document".
+    this.clientMetadataUrl = clientMetadataUrl;
     this._state = undefined;
     this._client = undefined;
     this._tokens = undefined;
@@ -115,6 +122,16 @@ class MemoryProvider {
   }
 }
 
+// Every request the SDK makes goes through this fetch, so the result can say
+// whether the client itself ever tried to register.
+let registrationRequests = 0;
+async function countingFetch(input, init) {
+  const u = new URL(input instanceof Request ? input.url : String(input));
+  const method = (init?.method || (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  if (method === 'POST' && u.pathname.endsWith('/register')) registrationRequests++;
+  return fetch(input, init);
+}
+
 function text(result) {
   return (result.content || []).filter((c) => c.type === 'text').map((c) => c.text).join('');
 }
@@ -127,14 +144,16 @@ async function call(client, name, args) {
 
 async function main() {
   const callback = await startCallbackServer();
-  const provider = new MemoryProvider(callback.url);
+  console.log(`DRAWBRIDGE_CALLBACK_URL ${callback.url}`);
+  const provider = new MemoryProvider(callback.url, clientMetadataUrl);
   const client = new Client({ name: 'drawbridge-e2e-ts', version: '1.0.0' });
 
-  // The first connection has no token: the SDK discovers, registers and
-  // redirects, then throws UnauthorizedError, as in the SDK's own examples.
+  // The first connection has no token: the SDK discovers, gets a client id
+  // (the document URL, or by registering) and redirects, then throws
+  // UnauthorizedError, as in the SDK's own examples.
   let needed401 = false;
   try {
-    await client.connect(new StreamableHTTPClientTransport(serverUrl, { authProvider: provider }));
+    await client.connect(new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: countingFetch }));
   } catch (e) {
     if (!(e instanceof UnauthorizedError)) throw e;
     needed401 = true;
@@ -145,7 +164,7 @@ async function main() {
   callback.close();
   if (params.get('error')) throw new Error(`authorization failed: ${params.get('error')}: ${params.get('error_description')}`);
   if (params.get('state') !== provider._state) throw new Error('state in the authorization response does not match');
-  const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider });
+  const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: countingFetch });
   await transport.finishAuth(params.get('code'));
   await client.connect(transport);
 
@@ -166,6 +185,7 @@ async function main() {
   console.log(
     `DRAWBRIDGE_RESULT ${JSON.stringify({
       client_id: provider.clientInformation()?.client_id,
+      registration_requests: registrationRequests,
       iss: params.get('iss'),
       token_type: first?.token_type,
       scope: first?.scope,

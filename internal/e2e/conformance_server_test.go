@@ -1,0 +1,437 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
+)
+
+// everythingServerPkg is the Go SDK's conformance fixture: one MCP server
+// with every feature the suite's server scenarios exercise. It is built
+// from the go-sdk version go.mod requires, so the fixture moves with the
+// SDK the gateway is built with.
+const everythingServerPkg = "github.com/modelcontextprotocol/go-sdk/conformance/everything-server"
+
+// conformanceServerConfigs are the ways the suite's `server` command is run.
+// Each runs twice, directly against the fixture and through the gateway,
+// and the two runs must report the same checks with the same results.
+//
+// New configurations go here, not in a new test.
+var conformanceServerConfigs = []struct {
+	name string
+	// fixtureArgs are the everything-server's flags besides -http, for the
+	// direct run and, unless stdio is set, for the gateway's backend.
+	fixtureArgs []string
+	// stdio, when set, makes the gateway's backend the fixture as a stdio
+	// server (no -http), run by the gateway's bridge (internal/stdio) in
+	// this mode. The suite can reach a stdio server only through a bridge,
+	// so the direct run stays against the HTTP fixture.
+	stdio string
+	// suiteArgs select what the suite runs.
+	suiteArgs []string
+	// fixtureFails are the scenarios (name prefixes) the fixture fails on
+	// its own, directly; a direct failure anywhere else means the run is
+	// broken, and comparing two broken runs would prove nothing.
+	fixtureFails []string
+	// differs are the checks whose result is expected to change, each
+	// with the reason. It must stay empty for HTTP backends: there the
+	// gateway only proxies. The exact change is required, so an entry that
+	// stops applying fails the test instead of lingering.
+	differs []knownDiff
+	// waitsFor, when set, skips the configuration and says why.
+	waitsFor string
+}{
+	{
+		// The default requirements (the active suite, 2025-11-25 and
+		// earlier), against the legacy-era stateful fixture: sessions,
+		// GET streams, server-to-client requests.
+		name:        "default-stateful",
+		fixtureArgs: []string{"-stateless=false"},
+	},
+	{
+		// Exactly what protocol revision 2026-07-28 requires (sessionless,
+		// Mcp-Method/Mcp-Name headers, input-required results), against
+		// the stateless fixture. The go-sdk fixture implements none of the
+		// tasks extension, which the suite runs but does not score.
+		name:         "2026-07-28-stateless",
+		suiteArgs:    []string{"--requirements", "2026-07-28"},
+		fixtureFails: []string{"tasks-"},
+	},
+	{
+		// The fixture as a stdio backend, a process per session, against
+		// the stateful HTTP fixture's results.
+		name:        "default-stdio",
+		fixtureArgs: []string{"-stateless=false"},
+		stdio:       "per-session",
+		differs: []knownDiff{{
+			check: "server-sse-multiple-streams/server-sse-streams-functional", direct: "SUCCESS", through: "INFO",
+			why: "the bridge answers a call with a JSON body unless the process sends something else first " +
+				"(internal/stdio doc.go), where the SDK's HTTP handler always streams; the spec allows either, " +
+				"and the suite reports INFO, \"SSE streaming is optional\"",
+		}},
+	},
+	{
+		// The 2026-07-28 requirements are sessionless, and a stdio server
+		// serves them only if it answers server/discover with 2026-07-28.
+		name:         "2026-07-28-stdio",
+		suiteArgs:    []string{"--requirements", "2026-07-28"},
+		fixtureFails: []string{"tasks-"},
+		stdio:        "shared",
+		waitsFor: "a fixture that speaks 2026-07-28 over stdio: go-sdk v1.8.0's everything-server answers " +
+			"server/discover on stdio with \"method not found\", so the bridge serves it as a session-based " +
+			"server only and answers every sessionless request with UnsupportedProtocolVersion (internal/stdio, " +
+			"doc.go, \"The 2026-07-28 revision\"); with this fixture the run gives 61 passed, 92 failed",
+	},
+}
+
+// knownDiff is a check whose status legitimately differs through the
+// gateway.
+type knownDiff struct {
+	check           string // scenario/id
+	direct, through string // the statuses
+	why             string
+}
+
+// TestConformanceServerThroughGateway runs the official MCP conformance
+// suite's `server` command against the Go SDK's everything-server, first
+// directly and then through Drawbridge, and requires the same result for
+// every check: the gateway must be invisible to a conforming server and
+// client, whatever the protocol era.
+//
+// The suite cannot obtain a token, so a small forwarding proxy in front of
+// the gateway (tokenShim) adds a real access token, issued by the gateway
+// to alice through the usual authorization code flow, and changes nothing
+// else: Host and Origin arrive as the suite sent them, so the suite's DNS
+// rebinding scenario tests the gateway's own origin check. The gateway's
+// public URL is the shim's, as it would be behind a TLS terminator; with
+// any other public URL the gateway would rightly refuse the suite's
+// same-origin requests as foreign.
+func TestConformanceServerThroughGateway(t *testing.T) {
+	nt := needNode(t)
+	cli := nt.bin(t, "@modelcontextprotocol/conformance", "conformance")
+	fixture := buildEverythingServer(t)
+
+	for _, cfg := range conformanceServerConfigs {
+		t.Run(cfg.name, func(t *testing.T) {
+			if cfg.waitsFor != "" {
+				t.Skip("waits for " + cfg.waitsFor)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+			defer cancel()
+			fixtureURL := startEverythingServer(t, ctx, fixture, cfg.fixtureArgs...)
+			shim := newTokenShim(t)
+			opt := gwtest.Options{PublicURL: shim.URL}
+			path, scope := "/mcp", "snippets" // gwtest's own server, here proxying to the fixture
+			if cfg.stdio == "" {
+				opt.Upstream = fixtureURL
+			} else {
+				path, scope = "/everything/mcp", "everything"
+				opt.ExtraYAML = fmt.Sprintf("  - {name: everything, path: %s, command: [%q], scopes: [%s], stdio: {mode: %s}}\n",
+					path, fixture, scope, cfg.stdio)
+			}
+			gw := gwtest.Start(t, opt)
+			shim.forwardTo(t, gw.Direct)
+			endpoint := gw.URL + path
+			shim.token.Store(accessToken(t, gw, endpoint, scope))
+
+			direct := runConformanceServer(t, ctx, nt, cli, fixtureURL, cfg.suiteArgs)
+			through := runConformanceServer(t, ctx, nt, cli, endpoint, cfg.suiteArgs)
+			t.Logf("directly: %s; through the gateway: %s", direct.summary(), through.summary())
+
+			// A broken direct run (no fixture, a crashed suite) would make
+			// the comparison vacuous.
+			if direct.passed() == 0 {
+				t.Fatalf("the direct run passed no checks\n%s", direct.report())
+			}
+			for _, c := range direct.checks {
+				if c.Status != "SUCCESS" && !hasAnyPrefix(c.scenario, cfg.fixtureFails) {
+					t.Errorf("directly, the fixture itself got %s for %s: %s: %s", c.Status, c.key(), c.Description, c.ErrorMessage)
+				}
+			}
+			lost, gained := diffChecks(direct.checks, through.checks)
+			for _, d := range cfg.differs {
+				var inLost, inGained bool
+				lost, inLost = removeCheck(lost, d.check, d.direct)
+				if gained, inGained = removeCheck(gained, d.check, d.through); !inLost || !inGained {
+					t.Errorf("expected %s to change from %s to %s through the gateway (%s); it did not: remove it from differs", d.check, d.direct, d.through, d.why)
+				}
+			}
+			if len(lost)+len(gained) > 0 {
+				t.Errorf("the gateway changed the conformance results\n  directly only:\n    %s\n  through the gateway only:\n    %s",
+					strings.Join(orNone(lost), "\n    "), strings.Join(orNone(gained), "\n    "))
+			}
+			if t.Failed() {
+				t.Logf("through the gateway:\n%s", through.report())
+			}
+		})
+	}
+}
+
+// accessToken signs alice in with a fresh client and returns an access
+// token for the MCP server at resource.
+func accessToken(t *testing.T, gw *gwtest.Gateway, resource, scope string) string {
+	t.Helper()
+	c := gwtest.RegisterClient(t, gw, nil)
+	v := gwtest.NewVerifier()
+	p, err := c.Browser.SignInLocal(c.AuthorizeURL(v, map[string]string{"resource": resource, "scope": scope}), gwtest.User, gwtest.Password, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Callback == nil || p.Callback.Query().Get("code") == "" {
+		t.Fatalf("no authorization code; stopped at %s (%d)\n%s", p.Path(), p.Resp.StatusCode, p.Body)
+	}
+	status, body := c.Token(url.Values{"grant_type": {"authorization_code"}, "code": {p.Callback.Query().Get("code")},
+		"code_verifier": {v}, "redirect_uri": {c.Redirect}, "resource": {resource}})
+	tok, _ := body["access_token"].(string)
+	if status != http.StatusOK || tok == "" {
+		t.Fatalf("token: %d %v", status, body)
+	}
+	return tok
+}
+
+// buildEverythingServer builds the fixture with this module's go.mod, so it
+// is the go-sdk version the gateway uses.
+func buildEverythingServer(t *testing.T) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		// go test puts its own go command on PATH; only a copied test
+		// binary lacks it.
+		t.Skipf("no go command on PATH to build %s: %v", everythingServerPkg, err)
+	}
+	bin := filepath.Join(t.TempDir(), "everything-server")
+	cmd := exec.Command(gobin, "build", "-o", bin, everythingServerPkg)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", everythingServerPkg, err, out)
+	}
+	return bin
+}
+
+// startEverythingServer runs the fixture on a loopback port until the test
+// ends and returns its MCP URL once it accepts connections. The fixture
+// answers on every path; /mcp is the usual one.
+func startEverythingServer(t *testing.T, ctx context.Context, bin string, args ...string) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	out := newLineLog()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-http", addr}, args...)...)
+	cmd.Stdout = out.writer("stdout")
+	cmd.Stderr = out.writer("stderr")
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { out.end(cmd.Wait()) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = out.wait(context.Background())
+	})
+	// It logs before it listens, so poll the port itself.
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return "http://" + addr + "/mcp"
+		}
+		out.mu.Lock()
+		ended := out.ended
+		out.mu.Unlock()
+		if ended {
+			t.Fatalf("everything-server exited before listening:\n%s", out.transcript())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("everything-server is not listening on %s: %v\n%s", addr, err, out.transcript())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// tokenShim is the conformance suite's missing OAuth client: a reverse
+// proxy that adds a bearer token to every request once the test has one,
+// and passes everything else, Host and Origin included, as it came.
+type tokenShim struct {
+	URL   string
+	ln    net.Listener
+	token atomic.Value // string
+}
+
+// newTokenShim reserves the shim's address, which the gateway must know as
+// its public URL before it starts; forwardTo starts serving.
+func newTokenShim(t *testing.T) *tokenShim {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &tokenShim{URL: "http://" + ln.Addr().String(), ln: ln}
+	s.token.Store("")
+	return s
+}
+
+func (s *tokenShim) forwardTo(t *testing.T, gateway string) {
+	t.Helper()
+	target, err := url.Parse(gateway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Host = pr.In.Host
+			if tok := s.token.Load().(string); tok != "" {
+				pr.Out.Header.Set("Authorization", "Bearer "+tok)
+			}
+		},
+		FlushInterval: -1, // SSE events one by one, as the gateway sends them
+	}
+	srv := &http.Server{Handler: proxy, ReadHeaderTimeout: 30 * time.Second}
+	go func() { _ = srv.Serve(s.ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+}
+
+// suiteRun is one `conformance server` run's results.
+type suiteRun struct {
+	checks     []conformanceCheck
+	transcript string
+}
+
+// runConformanceServer runs the suite's server scenarios against target and
+// reads the checks.json each scenario wrote.
+func runConformanceServer(t *testing.T, ctx context.Context, nt nodeTools, cli, target string, suiteArgs []string) suiteRun {
+	t.Helper()
+	out := t.TempDir()
+	args := append([]string{cli, "server", "--url", target, "--output-dir", out}, suiteArgs...)
+	p := startNode(t, ctx, nt, t.TempDir(), nt.env(t.TempDir()), args...)
+	// The exit status says whether every scored check passed, which the
+	// fixture alone does not achieve for every configuration; the checks
+	// themselves are compared instead.
+	exitErr := p.wait(ctx)
+	if ctx.Err() != nil {
+		t.Fatalf("conformance server --url %s: %v\n%s", target, exitErr, p.transcript())
+	}
+	checks, err := readServerChecks(out)
+	if err != nil {
+		t.Fatalf("conformance server --url %s (exit: %v): %v\n%s", target, exitErr, err, p.transcript())
+	}
+	return suiteRun{checks: checks, transcript: p.transcript()}
+}
+
+func (r suiteRun) passed() int {
+	n := 0
+	for _, c := range r.checks {
+		if c.Status == "SUCCESS" {
+			n++
+		}
+	}
+	return n
+}
+
+// summary counts as the suite's own summary does: SUCCESS passed, FAILURE
+// failed; warnings and skips are named when there are any.
+func (r suiteRun) summary() string {
+	count := map[string]int{}
+	for _, c := range r.checks {
+		count[c.Status]++
+	}
+	s := fmt.Sprintf("%d passed, %d failed", count["SUCCESS"], count["FAILURE"])
+	for _, st := range []string{"WARNING", "SKIPPED", "INFO"} {
+		if count[st] > 0 {
+			s += fmt.Sprintf(", %d %s", count[st], strings.ToLower(st))
+		}
+	}
+	return s + fmt.Sprintf(" (%d checks)", len(r.checks))
+}
+
+func (r suiteRun) report() string {
+	var b strings.Builder
+	for _, c := range r.checks {
+		fmt.Fprintf(&b, "  %-60s %s %s\n", c.key(), c.Status, c.ErrorMessage)
+	}
+	return b.String() + "suite output:\n" + r.transcript
+}
+
+// key names a check: several checks of a scenario may share an id (one per
+// header tried, say) but not also a name.
+func (c conformanceCheck) key() string {
+	return c.scenario + "/" + c.ID + " (" + c.Name + ")"
+}
+
+// diffChecks compares two runs as multisets of (check, status): what only
+// the first run reported and what only the second did.
+func diffChecks(a, b []conformanceCheck) (onlyA, onlyB []string) {
+	count := map[string]int{}
+	for _, c := range a {
+		count[c.key()+" "+c.Status]++
+	}
+	for _, c := range b {
+		count[c.key()+" "+c.Status]--
+	}
+	for _, c := range a {
+		if k := c.key() + " " + c.Status; count[k] > 0 {
+			onlyA = append(onlyA, k+": "+c.ErrorMessage)
+			count[k]--
+		}
+	}
+	for _, c := range b {
+		if k := c.key() + " " + c.Status; count[k] < 0 {
+			onlyB = append(onlyB, k+": "+c.ErrorMessage)
+			count[k]++
+		}
+	}
+	slices.Sort(onlyA)
+	slices.Sort(onlyB)
+	return onlyA, onlyB
+}
+
+// removeCheck removes the entry diffChecks made for check (scenario/id)
+// with status, and reports whether there was one.
+func removeCheck(entries []string, check, status string) ([]string, bool) {
+	for i, e := range entries {
+		key, rest, _ := strings.Cut(e, " (")
+		if key == check && strings.Contains(rest, ") "+status+":") {
+			return slices.Delete(entries, i, i+1), true
+		}
+	}
+	return entries, false
+}
+
+// serverResultDir is the directory the suite writes one scenario's results
+// to: server-<scenario>-<ISO time with - for : and .>.
+var serverResultDir = regexp.MustCompile(`^server-(.+)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$`)
+
+func readServerChecks(dir string) ([]conformanceCheck, error) {
+	return readChecks(dir, func(base string) (string, error) {
+		m := serverResultDir.FindStringSubmatch(base)
+		if m == nil {
+			return "", errors.New("not a server scenario's result directory: " + base)
+		}
+		return m[1], nil
+	})
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(s, p) })
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"(none)"}
+	}
+	return s
+}

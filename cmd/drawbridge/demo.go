@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/assertion"
 	"github.com/drawbridge-mcp/drawbridge/examples/snippets"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
@@ -72,8 +73,14 @@ func demoSetup(f demoFlags, stderr io.Writer) (*config.Config, *snippets.Server,
 	}
 	// The backend's key is new on every start: only this process knows it.
 	backendKey := tokens.NewOpaque("")
+	// The backend takes the caller's identity from Drawbridge's signed
+	// assertion, verified against Drawbridge's keys: proof, not trust.
+	verifier, err := assertion.NewVerifier(assertion.Config{Issuer: strings.TrimSuffix(f.publicURL, "/"), Audience: demoAudience})
+	if err != nil {
+		return nil, nil, err
+	}
 	backend, err := snippets.New(snippets.Options{
-		DataDir: filepath.Join(f.dataDir, "snippets"), Key: backendKey,
+		DataDir: filepath.Join(f.dataDir, "snippets"), Key: backendKey, Assertion: verifier,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
@@ -97,7 +104,10 @@ func demoSetup(f demoFlags, stderr io.Writer) (*config.Config, *snippets.Server,
 	return cfg, backend, nil
 }
 
-const demoConfig = `
+// demoAudience names the sample backend in its identity assertions.
+const demoAudience = "urn:drawbridge:demo:snippets"
+
+var demoConfig = `
 public_url: %s
 listen: %s
 log: {level: %s}
@@ -119,7 +129,7 @@ servers:
     upstream: http://%s/mcp
     scopes: [snippets]
     headers: {x-functions-key: "${BACKEND_KEY}"}
-    forward_identity: true
+    auth: {mode: identity_assertion, audience: "` + demoAudience + `"}
 `
 
 // readOrCreate returns the content of a small secret file, creating it with

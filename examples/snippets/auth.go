@@ -1,6 +1,8 @@
 package snippets
 
 import (
+	"github.com/drawbridge-mcp/drawbridge/assertion"
+
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
@@ -64,4 +66,24 @@ func withoutHeaders(r *http.Request, names ...string) *http.Request {
 		r2.Header.Del(n)
 	}
 	return r2
+}
+
+// fromAssertion admits only requests with a valid Drawbridge identity
+// assertion and passes the identity on in the same headers the tools read,
+// replacing whatever the request carried under those names.
+func fromAssertion(v *assertion.Verifier, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := v.FromRequest(r)
+		if err != nil {
+			log.Info("snippets: rejected request without a valid identity assertion", "err", err)
+			writeUnauthorized(w)
+			return
+		}
+		r = withoutHeaders(r, SubjectHeader, EmailHeader, "Authorization")
+		r.Header.Set(SubjectHeader, id.Subject)
+		if id.Email != "" {
+			r.Header.Set(EmailHeader, id.Email)
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -1,6 +1,8 @@
 package snippets
 
 import (
+	"github.com/drawbridge-mcp/drawbridge/assertion"
+
 	"errors"
 	"log/slog"
 	"strings"
@@ -35,6 +37,12 @@ type Options struct {
 	// Mcp-Session-Id, no GET stream). The default is stateful, legacy-era
 	// sessions; only stateless mode also negotiates protocol 2026-07-28.
 	Stateless bool
+
+	// Assertion, when set, requires every request to carry a Drawbridge
+	// identity assertion (auth mode identity_assertion) and takes the
+	// caller's identity from it rather than from plain headers: proof
+	// instead of trust.
+	Assertion *assertion.Verifier
 
 	// Logger receives operational messages. Nil discards them.
 	Logger *slog.Logger

@@ -93,10 +93,17 @@ func (s *Server) routes(opts Options) http.Handler {
 			SessionTimeout: idleSessionTimeout,
 			Logger:         opts.Logger,
 		}))
-	if opts.Key == "" {
-		return dropIdentity(mux)
+	var h http.Handler = mux
+	if opts.Assertion != nil {
+		h = fromAssertion(opts.Assertion, opts.Logger, h)
 	}
-	return requireKey(opts.KeyHeader, opts.Key, opts.Logger, mux)
+	if opts.Key == "" && opts.Assertion == nil {
+		return dropIdentity(h)
+	}
+	if opts.Key == "" {
+		return h
+	}
+	return requireKey(opts.KeyHeader, opts.Key, opts.Logger, h)
 }
 
 // Handler returns the HTTP handler serving [MCPPath], key check included.

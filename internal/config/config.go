@@ -212,6 +212,29 @@ type Audit struct {
 	RedactKeys []string `yaml:"redact_keys"`
 }
 
+// BackendAuth configures how Drawbridge authenticates to a backend.
+type BackendAuth struct {
+	// Mode is none (default: only Headers), identity_assertion (a JWT
+	// signed by Drawbridge naming the caller; recommended) or
+	// client_credentials (a token from an OAuth token endpoint).
+	Mode string `yaml:"mode"`
+	// Audience is the assertion's aud (default: the upstream URL's origin)
+	// or, for client_credentials, the audience parameter.
+	Audience string `yaml:"audience"`
+	// Header carries the assertion: Authorization (default, as a Bearer
+	// token) or another header name (the bare JWT).
+	Header string `yaml:"header"`
+	// TTL is the assertion's lifetime. Default 60s.
+	TTL Duration `yaml:"ttl"`
+	// TokenURL, ClientID, ClientSecret, Scopes and Resource configure the
+	// client_credentials grant.
+	TokenURL     string   `yaml:"token_url"`
+	ClientID     string   `yaml:"client_id"`
+	ClientSecret string   `yaml:"client_secret"`
+	Scopes       []string `yaml:"scopes"`
+	Resource     string   `yaml:"resource"`
+}
+
 // Policy is a server's access policy.
 type Policy struct {
 	// Default decides calls no rule applies to: allow (default) or deny.
@@ -350,6 +373,9 @@ type Server struct {
 	// Policy decides who may use the server and which tools, prompts and
 	// resources (docs/policy.md).
 	Policy Policy `yaml:"policy"`
+	// Auth is the backend's own credential besides Headers
+	// (docs/backends.md).
+	Auth BackendAuth `yaml:"auth"`
 	// Transport is how the backend speaks MCP: streamable-http (default,
 	// protocol 2025-03-26 and later) or sse (the HTTP+SSE transport of
 	// 2024-11-05; clients then open a GET stream at path and post to

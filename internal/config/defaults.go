@@ -86,6 +86,7 @@ func (c *Config) applyDefaults() {
 			setString(&c.Servers[i].Stdio.Mode, "per-session")
 		}
 		setString(&c.Servers[i].Transport, "streamable-http")
+		setString(&c.Servers[i].Auth.Mode, "none")
 		setString(&c.Servers[i].Title, c.Servers[i].Name)
 	}
 }

@@ -220,6 +220,7 @@ func (v *validator) servers(servers []Server) {
 		}
 		v.between(field+".timeout", s.Timeout, time.Second, time.Hour)
 		v.oneOf(field+".transport", s.Transport, "streamable-http", "sse", "stdio")
+		v.backendAuth(field+".auth", &s)
 		if s.MaxRequestBytes < 1024 || s.MaxRequestBytes > 1<<30 {
 			v.add("%s.max_request_bytes: %d is outside 1024..1073741824", field, s.MaxRequestBytes)
 		}
@@ -369,5 +370,28 @@ func (v *validator) backend(field string, s *Server) {
 		if s.Transport == "stdio" {
 			v.add("%s.transport: stdio needs a command", field)
 		}
+	}
+}
+
+func (v *validator) backendAuth(field string, s *Server) {
+	a := s.Auth
+	switch a.Mode {
+	case "none":
+	case "identity_assertion":
+		if len(s.Command) > 0 {
+			v.add("%s.mode: a stdio server gets no HTTP headers, so no assertion", field)
+		}
+		if a.TTL.D() < 0 || a.TTL.D() > time.Hour {
+			v.add("%s.ttl: %s is outside 0s..1h", field, a.TTL.D())
+		}
+		if a.Header != "" && !validHeaderName(a.Header) {
+			v.add("%s.header: %q is not a valid header name", field, a.Header)
+		}
+	case "client_credentials":
+		v.idpURL(field+".token_url", a.TokenURL)
+		v.required(field+".client_id", a.ClientID)
+		v.required(field+".client_secret", a.ClientSecret)
+	default:
+		v.add("%s.mode: %q is not one of none, identity_assertion, client_credentials", field, a.Mode)
 	}
 }

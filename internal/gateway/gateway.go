@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -57,6 +58,10 @@ type Server struct {
 	// Transport is TransportStreamable (default) or TransportSSE (the
 	// 2024-11-05 HTTP+SSE transport; Upstream is then its SSE URL).
 	Transport string
+	// Credential authenticates requests to the backend as the backend's
+	// own (identity assertion, client credentials, ...); nil adds nothing
+	// beyond Headers.
+	Credential backendauth.Credential
 	// Policy decides who may connect and call what; nil allows everyone
 	// with a valid token.
 	Policy *policy.Policy

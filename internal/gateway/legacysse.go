@@ -30,14 +30,16 @@ const (
 const legacyMessagePath = "/message"
 
 // serveLegacyStream handles the GET that opens a legacy SSE stream.
-func (rt *route) serveLegacyStream(w http.ResponseWriter, r *http.Request, claims *tokens.AccessClaims) {
+func (rt *route) serveLegacyStream(x *exchange, r *http.Request) {
 	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET, OPTIONS")
-		writeRPCError(w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "open the stream with GET; send messages to the endpoint it names")
+		x.w.Header().Set("Allow", "GET, OPTIONS")
+		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "open the stream with GET; send messages to the endpoint it names")
 		return
 	}
-	ctx := context.WithValue(r.Context(), claimsKey, claims)
-	rt.proxy.ServeHTTP(w, r.WithContext(ctx))
+	ctx, ok := rt.withCredential(context.WithValue(r.Context(), claimsKey, x.claims), x)
+	if ok {
+		rt.proxy.ServeHTTP(x.w, r.WithContext(ctx))
+	}
 }
 
 // serveLegacyMessage handles a POST to a handle the stream handed out.
@@ -66,9 +68,10 @@ func (rt *route) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
 		rt.sessionError(x.w, err)
 		return
 	}
-	ctx := context.WithValue(r.Context(), claimsKey, x.claims)
-	ctx = context.WithValue(ctx, targetKey, target)
-	rt.proxy.ServeHTTP(x.w, r.WithContext(ctx))
+	ctx, ok := rt.withCredential(context.WithValue(r.Context(), claimsKey, x.claims), x)
+	if ok {
+		rt.proxy.ServeHTTP(x.w, r.WithContext(context.WithValue(ctx, targetKey, target)))
+	}
 }
 
 // endpointRewriter passes an SSE stream through, replacing the data of

@@ -37,6 +37,7 @@ type ctxKey int
 const (
 	claimsKey ctxKey = iota
 	sessionKeyCtx
+	credKey
 )
 
 // ServeHTTP runs one MCP request through the gateway's checks, in order:
@@ -49,7 +50,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.Transport == TransportSSE {
-		rt.serveLegacyStream(x.w, r, x.claims)
+		rt.serveLegacyStream(x, r)
 		return
 	}
 	ctx := context.WithValue(r.Context(), claimsKey, x.claims)
@@ -66,6 +67,10 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rt.Handler.ServeHTTP(x.w, r)
+		return
+	}
+	ctx, ok := rt.withCredential(ctx, x)
+	if !ok {
 		return
 	}
 	if sid := r.Header.Get("Mcp-Session-Id"); sid != "" {
@@ -147,6 +152,22 @@ func (rt *route) checkBody(x *exchange) bool {
 	return true
 }
 
+// withCredential adds the backend's own credential for this caller to the
+// context, for rewrite. It answers the request itself when there is none.
+func (rt *route) withCredential(ctx context.Context, x *exchange) (context.Context, bool) {
+	if rt.Credential == nil {
+		return ctx, true
+	}
+	h, err := rt.Credential.Headers(ctx, x.claims)
+	if err != nil {
+		x.reason = "backend_credential"
+		rt.gw.opt.Log.Error("backend credential unavailable", "server", rt.Name, "err", err)
+		writeRPCError(x.w, http.StatusBadGateway, nil, codeInternalError, "the gateway could not get a credential for the MCP server")
+		return ctx, false
+	}
+	return context.WithValue(ctx, credKey, h), true
+}
+
 func (rt *route) sessionError(w http.ResponseWriter, err error) {
 	if errors.Is(err, errSessionNotYours) {
 		// 404 tells a client to start a new session (MCP Streamable HTTP
@@ -220,6 +241,11 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	h.Del("Accept-Encoding")
 	for name, v := range rt.Headers {
 		h.Set(name, v)
+	}
+	if cred, ok := pr.In.Context().Value(credKey).(http.Header); ok {
+		for name, v := range cred {
+			h[name] = v
+		}
 	}
 	if c, ok := pr.In.Context().Value(claimsKey).(*tokens.AccessClaims); ok && rt.ForwardIdentity {
 		setIdentity(h, c)

@@ -249,7 +249,11 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 		} else if up, err = url.Parse(sv.Upstream); err != nil {
 			return nil, fmt.Errorf("server %s: %w", sv.Name, err)
 		}
-		opt.Servers = append(opt.Servers, gateway.Server{
+		cred, err := s.backendCredential(sv)
+		if err != nil {
+			return nil, err
+		}
+		opt.Servers = append(opt.Servers, gateway.Server{Credential: cred,
 			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
 			Title: sv.Title, Upstream: up, Handler: handler, Scopes: sv.Scopes, Headers: sv.Headers, Policy: policies[sv.Name],
 			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),

@@ -64,3 +64,14 @@ func (k *Keys) Mint(c AccessClaims) (string, error) {
 	}
 	return jwt.Signed(s.signer).Claims(w).Serialize()
 }
+
+// Sign signs arbitrary claims with the current key, typ "JWT": identity
+// assertions for backends. Their type differs from access tokens' (at+jwt)
+// so neither can pass for the other (RFC 8725 §3.11).
+func (k *Keys) Sign(claims any) (string, error) {
+	s := k.currentKey()
+	if s == nil {
+		return "", errors.New("tokens: no signing key")
+	}
+	return jwt.Signed(s.plain).Claims(claims).Serialize()
+}

@@ -36,7 +36,8 @@ type Keys struct {
 type signingKey struct {
 	id     string
 	key    *ecdsa.PrivateKey
-	signer jose.Signer
+	signer jose.Signer // typ at+jwt: access tokens
+	plain  jose.Signer // typ JWT: identity assertions for backends
 }
 
 // LoadKeys loads the keys from storage and creates the first one if there is
@@ -150,12 +151,19 @@ func (k *Keys) open(r *storage.SigningKey) (*signingKey, error) {
 	if !ok {
 		return nil, errors.New("tokens: signing key is not ECDSA")
 	}
-	opts := (&jose.SignerOptions{}).WithType("at+jwt").WithHeader(jose.HeaderKey("kid"), r.ID)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: Algorithm, Key: priv}, opts)
+	newSigner := func(typ string) (jose.Signer, error) {
+		opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader(jose.HeaderKey("kid"), r.ID)
+		return jose.NewSigner(jose.SigningKey{Algorithm: Algorithm, Key: priv}, opts)
+	}
+	signer, err := newSigner("at+jwt")
 	if err != nil {
 		return nil, err
 	}
-	return &signingKey{id: r.ID, key: priv, signer: signer}, nil
+	plain, err := newSigner("JWT")
+	if err != nil {
+		return nil, err
+	}
+	return &signingKey{id: r.ID, key: priv, signer: signer, plain: plain}, nil
 }
 
 func (k *Keys) currentKey() *signingKey {

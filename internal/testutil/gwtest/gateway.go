@@ -7,8 +7,10 @@ package gwtest
 
 import (
 	"context"
+
 	"crypto/x509"
 	"fmt"
+	"github.com/drawbridge-mcp/drawbridge/assertion"
 	"io"
 	"log/slog"
 	"net"
@@ -64,9 +66,14 @@ type Backend struct {
 // stateless serves the sessionless 2026-07-28 era (and older versions
 // without sessions) instead of legacy-era sessions.
 func StartBackend(t testing.TB, stateless bool) *Backend {
+	return startBackend(t, snippets.Options{Stateless: stateless})
+}
+
+func startBackend(t testing.TB, o snippets.Options) *Backend {
 	t.Helper()
 	b := &Backend{Key: tokens.NewOpaque("")}
-	srv, err := snippets.New(snippets.Options{DataDir: t.TempDir(), Key: b.Key, Stateless: stateless})
+	o.DataDir, o.Key = t.TempDir(), b.Key
+	srv, err := snippets.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +151,9 @@ type Options struct {
 	// StatelessBackend runs the snippets server without sessions, so that
 	// clients speak protocol 2026-07-28.
 	StatelessBackend bool
+	// BackendAssertionAudience makes the snippets server require identity
+	// assertions for this audience from the gateway (issuer: its URL).
+	BackendAssertionAudience string
 	// TracerProvider records the gateway's spans (tracing tests).
 	TracerProvider trace.TracerProvider
 }
@@ -159,7 +169,6 @@ var passwordHash = sync.OnceValue(func() string {
 // Start runs a gateway until the test ends.
 func Start(t testing.TB, opt Options) *Gateway {
 	t.Helper()
-	be := StartBackend(t, opt.StatelessBackend)
 	if opt.Listen == "" {
 		opt.Listen = "127.0.0.1:0"
 	}
@@ -167,6 +176,15 @@ func Start(t testing.TB, opt Options) *Gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bo := snippets.Options{Stateless: opt.StatelessBackend}
+	if opt.BackendAssertionAudience != "" {
+		v, err := assertion.NewVerifier(assertion.Config{Issuer: "http://" + ln.Addr().String(), Audience: opt.BackendAssertionAudience})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bo.Assertion = v
+	}
+	be := startBackend(t, bo)
 	direct := "http://" + ln.Addr().String()
 	base := direct
 	if opt.PublicURL != "" {

@@ -146,8 +146,8 @@ func (r *Recorder) flush(batch []Event) {
 	recs := make([]storage.AuditRecord, len(batch))
 	for i, e := range batch {
 		payload, _ := json.Marshal(e) // plain fields: always marshals
-		recs[i] = storage.AuditRecord{Time: e.Time, Type: e.Type, Subject: e.Subject, ClientID: e.ClientID,
-			Server: e.Server, Name: e.Name, Payload: payload}
+		recs[i] = storage.AuditRecord{Time: e.Time, Type: e.Type, Subject: storage.CleanText(e.Subject),
+			ClientID: storage.CleanText(e.ClientID), Server: e.Server, Name: storage.CleanText(e.Name), Payload: payload}
 	}
 	if r.opt.Store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -69,6 +69,9 @@ func (s *Server) checkAuthorizeRequest(c *client, q url.Values) (*storage.AuthRe
 	if len(q.Get("state")) > 2048 {
 		return nil, oauth.NewError(oauth.ErrInvalidRequest, "state is longer than 2048 bytes")
 	}
+	if !storage.Storable(q.Get("state")) {
+		return nil, oauth.NewError(oauth.ErrInvalidRequest, "state must be UTF-8 text without NUL")
+	}
 	res, oerr := s.resource(q["resource"])
 	if oerr != nil {
 		return nil, oerr

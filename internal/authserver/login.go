@@ -80,6 +80,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 // signedIn records who signed in (once: a second sign-in for the same
 // request is refused) and moves on to consent.
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret string, id storage.Identity) {
+	id = cleanIdentity(id)
 	now := s.opt.Now()
 	err := s.opt.Store.UpdateAuthRequest(r.Context(), req.ID, now, func(ar storage.AuthRequest) (storage.AuthRequest, error) {
 		if ar.Identity != nil {
@@ -104,3 +105,17 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.A
 }
 
 var errAlreadySignedIn = errors.New("already signed in")
+
+// cleanIdentity makes claims from an identity provider storable by every
+// backend (no NUL, valid UTF-8).
+func cleanIdentity(id storage.Identity) storage.Identity {
+	id.Subject, id.Email, id.Name = storage.CleanText(id.Subject), storage.CleanText(id.Email), storage.CleanText(id.Name)
+	groups := make([]string, 0, len(id.Groups))
+	for _, g := range id.Groups {
+		groups = append(groups, storage.CleanText(g))
+	}
+	if len(groups) > 0 {
+		id.Groups = groups
+	}
+	return id
+}

@@ -149,6 +149,14 @@ func (s *Server) normalizeClientMetadata(md *oauth.ClientMetadata) *oauth.Error 
 // checkClientStrings bounds the free-text fields and requires the URL
 // fields to be web URLs, since they may be shown or linked on pages.
 func checkClientStrings(md *oauth.ClientMetadata) *oauth.Error {
+	all := append([]string{md.ClientName, md.ClientURI, md.LogoURI, md.TOSURI, md.PolicyURI, md.SoftwareID,
+		md.SoftwareVersion, md.Scope, md.TokenEndpointAuthMethod, md.ApplicationType}, md.Contacts...)
+	all = append(append(append(all, md.RedirectURIs...), md.GrantTypes...), md.ResponseTypes...)
+	for _, v := range all {
+		if !storage.Storable(v) {
+			return oauth.NewError(oauth.ErrInvalidClientMetadata, "client metadata must be UTF-8 text without NUL")
+		}
+	}
 	for name, v := range map[string]string{"client_name": md.ClientName, "software_id": md.SoftwareID, "software_version": md.SoftwareVersion} {
 		if len(v) > 200 {
 			return oauth.NewError(oauth.ErrInvalidClientMetadata, name+" is longer than 200 characters")

@@ -61,10 +61,22 @@ type Log struct {
 
 // Storage picks the storage backend.
 type Storage struct {
-	// Type is "sqlite" (the default).
+	// Type is "sqlite" (the default) or "postgres".
 	Type string `yaml:"type"`
 	// SQLite configures the embedded database.
 	SQLite SQLite `yaml:"sqlite"`
+	// Postgres configures a shared PostgreSQL database, for several
+	// replicas.
+	Postgres Postgres `yaml:"postgres"`
+}
+
+// Postgres configures the PostgreSQL store.
+type Postgres struct {
+	// DSN is a postgres:// URL or key=value connection string; keep the
+	// password in the environment: ${DRAWBRIDGE_PG_DSN}.
+	DSN string `yaml:"dsn"`
+	// MaxConns bounds the connection pool. Default 16.
+	MaxConns int `yaml:"max_conns"`
 }
 
 // SQLite configures the embedded SQLite database.

@@ -40,7 +40,13 @@ func (c *Config) Validate() []error {
 	}
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "text", "json")
-	v.oneOf("storage.type", c.Storage.Type, "sqlite")
+	v.oneOf("storage.type", c.Storage.Type, "sqlite", "postgres")
+	if c.Storage.Type == "postgres" {
+		v.required("storage.postgres.dsn", c.Storage.Postgres.DSN)
+		if c.Storage.Postgres.MaxConns < 0 || c.Storage.Postgres.MaxConns > 1000 {
+			v.add("storage.postgres.max_conns: %d is outside 0..1000", c.Storage.Postgres.MaxConns)
+		}
+	}
 	v.encryptionKeys(c.EncryptionKeys)
 	v.identity(&c.Identity)
 	v.tokens(&c.Tokens)

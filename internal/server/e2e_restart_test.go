@@ -41,3 +41,22 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Fatalf("consent was forgotten across the restart: %v %s", err, p.Path())
 	}
 }
+
+// TestStateSurvivesRestartOnPostgres is the same story on PostgreSQL.
+func TestStateSurvivesRestartOnPostgres(t *testing.T) {
+	dsn, dir := gwtest.PostgresDSN(t), t.TempDir() // the same dir: the same encryption key
+	first := gwtest.Start(t, gwtest.Options{PostgresDSN: dsn, DataDir: dir})
+	c := gwtest.RegisterClient(t, first, nil)
+	issued := c.Tokens(gwtest.User)
+	addr := strings.TrimPrefix(first.URL, "http://")
+	first.Stop()
+
+	second := gwtest.Start(t, gwtest.Options{PostgresDSN: dsn, DataDir: dir, Listen: addr})
+	c.GW = second
+	if resp := gwtest.MCPCall(t, second.MCP, "Bearer "+issued["access_token"].(string)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("access token from before the restart: %d", resp.StatusCode)
+	}
+	if status, body := c.Refresh(issued["refresh_token"].(string)); status != http.StatusOK {
+		t.Fatalf("refresh token from before the restart: %d %v", status, body)
+	}
+}

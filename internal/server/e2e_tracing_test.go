@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
@@ -40,10 +41,14 @@ func TestTracing(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// Spans end as the handler returns, which can be just after the client
+	// has its answer: wait for the three.
 	names := map[string]trace.SpanKind{}
-	for _, s := range exp.GetSpans() {
-		if s.SpanContext.TraceID().String() == traceID {
-			names[s.Name] = s.SpanKind
+	for deadline := time.Now().Add(10 * time.Second); len(names) < 3 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, s := range exp.GetSpans() {
+			if s.SpanContext.TraceID().String() == traceID {
+				names[s.Name] = s.SpanKind
+			}
 		}
 	}
 	for name, kind := range map[string]trace.SpanKind{

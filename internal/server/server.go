@@ -21,6 +21,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/postgres"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -126,6 +127,8 @@ func OpenStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
 	switch cfg.Storage.Type {
 	case "sqlite":
 		return sqlite.Open(ctx, cfg.Storage.SQLite.Path)
+	case "postgres":
+		return postgres.Open(ctx, cfg.Storage.Postgres.DSN, postgres.Options{MaxConns: int32(cfg.Storage.Postgres.MaxConns)})
 	}
 	return nil, fmt.Errorf("unknown storage type %q", cfg.Storage.Type)
 }

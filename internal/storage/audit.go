@@ -9,9 +9,8 @@ import (
 // each sealed together with the seal of the one before (a hash chain), so
 // that an edited, removed or reordered record shows.
 //
-// It is a separate interface from Store so that a backend can be adopted
-// before it keeps audit records; every shipped backend implements both, and
-// the conformance suite tests it when present.
+// It is a separate interface from Store, but every backend must implement
+// both: the conformance suite requires it.
 type AuditStore interface {
 	// AppendAudit appends records in order, atomically. For each one it
 	// assigns Seq (one more than the last stored) and PrevHash (the Hash of

@@ -14,7 +14,9 @@ package storage
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Backends wrap them with %w; callers test with errors.Is.
@@ -48,7 +50,9 @@ var (
 // Methods that delete or update by key return ErrNotFound when there is no such
 // row. The fn given to an Update method runs inside the store's transaction: it
 // must not call the Store, its error aborts the update and is returned
-// unchanged, and it cannot change the row's key.
+// unchanged, and it cannot change the row's key. A backend may call fn more
+// than once (retrying a transaction that lost a deadlock), so fn must not
+// have side effects beyond its result.
 type Store interface {
 	// Clients registered dynamically (RFC 7591) or recorded from a client ID
 	// metadata document. Pre-registered clients live in config, not here.
@@ -373,3 +377,17 @@ type GCResult struct {
 	Once             int
 	SessionBindings  int
 }
+
+// CleanText makes a string storable by every backend: PostgreSQL text
+// refuses NUL and invalid UTF-8, which SQLite would keep. Inputs the
+// caller can refuse outright should be refused instead; this is for text
+// that must be kept anyway (identity claims, audit columns).
+func CleanText(s string) string {
+	if !strings.ContainsRune(s, 0) && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// Storable reports whether s needs no cleaning.
+func Storable(s string) bool { return !strings.ContainsRune(s, 0) && utf8.ValidString(s) }

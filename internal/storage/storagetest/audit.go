@@ -69,7 +69,10 @@ func testAudit(t *testing.T, s storage.Store) {
 // testAuditConcurrentAppends: appends racing from many goroutines still
 // form one unbroken chain.
 func testAuditConcurrentAppends(t *testing.T, s storage.Store) {
-	as := s.(storage.AuditStore)
+	as, ok := s.(storage.AuditStore)
+	if !ok {
+		t.Fatal("the backend does not implement storage.AuditStore")
+	}
 	var wg sync.WaitGroup
 	for g := range 10 {
 		wg.Add(1)

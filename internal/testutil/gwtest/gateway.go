@@ -148,6 +148,9 @@ type Options struct {
 	IdPClient *http.Client
 	// MetadataRootCAs trusts the test server of client ID metadata documents.
 	MetadataRootCAs *x509.CertPool
+	// PostgresDSN stores state in PostgreSQL instead of SQLite (see the
+	// function PostgresDSN).
+	PostgresDSN string
 	// StatelessBackend runs the snippets server without sessions, so that
 	// clients speak protocol 2026-07-28.
 	StatelessBackend bool
@@ -211,7 +214,7 @@ identity:
 	yaml := fmt.Sprintf(`
 public_url: %s
 listen: %s
-storage: {sqlite: {path: %q}}
+storage: %s
 encryption_keys: [{id: k1, key: "${ENC}"}]
 %s
 servers:
@@ -222,7 +225,7 @@ servers:
     scopes: [snippets]
     headers: {x-functions-key: "${BACKEND_KEY}"}
     forward_identity: true
-%s`, base, ln.Addr(), opt.DataDir+"/db.sqlite", ident, upstream, opt.ExtraYAML)
+%s`, base, ln.Addr(), storageYAML(opt), ident, upstream, opt.ExtraYAML)
 	vars := map[string]string{"HASH": passwordHash(), "ENC": encKey(opt.DataDir), "BACKEND_KEY": be.Key}
 	for k, v := range opt.Env {
 		vars[k] = v
@@ -281,4 +284,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 		w.t.Log(strings.TrimRight(string(p), "\n"))
 	}
 	return len(p), nil
+}
+
+func storageYAML(opt Options) string {
+	if opt.PostgresDSN != "" {
+		return fmt.Sprintf("{type: postgres, postgres: {dsn: %q}}", opt.PostgresDSN)
+	}
+	return fmt.Sprintf("{sqlite: {path: %q}}", opt.DataDir+"/db.sqlite")
 }

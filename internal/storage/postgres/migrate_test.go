@@ -1,0 +1,175 @@
+package postgres
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+type appliedMigration struct {
+	name string
+	at   time.Time
+}
+
+// appliedMigrations reads schema_migrations by version.
+func appliedMigrations(t *testing.T, s *Store) map[int]appliedMigration {
+	t.Helper()
+	rows, err := s.pool.Query(t.Context(), `SELECT version, name, applied_at FROM schema_migrations`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	applied := map[int]appliedMigration{}
+	for rows.Next() {
+		var v int
+		var m appliedMigration
+		if err := rows.Scan(&v, &m.name, &m.at); err != nil {
+			t.Fatal(err)
+		}
+		applied[v] = m
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return applied
+}
+
+func embeddedMigrations(t *testing.T) []migration {
+	t.Helper()
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	ms := embeddedMigrations(t)
+	dsn := newDatabase(t)
+	s := open(t, dsn)
+	fresh := appliedMigrations(t, s)
+	if len(fresh) != len(ms) {
+		t.Errorf("fresh database: %d migrations recorded, want %d", len(fresh), len(ms))
+	}
+	for _, m := range ms {
+		if fresh[m.version].name != m.name {
+			t.Errorf("migration %d recorded as %q, want %q", m.version, fresh[m.version].name, m.name)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, dsn) // a no-op: nothing re-applied, nothing recorded twice
+	defer s.Close()
+	reopened := appliedMigrations(t, s)
+	if len(reopened) != len(fresh) {
+		t.Errorf("after reopen: %d migrations recorded, want %d", len(reopened), len(fresh))
+	}
+	for v, m := range fresh {
+		if !reopened[v].at.Equal(m.at) {
+			t.Errorf("migration %d re-applied on reopen", v)
+		}
+	}
+}
+
+// TestMigrationsConcurrent stands in for replicas starting together on an
+// empty database: every Open succeeds and the schema is made exactly once.
+// Without the advisory lock, the CREATE TABLE statements of the losers fail.
+func TestMigrationsConcurrent(t *testing.T) {
+	const replicas = 5
+	ms := embeddedMigrations(t)
+	dsn := newDatabase(t)
+	stores := make([]*Store, replicas)
+	errs := make([]error, replicas)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() {
+			<-start
+			stores[i], errs[i] = Open(t.Context(), dsn, Options{MaxConns: 2})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: Open: %v", i, err)
+			continue
+		}
+		defer stores[i].Close()
+	}
+	if t.Failed() {
+		return
+	}
+	if applied := appliedMigrations(t, stores[0]); len(applied) != len(ms) {
+		t.Errorf("%d migrations recorded, want %d", len(applied), len(ms))
+	}
+	// Every replica sees the one schema.
+	for i, s := range stores {
+		if _, err := s.ListClients(t.Context()); err != nil {
+			t.Errorf("replica %d: ListClients: %v", i, err)
+		}
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	dsn := newDatabase(t)
+	s := open(t, dsn)
+	_, err := s.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version, name) VALUES (9999, 'future.sql')`)
+	if err := errors.Join(err, s.Close()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(t.Context(), dsn, Options{})
+	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "9999") {
+		t.Errorf("Open of a newer schema: got %v, want ErrSchemaTooNew naming version 9999", err)
+	}
+}
+
+// TestFailedMigrationLeavesNoTrace: each migration runs in its own
+// transaction, so one that fails half-way changes nothing, and the ones
+// before it stay applied.
+func TestFailedMigrationLeavesNoTrace(t *testing.T) {
+	ctx := t.Context()
+	s := open(t, newDatabase(t))
+	defer s.Close()
+	ms := embeddedMigrations(t) // applied by Open
+	n := len(ms)
+	ms = append(ms,
+		migration{version: n + 1, name: "ok.sql", sql: `CREATE TABLE ok (id INTEGER)`},
+		migration{version: n + 2, name: "broken.sql", sql: `CREATE TABLE half (id INTEGER); SELECT 1/0`})
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = migrateLocked(ctx, conn, ms)
+	conn.Release()
+	if err == nil || !strings.Contains(err.Error(), "broken.sql") {
+		t.Fatalf("migrate with a broken migration: got %v, want an error naming it", err)
+	}
+	applied := appliedMigrations(t, s)
+	if _, ok := applied[n+1]; !ok || len(applied) != n+1 {
+		t.Errorf("applied migrations %v, want versions 1 to %d", applied, n+1)
+	}
+	var half, ok bool
+	err = s.pool.QueryRow(ctx, `SELECT to_regclass('half') IS NOT NULL, to_regclass('ok') IS NOT NULL`).Scan(&half, &ok)
+	if err != nil || half || !ok {
+		t.Errorf("after the failed migration: table half exists %v, table ok exists %v (%v); want false, true", half, ok, err)
+	}
+}
+
+func TestLoadMigrationsRejectsGaps(t *testing.T) {
+	for name, fsys := range map[string]fstest.MapFS{
+		"gap":       {"migrations/0001_a.sql": {}, "migrations/0003_c.sql": {}},
+		"duplicate": {"migrations/0001_a.sql": {}, "migrations/0001_b.sql": {}},
+		"bad name":  {"migrations/1_a.sql": {}},
+		"none":      {},
+	} {
+		if _, err := loadMigrations(fsys); err == nil {
+			t.Errorf("%s: loadMigrations accepted it", name)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+// reuseReason is the RevokeReason of a grant revoked for refresh-token reuse.
+const reuseReason = "refresh_token_reuse"
+
+var refreshCols = columns{"hash", "grant_id", "created_at", "expires_at", "rotated_at", "replaced_by"}
+
+func scanRefreshToken(s scanner) (storage.RefreshToken, error) {
+	var t storage.RefreshToken
+	err := s.Scan(&t.Hash, &t.GrantID, (*nanoTime)(&t.CreatedAt), (*nanoTime)(&t.ExpiresAt),
+		(*nanoTime)(&t.RotatedAt), &t.ReplacedBy)
+	return t, err
+}
+
+func insertRefreshToken(ctx context.Context, tx pgx.Tx, t storage.RefreshToken) error {
+	return inserted(tx.Exec(ctx, refreshCols.insert("refresh_tokens"),
+		t.Hash, t.GrantID, stamp(t.CreatedAt), stamp(t.ExpiresAt), stamp(t.RotatedAt), t.ReplacedBy))
+}
+
+// getRefreshToken reads a token; lock is "" or " FOR UPDATE".
+func getRefreshToken(ctx context.Context, q querier, hash, lock string) (storage.RefreshToken, error) {
+	t, err := scanRefreshToken(q.QueryRow(ctx, refreshCols.selectFrom("refresh_tokens")+" WHERE hash = $1"+lock, hash))
+	return t, notFound(err)
+}
+
+// GetRefreshToken returns a refresh token that has not expired at now.
+func (s *Store) GetRefreshToken(ctx context.Context, hash string, now time.Time) (storage.RefreshToken, error) {
+	t, err := scanRefreshToken(s.pool.QueryRow(ctx, refreshCols.selectFrom("refresh_tokens")+
+		" WHERE hash = $1 AND expires_at > $2", hash, at(now)))
+	if err != nil {
+		return storage.RefreshToken{}, fmt.Errorf("postgres: get refresh token: %w", notFound(err))
+	}
+	return t, nil
+}
+
+// RotateRefreshToken exchanges r.OldHash for r.New, following the rules on
+// storage.Rotation, in one transaction.
+//
+// Rotations are serialised per grant: the transaction first locks the row of
+// the grant the token belongs to, then the token's own row, and every other
+// writer of a grant's tokens (RevokeGrant, DeleteExpired) takes the grant
+// first too, so they cannot deadlock one another. Racing rotations of one
+// token therefore run one at a time, each seeing what the previous one left:
+// the first rotates it, the second finds it rotated (reuse, which revokes
+// the grant and deletes its tokens), and the rest find no token.
+func (s *Store) RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.Grant, error) {
+	var g storage.Grant
+	var reused bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		g, reused, err = rotate(ctx, tx, r)
+		return err
+	})
+	switch {
+	case reused && err == nil:
+		return g, fmt.Errorf("postgres: refresh token of grant %q: %w", g.ID, storage.ErrReused)
+	case errors.Is(err, storage.ErrRevoked):
+		return g, err
+	case err != nil:
+		return storage.Grant{}, err
+	}
+	return g, nil
+}
+
+// rotate does the work of RotateRefreshToken. Reuse is reported by reused
+// with a nil error, so that the revocation it makes is committed.
+func rotate(ctx context.Context, tx pgx.Tx, r storage.Rotation) (g storage.Grant, reused bool, err error) {
+	// The grant row, found through the token and locked: the subquery's
+	// row is not locked, only the grant's.
+	g, err = scanGrant(tx.QueryRow(ctx, grantCols.selectFrom("grants")+
+		` WHERE id = (SELECT grant_id FROM refresh_tokens WHERE hash = $1) FOR UPDATE`, r.OldHash))
+	if err != nil {
+		return g, false, fmt.Errorf("postgres: rotate refresh token: %w", notFound(err))
+	}
+	// Read again under the grant's lock: a rotation that held it may have
+	// changed or deleted the token since the subquery looked.
+	old, err := getRefreshToken(ctx, tx, r.OldHash, " FOR UPDATE")
+	if err == nil && !old.ExpiresAt.After(r.Now) {
+		err = storage.ErrNotFound
+	}
+	if err != nil {
+		return storage.Grant{}, false, fmt.Errorf("postgres: rotate refresh token: %w", err)
+	}
+	if g.Revoked() || (!g.ExpiresAt.IsZero() && !g.ExpiresAt.After(r.Now)) {
+		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, storage.ErrRevoked)
+	}
+	retry, err := graceRetry(ctx, tx, old, r)
+	if err != nil {
+		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, err)
+	}
+	if (old.RotatedAt.IsZero() || retry) && r.Check != nil {
+		if err := r.Check(g); err != nil {
+			return g, false, &callerError{err}
+		}
+	}
+	switch {
+	case old.RotatedAt.IsZero():
+		err = replace(ctx, tx, old, r)
+	case retry:
+		err = retire(ctx, tx, old, r)
+	default:
+		g, err = revoke(ctx, tx, g, reuseReason, r.Now)
+		return g, err == nil, err
+	}
+	if err != nil {
+		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, err)
+	}
+	return touchGrant(ctx, tx, g, r)
+}
+
+// graceRetry reports whether a rotated token may be exchanged again: it was
+// rotated less than Grace ago and its successor was never used, so the
+// response carrying the successor was probably lost. The successor belongs
+// to the same grant, whose lock we hold, so it cannot change under us.
+func graceRetry(ctx context.Context, tx pgx.Tx, old storage.RefreshToken, r storage.Rotation) (bool, error) {
+	if old.RotatedAt.IsZero() || old.ReplacedBy == "" || r.Now.Sub(old.RotatedAt) >= r.Grace {
+		return false, nil
+	}
+	next, err := getRefreshToken(ctx, tx, old.ReplacedBy, "")
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && next.RotatedAt.IsZero(), err
+}
+
+// replace marks a current token rotated and stores its successor.
+func replace(ctx context.Context, tx pgx.Tx, old storage.RefreshToken, r storage.Rotation) error {
+	// at, not stamp: even a zero Now must leave the token marked rotated.
+	_, err := tx.Exec(ctx, `UPDATE refresh_tokens SET rotated_at = $2, replaced_by = $3 WHERE hash = $1`,
+		old.Hash, at(r.Now), r.New.Hash)
+	if err != nil {
+		return err
+	}
+	return storeSuccessor(ctx, tx, old, r)
+}
+
+// retire takes the unused successor out of service and points old at the new
+// token instead. old keeps its RotatedAt, so retries never stretch the grace
+// window; the retired token is rotated with no successor, so presenting it is
+// reuse and never another grace retry.
+func retire(ctx context.Context, tx pgx.Tx, old storage.RefreshToken, r storage.Rotation) error {
+	_, err := tx.Exec(ctx, `UPDATE refresh_tokens SET rotated_at = $2, replaced_by = '' WHERE hash = $1`,
+		old.ReplacedBy, at(r.Now))
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE refresh_tokens SET replaced_by = $2 WHERE hash = $1`, old.Hash, r.New.Hash)
+	if err != nil {
+		return err
+	}
+	return storeSuccessor(ctx, tx, old, r)
+}
+
+func storeSuccessor(ctx context.Context, tx pgx.Tx, old storage.RefreshToken, r storage.Rotation) error {
+	next := r.New
+	next.GrantID = old.GrantID
+	next.RotatedAt, next.ReplacedBy = time.Time{}, ""
+	return insertRefreshToken(ctx, tx, next)
+}
+
+// touchGrant records the refresh as the grant's last use.
+func touchGrant(ctx context.Context, tx pgx.Tx, g storage.Grant, r storage.Rotation) (storage.Grant, bool, error) {
+	_, err := tx.Exec(ctx, `UPDATE grants SET last_used_at = $2 WHERE id = $1`, g.ID, stamp(r.Now))
+	if err != nil {
+		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, err)
+	}
+	g.LastUsedAt = utc(r.Now)
+	return g, false, nil
+}

@@ -18,27 +18,6 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
 
-// policyYAML is loaded by the tests below and shown in docs/policy.md.
-const policyYAML = `    policy:
-      default: allow
-      rules:
-        - name: hello-is-for-engineers
-          tools: [hello_mcp]
-          who: {groups: [eng]}
-          effect: allow
-        - name: no-hello-for-others
-          tools: [hello_mcp]
-          effect: deny
-        - name: save-needs-write
-          tools: [save_snippet]
-          effect: allow
-          require_scopes: ["snippets:write"]
-        - name: no-secret-snippets
-          tools: [get_snippet]
-          when: request.arguments.snippetname.startsWith("secret")
-          effect: deny
-`
-
 func toolNames(t *testing.T, ctx context.Context, cs *mcp.ClientSession) []string {
 	t.Helper()
 	res, err := cs.ListTools(ctx, nil)
@@ -66,7 +45,7 @@ func callErr(ctx context.Context, cs *mcp.ClientSession, tool string, args map[s
 func TestPolicyThroughGateway(t *testing.T) {
 	for _, stateless := range []bool{false, true} {
 		t.Run(map[bool]string{false: "legacy era", true: "2026-07-28 era"}[stateless], func(t *testing.T) {
-			gw := gwtest.Start(t, gwtest.Options{StatelessBackend: stateless, ExtraYAML: policyYAML})
+			gw := gwtest.Start(t, gwtest.Options{StatelessBackend: stateless, ExtraYAML: docBlock(t, "policy.md", "snippets-policy")})
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 
@@ -113,7 +92,7 @@ func TestPolicyThroughGateway(t *testing.T) {
 // unknown tool, a missing scope is a 403 step-up challenge naming every
 // scope the call needs, and the audit trail names the rule.
 func TestPolicyDenialResponses(t *testing.T) {
-	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: policyYAML})
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: docBlock(t, "policy.md", "snippets-policy")})
 	c := gwtest.RegisterClient(t, gw, nil)
 	at := c.Tokens("bob")["access_token"].(string)
 	post := func(body string) (*http.Response, map[string]any) {
@@ -159,10 +138,7 @@ func TestPolicyDenialResponses(t *testing.T) {
 }
 
 func TestPolicyConnectRule(t *testing.T) {
-	extra := `    policy:
-      connect: {groups: [eng]}
-`
-	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: extra})
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: docBlock(t, "policy.md", "connect-eng")})
 	c := gwtest.RegisterClient(t, gw, nil)
 	if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+c.Tokens("bob")["access_token"].(string)); resp.StatusCode != 403 {
 		t.Errorf("bob (not in eng) connecting: %d", resp.StatusCode)
@@ -170,5 +146,28 @@ func TestPolicyConnectRule(t *testing.T) {
 	c2 := gwtest.RegisterClient(t, gw, nil)
 	if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+c2.Tokens(gwtest.User)["access_token"].(string)); resp.StatusCode != 200 {
 		t.Errorf("alice connecting: %d", resp.StatusCode)
+	}
+}
+
+// TestFinanceExportExample: the documented export_ledger rule compiles and
+// decides as the documentation says (the sample server has no such tool,
+// so this runs the policy engine on the documented block).
+func TestFinanceExportExample(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: docBlock(t, "policy.md", "finance-export")})
+	c := gwtest.RegisterClient(t, gw, nil)
+	at := c.Tokens(gwtest.User)["access_token"].(string) // alice is in eng, not finance
+	req, _ := http.NewRequest(http.MethodPost, gw.MCP, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"export_ledger","arguments":{}}}`))
+	req.Header.Set("Authorization", "Bearer "+at)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	if e, _ := m["error"].(map[string]any); e == nil || e["message"] != `unknown tool "export_ledger"` {
+		t.Fatalf("alice calling export_ledger: %v", m)
 	}
 }

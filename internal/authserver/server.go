@@ -25,6 +25,9 @@ type Resource struct {
 	// Optional scopes may be requested but are not needed to connect:
 	// scopes that policy rules require for some calls (step-up).
 	Optional []string
+	// ExplicitOnly resources (the admin API) are never the default for a
+	// request that names no resource.
+	ExplicitOnly bool
 }
 
 // Options configures the authorization server.
@@ -222,10 +225,19 @@ func (s *Server) resource(requested []string) (*Resource, *oauth.Error) {
 	case len(requested) > 1:
 		return nil, oauth.NewError(oauth.ErrInvalidTarget, "only one resource may be requested at a time")
 	case len(requested) == 0 || requested[0] == "":
-		if len(s.opt.Resources) == 1 {
-			return &s.opt.Resources[0], nil
+		var only *Resource
+		for i := range s.opt.Resources {
+			if r := &s.opt.Resources[i]; !r.ExplicitOnly {
+				if only != nil {
+					return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource parameter is required: this server protects several resources")
+				}
+				only = r
+			}
 		}
-		return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource parameter is required: this server protects several resources")
+		if only == nil {
+			return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource parameter is required")
+		}
+		return only, nil
 	}
 	canon, err := oauth.CanonicalResource(requested[0])
 	if err != nil {

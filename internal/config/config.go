@@ -35,6 +35,8 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Metrics configures the Prometheus endpoint.
 	Metrics Metrics `yaml:"metrics"`
+	// Admin names the administrators of the admin API and console.
+	Admin Admin `yaml:"admin"`
 	// Introspection lists the backends allowed to call the token
 	// introspection endpoint (RFC 7662).
 	Introspection Introspection `yaml:"introspection"`
@@ -130,6 +132,9 @@ type OIDC struct {
 	// provider, with redirect URI <public_url>/callback.
 	ClientID     string `yaml:"client_id"`
 	ClientSecret string `yaml:"client_secret"`
+	// ClientCertificate authenticates Drawbridge to the provider with a
+	// certificate (private_key_jwt) instead of ClientSecret; not both.
+	ClientCertificate *ClientCertificate `yaml:"client_certificate"`
 	// Scopes requested upstream. Default openid email profile.
 	Scopes []string `yaml:"scopes"`
 	// Claims maps ID-token claims to the user's identity.
@@ -158,8 +163,25 @@ type Entra struct {
 	TenantID     string `yaml:"tenant_id"`
 	ClientID     string `yaml:"client_id"`
 	ClientSecret string `yaml:"client_secret"`
+	// ClientCertificate is a certificate uploaded to the app registration
+	// (Certificates & secrets, Certificates), used instead of ClientSecret:
+	// exactly one of the two. Its key must be RSA.
+	ClientCertificate *ClientCertificate `yaml:"client_certificate"`
 	// Cloud is the login host. Default https://login.microsoftonline.com.
 	Cloud string `yaml:"cloud"`
+}
+
+// ClientCertificate is a certificate and its private key in PEM files, with
+// which Drawbridge signs the JWTs that authenticate it at the identity
+// provider's token endpoint. Files rather than values, because PEM does not
+// fit in YAML or environment variables comfortably; paths may use ${NAME}.
+type ClientCertificate struct {
+	// CertFile holds the certificate; certificates after the first (a
+	// chain) are ignored.
+	CertFile string `yaml:"cert_file"`
+	// KeyFile holds its unencrypted private key (PKCS#1, PKCS#8 or SEC 1):
+	// RSA of 2048 bits or more, or ECDSA P-256. It may be CertFile itself.
+	KeyFile string `yaml:"key_file"`
 }
 
 // Tokens sets lifetimes. Durations are Go durations such as 10m or 720h.
@@ -179,6 +201,10 @@ type Tokens struct {
 	CodeTTL Duration `yaml:"code_ttl"`
 	// LoginTTL is how long a user has to sign in and consent. Default 10m.
 	LoginTTL Duration `yaml:"login_ttl"`
+	// KeyRotation makes a new signing key this often; the previous one
+	// stays published until the tokens it signed have expired. Default
+	// 720h; 0s: only by hand (drawbridge keys rotate).
+	KeyRotation *Duration `yaml:"key_rotation"`
 }
 
 // Registration controls dynamic client registration.
@@ -197,6 +223,15 @@ type Registration struct {
 	// PerAddressPerHour limits registrations from one client address.
 	// Default 20; a negative value removes the limit.
 	PerAddressPerHour int `yaml:"per_address_per_hour"`
+}
+
+// Admin configures administration.
+type Admin struct {
+	// Users (subjects, such as local:alice or an Entra object id) and
+	// Groups (including roles) whose members are administrators. Both
+	// empty: no admin API.
+	Users  []string `yaml:"users"`
+	Groups []string `yaml:"groups"`
 }
 
 // Metrics configures Prometheus metrics.

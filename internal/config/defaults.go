@@ -40,6 +40,10 @@ func (c *Config) applyDefaults() {
 	setDuration(&t.GrantTTL, DefaultGrantTTL)
 	setDuration(&t.CodeTTL, DefaultCodeTTL)
 	setDuration(&t.LoginTTL, DefaultLoginTTL)
+	if t.KeyRotation == nil {
+		d := Duration(30 * 24 * time.Hour)
+		t.KeyRotation = &d
+	}
 	if t.RefreshReuseGrace == nil {
 		g := Duration(DefaultRefreshReuseGrace)
 		t.RefreshReuseGrace = &g

@@ -17,7 +17,7 @@ import (
 var ReservedPaths = []string{
 	"/.well-known/", "/authorize", "/token", "/register", "/jwks.json",
 	"/login", "/consent", "/callback", "/revoke", "/introspect",
-	"/healthz", "/readyz", "/static/",
+	"/healthz", "/readyz", "/static/", "/admin/",
 }
 
 var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -129,6 +129,7 @@ func (v *validator) identity(id *Identity) {
 	case "oidc":
 		v.idpURL("identity.oidc.issuer", id.OIDC.Issuer)
 		v.required("identity.oidc.client_id", id.OIDC.ClientID)
+		v.clientCredential("identity.oidc", id.OIDC.ClientSecret, id.OIDC.ClientCertificate, false)
 		if !contains(id.OIDC.Scopes, "openid") {
 			v.add("identity.oidc.scopes: must include openid")
 		}
@@ -137,10 +138,28 @@ func (v *validator) identity(id *Identity) {
 			v.add("identity.entra.tenant_id: must be the directory (tenant) id, a GUID")
 		}
 		v.required("identity.entra.client_id", id.Entra.ClientID)
-		v.required("identity.entra.client_secret", id.Entra.ClientSecret)
+		v.clientCredential("identity.entra", id.Entra.ClientSecret, id.Entra.ClientCertificate, true)
 		v.idpURL("identity.entra.cloud", id.Entra.Cloud)
 	default:
 		v.add("identity.type: %q is not one of local, oidc, entra", id.Type)
+	}
+}
+
+// clientCredential checks Drawbridge's credential at the identity provider:
+// a client secret or a certificate, never both, since which one the
+// provider checks would be a guess. required: one must be set (Entra ID
+// authenticates every web app; a generic provider may register Drawbridge
+// as a public client). Whether the files can be read and parsed is checked
+// when the server starts.
+func (v *validator) clientCredential(field, secret string, cert *ClientCertificate, required bool) {
+	switch {
+	case secret != "" && cert != nil:
+		v.add("%s: client_secret and client_certificate are both set; use one", field)
+	case cert != nil:
+		v.required(field+".client_certificate.cert_file", cert.CertFile)
+		v.required(field+".client_certificate.key_file", cert.KeyFile)
+	case required && secret == "":
+		v.add("%s.client_secret: required (or client_certificate)", field)
 	}
 }
 
@@ -166,6 +185,9 @@ func (v *validator) tokens(t *Tokens) {
 	v.between("tokens.grant_ttl", t.GrantTTL, time.Minute, 5*365*24*time.Hour)
 	v.between("tokens.code_ttl", t.CodeTTL, 10*time.Second, 10*time.Minute)
 	v.between("tokens.login_ttl", t.LoginTTL, time.Minute, time.Hour)
+	if r := *t.KeyRotation; r != 0 && (r.D() < time.Hour || r.D() < 2*t.AccessTokenTTL.D()) {
+		v.add("tokens.key_rotation: %s must be 0s or at least 1h and twice access_token_ttl", r.D())
+	}
 	if g := *t.RefreshReuseGrace; g < 0 || g.D() > 5*time.Minute {
 		v.add("tokens.refresh_reuse_grace: %s is outside 0s..5m", g.D())
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"regexp"
 	"testing"
+	"time"
 )
 
 // docBlock returns the YAML block of docs/policy.md marked
@@ -22,3 +23,5 @@ func docBlock(t *testing.T, file, name string) string {
 	}
 	return string(m[1])
 }
+
+func waitABit() { time.Sleep(20 * time.Millisecond) }

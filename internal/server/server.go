@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
@@ -155,6 +156,9 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 	mux := http.NewServeMux()
 	as.Routes(mux)
 	gw.Routes(mux)
+	if s.adminEnabled() {
+		s.newAdmin().Routes(mux)
+	}
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/readyz", s.readyz)
 	mux.HandleFunc("/{$}", s.home)
@@ -193,6 +197,10 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	}
 	if err := s.identityProvider(ctx, &opt); err != nil {
 		return nil, err
+	}
+	if s.adminEnabled() {
+		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.Issuer() + admin.Path,
+			Title: "Drawbridge administration", Scopes: []string{admin.Scope}, ExplicitOnly: true})
 	}
 	if md := cfg.Registration.MetadataDocuments; *md.Enabled {
 		f, err := cimd.New(cimd.Options{
@@ -343,6 +351,7 @@ func (s *Server) background(ctx context.Context) {
 			return
 		case <-t.C:
 			s.collectGarbage(ctx)
+			s.rotateKeys(ctx)
 		}
 	}
 }
@@ -405,4 +414,60 @@ func (s *Server) spanName(_ string, r *http.Request) string {
 		return r.Method + " " + p
 	}
 	return r.Method + " other"
+}
+
+// rotateKeys makes a new signing key when the current one is older than
+// tokens.key_rotation, and removes keys whose tokens have all expired.
+func (s *Server) rotateKeys(ctx context.Context) {
+	if p := s.cfg.Tokens.KeyRotation.D(); p > 0 {
+		if rotated, err := s.keys.RotateIfOlder(ctx, p); err != nil {
+			s.opt.Log.Warn("signing key rotation failed", "err", err)
+		} else if rotated {
+			s.opt.Log.Info("signing key rotated", "kid", s.keys.Current())
+		}
+	}
+	if _, err := s.keys.Prune(ctx, s.cfg.Tokens.AccessTokenTTL.D()+time.Hour); err != nil {
+		s.opt.Log.Warn("pruning old signing keys failed", "err", err)
+	}
+}
+
+func (s *Server) adminEnabled() bool {
+	return len(s.cfg.Admin.Users)+len(s.cfg.Admin.Groups) > 0
+}
+
+// newAdmin builds the admin API over the same store, keys and
+// revocation list as the rest of the server.
+func (s *Server) newAdmin() *admin.API {
+	keys, _ := SealKeys(s.cfg)
+	var servers []admin.Server
+	for i := range s.cfg.Servers {
+		sv := &s.cfg.Servers[i]
+		servers = append(servers, admin.Server{Name: sv.Name, Path: sv.Path, Resource: s.cfg.ResourceURL(sv),
+			Upstream: sv.Upstream, Health: backendProbe(sv)})
+	}
+	return admin.New(admin.Options{Issuer: s.cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked,
+		Verifier: s.verifier, Users: s.cfg.Admin.Users, Groups: s.cfg.Admin.Groups, SealKeys: keys,
+		Servers: servers, Record: s.events(), Log: s.opt.Log, Now: s.opt.Now})
+}
+
+// backendProbe checks that a URL backend answers HTTP at all (any status:
+// an MCP endpoint answers a bare GET with an error, which still proves it
+// is up). Stdio servers have no probe.
+func backendProbe(sv *config.Server) func(context.Context) error {
+	if sv.Upstream == "" {
+		return nil
+	}
+	u := sv.Upstream
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}
 }

@@ -332,3 +332,37 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+func TestRotateAndPrune(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first := f.keys.Current()
+	old, _ := f.keys.Mint(f.claims())
+
+	f.now = f.now.Add(time.Minute)
+	if rotated, err := f.keys.RotateIfOlder(ctx, time.Hour); err != nil || rotated {
+		t.Fatalf("rotated a young key: %v %v", rotated, err)
+	}
+	f.now = f.now.Add(2 * time.Hour)
+	if rotated, err := f.keys.RotateIfOlder(ctx, time.Hour); err != nil || !rotated || f.keys.Current() == first {
+		t.Fatalf("did not rotate an old key: %v %v", rotated, err)
+	}
+	// Within the overlap, the old key still verifies what it signed.
+	if n, err := f.keys.Prune(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("pruned within the overlap: %d %v", n, err)
+	}
+	if _, ok := f.keys.PublicKey(first); !ok {
+		t.Fatal("the previous key left the JWKS too early")
+	}
+	// After it, the old key goes: nothing it signed can still be valid.
+	f.now = f.now.Add(2 * time.Hour)
+	if n, err := f.keys.Prune(ctx, time.Hour); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v", n, err)
+	}
+	if _, ok := f.keys.PublicKey(first); ok {
+		t.Fatal("the pruned key is still published")
+	}
+	if _, err := f.verifier.Verify(ctx, old, resource); err == nil {
+		t.Fatal("a token of a pruned key verified")
+	}
+}

@@ -1,0 +1,204 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// Scope is what an admin token must carry.
+const Scope = "admin"
+
+// Path is where the API lives; Resource is the public URL + "/admin".
+const Path = "/admin"
+
+// Verifier checks access tokens (tokens.Verifier).
+type Verifier interface {
+	Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error)
+}
+
+// Server is one MCP server as the admin API shows it.
+type Server struct {
+	Name, Path, Resource, Upstream string
+	// Health probes the backend; nil means no probe.
+	Health func(context.Context) error
+}
+
+// Options configures the API.
+type Options struct {
+	Issuer   string
+	Store    storage.Store
+	Keys     *tokens.Keys
+	Revoked  *tokens.RevocationList
+	Verifier Verifier
+	// Users and Groups are the administrators.
+	Users, Groups []string
+	SealKeys      []audit.SealKey
+	Servers       []Server
+	// Record receives admin actions for the audit trail.
+	Record audit.Emitter
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// API serves /admin/api/.
+type API struct {
+	opt      Options
+	resource string
+}
+
+// New builds the API.
+func New(o Options) *API {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &API{opt: o, resource: o.Issuer + Path}
+}
+
+// Resource is the API's resource URL (token audience).
+func (a *API) Resource() string { return a.resource }
+
+// MetadataURL is where its protected resource metadata is served.
+func (a *API) MetadataURL() string {
+	return a.opt.Issuer + "/.well-known/oauth-protected-resource" + Path
+}
+
+// Routes mounts the API and its metadata.
+func (a *API) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /.well-known/oauth-protected-resource"+Path, a.metadata)
+	h := func(pattern string, fn func(http.ResponseWriter, *http.Request, *tokens.AccessClaims)) {
+		mux.HandleFunc(pattern, a.guard(fn))
+	}
+	h("GET /admin/api/clients", a.listClients)
+	h("POST /admin/api/clients/{id}/disable", a.disableClient)
+	h("POST /admin/api/clients/{id}/enable", a.enableClient)
+	h("DELETE /admin/api/clients/{id}", a.deleteClient)
+	h("GET /admin/api/grants", a.listGrants)
+	h("POST /admin/api/grants/{id}/revoke", a.revokeGrant)
+	h("POST /admin/api/grants/revoke", a.revokeGrants)
+	h("GET /admin/api/consents", a.listConsents)
+	h("DELETE /admin/api/consents", a.deleteConsent)
+	h("GET /admin/api/keys", a.listKeys)
+	h("POST /admin/api/keys/rotate", a.rotateKeys)
+	h("GET /admin/api/servers", a.listServers)
+	h("GET /admin/api/audit", a.listAudit)
+	h("GET /admin/api/audit/verify", a.verifyAudit)
+}
+
+func (a *API) metadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, oauth.ProtectedResourceMetadata{
+		Resource: a.resource, AuthorizationServers: []string{a.opt.Issuer}, ScopesSupported: []string{Scope},
+		BearerMethodsSupported: []string{"header"}, ResourceName: "Drawbridge administration",
+	})
+}
+
+// guard admits a request only with a valid token for this API, carrying
+// the admin scope, whose subject or groups name an administrator.
+func (a *API) guard(fn func(http.ResponseWriter, *http.Request, *tokens.AccessClaims)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ch := oauth.BearerChallenge{ResourceMetadata: a.MetadataURL(), Scope: []string{Scope}}
+		raw, ok := bearer(r)
+		if !ok {
+			challenge(w, http.StatusUnauthorized, ch)
+			return
+		}
+		c, err := a.opt.Verifier.Verify(r.Context(), raw, a.resource)
+		if err != nil {
+			ch.Error = oauth.ErrInvalidToken
+			challenge(w, http.StatusUnauthorized, ch)
+			return
+		}
+		scopes, _ := oauth.ParseScope(c.Scope)
+		if !slices.Contains(scopes, Scope) {
+			ch.Error = oauth.ErrInsufficientScope
+			challenge(w, http.StatusForbidden, ch)
+			return
+		}
+		if !a.isAdmin(c) {
+			writeJSON(w, http.StatusForbidden, apiError{Error: "forbidden", Message: "you are not an administrator"})
+			return
+		}
+		fn(w, r, c)
+	}
+}
+
+func (a *API) isAdmin(c *tokens.AccessClaims) bool {
+	if slices.Contains(a.opt.Users, c.Subject) {
+		return true
+	}
+	for _, g := range c.Groups {
+		if slices.Contains(a.opt.Groups, g) {
+			return true
+		}
+	}
+	return false
+}
+
+func bearer(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	tok = strings.TrimSpace(tok)
+	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
+func challenge(w http.ResponseWriter, status int, ch oauth.BearerChallenge) {
+	w.Header().Set("WWW-Authenticate", ch.String())
+	code := ch.Error
+	if code == "" {
+		code = oauth.ErrInvalidToken
+	}
+	writeJSON(w, status, apiError{Error: code, Message: "an administrator's access token for " + Path + " is required"})
+}
+
+type apiError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// fail answers a store error: not found is 404, anything else 500 with no
+// detail (the log has it).
+func (a *API) fail(w http.ResponseWriter, err error) {
+	if errors.Is(err, storage.ErrNotFound) {
+		writeJSON(w, http.StatusNotFound, apiError{Error: "not_found", Message: "no such object"})
+		return
+	}
+	a.opt.Log.Error("admin API", "err", err)
+	writeJSON(w, http.StatusInternalServerError, apiError{Error: "server_error", Message: "the operation failed; see the log"})
+}
+
+func (a *API) recordAction(r *http.Request, c *tokens.AccessClaims, action, target string) {
+	if a.opt.Record == nil {
+		return
+	}
+	a.opt.Record.Record(audit.Event{Time: a.opt.Now(), Type: "admin." + action, Subject: c.Subject,
+		ClientID: c.ClientID, Name: target, Remote: r.RemoteAddr})
+}
+
+func queryInt(r *http.Request, name string, def int) int {
+	if v, err := strconv.Atoi(r.URL.Query().Get(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,9 @@
+// Package admin is the operator's view of Drawbridge, as a JSON API under
+// /admin/api/: registered clients, grants and consents, signing keys, the
+// MCP servers and their health, and the audit trail (query and verify).
+//
+// The API is an OAuth protected resource of its own (<public_url>/admin,
+// scope "admin", with protected resource metadata like any MCP server), so
+// an operator's tool gets a token the usual way. A token is accepted only
+// if its subject or one of its groups is configured as an administrator.
+package admin

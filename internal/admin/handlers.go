@@ -1,0 +1,335 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// clientView is a client without anything secret (no secret hash).
+type clientView struct {
+	ID              string    `json:"client_id"`
+	Name            string    `json:"client_name"`
+	Kind            string    `json:"kind"`
+	RedirectURIs    []string  `json:"redirect_uris"`
+	GrantTypes      []string  `json:"grant_types"`
+	AuthMethod      string    `json:"token_endpoint_auth_method"`
+	ApplicationType string    `json:"application_type,omitempty"`
+	Disabled        bool      `json:"disabled"`
+	CreatedAt       time.Time `json:"created_at"`
+	LastUsedAt      time.Time `json:"last_used_at"`
+	ExpiresAt       time.Time `json:"expires_at,omitempty"`
+}
+
+func viewClient(c storage.Client) clientView {
+	return clientView{ID: c.ID, Name: c.Name, Kind: c.Kind, RedirectURIs: c.RedirectURIs, GrantTypes: c.GrantTypes,
+		AuthMethod: c.TokenEndpointAuthMethod, ApplicationType: c.ApplicationType, Disabled: c.Disabled,
+		CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt, ExpiresAt: c.ExpiresAt}
+}
+
+func (a *API) listClients(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
+	cs, err := a.opt.Store.ListClients(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	out := make([]clientView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, viewClient(c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+}
+
+func (a *API) setDisabled(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims, disabled bool) {
+	id := r.PathValue("id")
+	err := a.opt.Store.UpdateClient(r.Context(), id, func(cl storage.Client) (storage.Client, error) {
+		cl.Disabled = disabled
+		return cl, nil
+	})
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	action := "client_enabled"
+	if disabled {
+		// A disabled client's grants end with it.
+		n, err := a.revokeWhere(r.Context(), storage.GrantFilter{ClientID: id}, "client_disabled")
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		a.recordAction(r, c, "client_disabled", id)
+		writeJSON(w, http.StatusOK, map[string]any{"client_id": id, "disabled": true, "grants_revoked": n})
+		return
+	}
+	a.recordAction(r, c, action, id)
+	writeJSON(w, http.StatusOK, map[string]any{"client_id": id, "disabled": false})
+}
+
+func (a *API) disableClient(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
+	a.setDisabled(w, r, c, true)
+}
+
+func (a *API) enableClient(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
+	a.setDisabled(w, r, c, false)
+}
+
+func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
+	id := r.PathValue("id")
+	n, err := a.revokeWhere(r.Context(), storage.GrantFilter{ClientID: id}, "client_deleted")
+	if err == nil {
+		err = a.opt.Store.DeleteClient(r.Context(), id)
+	}
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.recordAction(r, c, "client_deleted", id)
+	writeJSON(w, http.StatusOK, map[string]any{"client_id": id, "deleted": true, "grants_revoked": n})
+}
+
+// grantView shows a grant without its tokens (which are not stored anyway).
+type grantView struct {
+	ID         string           `json:"grant_id"`
+	ClientID   string           `json:"client_id"`
+	User       storage.Identity `json:"user"`
+	Scopes     []string         `json:"scopes"`
+	Resource   string           `json:"resource"`
+	CreatedAt  time.Time        `json:"created_at"`
+	LastUsedAt time.Time        `json:"last_used_at"`
+	ExpiresAt  time.Time        `json:"expires_at"`
+	RevokedAt  time.Time        `json:"revoked_at,omitempty"`
+	Reason     string           `json:"revoke_reason,omitempty"`
+}
+
+func (a *API) listGrants(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
+	q := r.URL.Query()
+	gs, err := a.opt.Store.ListGrants(r.Context(), storage.GrantFilter{Subject: q.Get("user"), ClientID: q.Get("client"),
+		IncludeRevoked: q.Get("revoked") == "true"})
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	out := make([]grantView, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, grantView{ID: g.ID, ClientID: g.ClientID, User: g.Identity, Scopes: g.Scopes, Resource: g.Resource,
+			CreatedAt: g.CreatedAt, LastUsedAt: g.LastUsedAt, ExpiresAt: g.ExpiresAt, RevokedAt: g.RevokedAt, Reason: g.RevokeReason})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"grants": out})
+}
+
+func (a *API) revokeGrant(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
+	id := r.PathValue("id")
+	if _, err := a.opt.Store.GetGrant(r.Context(), id); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if err := a.revoke(r.Context(), id, "revoked_by_admin"); err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.recordAction(r, c, "grant_revoked", id)
+	writeJSON(w, http.StatusOK, map[string]any{"grant_id": id, "revoked": true})
+}
+
+// revokeGrants revokes every grant of a user, a client, or the pair.
+func (a *API) revokeGrants(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
+	q := r.URL.Query()
+	f := storage.GrantFilter{Subject: q.Get("user"), ClientID: q.Get("client")}
+	if f.Subject == "" && f.ClientID == "" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: "name a user, a client, or both"})
+		return
+	}
+	n, err := a.revokeWhere(r.Context(), f, "revoked_by_admin")
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.recordAction(r, c, "grants_revoked", f.Subject+" "+f.ClientID)
+	writeJSON(w, http.StatusOK, map[string]any{"grants_revoked": n})
+}
+
+func (a *API) revokeWhere(ctx context.Context, f storage.GrantFilter, reason string) (int, error) {
+	gs, err := a.opt.Store.ListGrants(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	for _, g := range gs {
+		if err := a.revoke(ctx, g.ID, reason); err != nil {
+			return 0, err
+		}
+	}
+	return len(gs), nil
+}
+
+// revoke revokes in the store and, at once, in this replica's list; other
+// replicas follow within their sync interval.
+func (a *API) revoke(ctx context.Context, id, reason string) error {
+	now := a.opt.Now()
+	if err := a.opt.Store.RevokeGrant(ctx, id, reason, now); err != nil {
+		return err
+	}
+	if a.opt.Revoked != nil {
+		a.opt.Revoked.Add(id, now)
+	}
+	return nil
+}
+
+func (a *API) listConsents(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
+	user := r.URL.Query().Get("user")
+	if user == "" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: "user is required"})
+		return
+	}
+	cs, err := a.opt.Store.ListConsents(r.Context(), user)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"consents": cs})
+}
+
+// deleteConsent withdraws a user's consent for a client and revokes the
+// grants it led to: the client must ask again.
+func (a *API) deleteConsent(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
+	q := r.URL.Query()
+	user, client := q.Get("user"), q.Get("client")
+	if user == "" || client == "" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: "user and client are required"})
+		return
+	}
+	if err := a.opt.Store.DeleteConsent(r.Context(), user, client); err != nil {
+		a.fail(w, err)
+		return
+	}
+	n, err := a.revokeWhere(r.Context(), storage.GrantFilter{Subject: user, ClientID: client}, "consent_revoked")
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.recordAction(r, c, "consent_revoked", user+" "+client)
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "grants_revoked": n})
+}
+
+type keyView struct {
+	ID        string          `json:"kid"`
+	Algorithm string          `json:"alg"`
+	Current   bool            `json:"current"`
+	CreatedAt time.Time       `json:"created_at"`
+	ExpiresAt time.Time       `json:"expires_at,omitempty"`
+	PublicJWK json.RawMessage `json:"public_jwk"`
+}
+
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
+	ks, err := a.opt.Store.ListSigningKeys(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	out := make([]keyView, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, keyView{ID: k.ID, Algorithm: k.Algorithm, Current: k.ID == a.opt.Keys.Current(),
+			CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, PublicJWK: k.PublicJWK})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+}
+
+func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
+	kid, err := a.opt.Keys.Rotate(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.recordAction(r, c, "key_rotated", kid)
+	writeJSON(w, http.StatusOK, map[string]any{"current": kid})
+}
+
+type serverView struct {
+	Name     string `json:"name"`
+	Path     string `json:"path"`
+	Resource string `json:"resource"`
+	Upstream string `json:"upstream,omitempty"`
+	Health   string `json:"health"`
+}
+
+func (a *API) listServers(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
+	out := make([]serverView, 0, len(a.opt.Servers))
+	for _, s := range a.opt.Servers {
+		v := serverView{Name: s.Name, Path: s.Path, Resource: s.Resource, Upstream: s.Upstream, Health: "unknown"}
+		if s.Health != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+			v.Health = "ok"
+			if err := s.Health(ctx); err != nil {
+				v.Health = "unreachable"
+			}
+			cancel()
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"servers": out})
+}
+
+func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
+	as, ok := a.opt.Store.(storage.AuditStore)
+	if !ok {
+		writeJSON(w, http.StatusNotImplemented, apiError{Error: "not_supported", Message: "this store keeps no audit trail"})
+		return
+	}
+	q := r.URL.Query()
+	f := storage.AuditFilter{Type: q.Get("type"), Subject: q.Get("user"), ClientID: q.Get("client"), Server: q.Get("server"),
+		Name: q.Get("tool"), Limit: queryInt(r, "limit", 100)}
+	if f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	f.AfterSeq = int64(queryInt(r, "after", 0))
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: name + " must be an RFC 3339 time"})
+				return
+			}
+			*dst = t
+		}
+	}
+	recs, err := as.ListAudit(r.Context(), f)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	events := make([]json.RawMessage, 0, len(recs))
+	var last int64
+	for _, rec := range recs {
+		var m map[string]any
+		if json.Unmarshal(rec.Payload, &m) == nil {
+			m["seq"] = rec.Seq
+			b, _ := json.Marshal(m)
+			events = append(events, b)
+		}
+		last = rec.Seq
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": events, "next_after": last})
+}
+
+func (a *API) verifyAudit(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
+	as, ok := a.opt.Store.(storage.AuditStore)
+	if !ok {
+		writeJSON(w, http.StatusNotImplemented, apiError{Error: "not_supported", Message: "this store keeps no audit trail"})
+		return
+	}
+	rep, err := audit.Verify(r.Context(), as, a.opt.SealKeys)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	problems := make([]string, 0, len(rep.Problems))
+	for _, p := range rep.Problems {
+		problems = append(problems, p.String())
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"intact": rep.OK(), "records": rep.Records, "problems": problems, "last_seq": rep.LastSeq})
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/server"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// The admin commands work on the store named by a configuration, the same
+// one the running servers use; what they change, every replica sees (a
+// revoked grant's access tokens within one revocation-list sync).
+
+type storeCmd struct {
+	fs   *flag.FlagSet
+	path *string
+}
+
+func newStoreCmd(name string, stderr io.Writer) *storeCmd {
+	fs := newFlags(name, stderr)
+	return &storeCmd{fs: fs, path: fs.String("config", "drawbridge.yaml", "configuration file")}
+}
+
+func (c *storeCmd) open(ctx context.Context, args []string) (*config.Config, storage.Store, error) {
+	if err := parse(c.fs, args); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Load(*c.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := server.OpenStore(ctx, cfg)
+	return cfg, st, err
+}
+
+func subcommand(args []string, stderr io.Writer, usage string, allowed ...string) (string, error) {
+	if len(args) > 0 {
+		for _, a := range allowed {
+			if args[0] == a {
+				return a, nil
+			}
+		}
+	}
+	fmt.Fprintln(stderr, "usage:", usage)
+	return "", errUsage
+}
+
+// runKeys: drawbridge keys list|rotate --config FILE.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, err := subcommand(args, stderr, "drawbridge keys list|rotate --config FILE", "list", "rotate")
+	if err != nil {
+		return err
+	}
+	cmd := newStoreCmd("keys "+sub, stderr)
+	cfg, st, err := cmd.open(ctx, args[1:])
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var ring []tokens.RingKey
+	for _, k := range cfg.EncryptionKeys {
+		ring = append(ring, tokens.RingKey{ID: k.ID, Key: k.Key})
+	}
+	kr, err := tokens.NewKeyring(ring)
+	if err != nil {
+		return err
+	}
+	keys, err := tokens.LoadKeys(ctx, st, kr, time.Now)
+	if err != nil {
+		return err
+	}
+	if sub == "rotate" {
+		kid, err := keys.Rotate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new signing key %s is current; the previous ones stay published until their tokens expire\n", kid)
+		return nil
+	}
+	recs, err := st.ListSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range recs {
+		mark := ""
+		if k.ID == keys.Current() {
+			mark = " (current)"
+		}
+		fmt.Fprintf(stdout, "%s %s created %s%s\n", k.ID, k.Algorithm, k.CreatedAt.Format(time.RFC3339), mark)
+	}
+	return nil
+}
+
+// runClients: drawbridge clients list|disable|delete.
+func runClients(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, err := subcommand(args, stderr, "drawbridge clients list|disable|delete --config FILE [--id ID]", "list", "disable", "delete")
+	if err != nil {
+		return err
+	}
+	cmd := newStoreCmd("clients "+sub, stderr)
+	id := cmd.fs.String("id", "", "client_id (disable, delete)")
+	_, st, err := cmd.open(ctx, args[1:])
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch sub {
+	case "list":
+		cs, err := st.ListClients(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\tdisabled=%v\tlast used %s\n", c.ID, c.Kind, c.Name, c.Disabled, c.LastUsedAt.Format(time.RFC3339))
+		}
+		return nil
+	}
+	if *id == "" {
+		return errors.New("--id is required")
+	}
+	n, err := revokeGrants(ctx, st, storage.GrantFilter{ClientID: *id}, "client_"+sub+"d")
+	if err != nil {
+		return err
+	}
+	if sub == "disable" {
+		err = st.UpdateClient(ctx, *id, func(c storage.Client) (storage.Client, error) { c.Disabled = true; return c, nil })
+	} else {
+		err = st.DeleteClient(ctx, *id)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "client %s %sd; %d grant(s) revoked\n", *id, sub, n)
+	return nil
+}
+
+// runGrants: drawbridge grants list|revoke.
+func runGrants(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, err := subcommand(args, stderr, "drawbridge grants list|revoke --config FILE [--user SUB] [--client ID] [--id GRANT]", "list", "revoke")
+	if err != nil {
+		return err
+	}
+	cmd := newStoreCmd("grants "+sub, stderr)
+	var f storage.GrantFilter
+	cmd.fs.StringVar(&f.Subject, "user", "", "only this user (subject)")
+	cmd.fs.StringVar(&f.ClientID, "client", "", "only this client")
+	id := cmd.fs.String("id", "", "one grant (revoke)")
+	_, st, err := cmd.open(ctx, args[1:])
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if sub == "list" {
+		gs, err := st.ListGrants(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\tlast used %s\n", g.ID, g.Identity.Subject, g.ClientID, g.Resource, g.LastUsedAt.Format(time.RFC3339))
+		}
+		return nil
+	}
+	if *id != "" {
+		if err := st.RevokeGrant(ctx, *id, "revoked_by_admin", time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "grant %s revoked\n", *id)
+		return nil
+	}
+	if f.Subject == "" && f.ClientID == "" {
+		return errors.New("name --id, or --user and/or --client")
+	}
+	n, err := revokeGrants(ctx, st, f, "revoked_by_admin")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d grant(s) revoked\n", n)
+	return nil
+}
+
+func revokeGrants(ctx context.Context, st storage.Store, f storage.GrantFilter, reason string) (int, error) {
+	gs, err := st.ListGrants(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	for _, g := range gs {
+		if err := st.RevokeGrant(ctx, g.ID, reason, time.Now()); err != nil {
+			return 0, err
+		}
+	}
+	return len(gs), nil
+}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -44,8 +46,10 @@ type Options struct {
 	Verifier Verifier
 	// Users and Groups are the administrators.
 	Users, Groups []string
-	SealKeys      []audit.SealKey
-	Servers       []Server
+	// AllowedNetworks, if set, are the only client addresses admitted.
+	AllowedNetworks []netip.Prefix
+	SealKeys        []audit.SealKey
+	Servers         []Server
 	// Record receives admin actions for the audit trail.
 	Record audit.Emitter
 	Log    *slog.Logger
@@ -110,6 +114,10 @@ func (a *API) metadata(w http.ResponseWriter, r *http.Request) {
 // the admin scope, whose subject or groups name an administrator.
 func (a *API) guard(fn func(http.ResponseWriter, *http.Request, *tokens.AccessClaims)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if len(a.opt.AllowedNetworks) > 0 && !clientaddr.Contains(a.opt.AllowedNetworks, clientaddr.From(r.Context())) {
+			writeJSON(w, http.StatusForbidden, apiError{Error: "forbidden", Message: "the admin API is not reachable from this address"})
+			return
+		}
 		ch := oauth.BearerChallenge{ResourceMetadata: a.MetadataURL(), Scope: []string{Scope}}
 		raw, ok := bearer(r)
 		if !ok {

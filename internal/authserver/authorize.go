@@ -20,6 +20,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusMethodNotAllowed, "This address only accepts GET and POST.", "")
 		return
 	}
+	if s.limited(w, r, LimitAuthorize, true) {
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, http.StatusBadRequest, "The authorization request is malformed.", "")
 		return

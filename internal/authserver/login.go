@@ -3,6 +3,8 @@ package authserver
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
@@ -61,13 +63,27 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.debugStep(r, "sign-in: form submitted", nil, "client_id", req.ClientID)
+	if s.limited(w, r, LimitLogin, true) {
+		return
+	}
 	username := r.PostForm.Get("username")
+	if wait := s.lockout.locked(username, s.opt.Now()); wait > 0 {
+		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "locked_out"})
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		s.showLogin(w, r, req, secret, http.StatusTooManyRequests, username,
+			"Too many failed attempts for this username. Try again in "+wait.Round(time.Second).String()+".")
+		return
+	}
 	id, err := s.opt.Password.Authenticate(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {
+		s.lockout.failed(username, s.opt.Now())
 		s.opt.Log.Info("sign-in failed", "provider", s.opt.Password.Name(), "remote", clientIP(r))
 		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "bad_credentials"})
 		s.showLogin(w, r, req, secret, http.StatusUnauthorized, username, "The username or password is not right.")
 		return
+	}
+	if err == nil {
+		s.lockout.succeeded(username)
 	}
 	if err != nil {
 		s.opt.Log.Error("sign-in error", "err", err)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
@@ -29,9 +28,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "POST, OPTIONS")
 		return
 	}
-	if ok, wait := s.regLimit.allow(clientIP(r), s.opt.Now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		oauth.WriteJSON(w, oauth.NewError("too_many_requests", "too many registrations from this address; try again later").WithStatus(http.StatusTooManyRequests))
+	if s.limited(w, r, LimitRegister, false) {
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {

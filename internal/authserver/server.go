@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -51,9 +51,12 @@ type Options struct {
 	ScopeDescriptions map[string]string
 	// Introspectors may call POST /introspect; none disables it.
 	Introspectors []Introspector
-	// RegistrationsPerHour limits dynamic registrations per client address;
-	// 0 or less means no limit.
-	RegistrationsPerHour int
+	// Limit applies per-address limits to the endpoints; nil: none.
+	Limit LimitFunc
+	// Lockout after LockoutAfter failed sign-ins for a username, for
+	// LockoutBase doubling up to LockoutMax; 0 or less: never.
+	LockoutAfter            int
+	LockoutBase, LockoutMax time.Duration
 	// HTTPClient fetches configured clients' key sets (jwks_uri); default a
 	// client with a timeout.
 	HTTPClient *http.Client
@@ -115,7 +118,7 @@ type Server struct {
 	scopes    []string
 	pages     *pages
 	jwksCache *jwksCache
-	regLimit  *addressLimiter
+	lockout   *lockout
 }
 
 // New checks the options and builds the server.
@@ -137,7 +140,7 @@ func New(opt Options) (*Server, error) {
 	}
 	s := &Server{opt: opt, clients: map[string]*client{}, resources: map[string]*Resource{},
 		jwksCache: &jwksCache{client: opt.HTTPClient, sets: map[string]cachedJWKS{}},
-		regLimit:  newAddressLimiter(opt.RegistrationsPerHour, time.Hour)}
+		lockout:   newLockout(opt.LockoutAfter, opt.LockoutBase, opt.LockoutMax)}
 	for _, c := range opt.Clients {
 		cl, err := configClient(c, opt.Now())
 		if err != nil {
@@ -277,11 +280,6 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// clientIP is used only for logs here.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+// clientIP is the client's address (behind trusted proxies, from
+// X-Forwarded-For), for logs, audit and limits.
+func clientIP(r *http.Request) string { return clientaddr.String(r) }

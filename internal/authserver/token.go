@@ -26,6 +26,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "POST, OPTIONS")
 		return
 	}
+	if s.limited(w, r, LimitToken, false) {
+		return
+	}
 	form, oerr := parseTokenForm(w, r)
 	s.debugStep(r, "token: request", form, "basic_auth", r.Header.Get("Authorization") != "")
 	if oerr == nil {

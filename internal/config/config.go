@@ -37,6 +37,11 @@ type Config struct {
 	Metrics Metrics `yaml:"metrics"`
 	// Admin names the administrators of the admin API and console.
 	Admin Admin `yaml:"admin"`
+	// TrustedProxies are the load balancers (CIDRs or addresses) whose
+	// X-Forwarded-For header is believed when finding a client's address.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// RateLimits configures rate limits and quotas (docs/policy.md).
+	RateLimits RateLimits `yaml:"rate_limits"`
 	// Introspection lists the backends allowed to call the token
 	// introspection endpoint (RFC 7662).
 	Introspection Introspection `yaml:"introspection"`
@@ -232,6 +237,79 @@ type Admin struct {
 	// empty: no admin API.
 	Users  []string `yaml:"users"`
 	Groups []string `yaml:"groups"`
+	// AllowedNetworks, if set, are the only client addresses (CIDRs) that
+	// may reach the admin API.
+	AllowedNetworks []string `yaml:"allowed_networks"`
+}
+
+// RateLimits configures limits on MCP requests and on the authorization
+// server's endpoints.
+type RateLimits struct {
+	// Backend keeps the counters: memory (per replica, the default) or
+	// redis (shared by every replica).
+	Backend string `yaml:"backend"`
+	// Redis configures the redis backend.
+	Redis Redis `yaml:"redis"`
+	// Rules limit MCP requests.
+	Rules []RateRule `yaml:"rules"`
+	// Auth limits the authorization server's endpoints per client address.
+	Auth AuthLimits `yaml:"auth"`
+	// Lockout slows down password guessing at the sign-in form.
+	Lockout Lockout `yaml:"lockout"`
+}
+
+// Redis configures the Redis connection for rate limits.
+type Redis struct {
+	// URL is redis://[user:password@]host:port/db (rediss:// for TLS).
+	URL string `yaml:"url"`
+	// FailOpen admits requests when Redis cannot be reached; the default
+	// refuses them (429 with a short Retry-After).
+	FailOpen bool `yaml:"fail_open"`
+	// Timeout bounds one decision. Default 100ms.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// RateRule is one limit on MCP requests.
+type RateRule struct {
+	// Name identifies the limit in errors, logs, audit and metrics.
+	Name string `yaml:"name"`
+	// Per says what is counted separately: any of user, client, server,
+	// tool, address. Empty: one counter for everyone.
+	Per []string `yaml:"per"`
+	// Servers, Methods and Tools (names or globs) select the requests the
+	// limit applies to; empty: all.
+	Servers []string `yaml:"servers"`
+	Methods []string `yaml:"methods"`
+	Tools   []string `yaml:"tools"`
+	// A token bucket: Rate requests per Every (default 1m), up to Burst
+	// at once (default Rate).
+	Rate  float64  `yaml:"rate"`
+	Every Duration `yaml:"every"`
+	Burst int64    `yaml:"burst"`
+	// Or a quota: at most Quota requests per Window (minute, hour, day),
+	// windows aligned to UTC.
+	Quota  int64  `yaml:"quota"`
+	Window string `yaml:"window"`
+}
+
+// AuthLimits are per-address limits on the authorization server.
+type AuthLimits struct {
+	// Requests per minute from one address. Defaults: token 120,
+	// authorize 60, login 20; negative: no limit.
+	TokenPerMinute     int64 `yaml:"token_per_minute"`
+	AuthorizePerMinute int64 `yaml:"authorize_per_minute"`
+	LoginPerMinute     int64 `yaml:"login_per_minute"`
+}
+
+// Lockout locks a username out after repeated failed sign-ins, for a time
+// that doubles with each further failure.
+type Lockout struct {
+	// After this many failures in a row. Default 5; negative: never.
+	After int `yaml:"after"`
+	// Base is the first lock's length. Default 1m.
+	Base Duration `yaml:"base"`
+	// Max caps the lock. Default 1h.
+	Max Duration `yaml:"max"`
 }
 
 // Metrics configures Prometheus metrics.
@@ -450,4 +528,8 @@ type Server struct {
 	// AllowedOrigins are browser origins, besides public_url's, that may
 	// call this server ("*" for any).
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// AllowedNetworks, if set, are the only client addresses (CIDRs) that
+	// may use this server; DeniedNetworks may not (deny wins).
+	AllowedNetworks []string `yaml:"allowed_networks"`
+	DeniedNetworks  []string `yaml:"denied_networks"`
 }

@@ -73,6 +73,28 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	setDuration(&c.SessionTTL, 24*time.Hour)
+	rl := &c.RateLimits
+	setString(&rl.Backend, "memory")
+	setDuration(&rl.Redis.Timeout, 100*time.Millisecond)
+	for i := range rl.Rules {
+		setDuration(&rl.Rules[i].Every, time.Minute)
+		if rl.Rules[i].Burst == 0 && rl.Rules[i].Rate > 0 {
+			rl.Rules[i].Burst = int64(rl.Rules[i].Rate + 0.999999)
+		}
+	}
+	for _, d := range []struct {
+		p *int64
+		v int64
+	}{{&rl.Auth.TokenPerMinute, 120}, {&rl.Auth.AuthorizePerMinute, 60}, {&rl.Auth.LoginPerMinute, 20}} {
+		if *d.p == 0 {
+			*d.p = d.v
+		}
+	}
+	if rl.Lockout.After == 0 {
+		rl.Lockout.After = 5
+	}
+	setDuration(&rl.Lockout.Base, time.Minute)
+	setDuration(&rl.Lockout.Max, time.Hour)
 	if c.Audit.Store == nil {
 		on := true
 		c.Audit.Store = &on

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 )
 
 // ReservedPaths are served by Drawbridge itself; no MCP server may use them.
@@ -54,6 +56,9 @@ func (c *Config) Validate() []error {
 	v.servers(c.Servers)
 	v.scopes(c)
 	v.introspection(c.Introspection)
+	v.networks("trusted_proxies", c.TrustedProxies)
+	v.networks("admin.allowed_networks", c.Admin.AllowedNetworks)
+	v.rateLimits(&c.RateLimits)
 	return v.errs
 }
 
@@ -248,6 +253,8 @@ func (v *validator) servers(servers []Server) {
 		}
 		v.between(field+".timeout", s.Timeout, time.Second, time.Hour)
 		v.oneOf(field+".transport", s.Transport, "streamable-http", "sse", "stdio")
+		v.networks(field+".allowed_networks", s.AllowedNetworks)
+		v.networks(field+".denied_networks", s.DeniedNetworks)
 		v.backendAuth(field+".auth", &s)
 		if s.MaxRequestBytes < 1024 || s.MaxRequestBytes > 1<<30 {
 			v.add("%s.max_request_bytes: %d is outside 1024..1073741824", field, s.MaxRequestBytes)
@@ -422,4 +429,52 @@ func (v *validator) backendAuth(field string, s *Server) {
 	default:
 		v.add("%s.mode: %q is not one of none, identity_assertion, client_credentials", field, a.Mode)
 	}
+}
+
+func (v *validator) networks(field string, list []string) {
+	for i, n := range list {
+		if _, err := clientaddr.ParsePrefix(n); err != nil {
+			v.add("%s[%d]: %v", field, i, err)
+		}
+	}
+}
+
+var rateKeys = []string{"user", "client", "server", "tool", "address"}
+
+func (v *validator) rateLimits(rl *RateLimits) {
+	v.oneOf("rate_limits.backend", rl.Backend, "memory", "redis")
+	if rl.Backend == "redis" {
+		if u, err := url.Parse(rl.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			v.add("rate_limits.redis.url: must be a redis:// or rediss:// URL")
+		}
+	}
+	names := map[string]bool{}
+	for i, r := range rl.Rules {
+		field := fmt.Sprintf("rate_limits.rules[%d]", i)
+		if r.Name == "" || names[r.Name] {
+			v.add("%s.name: required and unique", field)
+		}
+		names[r.Name] = true
+		for _, p := range r.Per {
+			if !contains(rateKeys, p) {
+				v.add("%s.per: %q is not one of %s", field, p, strings.Join(rateKeys, ", "))
+			}
+		}
+		if err := r.Limit().Validate(); err != nil {
+			v.add("%s: %v (set rate with every and burst, or quota with window)", field, err)
+		}
+	}
+}
+
+// Limit is the rule as a limiter limit.
+func (r RateRule) Limit() ratelimit.Limit {
+	if r.Quota > 0 || r.Window != "" {
+		w := map[string]ratelimit.Window{"minute": ratelimit.Minute, "hour": ratelimit.Hour, "day": ratelimit.Day}[r.Window]
+		return ratelimit.Limit{Name: r.Name, Kind: ratelimit.Quota, Window: w, Max: r.Quota}
+	}
+	rate := 0.0
+	if r.Every > 0 {
+		rate = r.Rate / r.Every.D().Seconds()
+	}
+	return ratelimit.Limit{Name: r.Name, Kind: ratelimit.TokenBucket, Rate: rate, Burst: r.Burst}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -36,7 +37,7 @@ func (rt *route) finish(x *exchange) {
 	e := audit.Event{
 		Type: audit.MCPRequest, RequestID: requestid.From(x.r.Context()), Server: rt.Name,
 		Method: "http " + x.r.Method, Status: x.w.status, DurationMS: float64(time.Since(x.start).Microseconds()) / 1000,
-		BytesIn: x.r.ContentLength, BytesOut: x.w.bytes, Remote: remoteHost(x.r), Decision: audit.DecisionAllow,
+		BytesIn: x.r.ContentLength, BytesOut: x.w.bytes, Remote: clientaddr.String(x.r), Decision: audit.DecisionAllow,
 	}
 	if x.reason != "" {
 		e.Decision, e.Reason = audit.DecisionDeny, x.reason

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
+	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -65,6 +67,11 @@ type Server struct {
 	// Policy decides who may connect and call what; nil allows everyone
 	// with a valid token.
 	Policy *policy.Policy
+	// RateRules limit the server's requests (with Options.Limiter).
+	RateRules []RateRule
+	// AllowedNetworks, if set, are the only client addresses that may use
+	// the server; DeniedNetworks may not.
+	AllowedNetworks, DeniedNetworks []netip.Prefix
 	// AllowedOrigins are browser origins besides the gateway's own that may
 	// call the endpoint ("*" for any). Requests without Origin are not
 	// browser requests and are not affected.
@@ -90,6 +97,8 @@ type Options struct {
 	TracerProvider trace.TracerProvider
 	// Debug logs metadata fetches and refusals with their reasons.
 	Debug bool
+	// Limiter counts rate limits; nil disables them.
+	Limiter ratelimit.Limiter
 	// Metrics counts backend errors and open streams; nil counts nothing.
 	Metrics        *telemetry.Metrics
 	AuditArguments bool

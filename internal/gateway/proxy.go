@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"strings"
 	"sync"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -89,6 +91,11 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // answers the request itself (and records why) when one fails.
 func (rt *route) admit(x *exchange) bool {
 	w, r := x.w, x.r
+	if !rt.networkAllowed(r) {
+		x.reason = "network"
+		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this address are not allowed")
+		return false
+	}
 	if !rt.originAllowed(r.Header.Get("Origin")) {
 		x.reason = "origin"
 		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this origin are not allowed")
@@ -120,10 +127,26 @@ func (rt *route) admit(x *exchange) bool {
 		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "you may not use this server")
 		return false
 	}
-	if r.Method == http.MethodPost {
-		return rt.checkBody(x) && rt.checkPolicy(x)
+	if r.Method == http.MethodPost && !(rt.checkBody(x) && rt.checkPolicy(x)) {
+		return false
 	}
-	return true
+	return rt.checkRate(x)
+}
+
+// networkAllowed applies the server's address lists to the client address
+// (behind trusted proxies, from X-Forwarded-For).
+func (rt *route) networkAllowed(r *http.Request) bool {
+	if len(rt.AllowedNetworks)+len(rt.DeniedNetworks) == 0 {
+		return true
+	}
+	a := clientaddr.From(r.Context())
+	if !a.IsValid() {
+		a, _ = netip.ParseAddr(remoteHost(r))
+	}
+	if clientaddr.Contains(rt.DeniedNetworks, a) {
+		return false
+	}
+	return len(rt.AllowedNetworks) == 0 || clientaddr.Contains(rt.AllowedNetworks, a)
 }
 
 // checkBody reads the POST body within the size limit and checks that the

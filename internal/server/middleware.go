@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
@@ -13,9 +14,12 @@ import (
 
 // chain is the one place that declares the middleware order, outermost
 // first: recover from panics, tag the request with an id, log it.
-func chain(h http.Handler, log *slog.Logger, tp trace.TracerProvider, spanName func(string, *http.Request) string) http.Handler {
+func chain(h http.Handler, log *slog.Logger, tp trace.TracerProvider, spanName func(string, *http.Request) string, addrs *clientaddr.Resolver) http.Handler {
 	h = accessLog(h, log)
 	h = requestID(h)
+	// The client's address, from X-Forwarded-For only behind trusted
+	// proxies, for limits, address filters, logs and audit.
+	h = addrs.Middleware(h)
 	// The inbound span: a caller's traceparent is continued, and the
 	// gateway's backend call becomes its child.
 	h = otelhttp.NewHandler(h, "drawbridge", otelhttp.WithTracerProvider(tp), otelhttp.WithSpanNameFormatter(spanName))
@@ -89,7 +93,7 @@ func accessLog(h http.Handler, log *slog.Logger) http.Handler {
 		h.ServeHTTP(sw, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", requestid.From(r.Context())),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("remote", clientaddr.String(r)),
 			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)))
 	})

@@ -17,9 +17,11 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/postgres"
@@ -62,6 +64,10 @@ type Server struct {
 	audit    *audit.Recorder
 	auditOut io.Closer
 	metrics  *telemetry.Metrics
+	limiter  ratelimit.Limiter
+	addrs    *clientaddr.Resolver
+	// closers run at Close (the Redis client).
+	closers []func() error
 	// idpReady checks the upstream identity provider; nil for local users.
 	idpReady func(context.Context) error
 	// stop ends the background loops.
@@ -113,6 +119,12 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 	if s.audit, s.auditOut, err = s.newRecorder(); err != nil {
 		return nil, err
 	}
+	if s.limiter, err = s.newLimiter(); err != nil {
+		return nil, err
+	}
+	if s.addrs, err = clientaddr.New(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
 	if s.handler, err = s.routes(ctx, ring); err != nil {
 		return nil, err
 	}
@@ -162,15 +174,15 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/readyz", s.readyz)
 	mux.HandleFunc("/{$}", s.home)
-	return chain(mux, s.opt.Log, s.opt.TracerProvider, s.spanName), nil
+	return chain(mux, s.opt.Log, s.opt.TracerProvider, s.spanName, s.addrs), nil
 }
 
 func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) {
 	cfg := s.cfg
 	opt := authserver.Options{
 		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier, Audit: s.events(),
-		RegistrationsPerHour: cfg.Registration.PerAddressPerHour,
-		AccessTokenTTL:       cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
+		LockoutAfter: cfg.RateLimits.Lockout.After, LockoutBase: cfg.RateLimits.Lockout.Base.D(), LockoutMax: cfg.RateLimits.Lockout.Max.D(),
+		AccessTokenTTL: cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
 		GrantTTL: cfg.Tokens.GrantTTL.D(), RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
 		CodeTTL: cfg.Tokens.CodeTTL.D(), LoginTTL: cfg.Tokens.LoginTTL.D(),
 		DynamicRegistration: *cfg.Registration.Dynamic, ClientTTL: cfg.Registration.ClientTTL.D(),
@@ -195,6 +207,7 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	for _, in := range cfg.Introspection.Clients {
 		opt.Introspectors = append(opt.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})
 	}
+	opt.Limit = s.authLimit(s.limiter)
 	if err := s.identityProvider(ctx, &opt); err != nil {
 		return nil, err
 	}
@@ -245,7 +258,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
 		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
-		Debug: cfg.Log.OAuthDebug, TracerProvider: s.opt.TracerProvider}
+		Debug: cfg.Log.OAuthDebug, TracerProvider: s.opt.TracerProvider, Limiter: s.limiter}
 	for i := range cfg.Servers {
 		sv := &cfg.Servers[i]
 		var up *url.URL
@@ -267,6 +280,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 		opt.Servers = append(opt.Servers, gateway.Server{Credential: cred,
 			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
 			Title: sv.Title, Upstream: up, Handler: handler, Scopes: sv.Scopes, Headers: sv.Headers, Policy: policies[sv.Name],
+			RateRules: rateRules(cfg, sv), AllowedNetworks: prefixes(sv.AllowedNetworks), DeniedNetworks: prefixes(sv.DeniedNetworks),
 			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
 			Transport: sv.Transport, MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
 		})
@@ -336,6 +350,9 @@ func (s *Server) Close() error {
 	}
 	s.audit.Close()
 	_ = s.auditOut.Close()
+	for _, c := range s.closers {
+		_ = c()
+	}
 	return s.store.Close()
 }
 
@@ -447,7 +464,8 @@ func (s *Server) newAdmin() *admin.API {
 	}
 	return admin.New(admin.Options{Issuer: s.cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked,
 		Verifier: s.verifier, Users: s.cfg.Admin.Users, Groups: s.cfg.Admin.Groups, SealKeys: keys,
-		Servers: servers, Record: s.events(), Log: s.opt.Log, Now: s.opt.Now})
+		AllowedNetworks: prefixes(s.cfg.Admin.AllowedNetworks),
+		Servers:         servers, Record: s.events(), Log: s.opt.Log, Now: s.opt.Now})
 }
 
 // backendProbe checks that a URL backend answers HTTP at all (any status:

@@ -1,0 +1,121 @@
+// Package clientaddr decides which address a request comes from. Behind a
+// load balancer the TCP peer is the balancer, and the client is named in
+// X-Forwarded-For; that header is believed only when the peer is a
+// configured trusted proxy, and then only up to the first untrusted hop,
+// so a client cannot choose its own address by sending the header.
+package clientaddr
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Resolver finds client addresses.
+type Resolver struct {
+	trusted []netip.Prefix
+}
+
+// New parses the trusted proxies (CIDRs or single addresses).
+func New(trusted []string) (*Resolver, error) {
+	r := &Resolver{}
+	for _, t := range trusted {
+		p, err := ParsePrefix(t)
+		if err != nil {
+			return nil, err
+		}
+		r.trusted = append(r.trusted, p)
+	}
+	return r, nil
+}
+
+// ParsePrefix accepts a CIDR or a single address.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR", s)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+func (r *Resolver) isTrusted(a netip.Addr) bool {
+	return Contains(r.trusted, a)
+}
+
+// Contains reports whether a falls in any of the prefixes.
+func Contains(ps []netip.Prefix, a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Addr returns the client's address: the peer, or, when the peer is a
+// trusted proxy, the rightmost X-Forwarded-For entry that is not.
+func (r *Resolver) Addr(req *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr := peer.Unmap()
+	if !r.isTrusted(addr) {
+		return addr
+	}
+	hops := strings.Split(strings.Join(req.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return addr // a garbled header: trust nothing before it
+		}
+		addr = h.Unmap()
+		if !r.isTrusted(addr) {
+			return addr
+		}
+	}
+	return addr
+}
+
+type key struct{}
+
+// Middleware records each request's client address for From.
+func (r *Resolver) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), key{}, r.Addr(req))))
+	})
+}
+
+// From returns the address Middleware recorded; the zero Addr if none.
+func From(ctx context.Context) netip.Addr {
+	a, _ := ctx.Value(key{}).(netip.Addr)
+	return a
+}
+
+// String is From as text ("" when unknown), or the request's peer when no
+// middleware ran.
+func String(req *http.Request) string {
+	if a := From(req.Context()); a.IsValid() {
+		return a.String()
+	}
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		return req.RemoteAddr
+	}
+	return host
+}

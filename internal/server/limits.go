@@ -1,0 +1,103 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"path"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
+	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
+)
+
+// newLimiter builds the configured limiter: per replica in memory, or
+// shared through Redis.
+func (s *Server) newLimiter() (ratelimit.Limiter, error) {
+	rl := s.cfg.RateLimits
+	if rl.Backend != "redis" {
+		return ratelimit.NewMemory(s.opt.Now), nil
+	}
+	o, err := redis.ParseURL(rl.Redis.URL)
+	if err != nil {
+		return nil, fmt.Errorf("rate_limits.redis.url: %w", err)
+	}
+	// Without it go-redis ignores context deadlines on the socket, and a
+	// stalled Redis would hold requests far past the limiter's timeout.
+	o.ContextTimeoutEnabled = true
+	c := redis.NewClient(o)
+	s.closers = append(s.closers, c.Close)
+	return ratelimit.NewRedis(c, ratelimit.RedisOptions{Now: s.opt.Now, FailOpen: rl.Redis.FailOpen, Timeout: rl.Redis.Timeout.D()})
+}
+
+// authLimit limits the authorization server's endpoints per address.
+func (s *Server) authLimit(l ratelimit.Limiter) authserver.LimitFunc {
+	a := s.cfg.RateLimits.Auth
+	perMinute := func(name string, n int64) *ratelimit.Limit {
+		if n <= 0 {
+			return nil
+		}
+		return &ratelimit.Limit{Name: name, Kind: ratelimit.TokenBucket, Rate: float64(n) / 60, Burst: n}
+	}
+	limits := map[string]*ratelimit.Limit{
+		authserver.LimitToken:     perMinute("token", a.TokenPerMinute),
+		authserver.LimitAuthorize: perMinute("authorize", a.AuthorizePerMinute),
+		authserver.LimitLogin:     perMinute("login", a.LoginPerMinute),
+	}
+	if n := s.cfg.Registration.PerAddressPerHour; n > 0 {
+		limits[authserver.LimitRegister] = &ratelimit.Limit{Name: "register", Kind: ratelimit.Quota, Window: ratelimit.Hour, Max: int64(n)}
+	}
+	return func(r *http.Request, endpoint string) (bool, time.Duration) {
+		lim := limits[endpoint]
+		if lim == nil {
+			return true, 0
+		}
+		d, err := l.Allow(r.Context(), *lim, ratelimit.Key("as", clientaddr.String(r)), 1)
+		if err != nil {
+			s.opt.Log.Warn("rate limit", "limit", lim.Name, "err", err)
+		}
+		if !d.Allowed {
+			s.metrics.RateLimited(lim.Name)
+		}
+		return d.Allowed, d.RetryAfter
+	}
+}
+
+// rateRules are the limits that apply to one server.
+func rateRules(cfg *config.Config, sv *config.Server) []gateway.RateRule {
+	var out []gateway.RateRule
+	for _, r := range cfg.RateLimits.Rules {
+		if !matchAny(r.Servers, sv.Name) {
+			continue
+		}
+		out = append(out, gateway.RateRule{Limit: r.Limit(), Per: r.Per, Methods: r.Methods, Tools: r.Tools})
+	}
+	return out
+}
+
+func matchAny(globs []string, name string) bool {
+	if len(globs) == 0 {
+		return true
+	}
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func prefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range list {
+		if p, err := clientaddr.ParsePrefix(n); err == nil { // validated at load
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -23,6 +23,12 @@ type EntraOptions struct {
 	// registration; ClientSecret one of its client secrets.
 	ClientID     string
 	ClientSecret string
+	// ClientCertificate, instead of ClientSecret, is a certificate uploaded
+	// to the app registration ("Certificates & secrets", "Certificates"),
+	// with its private key. Exactly one of the two is required: Entra ID
+	// authenticates every web app at its token endpoint. The key must be
+	// RSA.
+	ClientCertificate *Certificate
 	// Cloud is the Entra instance; default https://login.microsoftonline.com
 	// (national clouds: https://login.microsoftonline.us, ...).
 	Cloud string
@@ -70,20 +76,24 @@ func NewEntra(o EntraOptions) (*Provider, error) {
 		errs = append(errs, errors.New("cloud: must be a scheme and host only, like "+DefaultEntraCloud))
 		cloud = DefaultEntraCloud
 	}
+	if o.ClientSecret == "" && o.ClientCertificate == nil {
+		errs = append(errs, errors.New("client_secret or client_certificate is required (Entra ID authenticates web apps at its token endpoint)"))
+	}
 	if len(o.Scopes) == 0 {
 		o.Scopes = entraScopes
 	}
 	opts := Options{
 		Name: o.Name,
 		// Entra writes the tenant ID in lower case in iss; the comparison is exact.
-		Issuer:          cloud + "/" + strings.ToLower(o.TenantID) + "/v2.0",
-		ClientID:        o.ClientID,
-		ClientSecret:    o.ClientSecret,
-		RedirectURL:     o.RedirectURL,
-		Scopes:          o.Scopes,
-		Claims:          o.Claims.withDefaults(ClaimMapping{Subject: "oid", Email: "email", Name: "name", Groups: "groups", Roles: "roles"}),
-		ExtraAuthParams: o.ExtraAuthParams,
-		HTTPClient:      o.HTTPClient,
+		Issuer:            cloud + "/" + strings.ToLower(o.TenantID) + "/v2.0",
+		ClientID:          o.ClientID,
+		ClientSecret:      o.ClientSecret,
+		ClientCertificate: o.ClientCertificate,
+		RedirectURL:       o.RedirectURL,
+		Scopes:            o.Scopes,
+		Claims:            o.Claims.withDefaults(ClaimMapping{Subject: "oid", Email: "email", Name: "name", Groups: "groups", Roles: "roles"}),
+		ExtraAuthParams:   o.ExtraAuthParams,
+		HTTPClient:        o.HTTPClient,
 	}
 	p, err := newProvider(opts, true)
 	errs = append(errs, err)

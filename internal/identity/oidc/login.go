@@ -54,8 +54,12 @@ func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce strin
 	if err != nil {
 		return nil, err
 	}
+	opts, err := p.clientAuth(d)
+	if err != nil {
+		return nil, err
+	}
 	ctx = gooidc.ClientContext(ctx, p.client)
-	tok, err := d.oauth.Exchange(ctx, code, oauth2.VerifierOption(codeVerifier))
+	tok, err := d.oauth.Exchange(ctx, code, append(opts, oauth2.VerifierOption(codeVerifier))...)
 	if err != nil {
 		return nil, p.tokenError(err)
 	}
@@ -79,6 +83,22 @@ func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce strin
 		IDToken:      rawID,
 		Expiry:       tok.Expiry,
 	}, nil
+}
+
+// clientAuth returns the token request parameters that authenticate
+// Drawbridge beyond what d.oauth sends itself (client_id, and the secret if
+// one is configured): with a certificate, a fresh client assertion. Every
+// token request this package makes goes through here, so that none goes out
+// unauthenticated or with a replayed assertion.
+func (p *Provider) clientAuth(d *discovered) ([]oauth2.AuthCodeOption, error) {
+	if d.assertion == nil {
+		return nil, nil
+	}
+	opts, err := d.assertion.params(p.now())
+	if err != nil {
+		return nil, fmt.Errorf("oidc: provider %q: %w", p.name, err)
+	}
+	return opts, nil
 }
 
 // verify applies OIDC Core, section 3.1.3.7 and returns the token's claims.

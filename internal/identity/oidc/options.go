@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +24,10 @@ type Options struct {
 	// PKCE protects the code either way.
 	ClientID     string
 	ClientSecret string
+	// ClientCertificate, instead of ClientSecret, authenticates Drawbridge
+	// at the token endpoint with a signed JWT (private_key_jwt). Setting
+	// both is an error: which one the provider checks would be a guess.
+	ClientCertificate *Certificate
 	// RedirectURL is Drawbridge's callback URL, registered at the provider.
 	RedirectURL string
 	// Scopes requested; default "openid email profile". "openid" is added
@@ -105,6 +110,18 @@ func (o *Options) validate(entra bool) error {
 	}
 	if o.ClientID == "" {
 		errs = append(errs, errors.New("client_id is empty"))
+	}
+	if c := o.ClientCertificate; c != nil {
+		if o.ClientSecret != "" {
+			errs = append(errs, errors.New("client_secret and client_certificate are both set; use one"))
+		}
+		if err := c.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("client_certificate: %w", err))
+		} else if _, rsaKey := c.Key.(*rsa.PrivateKey); entra && !rsaKey {
+			// Entra ID verifies certificate credentials with RSA only
+			// (PS256 or RS256); an ECDSA certificate fails at every sign-in.
+			errs = append(errs, errors.New("client_certificate: Entra ID accepts RSA certificates only"))
+		}
 	}
 	if err := checkURL(o.RedirectURL, false); err != nil {
 		errs = append(errs, fmt.Errorf("redirect_url: %w", err))

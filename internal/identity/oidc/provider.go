@@ -32,6 +32,8 @@ type Provider struct {
 	oauth   oauth2.Config // Endpoint filled in from discovery
 	claims  ClaimMapping
 	extra   map[string]string
+	cert    *Certificate // nil: the client secret (or none) authenticates
+	entra   bool         // Entra ID's rules apply
 	client  *http.Client
 	now     func() time.Time // injected by tests
 	discMu  chan struct{}    // a lock that waiting callers can give up on
@@ -42,8 +44,9 @@ type Provider struct {
 
 // discovered is what the discovery document provides.
 type discovered struct {
-	oauth    oauth2.Config
-	verifier *gooidc.IDTokenVerifier
+	oauth     oauth2.Config
+	verifier  *gooidc.IDTokenVerifier
+	assertion *clientAssertion // set when a certificate authenticates
 }
 
 var _ identity.RedirectProvider = (*Provider)(nil)
@@ -75,6 +78,8 @@ func newProvider(o Options, entra bool) (*Provider, error) {
 		},
 		claims: o.Claims,
 		extra:  make(map[string]string, len(o.ExtraAuthParams)),
+		cert:   o.ClientCertificate,
+		entra:  entra,
 		client: o.HTTPClient,
 		now:    time.Now,
 		discMu: make(chan struct{}, 1),
@@ -139,6 +144,8 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	}
 	var meta struct {
 		CodeChallengeMethods []string `json:"code_challenge_methods_supported"`
+		TokenAuthMethods     []string `json:"token_endpoint_auth_methods_supported"`
+		TokenAuthAlgs        []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	}
 	if err := gp.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("oidc: provider %q: discovery document: %w", p.name, err)
@@ -154,6 +161,16 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	}
 	d := &discovered{oauth: p.oauth}
 	d.oauth.Endpoint = ep
+	if p.cert != nil {
+		d.assertion, err = newClientAssertion(p.cert, p.oauth.ClientID, ep.TokenURL, p.entra, meta.TokenAuthMethods, meta.TokenAuthAlgs)
+		if err != nil {
+			return nil, fmt.Errorf("oidc: provider %q: %w", p.name, err)
+		}
+		// The assertion goes in the form, and client_id with it: no
+		// Authorization header, and no probing of header-then-form that
+		// would send the token request twice.
+		d.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	}
 	d.verifier = gp.Verifier(&gooidc.Config{ClientID: p.oauth.ClientID, Now: func() time.Time { return p.now() }})
 	return d, nil
 }

@@ -1,6 +1,7 @@
 package oidctest
 
 import (
+	"crypto/x509"
 	"net/url"
 	"slices"
 	"time"
@@ -12,7 +13,8 @@ import (
 // client is a registered relying party. It implements op.Client.
 type client struct {
 	id           string
-	secret       string // empty: a public client, which must use PKCE
+	secret       string            // empty: a public client, which must use PKCE
+	cert         *x509.Certificate // set: the client authenticates with private_key_jwt
 	redirectURIs []string
 	loginURL     string
 	idTokenTTL   time.Duration
@@ -27,6 +29,9 @@ func (c *client) ApplicationType() op.ApplicationType {
 	return op.ApplicationTypeWeb
 }
 func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.cert != nil {
+		return oidc.AuthMethodPrivateKeyJWT
+	}
 	if c.secret == "" {
 		return oidc.AuthMethodNone
 	}

@@ -14,6 +14,13 @@
 //     issuer ({base}/{tenant}/v2.0) and endpoint layout, which refuses any
 //     request carrying a `resource` parameter the way Entra v2 does
 //     (AADSTS901002), so a test can prove Drawbridge never sends one;
+//   - clients that authenticate with a certificate (private_key_jwt, as
+//     Entra ID's certificate credentials work; AddCertificateClient), their
+//     assertions checked the way Entra ID checks them: signature with the
+//     registered certificate, its thumbprint in the header, aud = the token
+//     endpoint URL, lifetime, jti replay. The op library checks assertions
+//     against its issuer; this package makes it use the token endpoint.
+//     NewClientCertificate makes a certificate and key files for tests;
 //   - a record of every request with its parameters, secrets redacted
 //     (Provider.Requests);
 //   - switches that make the provider misbehave (SetDown, SignWithUnknownKey),

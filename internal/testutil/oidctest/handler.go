@@ -53,8 +53,12 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			op.RequestError(w, r, oidc.ErrInvalidRequest().WithDescription(resourceRefused), nil)
 			return
 		}
+		if oerr := p.checkAssertionClientID(params); oerr != nil {
+			op.RequestError(w, r, oerr, nil)
+			return
+		}
 	}
-	p.op.ServeHTTP(w, r)
+	p.handler.ServeHTTP(w, r)
 }
 
 // checkAuthorize applies the rules the op library leaves optional: PKCE

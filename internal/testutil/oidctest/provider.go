@@ -2,6 +2,7 @@ package oidctest
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -51,6 +52,10 @@ type Client struct {
 	// Secret authenticates the client at the token endpoint (client_secret_basic
 	// or client_secret_post). Empty: a public client, which must use PKCE.
 	Secret string
+	// Certificate, instead of Secret, makes the client authenticate with a
+	// JWT signed by the certificate's key (private_key_jwt); see
+	// AddCertificateClient.
+	Certificate *x509.Certificate
 	// RedirectURIs are matched exactly (OAuth 2.1, section 4.1.1).
 	RedirectURIs []string
 }
@@ -59,6 +64,7 @@ type Client struct {
 type Provider struct {
 	srv      *httptest.Server
 	op       *op.Provider
+	handler  http.Handler // op's routes, with client assertions checked as Entra ID does
 	store    *store
 	opts     Options
 	base     string
@@ -101,6 +107,7 @@ func start(opts Options) (*Provider, error) {
 		codes:      map[string]string{},
 		access:     map[string]*accessToken{},
 		refresh:    map[string]*refreshRequest{},
+		jtis:       map[string]time.Time{},
 		key:        key,
 		entra:      opts.Entra,
 		tenantID:   opts.TenantID,
@@ -123,11 +130,16 @@ func start(opts Options) (*Provider, error) {
 		p.srv.Close()
 		return nil, err
 	}
+	p.handler = op.CreateRouter(assertionOP{Provider: p.op, p: p})
 	for _, u := range opts.Users {
 		p.AddUser(u)
 	}
 	for _, c := range opts.Clients {
-		p.AddClient(c.ID, c.Secret, c.RedirectURIs...)
+		if c.Certificate != nil {
+			p.AddCertificateClient(c.ID, c.Certificate, c.RedirectURIs...)
+		} else {
+			p.AddClient(c.ID, c.Secret, c.RedirectURIs...)
+		}
 	}
 	if opts.TLS {
 		p.srv.StartTLS()
@@ -173,10 +185,11 @@ func entraPaths(tenant string) paths {
 
 func (p *Provider) newOP() (*op.Provider, error) {
 	cfg := &op.Config{
-		CodeMethodS256:        true,
-		AuthMethodPost:        true,
-		GrantTypeRefreshToken: true,
-		SupportedClaims:       append(slices.Clone(op.DefaultSupportedClaims), "groups", "roles", "oid", "tid"),
+		CodeMethodS256:          true,
+		AuthMethodPost:          true,
+		AuthMethodPrivateKeyJWT: true,
+		GrantTypeRefreshToken:   true,
+		SupportedClaims:         append(slices.Clone(op.DefaultSupportedClaims), "groups", "roles", "oid", "tid"),
 	}
 	// Encrypts the authorization codes and opaque access tokens the library
 	// hands out.
@@ -217,17 +230,48 @@ func (p *Provider) Client() *http.Client {
 	return &http.Client{Transport: p.srv.Client().Transport, Timeout: 30 * time.Second}
 }
 
-// AddClient registers a relying party. An empty secret makes a public client.
+// AddClient registers a relying party, or replaces the one with this ID. An
+// empty secret makes a public client.
 func (p *Provider) AddClient(id, secret string, redirectURIs ...string) {
+	p.addClient(&client{id: id, secret: secret, redirectURIs: slices.Clone(redirectURIs)})
+}
+
+// AddCertificateClient registers (or replaces) a relying party that
+// authenticates at the token endpoint with private_key_jwt: a JWT signed
+// with cert's private key, as Entra ID's "Certificates & secrets >
+// Certificates" credentials work. The provider checks, as Entra ID does:
+//
+//   - the signature, with cert's public key: RS256, PS256 or ES256 (in
+//     Entra-like mode RS256 or PS256 only: Entra ID takes RSA certificates);
+//   - the header's pointers to the certificate, where present: x5t must be
+//     the base64url SHA-1 and x5t#S256 the SHA-256 thumbprint, and kid the
+//     SHA-256 thumbprint too. In Entra-like mode x5t or x5t#S256 is
+//     required and kid is ignored, because that is how Entra ID finds the
+//     certificate;
+//   - iss = sub = the client ID (and client_id, if sent, the same);
+//   - aud = the token endpoint URL, one value (not the issuer);
+//   - exp in the future, nbf and iat not, and at most 10 minutes between
+//     nbf (or iat) and exp;
+//   - a jti, never seen before.
+//
+// Failures are invalid_client (401), with Entra's AADSTS codes in the
+// description in Entra-like mode, except for what the op library finds
+// first and reports as invalid_grant: an aud without the token endpoint
+// URL, iss other than sub, a past exp, an iat missing, in the future or
+// older than 10 minutes. A client secret is refused for such a client.
+func (p *Provider) AddCertificateClient(id string, cert *x509.Certificate, redirectURIs ...string) {
+	if cert == nil {
+		panic("oidctest: AddCertificateClient: nil certificate")
+	}
+	p.addClient(&client{id: id, cert: cert, redirectURIs: slices.Clone(redirectURIs)})
+}
+
+func (p *Provider) addClient(c *client) {
+	c.loginURL = p.base + p.paths.login
+	c.idTokenTTL = orDefault(p.opts.IDTokenLifetime, time.Hour)
 	p.store.mu.Lock()
 	defer p.store.mu.Unlock()
-	p.store.clients[id] = &client{
-		id:           id,
-		secret:       secret,
-		redirectURIs: slices.Clone(redirectURIs),
-		loginURL:     p.base + p.paths.login,
-		idTokenTTL:   orDefault(p.opts.IDTokenLifetime, time.Hour),
-	}
+	p.store.clients[c.id] = c
 }
 
 // AddUser adds or replaces a user, keyed by Username.

@@ -10,6 +10,11 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// Listen is the address the HTTP server binds. Default 127.0.0.1:8080.
 	Listen string `yaml:"listen"`
+	// H2C also accepts HTTP/2 without TLS (with prior knowledge) on Listen,
+	// for a front proxy that speaks HTTP/2 to its backends (Envoy, a cloud
+	// load balancer): many clients' streams then share a few connections.
+	// HTTP/1.1 is always accepted. Default false.
+	H2C bool `yaml:"h2c"`
 	// Log sets the log level and format.
 	Log Log `yaml:"log"`
 	// Storage picks where state is kept.
@@ -317,6 +322,10 @@ type Metrics struct {
 	// Listen serves /metrics on this separate address, such as
 	// 127.0.0.1:9464, kept off the public listener. Empty: no metrics.
 	Listen string `yaml:"listen"`
+	// Pprof also serves Go's profiler at /debug/pprof/ on that listener.
+	// Default false: profiles reveal memory contents to whoever can fetch
+	// them, so turn it on only while investigating.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Audit configures the audit trail.

@@ -56,6 +56,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 public_url: http://mcp.example.com/base
 listen: nonsense
 log: {level: loud}
+metrics: {pprof: true}
 encryption_keys: [{id: k1, key: short}, {id: k1, key: short}]
 identity:
   type: entra
@@ -78,7 +79,7 @@ servers:
 		t.Fatalf("want *Problems, got %v", err)
 	}
 	want := []string{
-		"public_url", "listen", "log.level", "encryption_keys[0].key", "encryption_keys[1].id",
+		"public_url", "listen", "log.level", "metrics.pprof: needs metrics.listen", "encryption_keys[0].key", "encryption_keys[1].id",
 		"identity.entra.tenant_id: must be", "identity.entra.client_id", "identity.entra.client_secret",
 		"tokens.access_token_ttl", "tokens.code_ttl", "clients[0].redirect_uris[0]",
 		"servers[0].name", "servers[0].path", "servers[0].upstream", "servers[1].path",

@@ -39,6 +39,8 @@ func (c *Config) Validate() []error {
 		} else if c.Metrics.Listen == c.Listen {
 			v.add("metrics.listen: must differ from listen")
 		}
+	} else if c.Metrics.Pprof {
+		v.add("metrics.pprof: needs metrics.listen (the profiler is never served on the public listener)")
 	}
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "text", "json")

@@ -58,8 +58,9 @@ next:
 	return 0, false
 }
 
-func TestPrometheusMetrics(t *testing.T) {
-	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "metrics: {listen: \"127.0.0.1:0\"}\n"})
+// metricsAddr waits for the metrics listener and returns its address.
+func metricsAddr(t *testing.T, gw *gwtest.Gateway) string {
+	t.Helper()
 	var addr []string
 	for deadline := time.Now().Add(10 * time.Second); addr == nil; time.Sleep(10 * time.Millisecond) {
 		addr = regexp.MustCompile(`msg="metrics listening" addr=(\S+)`).FindStringSubmatch(gw.Logs.String())
@@ -67,6 +68,36 @@ func TestPrometheusMetrics(t *testing.T) {
 			t.Fatal("the metrics listener did not start")
 		}
 	}
+	return addr[1]
+}
+
+func status(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestPprofOnlyWhenAskedAndNeverPublic(t *testing.T) {
+	off := gwtest.Start(t, gwtest.Options{ExtraYAML: "metrics: {listen: \"127.0.0.1:0\"}\n"})
+	if got := status(t, "http://"+metricsAddr(t, off)+"/debug/pprof/heap"); got != http.StatusNotFound {
+		t.Errorf("pprof off: /debug/pprof/heap on the metrics listener = %d, want 404", got)
+	}
+	on := gwtest.Start(t, gwtest.Options{ExtraYAML: "metrics: {listen: \"127.0.0.1:0\", pprof: true}\n"})
+	if got := status(t, "http://"+metricsAddr(t, on)+"/debug/pprof/heap"); got != http.StatusOK {
+		t.Errorf("pprof on: /debug/pprof/heap on the metrics listener = %d, want 200", got)
+	}
+	if got := status(t, on.URL+"/debug/pprof/heap"); got == http.StatusOK {
+		t.Error("pprof is served on the public listener")
+	}
+}
+
+func TestPrometheusMetrics(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "metrics: {listen: \"127.0.0.1:0\"}\n"})
+	addr := []string{"", metricsAddr(t, gw)}
 	c := gwtest.RegisterClient(t, gw, nil)
 	tok := c.Tokens(gwtest.User)
 	gwtest.MCPCall(t, gw.MCP, "Bearer "+tok["access_token"].(string))

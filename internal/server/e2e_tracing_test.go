@@ -70,3 +70,32 @@ func TestTracing(t *testing.T) {
 		t.Errorf("the backend never saw a traceparent of trace %s: %v", traceID, gw.Backend.TraceParents)
 	}
 }
+
+// TestTracingOffForwardsTraceparent: with no tracer the gateway adds no
+// spans of its own, yet a caller's trace still reaches the backend: the
+// traceparent header is forwarded exactly as sent.
+func TestTracingOffForwardsTraceparent(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{})
+	c := gwtest.RegisterClient(t, gw, nil)
+	at := c.Tokens(gwtest.User)["access_token"].(string)
+
+	sent := "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	req, _ := http.NewRequest(http.MethodPost, gw.MCP, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	req.Header.Set("Authorization", "Bearer "+at)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("traceparent", sent)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("ping: status %d", resp.StatusCode)
+	}
+	gw.Backend.Mu.Lock()
+	defer gw.Backend.Mu.Unlock()
+	if len(gw.Backend.TraceParents) == 0 || gw.Backend.TraceParents[len(gw.Backend.TraceParents)-1] != sent {
+		t.Errorf("the backend saw traceparents %q, want the caller's %q unchanged", gw.Backend.TraceParents, sent)
+	}
+}

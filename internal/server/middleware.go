@@ -8,6 +8,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
+	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -22,7 +23,9 @@ func chain(h http.Handler, log *slog.Logger, tp trace.TracerProvider, spanName f
 	h = addrs.Middleware(h)
 	// The inbound span: a caller's traceparent is continued, and the
 	// gateway's backend call becomes its child.
-	h = otelhttp.NewHandler(h, "drawbridge", otelhttp.WithTracerProvider(tp), otelhttp.WithSpanNameFormatter(spanName))
+	if telemetry.Traced(tp) {
+		h = otelhttp.NewHandler(h, "drawbridge", otelhttp.WithTracerProvider(tp), otelhttp.WithSpanNameFormatter(spanName))
+	}
 	h = recoverPanics(h, log)
 	return h
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"strings"
 	"time"
@@ -46,8 +47,9 @@ type Options struct {
 	// MetadataRootCAs verifies the servers of client ID metadata documents
 	// (tests); nil means the system roots.
 	MetadataRootCAs *x509.CertPool
-	// TracerProvider records spans; nil means the global one (set up from
-	// the OTEL_* environment by the binary, a no-op by default).
+	// TracerProvider records spans; nil means the global one when the
+	// OTEL_* environment asks for traces (the binary sets it up), else
+	// none.
 	TracerProvider trace.TracerProvider
 }
 
@@ -84,7 +86,10 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 		opt.Now = time.Now
 	}
 	if opt.TracerProvider == nil {
-		opt.TracerProvider = otel.GetTracerProvider()
+		opt.TracerProvider = telemetry.Off
+		if telemetry.TracingRequested() {
+			opt.TracerProvider = otel.GetTracerProvider()
+		}
 	}
 	if opt.IdentityHTTPClient == nil {
 		opt.IdentityHTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -316,6 +321,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(s.opt.Log.Handler(), slog.LevelWarn),
 	}
+	if s.cfg.H2C {
+		hs.Protocols = new(http.Protocols)
+		hs.Protocols.SetHTTP1(true)
+		hs.Protocols.SetUnencryptedHTTP2(true)
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	if s.metrics != nil {
@@ -392,6 +402,13 @@ func (s *Server) serveMetrics(errc chan<- error) (*http.Server, error) {
 	mux.Handle("/metrics", s.metrics.Handler())
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/readyz", s.readyz)
+	if s.cfg.Metrics.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := ms.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -408,6 +425,9 @@ func (s *Server) Metrics() *telemetry.Metrics { return s.metrics }
 // traced returns a copy of c whose requests carry trace context and make
 // client spans.
 func traced(c *http.Client, tp trace.TracerProvider) *http.Client {
+	if !telemetry.Traced(tp) {
+		return c
+	}
 	cp := *c
 	base := cp.Transport
 	if base == nil {

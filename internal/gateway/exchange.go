@@ -67,6 +67,7 @@ type countingWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	ka     *keepAlive // on SSE streams from a backend
 }
 
 func (w *countingWriter) WriteHeader(code int) {
@@ -74,11 +75,21 @@ func (w *countingWriter) WriteHeader(code int) {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
+	if w.ka != nil && code >= 200 {
+		w.ka.mu.Lock()
+		w.ka.arm()
+		w.ka.mu.Unlock()
+	}
 }
 
 func (w *countingWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.ka != nil {
+		w.ka.mu.Lock()
+		defer w.ka.mu.Unlock()
+		defer w.ka.wrote(b)
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -86,6 +97,10 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 }
 
 func (w *countingWriter) Flush() {
+	if w.ka != nil {
+		w.ka.mu.Lock()
+		defer w.ka.mu.Unlock()
+	}
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}

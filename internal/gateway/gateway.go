@@ -19,7 +19,6 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -92,8 +91,8 @@ type Options struct {
 	// Audit records every request; nil records none. AuditArguments adds
 	// tool arguments, with the values of RedactKeys replaced.
 	Audit audit.Emitter
-	// TracerProvider makes the authorization and backend spans; nil is
-	// the global one.
+	// TracerProvider makes the authorization and backend spans; nil
+	// records none.
 	TracerProvider trace.TracerProvider
 	// Debug logs metadata fetches and refusals with their reasons.
 	Debug bool
@@ -140,7 +139,7 @@ func New(opt Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: a store is required (session bindings)")
 	}
 	if opt.TracerProvider == nil {
-		opt.TracerProvider = otel.GetTracerProvider()
+		opt.TracerProvider = telemetry.Off
 	}
 	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer)}
 	for _, s := range opt.Servers {

@@ -424,6 +424,30 @@ func TestOriginValidation(t *testing.T) {
 	}
 }
 
+// TestKeepAliveNeverSplitsAnEvent: while the backend is in the middle of an
+// event, however long it pauses, no comment is inserted into it.
+func TestKeepAliveNeverSplitsAnEvent(t *testing.T) {
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: first half")
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(200 * time.Millisecond): // ten keep-alive intervals
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(w, ", second half\n\n")
+	}), func(s *Server) { s.KeepAlive = 20 * time.Millisecond })
+	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", nil)
+	sc := bufio.NewScanner(resp.Body)
+	if !sc.Scan() {
+		t.Fatalf("no event: %v", sc.Err())
+	}
+	if got := sc.Text(); got != "data: first half, second half" {
+		t.Fatalf("the event arrived as %q", got)
+	}
+}
+
 // TestIdleStreamGetsKeepAlive: a stream with nothing to say gets SSE
 // comments, inserted only between events.
 func TestIdleStreamGetsKeepAlive(t *testing.T) {

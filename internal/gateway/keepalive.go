@@ -1,98 +1,96 @@
 package gateway
 
 import (
-	"io"
+	"net/http"
 	"sync"
 	"time"
 )
 
-// keepAliveBody wraps an SSE response body and, when the backend has sent
-// nothing for interval, yields an SSE comment line so that proxies and load
-// balancers between the client and the gateway do not cut an idle stream
-// (TR1). Comments are only inserted between events, never inside one.
-type keepAliveBody struct {
-	src      io.ReadCloser
-	interval time.Duration
-
-	chunks chan []byte
-	errc   chan error
-	done   chan struct{}
-	once   sync.Once
-
-	pending    []byte
-	last       [4]byte // the last four bytes passed on
+// keepAlive sends an SSE comment on a stream the backend has been silent
+// on for interval, so that proxies and load balancers between the client
+// and the gateway do not cut it (TR1). Comments go only between events,
+// never inside one.
+//
+// It lives in the response writer, not in the response body: an idle
+// stream then costs a timer, not a goroutine and a read buffer of its own.
+// The timer's callback and the proxy's writes take turns under mu, and
+// stop ends it before the handler returns.
+type keepAlive struct {
+	mu         sync.Mutex
+	w          http.ResponseWriter
+	interval   time.Duration
+	timer      *time.Timer
+	last       [4]byte // the last four bytes written
 	atBoundary bool
+	stopped    bool
 }
 
 var keepAliveComment = []byte(": keep-alive\n\n")
 
-func newKeepAliveBody(src io.ReadCloser, interval time.Duration) *keepAliveBody {
-	k := &keepAliveBody{src: src, interval: interval, chunks: make(chan []byte), errc: make(chan error, 1),
-		done: make(chan struct{}), atBoundary: true}
-	go k.pump()
-	return k
+// startKeepAlive asks for keep-alives on w's stream. Called from the
+// proxy's ModifyResponse; the timer starts once the response header has
+// been written, so that a comment can never go out before it.
+func (w *countingWriter) startKeepAlive(interval time.Duration) {
+	w.ka = &keepAlive{w: w.ResponseWriter, interval: interval, atBoundary: true}
 }
 
-// pump reads the backend body in its own goroutine so that Read can wait
-// for data and a timer at once.
-func (k *keepAliveBody) pump() {
-	buf := make([]byte, 16<<10)
-	for {
-		n, err := k.src.Read(buf)
-		if n > 0 {
-			chunk := append([]byte(nil), buf[:n]...)
-			select {
-			case k.chunks <- chunk:
-			case <-k.done:
-				return
-			}
-		}
-		if err != nil {
-			k.errc <- err
-			return
-		}
+// arm starts the timer (with mu held) once the header is out.
+func (k *keepAlive) arm() {
+	if k.timer == nil && !k.stopped {
+		k.timer = time.AfterFunc(k.interval, k.fire)
 	}
 }
 
-func (k *keepAliveBody) Read(p []byte) (int, error) {
-	if len(k.pending) == 0 {
-		t := time.NewTimer(k.interval)
-		defer t.Stop()
-		for len(k.pending) == 0 {
-			select {
-			case c := <-k.chunks:
-				k.pending = c
-			case err := <-k.errc:
-				return 0, err
-			case <-t.C:
-				if k.atBoundary {
-					return copy(p, keepAliveComment), nil
-				}
-				t.Reset(k.interval)
-			}
+// stopKeepAlive ends keep-alives; after it returns, the timer never
+// touches the response again.
+func (w *countingWriter) stopKeepAlive() {
+	if k := w.ka; k != nil {
+		k.mu.Lock()
+		k.stopped = true
+		if k.timer != nil {
+			k.timer.Stop()
+		}
+		k.mu.Unlock()
+	}
+}
+
+func (k *keepAlive) fire() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
+	}
+	if k.atBoundary {
+		if _, err := k.w.Write(keepAliveComment); err != nil {
+			return // the client is gone; the proxy will notice too
+		}
+		if f, ok := k.w.(http.Flusher); ok {
+			f.Flush()
 		}
 	}
-	n := copy(p, k.pending)
-	k.note(k.pending[:n])
-	k.pending = k.pending[n:]
-	return n, nil
+	k.timer.Reset(k.interval)
+}
+
+// wrote notes what the proxy wrote (with mu held) and restarts the wait.
+func (k *keepAlive) wrote(b []byte) {
+	k.arm()
+	if len(b) == 0 || k.timer == nil {
+		return
+	}
+	k.note(b)
+	k.timer.Reset(k.interval)
 }
 
 // note tracks whether the stream is between events: after a blank line,
 // with any of the three line endings SSE allows.
-func (k *keepAliveBody) note(b []byte) {
+func (k *keepAlive) note(b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	for _, c := range b {
+	for _, c := range b[max(0, len(b)-4):] {
 		k.last = [4]byte{k.last[1], k.last[2], k.last[3], c}
 	}
 	l := k.last
 	k.atBoundary = (l[2] == '\n' && l[3] == '\n') || (l[2] == '\r' && l[3] == '\r') ||
 		l == [4]byte{'\r', '\n', '\r', '\n'}
-}
-
-func (k *keepAliveBody) Close() error {
-	k.once.Do(func() { close(k.done) })
-	return k.src.Close()
 }

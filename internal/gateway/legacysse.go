@@ -38,7 +38,7 @@ func (rt *route) serveLegacyStream(x *exchange, r *http.Request) {
 	}
 	ctx, ok := rt.withCredential(context.WithValue(r.Context(), claimsKey, x.claims), x)
 	if ok {
-		rt.proxy.ServeHTTP(x.w, r.WithContext(ctx))
+		rt.forward(x, r, ctx)
 	}
 }
 
@@ -70,7 +70,7 @@ func (rt *route) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, ok := rt.withCredential(context.WithValue(r.Context(), claimsKey, x.claims), x)
 	if ok {
-		rt.proxy.ServeHTTP(x.w, r.WithContext(context.WithValue(ctx, targetKey, target)))
+		rt.forward(x, r, context.WithValue(ctx, targetKey, target))
 	}
 }
 

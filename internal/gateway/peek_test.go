@@ -21,7 +21,7 @@ func TestKeepAliveOnlyBetweenEvents(t *testing.T) {
 		{"data: a\ndata: b", false},
 		{"", true},
 	} {
-		k := &keepAliveBody{atBoundary: true}
+		k := &keepAlive{atBoundary: true}
 		k.note([]byte(tt.sent))
 		if k.atBoundary != tt.boundary {
 			t.Errorf("after %q: boundary = %v", tt.sent, k.atBoundary)

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -40,6 +41,7 @@ const (
 	claimsKey ctxKey = iota
 	sessionKeyCtx
 	credKey
+	writerKey
 )
 
 // ServeHTTP runs one MCP request through the gateway's checks, in order:
@@ -83,7 +85,13 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		ctx = context.WithValue(ctx, sessionKeyCtx, sid)
 	}
-	rt.proxy.ServeHTTP(x.w, r.WithContext(ctx))
+	rt.forward(x, r, ctx)
+}
+
+// forward proxies r, with ctx, to the backend and answers on x.w.
+func (rt *route) forward(x *exchange, r *http.Request, ctx context.Context) {
+	rt.proxy.ServeHTTP(x.w, r.WithContext(context.WithValue(ctx, writerKey, x.w)))
+	x.w.stopKeepAlive()
 }
 
 // admit runs the checks every request passes before it may be proxied:
@@ -229,8 +237,10 @@ func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
 		transport = newTransport(rt.Timeout)
 	}
 	// Backend calls are client spans and carry the W3C traceparent.
-	transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(rt.gw.opt.TracerProvider),
-		otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "backend " + rt.Name }))
+	if telemetry.Traced(rt.gw.opt.TracerProvider) {
+		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(rt.gw.opt.TracerProvider),
+			otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "backend " + rt.Name }))
+	}
 	return &httputil.ReverseProxy{
 		Rewrite:        rt.rewrite,
 		Transport:      transport,
@@ -340,8 +350,8 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 		resp.Body = &onClose{ReadCloser: resp.Body, fn: func() { rt.gw.opt.Metrics.StreamClosed(rt.Name) }}
 		resp.Header.Set("X-Accel-Buffering", "no")
 		resp.Header.Set("Cache-Control", "no-cache")
-		if rt.KeepAlive > 0 {
-			resp.Body = newKeepAliveBody(resp.Body, rt.KeepAlive)
+		if w, ok := req.Context().Value(writerKey).(*countingWriter); ok && rt.KeepAlive > 0 {
+			w.startKeepAlive(rt.KeepAlive)
 		}
 	}
 	return nil

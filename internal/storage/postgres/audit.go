@@ -38,19 +38,18 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, sea
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		// The whole batch goes in one round trip.
+		var b pgx.Batch
+		insert := "INSERT INTO audit (" + auditCols.names() + ") VALUES (" + auditCols.params() + ")"
 		for i := range recs {
 			r := &recs[i]
 			seq++
 			r.Seq, r.PrevHash = seq, append([]byte{}, prev...)
 			seal(r)
-			_, err := tx.Exec(ctx, "INSERT INTO audit ("+auditCols.names()+") VALUES ("+auditCols.params()+")",
-				r.Seq, at(r.Time), r.Type, r.Subject, r.ClientID, r.Server, r.Name, r.Payload, r.KeyID, r.PrevHash, r.Hash)
-			if err != nil {
-				return err
-			}
+			b.Queue(insert, r.Seq, at(r.Time), r.Type, r.Subject, r.ClientID, r.Server, r.Name, r.Payload, r.KeyID, r.PrevHash, r.Hash)
 			prev = r.Hash
 		}
-		return nil
+		return tx.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: append audit: %w", err)

@@ -14,6 +14,16 @@ var _ storage.AuditStore = (*Store)(nil)
 
 var auditCols = columns{"seq", "time", "type", "subject", "client_id", "server", "name", "payload", "key_id", "prev_hash", "hash"}
 
+// auditRowsPerInsert keeps a statement's parameters (11 a row) well under
+// SQLite's limit of 32766.
+const auditRowsPerInsert = 64
+
+// auditInsert is the INSERT of n rows.
+func auditInsert(n int) string {
+	row := "(" + auditCols.params() + ")"
+	return "INSERT INTO audit (" + auditCols.names() + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
+}
+
 // AppendAudit appends records after the current last one, in the single
 // write transaction that also serialises every other writer.
 func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, seal func(*storage.AuditRecord)) error {
@@ -32,12 +42,20 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, sea
 			seq++
 			r.Seq, r.PrevHash = seq, append([]byte{}, prev...)
 			seal(r)
-			_, err := tx.ExecContext(ctx, "INSERT INTO audit ("+auditCols.names()+") VALUES ("+auditCols.params()+")",
-				r.Seq, at(r.Time), r.Type, r.Subject, r.ClientID, r.Server, r.Name, r.Payload, r.KeyID, r.PrevHash, r.Hash)
-			if err != nil {
+			prev = r.Hash
+		}
+		// Many rows per INSERT: parsing and running one statement per
+		// record was most of the cost of auditing a busy gateway.
+		for rest := recs; len(rest) > 0; {
+			n := min(len(rest), auditRowsPerInsert)
+			args := make([]any, 0, n*len(auditCols))
+			for _, r := range rest[:n] {
+				args = append(args, r.Seq, at(r.Time), r.Type, r.Subject, r.ClientID, r.Server, r.Name, r.Payload, r.KeyID, r.PrevHash, r.Hash)
+			}
+			if _, err := tx.ExecContext(ctx, auditInsert(n), args...); err != nil {
 				return err
 			}
-			prev = r.Hash
+			rest = rest[n:]
 		}
 		return nil
 	})

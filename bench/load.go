@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -16,6 +18,7 @@ const callBody = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name"
 // target is something to send tools/call requests to.
 type target struct {
 	name, url, token string
+	gw               *proc // the Drawbridge serving it, if any
 }
 
 type result struct {
@@ -51,6 +54,28 @@ func send(ctx context.Context, c *http.Client, t target) bool {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// checkTarget makes sure a target answers with the backend's result, so
+// that a refusal (a policy denial is a JSON-RPC error with status 200)
+// cannot pass for a fast answer.
+func checkTarget(ctx context.Context, t target) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(callBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if t.token != "" {
+		req.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(bytes.TrimSpace(body), toolResult) {
+		return fmt.Errorf("%s: status %d, body %.200q: not the backend's answer", t.name, resp.StatusCode, body)
+	}
+	return nil
 }
 
 // saturate runs workers that each send the next request as soon as the

@@ -29,6 +29,7 @@ type flags struct {
 	rate        int
 	streams     int
 	drawbridge  string
+	profile     string
 }
 
 func main() {
@@ -41,6 +42,7 @@ func main() {
 	flag.IntVar(&f.rate, "rate", 2000, "requests per second in the fixed-rate phase")
 	flag.IntVar(&f.streams, "streams", 10000, "idle SSE streams to hold open through Drawbridge (0 skips)")
 	flag.StringVar(&f.drawbridge, "drawbridge", "", "drawbridge binary to use (default: build ./cmd/drawbridge)")
+	flag.StringVar(&f.profile, "cpuprofile", "", "write CPU profiles of Drawbridge during its saturation phases to this file name, suffixed with the target's number")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

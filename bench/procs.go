@@ -15,8 +15,10 @@ import (
 
 // proc is a child process of the benchmark.
 type proc struct {
-	cmd  *exec.Cmd
-	addr string
+	cmd     *exec.Cmd
+	addr    string
+	metrics string            // Drawbridge's metrics listener, when profiling
+	tokens  map[string]string // Drawbridge's access tokens, by server path
 }
 
 // startRole re-runs this binary in another role and waits for the address

@@ -25,17 +25,26 @@ func (s streamResult) perStream() int64 {
 }
 
 // holdStreams opens n SSE streams through t, waits for each one's first
-// event, measures the gateway's memory, and closes them.
-func holdStreams(ctx context.Context, t target, n int, pid int) (streamResult, error) {
+// event, measures the gateway's memory, and closes them. Over HTTP/1.1
+// each stream has its own connection; over h2c (HTTP/2 with prior
+// knowledge, as a front proxy speaks it) they share a few.
+// With heap set, a heap profile of the gateway holding them is written
+// there.
+func holdStreams(ctx context.Context, t target, n int, h2c bool, heap string) (streamResult, error) {
 	var res streamResult
 	var err error
+	pid := t.gw.cmd.Process.Pid
 	if res.rssBefore, err = rssBytes(pid); err != nil {
 		return res, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// One connection per stream, as HTTP/1.1 clients do.
-	c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 1, DisableCompression: true}}
+	tr := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 1, DisableCompression: true}
+	if h2c {
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetUnencryptedHTTP2(true)
+	}
+	c := &http.Client{Transport: tr}
 	body := `{"jsonrpc":"2.0","id":1,"method":"bench/stream","params":{}}`
 	ready := make(chan bool, n)
 	var wg sync.WaitGroup
@@ -76,6 +85,9 @@ func holdStreams(ctx context.Context, t target, n int, pid int) (streamResult, e
 	}
 	time.Sleep(2 * time.Second) // let the gateway's memory settle before reading it
 	res.rssAfter, err = rssBytes(pid)
+	if heap != "" && err == nil {
+		err = fetchProfile(ctx, "http://"+t.gw.metrics+"/debug/pprof/heap", heap)
+	}
 	cancel()
 	wg.Wait()
 	return res, err

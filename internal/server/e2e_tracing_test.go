@@ -30,16 +30,7 @@ func TestTracing(t *testing.T) {
 	at := c.Tokens(gwtest.User)["access_token"].(string)
 
 	traceID := "4bf92f3577b34da6a3ce929d0e0e4736"
-	req, _ := http.NewRequest(http.MethodPost, gw.MCP, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
-	req.Header.Set("Authorization", "Bearer "+at)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	pingWithTrace(t, gw.MCP, at, "00-"+traceID+"-00f067aa0ba902b7-01")
 
 	// Spans end as the handler returns, which can be just after the client
 	// has its answer: wait for the three.
@@ -80,11 +71,22 @@ func TestTracingOffForwardsTraceparent(t *testing.T) {
 	at := c.Tokens(gwtest.User)["access_token"].(string)
 
 	sent := "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-	req, _ := http.NewRequest(http.MethodPost, gw.MCP, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
-	req.Header.Set("Authorization", "Bearer "+at)
+	pingWithTrace(t, gw.MCP, at, sent)
+	gw.Backend.Mu.Lock()
+	defer gw.Backend.Mu.Unlock()
+	if len(gw.Backend.TraceParents) == 0 || gw.Backend.TraceParents[len(gw.Backend.TraceParents)-1] != sent {
+		t.Errorf("the backend saw traceparents %q, want the caller's %q unchanged", gw.Backend.TraceParents, sent)
+	}
+}
+
+// pingWithTrace sends an MCP ping with a caller's traceparent.
+func pingWithTrace(t *testing.T, endpoint, token, traceparent string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("traceparent", sent)
+	req.Header.Set("traceparent", traceparent)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -92,10 +94,5 @@ func TestTracingOffForwardsTraceparent(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("ping: status %d", resp.StatusCode)
-	}
-	gw.Backend.Mu.Lock()
-	defer gw.Backend.Mu.Unlock()
-	if len(gw.Backend.TraceParents) == 0 || gw.Backend.TraceParents[len(gw.Backend.TraceParents)-1] != sent {
-		t.Errorf("the backend saw traceparents %q, want the caller's %q unchanged", gw.Backend.TraceParents, sent)
 	}
 }

@@ -312,3 +312,21 @@ func (p *Provider) SignWithUnknownKey(on bool) {
 	}
 	p.store.signRogue = on
 }
+
+// SignOut ends every session of username at the provider, as a sign-out or
+// an administrator's revocation does: the user's refresh and access tokens
+// stop working (refreshes get invalid_grant).
+func (p *Provider) SignOut(username string) {
+	p.store.mu.Lock()
+	defer p.store.mu.Unlock()
+	for k, rt := range p.store.refresh {
+		if rt.username == username {
+			delete(p.store.refresh, k)
+		}
+	}
+	for k, at := range p.store.access {
+		if at.username == username {
+			delete(p.store.access, k)
+		}
+	}
+}

@@ -358,3 +358,9 @@ func (v *Vault) open(sid string, sealed []byte) (Tokens, error) {
 	}
 	return t, nil
 }
+
+// End revokes the grant because its upstream session cannot serve it any
+// more (reason names why) and returns ErrSignInAgain.
+func (v *Vault) End(ctx context.Context, grantID, reason string) error {
+	return v.end(ctx, grantID, reason)
+}

@@ -165,3 +165,13 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*oauth2.To
 
 // IsEntra reports whether the provider follows Entra ID's rules.
 func (p *Provider) IsEntra() bool { return p.entra }
+
+// Token makes a token request at the provider's token endpoint as the
+// client users sign in with (token exchange, on-behalf-of).
+func (p *Provider) Token(ctx context.Context, form url.Values) (*oauth2.Token, error) {
+	tc, err := p.TokenClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tc.Token(ctx, form)
+}

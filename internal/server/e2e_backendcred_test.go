@@ -7,12 +7,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
@@ -387,5 +392,173 @@ func TestEntraOBOBackend(t *testing.T) {
 			}
 			r.checkClean(t, access, refresh)
 		})
+	}
+}
+
+// TestUpstreamTokenBackend: the backend gets the user's own upstream
+// access token, and only while it is issued for the configured audience.
+func TestUpstreamTokenBackend(t *testing.T) {
+	verify := func(idp *oidctest.Provider) func(*http.Request) (string, error) {
+		return jwtVerifier(t, idp, "drawbridge", nil) // the provider's tokens name the client they were issued to
+	}
+	r := startUserTokenRig(t, userTokenSetup{auth: "    auth: {mode: upstream_token, audience: drawbridge}\n", jwtAccess: true, verify: verify})
+	access, refresh := r.signIn(t)
+	if status, body := r.call(t, access); status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	if got := r.be.lastSubject(); got != carolSub {
+		t.Errorf("backend saw %q", got)
+	}
+	r.checkClean(t, access, refresh)
+
+	// Configured for another audience: the token is not sent at all.
+	wrong := startUserTokenRig(t, userTokenSetup{auth: "    auth: {mode: upstream_token, audience: some-other-api}\n", jwtAccess: true, verify: verify})
+	access, _ = wrong.signIn(t)
+	if status, _ := wrong.call(t, access); status != http.StatusBadGateway {
+		t.Fatalf("token for another audience: status %d, want 502", status)
+	}
+	wrong.be.mu.Lock()
+	defer wrong.be.mu.Unlock()
+	if len(wrong.be.received) != 0 {
+		t.Error("a request reached the backend without the audience check passing")
+	}
+}
+
+// TestStaticHeadersBackend: mode headers sends secrets from the
+// environment and from files, and nothing of the client's.
+func TestStaticHeadersBackend(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte("file-secret-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	be := startTokenBackend(t, func(r *http.Request) (string, error) {
+		if r.Header.Get("X-Api-Key") != "env-secret-0123456789" || r.Header.Get("X-File-Key") != "file-secret-0123456789" {
+			return "", errors.New("wrong keys")
+		}
+		return "gateway", nil
+	})
+	gw := gwtest.Start(t, gwtest.Options{Upstream: be.URL, Env: map[string]string{"API_KEY": "env-secret-0123456789", "KEY_FILE": file},
+		ExtraYAML: "    auth: {mode: headers, headers: {X-Api-Key: \"${API_KEY}\"}, header_files: {X-File-Key: \"${KEY_FILE}\"}}\n"})
+	c := gwtest.RegisterClient(t, gw, nil)
+	tok := c.Tokens(gwtest.User)
+	access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
+	if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+access); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	be.neverSaw(t, map[string]string{"client's access token": access, "client's refresh token": refresh})
+	if logs := gw.Logs.String(); strings.Contains(logs, "env-secret-0123456789") || strings.Contains(logs, "file-secret-0123456789") {
+		t.Error("a header secret reached the log")
+	}
+}
+
+// TestClientCredentialsFromProvider: client_credentials against the
+// provider library's own implementation of the grant.
+func TestClientCredentialsFromProvider(t *testing.T) {
+	idp := oidctest.Start(t, oidctest.Options{})
+	idp.Register(oidctest.Client{ID: "gw-backend", Secret: "backend-secret-0123456789", JWTAccessTokens: true})
+	be := startTokenBackend(t, jwtVerifier(t, idp, "gw-backend", nil))
+	gw := gwtest.Start(t, gwtest.Options{Upstream: be.URL, IdPClient: idp.Client(), ExtraYAML: fmt.Sprintf(`    auth:
+      mode: client_credentials
+      token_url: %s/oauth/token
+      client_id: gw-backend
+      client_secret: backend-secret-0123456789
+      scopes: [snippets]
+`, idp.BaseURL())})
+	c := gwtest.RegisterClient(t, gw, nil)
+	tok := c.Tokens(gwtest.User)
+	access := tok["access_token"].(string)
+	for range 3 {
+		if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+access); resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if got := be.lastSubject(); got != "gw-backend" {
+		t.Errorf("backend saw %q, want the gateway's own client", got)
+	}
+	if n := exchangeRequests(idp, "client_credentials"); n != 1 {
+		t.Errorf("%d client credentials requests for 3 MCP requests, want 1 (cached)", n)
+	}
+	be.neverSaw(t, map[string]string{"client's access token": access, "backend client secret": "backend-secret-0123456789"})
+}
+
+// TestUpstreamSignOutEndsGrant: when the provider refuses to refresh the
+// user's upstream token (the user signed out there), the MCP client gets
+// a 401 challenge, not a backend error; the grant, its refresh token and
+// its upstream tokens are gone.
+func TestUpstreamSignOutEndsGrant(t *testing.T) {
+	r := startUserTokenRig(t, userTokenSetup{
+		auth: "    auth: {mode: token_exchange, audience: snippets-api}\n", jwtAccess: true,
+		verify: func(idp *oidctest.Provider) func(*http.Request) (string, error) {
+			return jwtVerifier(t, idp, "snippets-api", nil)
+		},
+	})
+	access, refresh := r.signIn(t)
+	if status, _ := r.call(t, access); status != http.StatusOK {
+		t.Fatalf("before sign-out: %d", status)
+	}
+	r.idp.SignOut("carol")
+	// Close to the upstream token's expiry: the next request refreshes it.
+	r.gw.Clock.Advance(59 * time.Minute)
+	resp := gwtest.MCPCall(t, r.gw.MCP, "Bearer "+access)
+	ch := resp.Header.Get("WWW-Authenticate")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_token"`) || !strings.Contains(ch, "resource_metadata=") {
+		t.Fatalf("after upstream sign-out: %d %q", resp.StatusCode, ch)
+	}
+	if n := upstreamSessions(t, r.gw); n != 0 {
+		t.Errorf("%d upstream sessions left", n)
+	}
+	if status, body := r.client.Refresh(refresh); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("the client's refresh token after the grant ended: %d %v", status, body)
+	}
+	if status, _ := r.call(t, access); status != http.StatusUnauthorized {
+		t.Errorf("the access token after the grant ended: %d", status)
+	}
+	// Signing in again works.
+	access2, refresh2 := r.signIn(t)
+	if status, _ := r.call(t, access2); status != http.StatusOK {
+		t.Fatalf("after signing in again: %d", status)
+	}
+	r.checkClean(t, access, refresh)
+	r.checkClean(t, access2, refresh2)
+}
+
+// TestEntraInteractionRequired: Entra ID answering on-behalf-of with
+// interaction_required (MFA) ends the grant: the user signs in again.
+func TestEntraInteractionRequired(t *testing.T) {
+	r := startUserTokenRig(t, userTokenSetup{entra: true, auth: "    auth: {mode: entra_obo, scopes: [\"api://snippets/.default\"]}\n",
+		verify: func(idp *oidctest.Provider) func(*http.Request) (string, error) {
+			return jwtVerifier(t, idp, "api://snippets", nil)
+		}})
+	access, _ := r.signIn(t)
+	r.idp.RequireInteraction("carol", true)
+	if status, _ := r.call(t, access); status != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", status)
+	}
+	g, err := r.gw.Srv.Store().ListGrants(context.Background(), storage.GrantFilter{IncludeRevoked: true})
+	if err != nil || len(g) != 1 || g[0].RevokeReason != "upstream_interaction_required" {
+		t.Fatalf("grants: %+v, %v", g, err)
+	}
+}
+
+// TestRevokedGrantDeletesUpstreamTokens: a client revoking its token
+// (RFC 7009) deletes the upstream tokens kept for its grant.
+func TestRevokedGrantDeletesUpstreamTokens(t *testing.T) {
+	r := startUserTokenRig(t, userTokenSetup{auth: "    auth: {mode: token_exchange, audience: snippets-api}\n",
+		verify: func(idp *oidctest.Provider) func(*http.Request) (string, error) {
+			return jwtVerifier(t, idp, "snippets-api", nil)
+		}})
+	_, refresh := r.signIn(t)
+	if n := upstreamSessions(t, r.gw); n != 1 {
+		t.Fatalf("%d upstream sessions, want 1", n)
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.gw.URL+"/revoke", strings.NewReader(url.Values{"token": {refresh}, "client_id": {r.client.ID}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if n := upstreamSessions(t, r.gw); n != 0 {
+		t.Errorf("%d upstream sessions after revocation, want 0", n)
 	}
 }

@@ -47,11 +47,11 @@ func (v *Vault) reseal(ctx context.Context, sid string) (bool, error) {
 		if v.opt.Keyring.Current(u.Sealed) {
 			return u, nil
 		}
-		t, err := v.open(sid, u.Sealed)
+		e, err := v.open(sid, u.Sealed)
 		if err != nil {
 			return u, err
 		}
-		if u.Sealed, err = v.seal(sid, t); err != nil {
+		if u.Sealed, err = v.seal(sid, e); err != nil {
 			return u, err
 		}
 		changed = true

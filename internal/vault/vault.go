@@ -13,7 +13,10 @@
 // UpstreamSessionID); the store deletes it with the grant.
 //
 // An access token close to expiry is refreshed first, one refresh per grant
-// at a time however many requests wait for it (singleflight). When the
+// at a time however many requests wait for it: in one process a
+// singleflight, across replicas a lease written into the session by
+// compare-and-swap, so that no two replicas present the same refresh
+// token (a provider that rotates them would refuse the second). When the
 // provider refuses the refresh for good (invalid_grant: the user signed out,
 // the session was revoked), the grant ends and callers get ErrSignInAgain,
 // which the gateway turns into a 401 challenge: the MCP client signs in
@@ -21,7 +24,6 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,7 +35,6 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -125,7 +126,7 @@ func (v *Vault) Save(ctx context.Context, subject string, t Tokens) (string, err
 		return "", errors.New("vault: no access token to keep")
 	}
 	id := tokens.NewID()
-	sealed, err := v.seal(id, t)
+	sealed, err := v.seal(id, envelope{Tokens: t})
 	if err != nil {
 		return "", err
 	}
@@ -180,54 +181,6 @@ func (v *Vault) refresh(ctx context.Context, grantID, stale string) (Tokens, err
 	}
 }
 
-// load reads the grant's session (another replica may have refreshed it)
-// and refreshes it at the provider if it is still not fresh.
-func (v *Vault) load(ctx context.Context, grantID, stale string) (Tokens, error) {
-	sid, err := v.sessionOf(ctx, grantID)
-	if err != nil {
-		return Tokens{}, err
-	}
-	row, t, err := v.read(ctx, grantID, sid)
-	if err != nil {
-		return Tokens{}, err
-	}
-	if t.AccessToken != stale && v.fresh(t) {
-		v.remember(grantID, sid, t)
-		return t, nil
-	}
-	if t.RefreshToken == "" || v.opt.Refresher == nil {
-		if t.AccessToken != stale && v.unexpired(t) {
-			return t, nil // usable, if not for long: nothing can renew it
-		}
-		return Tokens{}, v.end(ctx, grantID, ReasonUpstreamExpired)
-	}
-	tok, err := v.opt.Refresher.Refresh(ctx, t.RefreshToken)
-	switch {
-	case oidc.NeedsSignIn(err):
-		// Another replica may have used the refresh token first.
-		if _, again, rerr := v.read(ctx, grantID, sid); rerr == nil && again.RefreshToken != t.RefreshToken {
-			v.remember(grantID, sid, again)
-			return again, nil
-		}
-		v.opt.Log.Info("upstream refresh refused; ending the grant", "grant", grantID, "err", err)
-		return Tokens{}, v.end(ctx, grantID, ReasonUpstreamRevoked)
-	case err != nil:
-		if t.AccessToken != stale && v.unexpired(t) {
-			v.opt.Log.Warn("upstream refresh failed; using the current token while it lasts", "grant", grantID, "err", err)
-			return t, nil
-		}
-		return Tokens{}, fmt.Errorf("vault: refreshing upstream tokens: %w", err)
-	}
-	next := Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, IDToken: t.IDToken, Expiry: tok.Expiry}
-	if next.RefreshToken == "" {
-		next.RefreshToken = t.RefreshToken // RFC 6749 §6: the old one stays valid
-	}
-	if idt, _ := tok.Extra("id_token").(string); idt != "" {
-		next.IDToken = idt
-	}
-	return next, v.write(ctx, grantID, sid, row, next)
-}
-
 // sessionOf finds the grant's upstream session.
 func (v *Vault) sessionOf(ctx context.Context, grantID string) (string, error) {
 	if c, ok := v.cached(grantID); ok {
@@ -246,50 +199,6 @@ func (v *Vault) sessionOf(ctx context.Context, grantID string) (string, error) {
 		return "", v.end(ctx, grantID, ReasonUpstreamExpired)
 	}
 	return g.UpstreamSessionID, nil
-}
-
-// read loads and opens the session.
-func (v *Vault) read(ctx context.Context, grantID, sid string) (storage.UpstreamSession, Tokens, error) {
-	row, err := v.opt.Store.GetUpstreamSession(ctx, sid, v.opt.Now())
-	if errors.Is(err, storage.ErrNotFound) {
-		v.forget(grantID)
-		return row, Tokens{}, v.end(ctx, grantID, ReasonUpstreamExpired)
-	}
-	if err != nil {
-		return row, Tokens{}, fmt.Errorf("vault: %w", err)
-	}
-	t, err := v.open(sid, row.Sealed)
-	return row, t, err
-}
-
-var errChanged = errors.New("vault: the session changed meanwhile")
-
-// write stores refreshed tokens unless the session changed since it was
-// read (another replica refreshed): then that replica's tokens win.
-func (v *Vault) write(ctx context.Context, grantID, sid string, read storage.UpstreamSession, t Tokens) error {
-	sealed, err := v.seal(sid, t)
-	if err != nil {
-		return err
-	}
-	err = v.opt.Store.UpdateUpstreamSession(ctx, sid, v.opt.Now(), func(u storage.UpstreamSession) (storage.UpstreamSession, error) {
-		if !bytes.Equal(u.Sealed, read.Sealed) {
-			return u, errChanged
-		}
-		u.Sealed, u.UpdatedAt = sealed, v.opt.Now()
-		return u, nil
-	})
-	switch {
-	case errors.Is(err, errChanged):
-		v.forget(grantID)
-	case errors.Is(err, storage.ErrNotFound):
-		v.forget(grantID)
-		return ErrSignInAgain // revoked while refreshing
-	case err != nil:
-		return fmt.Errorf("vault: storing refreshed tokens: %w", err)
-	default:
-		v.remember(grantID, sid, t)
-	}
-	return nil
 }
 
 // end revokes the grant (which deletes its upstream session) and returns
@@ -339,24 +248,24 @@ func (v *Vault) forget(grantID string) {
 
 func aad(sid string) []byte { return []byte("upstream-session:" + sid) }
 
-func (v *Vault) seal(sid string, t Tokens) ([]byte, error) {
-	plain, err := json.Marshal(t)
+func (v *Vault) seal(sid string, e envelope) ([]byte, error) {
+	plain, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
 	}
 	return v.opt.Keyring.Seal(plain, aad(sid))
 }
 
-func (v *Vault) open(sid string, sealed []byte) (Tokens, error) {
+func (v *Vault) open(sid string, sealed []byte) (envelope, error) {
 	plain, err := v.opt.Keyring.Open(sealed, aad(sid))
 	if err != nil {
-		return Tokens{}, fmt.Errorf("vault: opening upstream tokens: %w", err)
+		return envelope{}, fmt.Errorf("vault: opening upstream tokens: %w", err)
 	}
-	var t Tokens
-	if err := json.Unmarshal(plain, &t); err != nil {
-		return Tokens{}, fmt.Errorf("vault: upstream tokens are malformed")
+	var e envelope
+	if err := json.Unmarshal(plain, &e); err != nil {
+		return envelope{}, fmt.Errorf("vault: upstream tokens are malformed")
 	}
-	return t, nil
+	return e, nil
 }
 
 // End revokes the grant because its upstream session cannot serve it any

@@ -14,7 +14,9 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/postgres"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
@@ -328,4 +330,69 @@ func must(t *testing.T, err error) {
 
 func same(a, b vault.Tokens) bool {
 	return a.AccessToken == b.AccessToken && a.RefreshToken == b.RefreshToken && a.IDToken == b.IDToken && a.Expiry.Equal(b.Expiry)
+}
+
+// TestReplicasRefreshOnce: two replicas (two stores on one database),
+// 25 concurrent requests each, one refresh at the provider, and the
+// provider's refresh-token rotation never ends the grant.
+func TestReplicasRefreshOnce(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			r := newRig(t)
+			var second storage.Store
+			if backend == "postgres" {
+				dsn := gwtest.PostgresDSN(t)
+				r.store = openPostgres(t, dsn)
+				second = openPostgres(t, dsn)
+			} else {
+				st, err := sqlite.Open(t.Context(), filepath.Join(r.dir, "db.sqlite"))
+				must(t, err)
+				t.Cleanup(func() { _ = st.Close() })
+				second = st
+			}
+			a := r.vault()
+			grant, first := r.signIn(a, 10*time.Minute)
+			ring, _ := tokens.NewKeyring(r.keys)
+			b := vault.New(vault.Options{Store: second, Keyring: ring, Refresher: r.rp, Now: r.now})
+			r.off.Store(int64(9 * time.Minute))
+
+			const n = 25
+			got := make([]vault.Tokens, 2*n)
+			errs := make([]error, 2*n)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range 2 * n {
+				v := a
+				if i%2 == 1 {
+					v = b
+				}
+				wg.Go(func() {
+					<-start
+					got[i], errs[i] = v.Token(t.Context(), grant)
+				})
+			}
+			close(start)
+			wg.Wait()
+			must(t, errors.Join(errs...))
+			if c := r.refreshes(); c != 1 {
+				t.Fatalf("%d refreshes for two replicas, want 1", c)
+			}
+			for i := range got {
+				if !same(got[i], got[0]) || got[i].AccessToken == first.AccessToken {
+					t.Fatalf("request %d did not get the one refreshed token", i)
+				}
+			}
+			if g, _ := r.store.GetGrant(t.Context(), grant); g.Revoked() {
+				t.Fatalf("the grant was ended: %s", g.RevokeReason)
+			}
+		})
+	}
+}
+
+func openPostgres(t *testing.T, dsn string) storage.Store {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+	must(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/server"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
 
 // The admin commands work on the store named by a configuration, the same
@@ -52,9 +53,9 @@ func subcommand(args []string, stderr io.Writer, usage string, allowed ...string
 	return "", errUsage
 }
 
-// runKeys: drawbridge keys list|rotate --config FILE.
+// runKeys: drawbridge keys list|rotate|reseal --config FILE.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, err := subcommand(args, stderr, "drawbridge keys list|rotate --config FILE", "list", "rotate")
+	sub, err := subcommand(args, stderr, "drawbridge keys list|rotate|reseal --config FILE", "list", "rotate", "reseal")
 	if err != nil {
 		return err
 	}
@@ -71,6 +72,9 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	kr, err := tokens.NewKeyring(ring)
 	if err != nil {
 		return err
+	}
+	if sub == "reseal" {
+		return reseal(ctx, st, kr, ring[0].ID, stdout)
 	}
 	keys, err := tokens.LoadKeys(ctx, st, kr, time.Now)
 	if err != nil {
@@ -196,4 +200,15 @@ func revokeGrants(ctx context.Context, st storage.Store, f storage.GrantFilter, 
 		}
 	}
 	return len(gs), nil
+}
+
+// reseal re-encrypts the upstream tokens in the vault with the first
+// encryption key, so that older keys can leave the configuration.
+func reseal(ctx context.Context, st storage.Store, kr *tokens.Keyring, current string, stdout io.Writer) error {
+	n, total, err := vault.New(vault.Options{Store: st, Keyring: kr}).Reseal(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "re-sealed %d of %d upstream token sessions with encryption key %s\n", n, total, current)
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
 
 var errStateUsed = errors.New("upstream state already used")
@@ -66,7 +67,17 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadGateway, "Signing in with your identity provider failed.", "Start again from your application. If it keeps happening, tell your administrator.")
 		return
 	}
-	s.signedIn(w, r, req, secret, res.Identity)
+	var session string
+	if s.opt.Vault != nil && res.AccessToken != "" {
+		session, err = s.opt.Vault.Save(r.Context(), res.Identity.Subject, vault.Tokens{AccessToken: res.AccessToken,
+			RefreshToken: res.RefreshToken, IDToken: res.IDToken, Expiry: res.Expiry})
+		if err != nil {
+			s.opt.Log.Error("keeping the upstream tokens", "err", err)
+			s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
+			return
+		}
+	}
+	s.signedIn(w, r, req, secret, res.Identity, session)
 }
 
 func truncateForLog(s string) string {

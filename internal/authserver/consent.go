@@ -174,7 +174,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.
 	err := s.opt.Store.CreateAuthCode(r.Context(), storage.AuthCode{
 		Hash: tokens.Hash(code), ClientID: req.ClientID, RedirectURI: req.RedirectURI,
 		CodeChallenge: req.CodeChallenge, Resource: req.Resource, Scopes: req.Scopes,
-		Identity: *req.Identity, AuthTime: req.AuthTime, GrantID: tokens.NewID(),
+		Identity: *req.Identity, AuthTime: req.AuthTime, GrantID: tokens.NewID(), UpstreamSessionID: req.UpstreamSessionID,
 		CreatedAt: now, ExpiresAt: now.Add(s.opt.CodeTTL),
 	})
 	if err != nil {

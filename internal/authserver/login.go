@@ -90,19 +90,19 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
 		return
 	}
-	s.signedIn(w, r, req, secret, id)
+	s.signedIn(w, r, req, secret, id, "")
 }
 
 // signedIn records who signed in (once: a second sign-in for the same
 // request is refused) and moves on to consent.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret string, id storage.Identity) {
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret string, id storage.Identity, upstreamSession string) {
 	id = cleanIdentity(id)
 	now := s.opt.Now()
 	err := s.opt.Store.UpdateAuthRequest(r.Context(), req.ID, now, func(ar storage.AuthRequest) (storage.AuthRequest, error) {
 		if ar.Identity != nil {
 			return ar, errAlreadySignedIn
 		}
-		ar.Identity, ar.AuthTime = &id, now
+		ar.Identity, ar.AuthTime, ar.UpstreamSessionID = &id, now, upstreamSession
 		return ar, nil
 	})
 	switch {
@@ -114,7 +114,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.A
 		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
 		return
 	}
-	req.Identity, req.AuthTime = &id, now
+	req.Identity, req.AuthTime, req.UpstreamSessionID = &id, now, upstreamSession
 	s.opt.Log.Info("signed in", "sub", id.Subject, "provider", id.Provider, "client_id", req.ClientID)
 	s.record(r, audit.Event{Type: audit.SignInSucceeded, Subject: id.Subject, ClientID: req.ClientID})
 	s.decideConsent(w, r, req, secret)

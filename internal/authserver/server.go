@@ -14,6 +14,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
 
 // Resource is an MCP server that tokens can be issued for.
@@ -31,6 +32,11 @@ type Resource struct {
 }
 
 // Options configures the authorization server.
+// Vault keeps upstream tokens; *vault.Vault is one.
+type Vault interface {
+	Save(ctx context.Context, subject string, t vault.Tokens) (string, error)
+}
+
 type Options struct {
 	Issuer  string
 	Store   storage.Store
@@ -45,6 +51,9 @@ type Options struct {
 	// Exactly one of Password or Redirect is set.
 	Password identity.PasswordProvider
 	Redirect identity.RedirectProvider
+	// Vault keeps the identity provider's tokens of each sign-in, for
+	// backends that act for the user; nil keeps none.
+	Vault Vault
 	// Clients are pre-registered clients.
 	Clients []ConfigClient
 	// ScopeDescriptions explain scopes on the consent page.

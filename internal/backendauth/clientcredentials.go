@@ -2,23 +2,25 @@ package backendauth
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
 // ClientCredentials gets the backend a token of its own from any OAuth
 // token endpoint with the client-credentials grant (RFC 6749 §4.4). The
-// token is cached until shortly before it expires, and only one refresh
-// runs at a time (oauth2.ReuseTokenSource).
+// token is cached until shortly before it expires, and one request fetches
+// a new one while every other request waits for it (singleflight).
 type ClientCredentials struct {
-	ts oauth2.TokenSource
+	client *oidc.TokenClient
+	form   url.Values
+	cache  tokenCache
 }
 
 var _ Credential = (*ClientCredentials)(nil)
@@ -28,56 +30,54 @@ type ClientCredentialsConfig struct {
 	TokenURL     string
 	ClientID     string
 	ClientSecret string
-	Scopes       []string
+	// Certificate authenticates with a client assertion instead of the
+	// secret.
+	Certificate *oidc.Certificate
+	Scopes      []string
 	// Audience and Resource are sent when set (RFC 8707 resource; many
 	// providers use audience).
 	Audience string
 	Resource string
 	// HTTPClient talks to the token endpoint.
 	HTTPClient *http.Client
+	Now        func() time.Time
 }
 
 // NewClientCredentials builds the credential; no request is made yet.
-func NewClientCredentials(c ClientCredentialsConfig) *ClientCredentials {
-	params := url.Values{}
-	if c.Audience != "" {
-		params.Set("audience", c.Audience)
+func NewClientCredentials(c ClientCredentialsConfig) (*ClientCredentials, error) {
+	tc, err := oidc.NewTokenClient(oidc.TokenClientOptions{Name: "client_credentials", TokenURL: c.TokenURL,
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret, Certificate: c.Certificate, BasicAuth: true,
+		HTTPClient: c.HTTPClient})
+	if err != nil {
+		return nil, err
 	}
-	if c.Resource != "" {
-		params.Set("resource", c.Resource)
-	}
-	cfg := &clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL,
-		Scopes: c.Scopes, EndpointParams: params}
-	ctx := context.Background()
-	if c.HTTPClient != nil {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, c.HTTPClient)
-	}
-	// cfg.TokenSource already reuses a valid token and serialises
-	// refreshes behind one mutex.
-	return &ClientCredentials{ts: cfg.TokenSource(ctx)}
+	form := url.Values{"grant_type": {"client_credentials"}}
+	setIf(form, "scope", strings.Join(c.Scopes, " "))
+	setIf(form, "audience", c.Audience)
+	setIf(form, "resource", c.Resource)
+	return &ClientCredentials{client: tc, form: form, cache: tokenCache{now: c.Now}}, nil
 }
 
 // Headers returns the backend's bearer token; the caller does not matter.
-func (c *ClientCredentials) Headers(_ context.Context, _ *tokens.AccessClaims) (http.Header, error) {
-	tok, err := c.ts.Token()
+func (c *ClientCredentials) Headers(ctx context.Context, _ *tokens.AccessClaims) (http.Header, error) {
+	tok, err := c.cache.get(ctx, "", func(ctx context.Context) (*oauth2.Token, error) {
+		tok, err := c.client.Token(ctx, c.form)
+		return tok, redact(err)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("backend token: %w", errWithoutSecrets(err))
+		return nil, err
 	}
-	h := http.Header{}
-	h.Set("Authorization", "Bearer "+tok.AccessToken)
-	return h, nil
+	return bearer(tok), nil
 }
 
-// errWithoutSecrets keeps the OAuth error code of a failed token request
-// and drops the response body, which could echo credentials.
-func errWithoutSecrets(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		return fmt.Errorf("token endpoint answered %d %s", status, re.ErrorCode)
+func bearer(tok string) http.Header {
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+tok)
+	return h
+}
+
+func setIf(form url.Values, k, v string) {
+	if v != "" {
+		form.Set(k, v)
 	}
-	return err
 }

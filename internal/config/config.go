@@ -179,6 +179,11 @@ type Entra struct {
 	ClientCertificate *ClientCertificate `yaml:"client_certificate"`
 	// Cloud is the login host. Default https://login.microsoftonline.com.
 	Cloud string `yaml:"cloud"`
+	// Scopes requested at sign-in. Default openid profile email
+	// offline_access. For entra_obo backends add Drawbridge's own API scope
+	// (api://<client_id>/access_as_user): on-behalf-of needs a user token
+	// issued to Drawbridge's app.
+	Scopes []string `yaml:"scopes"`
 }
 
 // ClientCertificate is a certificate and its private key in PEM files, with
@@ -346,27 +351,55 @@ type Audit struct {
 	RedactKeys []string `yaml:"redact_keys"`
 }
 
-// BackendAuth configures how Drawbridge authenticates to a backend.
+// BackendAuth configures how Drawbridge authenticates to a backend
+// (docs/backends.md). The MCP client's token never reaches a backend,
+// whatever the mode.
 type BackendAuth struct {
-	// Mode is none (default: only Headers), identity_assertion (a JWT
-	// signed by Drawbridge naming the caller; recommended) or
-	// client_credentials (a token from an OAuth token endpoint).
+	// Mode is none (default: only the server's headers), headers (static
+	// secret headers), identity_assertion (a JWT signed by Drawbridge naming
+	// the caller; recommended), client_credentials (a token of the backend's
+	// own from an OAuth token endpoint), token_exchange (the user's upstream
+	// token exchanged for one scoped to the backend, RFC 8693), entra_obo
+	// (Microsoft Entra ID on-behalf-of) or upstream_token (the user's own
+	// upstream access token; see the risks in docs/backends.md).
 	Mode string `yaml:"mode"`
-	// Audience is the assertion's aud (default: the upstream URL's origin)
-	// or, for client_credentials, the audience parameter.
+	// Audience is the assertion's aud (default: the upstream URL's origin);
+	// for client_credentials and token_exchange, the audience parameter; for
+	// upstream_token, the audience the user's upstream token was issued for
+	// (required).
 	Audience string `yaml:"audience"`
 	// Header carries the assertion: Authorization (default, as a Bearer
 	// token) or another header name (the bare JWT).
 	Header string `yaml:"header"`
 	// TTL is the assertion's lifetime. Default 60s.
 	TTL Duration `yaml:"ttl"`
-	// TokenURL, ClientID, ClientSecret, Scopes and Resource configure the
-	// client_credentials grant.
-	TokenURL     string   `yaml:"token_url"`
-	ClientID     string   `yaml:"client_id"`
-	ClientSecret string   `yaml:"client_secret"`
-	Scopes       []string `yaml:"scopes"`
-	Resource     string   `yaml:"resource"`
+	// Headers (mode headers) are sent with every request; take the values
+	// from the environment: ${NAME}. HeaderFiles name files whose content
+	// (one line) is a header's value, such as mounted secrets. Both are
+	// read at startup and never logged.
+	Headers     map[string]string `yaml:"headers"`
+	HeaderFiles map[string]string `yaml:"header_files"`
+	// TokenURL is the token endpoint: required for client_credentials; for
+	// token_exchange and entra_obo the identity provider's by default.
+	TokenURL string `yaml:"token_url"`
+	// ClientID with ClientSecret or ClientCertificate authenticate
+	// Drawbridge at TokenURL. For token_exchange and entra_obo they default
+	// to the identity provider's client (identity.oidc or identity.entra).
+	ClientID          string             `yaml:"client_id"`
+	ClientSecret      string             `yaml:"client_secret"`
+	ClientCertificate *ClientCertificate `yaml:"client_certificate"`
+	// Scopes are asked for (client_credentials, token_exchange); for
+	// entra_obo, the backend API's scopes, such as api://snippets/.default
+	// (required).
+	Scopes []string `yaml:"scopes"`
+	// Resource is sent as resource= (RFC 8707) when set; not for entra_obo.
+	Resource string `yaml:"resource"`
+}
+
+// UsesUpstreamTokens reports whether the mode acts with the user's tokens
+// from the identity provider, which Drawbridge then keeps in its vault.
+func (a BackendAuth) UsesUpstreamTokens() bool {
+	return a.Mode == "token_exchange" || a.Mode == "entra_obo" || a.Mode == "upstream_token"
 }
 
 // Policy is a server's access policy.

@@ -53,6 +53,7 @@ func (c *Config) Validate() []error {
 	}
 	v.encryptionKeys(c.EncryptionKeys)
 	v.identity(&c.Identity)
+	v.identityType = c.Identity.Type
 	v.tokens(&c.Tokens)
 	v.clients(c.Clients, c.Registration.AllowPrivateUseSchemes)
 	v.servers(c.Servers)
@@ -64,7 +65,11 @@ func (c *Config) Validate() []error {
 	return v.errs
 }
 
-type validator struct{ errs []error }
+type validator struct {
+	errs []error
+	// identityType is identity.type, for checks of sections that depend on it.
+	identityType string
+}
 
 func (v *validator) add(format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf(format, args...))
@@ -407,29 +412,6 @@ func (v *validator) backend(field string, s *Server) {
 		if s.Transport == "stdio" {
 			v.add("%s.transport: stdio needs a command", field)
 		}
-	}
-}
-
-func (v *validator) backendAuth(field string, s *Server) {
-	a := s.Auth
-	switch a.Mode {
-	case "none":
-	case "identity_assertion":
-		if len(s.Command) > 0 {
-			v.add("%s.mode: a stdio server gets no HTTP headers, so no assertion", field)
-		}
-		if a.TTL.D() < 0 || a.TTL.D() > time.Hour {
-			v.add("%s.ttl: %s is outside 0s..1h", field, a.TTL.D())
-		}
-		if a.Header != "" && !validHeaderName(a.Header) {
-			v.add("%s.header: %q is not a valid header name", field, a.Header)
-		}
-	case "client_credentials":
-		v.idpURL(field+".token_url", a.TokenURL)
-		v.required(field+".client_id", a.ClientID)
-		v.required(field+".client_secret", a.ClientSecret)
-	default:
-		v.add("%s.mode: %q is not one of none, identity_assertion, client_credentials", field, a.Mode)
 	}
 }
 

@@ -28,6 +28,8 @@ func (fakeVerifier) Verify(_ context.Context, raw, aud string) (*tokens.AccessCl
 		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "mcp extra", Audience: aud, Email: "a@example.com", Groups: []string{"g1", "g2"}}, nil
 	case "bob":
 		return &tokens.AccessClaims{Subject: "bob", ClientID: "c1", Scope: "mcp", Audience: aud}, nil
+	case longToken:
+		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "mcp", Audience: aud, GrantID: "grant-1"}, nil
 	case "narrow":
 		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "extra", Audience: aud}, nil
 	}

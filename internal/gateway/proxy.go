@@ -12,7 +12,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -90,8 +92,11 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // forward proxies r, with ctx, to the backend and answers on x.w.
 func (rt *route) forward(x *exchange, r *http.Request, ctx context.Context) {
+	// Deferred: the proxy panics with http.ErrAbortHandler when a stream
+	// breaks mid-body, and a keep-alive timer left running would write to
+	// a finished response.
+	defer x.w.stopKeepAlive()
 	rt.proxy.ServeHTTP(x.w, r.WithContext(context.WithValue(ctx, writerKey, x.w)))
-	x.w.stopKeepAlive()
 }
 
 // admit runs the checks every request passes before it may be proxied:
@@ -190,6 +195,16 @@ func (rt *route) withCredential(ctx context.Context, x *exchange) (context.Conte
 		return ctx, true
 	}
 	h, err := rt.Credential.Headers(ctx, x.claims)
+	if errors.Is(err, backendauth.ErrSignInAgain) {
+		// The user's upstream session has ended and the grant with it: a
+		// new sign-in fixes this, so the client gets a challenge, not a
+		// backend error.
+		x.reason = "upstream_session_ended"
+		deny(x.w, decision{status: http.StatusUnauthorized, challenge: oauth.BearerChallenge{
+			ResourceMetadata: rt.MetadataURL, Scope: rt.Scopes, Error: oauth.ErrInvalidToken,
+			ErrorDescription: "the sign-in at the identity provider has ended; sign in again"}})
+		return ctx, false
+	}
 	if err != nil {
 		x.reason = "backend_credential"
 		rt.gw.opt.Log.Error("backend credential unavailable", "server", rt.Name, "err", err)
@@ -282,6 +297,37 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	}
 	if c, ok := pr.In.Context().Value(claimsKey).(*tokens.AccessClaims); ok && rt.ForwardIdentity {
 		setIdentity(h, c)
+	}
+	withoutClientToken(pr)
+}
+
+// withoutClientToken is the last line of defence for RS5: whatever was
+// configured, fetched or sent along, no header or query parameter of the
+// backend request carries the client's own access token.
+func withoutClientToken(pr *httputil.ProxyRequest) {
+	raw, ok := bearerToken(pr.In)
+	if !ok || len(raw) < 16 {
+		return
+	}
+	for name, vs := range pr.Out.Header {
+		for _, v := range vs {
+			if strings.Contains(v, raw) {
+				pr.Out.Header.Del(name)
+				break
+			}
+		}
+	}
+	if q := pr.Out.URL.RawQuery; q != "" && strings.Contains(q, raw) {
+		kept := pr.Out.URL.Query()
+		for k, vs := range kept {
+			for _, v := range vs {
+				if strings.Contains(v, raw) {
+					kept.Del(k)
+					break
+				}
+			}
+		}
+		pr.Out.URL.RawQuery = kept.Encode()
 	}
 }
 

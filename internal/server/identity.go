@@ -40,7 +40,7 @@ func (s *Server) identityProvider(ctx context.Context, opt *authserver.Options) 
 		if err != nil {
 			return err
 		}
-		opt.Redirect = p
+		opt.Redirect, s.idp = p, p
 		s.idpReady = p.Ready
 	case "entra":
 		c := id.Entra
@@ -50,12 +50,12 @@ func (s *Server) identityProvider(ctx context.Context, opt *authserver.Options) 
 		}
 		p, err := oidc.NewEntra(oidc.EntraOptions{
 			Name: "entra", TenantID: c.TenantID, ClientID: c.ClientID, ClientSecret: c.ClientSecret, ClientCertificate: cert,
-			Cloud: c.Cloud, RedirectURL: callback, HTTPClient: s.opt.IdentityHTTPClient,
+			Cloud: c.Cloud, RedirectURL: callback, Scopes: c.Scopes, HTTPClient: s.opt.IdentityHTTPClient,
 		})
 		if err != nil {
 			return err
 		}
-		opt.Redirect = p
+		opt.Redirect, s.idp = p, p
 		s.idpReady = p.Ready
 	default:
 		return fmt.Errorf("identity type %q is not supported", id.Type)

@@ -21,6 +21,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
@@ -29,6 +30,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
@@ -72,6 +74,12 @@ type Server struct {
 	closers []func() error
 	// idpReady checks the upstream identity provider; nil for local users.
 	idpReady func(context.Context) error
+	// ring seals secrets at rest; idp is the upstream identity provider
+	// (nil for local users); vault keeps its tokens for backends that act
+	// for the user (nil when none does). See vault.go.
+	ring  *tokens.Keyring
+	idp   *oidc.Provider
+	vault *vault.Vault
 	// stop ends the background loops.
 	stop context.CancelFunc
 	done chan struct{}
@@ -161,6 +169,7 @@ func ringKeys(cfg *config.Config) []tokens.RingKey {
 
 // routes builds the authorization server and the gateway on one mux.
 func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler, error) {
+	s.ring = ring
 	as, err := s.newAuthServer(ctx)
 	if err != nil {
 		return nil, err
@@ -169,7 +178,6 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 	if err != nil {
 		return nil, err
 	}
-	_ = ring // the upstream-token vault will use it
 	mux := http.NewServeMux()
 	as.Routes(mux)
 	gw.Routes(mux)
@@ -215,6 +223,9 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	opt.Limit = s.authLimit(s.limiter)
 	if err := s.identityProvider(ctx, &opt); err != nil {
 		return nil, err
+	}
+	if s.vault = s.newVault(); s.vault != nil {
+		opt.Vault = s.vault
 	}
 	if s.adminEnabled() {
 		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.Issuer() + admin.Path,

@@ -94,11 +94,16 @@ type Store interface {
 	// Grants: one per successful code redemption; refresh tokens hang off them.
 	// CreateGrant stores the grant and, if rt is not nil, its first refresh token
 	// in one transaction (rt.GrantID is set to g.ID). A duplicate grant ID or
-	// token hash gives ErrAlreadyExists and stores neither.
+	// token hash gives ErrAlreadyExists and stores neither. When
+	// g.UpstreamSessionID names a stored upstream session and g.ExpiresAt is
+	// set, the session's ExpiresAt becomes the grant's in the same
+	// transaction: the upstream tokens live exactly as long as the grant.
 	CreateGrant(ctx context.Context, g Grant, rt *RefreshToken) error
 	GetGrant(ctx context.Context, id string) (Grant, error)
 	ListGrants(ctx context.Context, f GrantFilter) ([]Grant, error)
-	// RevokeGrant marks the grant revoked and deletes its refresh tokens.
+	// RevokeGrant marks the grant revoked and deletes its refresh tokens and
+	// its upstream session (the identity provider's tokens). Every other
+	// revocation (a reused refresh token) deletes them the same way.
 	// Revoking a revoked grant is not an error and keeps the first RevokedAt
 	// and RevokeReason.
 	RevokeGrant(ctx context.Context, id, reason string, now time.Time) error
@@ -116,6 +121,13 @@ type Store interface {
 	// Upstream identity-provider sessions (tokens sealed by the caller).
 	PutUpstreamSession(ctx context.Context, s UpstreamSession) error
 	GetUpstreamSession(ctx context.Context, id string, now time.Time) (UpstreamSession, error)
+	// UpdateUpstreamSession applies fn to a live session atomically
+	// (compare-and-swap: a refresh on one replica cannot overwrite one that
+	// another replica wrote in between).
+	UpdateUpstreamSession(ctx context.Context, id string, now time.Time, fn func(UpstreamSession) (UpstreamSession, error)) error
+	// ListUpstreamSessions returns up to limit sessions, expired or not,
+	// whose ID sorts after afterID, in ID order (re-sealing walks them all).
+	ListUpstreamSessions(ctx context.Context, afterID string, limit int) ([]UpstreamSession, error)
 	DeleteUpstreamSession(ctx context.Context, id string) error
 
 	// Signing keys for access tokens; private keys are sealed by the caller.
@@ -215,6 +227,9 @@ type AuthRequest struct {
 	// provider; cleared when the callback consumes it.
 	UpstreamState string
 	UpstreamNonce string
+	// UpstreamSessionID names the identity provider's tokens for this
+	// sign-in (kept in the vault), passed on to the code and the grant.
+	UpstreamSessionID string
 	// Identity is set once the user has signed in.
 	Identity  *Identity
 	AuthTime  time.Time

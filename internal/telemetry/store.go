@@ -296,3 +296,17 @@ func (i *instrumentedStore) Ping(ctx context.Context) error { return i.s.Ping(ct
 
 // Close closes the store.
 func (i *instrumentedStore) Close() error { return i.s.Close() }
+
+func (i *instrumentedStore) UpdateUpstreamSession(ctx context.Context, id string, now time.Time, fn func(storage.UpstreamSession) (storage.UpstreamSession, error)) error {
+	start := time.Now()
+	err := i.s.UpdateUpstreamSession(ctx, id, now, fn)
+	i.observe("update_upstream_session", start, err)
+	return err
+}
+
+func (i *instrumentedStore) ListUpstreamSessions(ctx context.Context, afterID string, limit int) ([]storage.UpstreamSession, error) {
+	start := time.Now()
+	v, err := i.s.ListUpstreamSessions(ctx, afterID, limit)
+	i.observe("list_upstream_sessions", start, err)
+	return v, err
+}

@@ -110,3 +110,11 @@ func GenerateKey() string {
 	}
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// Current reports whether sealed was sealed with the sealing key (the
+// first), so that re-sealing can skip what is already up to date.
+func (r *Keyring) Current(sealed []byte) bool {
+	id := r.keys[0].id
+	return len(sealed) >= 2+len(id) && sealed[0] == sealVersion && int(sealed[1]) == len(id) &&
+		string(sealed[2:2+len(id)]) == id
+}

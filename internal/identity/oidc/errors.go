@@ -39,3 +39,25 @@ func (e *TokenError) Error() string {
 	}
 	return s
 }
+
+// signInCodes are token endpoint errors that no retry can fix but a new
+// sign-in can: the grant (refresh token, or the user's token presented as
+// a grant) is invalid, expired or revoked (RFC 6749, section 5.2), or the
+// user must interact with the provider first (OIDC Core, section 3.1.2.6;
+// Entra ID answers on-behalf-of requests this way for MFA and consent).
+var signInCodes = []string{"invalid_grant", "interaction_required", "consent_required", "login_required"}
+
+// NeedsSignIn reports whether err is a token endpoint refusal that only a
+// new sign-in by the user can resolve.
+func NeedsSignIn(err error) bool {
+	var te *TokenError
+	if !errors.As(err, &te) {
+		return false
+	}
+	for _, c := range signInCodes {
+		if te.Code == c {
+			return true
+		}
+	}
+	return false
+}

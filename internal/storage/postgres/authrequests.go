@@ -12,12 +12,12 @@ import (
 
 var authRequestCols = columns{"id", "client_id", "redirect_uri", "state", "scopes", "resource",
 	"code_challenge", "browser_hash", "upstream_state", "upstream_nonce", "identity", "auth_time",
-	"created_at", "expires_at"}
+	"created_at", "expires_at", "upstream_session_id"}
 
 func authRequestArgs(r storage.AuthRequest) []any {
 	return []any{r.ID, r.ClientID, r.RedirectURI, r.State, list(r.Scopes), r.Resource,
 		r.CodeChallenge, r.BrowserHash, r.UpstreamState, r.UpstreamNonce, optIdentity(r.Identity),
-		stamp(r.AuthTime), stamp(r.CreatedAt), stamp(r.ExpiresAt)}
+		stamp(r.AuthTime), stamp(r.CreatedAt), stamp(r.ExpiresAt), r.UpstreamSessionID}
 }
 
 func scanAuthRequest(s scanner) (storage.AuthRequest, error) {
@@ -25,7 +25,7 @@ func scanAuthRequest(s scanner) (storage.AuthRequest, error) {
 	var id []byte
 	err := s.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Scopes, &r.Resource,
 		&r.CodeChallenge, &r.BrowserHash, &r.UpstreamState, &r.UpstreamNonce, &id,
-		(*nanoTime)(&r.AuthTime), (*nanoTime)(&r.CreatedAt), (*nanoTime)(&r.ExpiresAt))
+		(*nanoTime)(&r.AuthTime), (*nanoTime)(&r.CreatedAt), (*nanoTime)(&r.ExpiresAt), &r.UpstreamSessionID)
 	if err != nil {
 		return r, err
 	}

@@ -49,6 +49,13 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.Grant, rt *storage.Re
 		if err := inserted(tx.Exec(ctx, grantCols.insert("grants"), grantArgs(g)...)); err != nil {
 			return err
 		}
+		if g.UpstreamSessionID != "" && !g.ExpiresAt.IsZero() {
+			_, err := tx.Exec(ctx, `UPDATE upstream_sessions SET expires_at = $2 WHERE id = $1`,
+				g.UpstreamSessionID, at(g.ExpiresAt))
+			if err != nil {
+				return err
+			}
+		}
 		if rt == nil {
 			return nil
 		}
@@ -128,7 +135,8 @@ func (s *Store) RevokeGrant(ctx context.Context, id, reason string, now time.Tim
 }
 
 // revoke marks g (read under FOR UPDATE) revoked unless it already is,
-// deletes its refresh tokens, and returns the grant as it now stands.
+// deletes its refresh tokens and its upstream session, and returns the grant
+// as it now stands.
 func revoke(ctx context.Context, tx pgx.Tx, g storage.Grant, reason string, now time.Time) (storage.Grant, error) {
 	if !g.Revoked() {
 		// at, not stamp: even a zero now must leave the grant revoked.
@@ -141,6 +149,11 @@ func revoke(ctx context.Context, tx pgx.Tx, g storage.Grant, reason string, now 
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM refresh_tokens WHERE grant_id = $1`, g.ID); err != nil {
 		return g, err
+	}
+	if g.UpstreamSessionID != "" {
+		if _, err := tx.Exec(ctx, `DELETE FROM upstream_sessions WHERE id = $1`, g.UpstreamSessionID); err != nil {
+			return g, err
+		}
 	}
 	return g, nil
 }

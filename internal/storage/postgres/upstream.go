@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -25,7 +27,7 @@ func (s *Store) PutUpstreamSession(ctx context.Context, u storage.UpstreamSessio
 		ON CONFLICT (id) DO UPDATE SET subject = EXCLUDED.subject, provider = EXCLUDED.provider,
 			sealed = EXCLUDED.sealed, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
 			expires_at = EXCLUDED.expires_at`,
-		u.ID, u.Subject, u.Provider, blob(u.Sealed), stamp(u.CreatedAt), stamp(u.UpdatedAt), stamp(u.ExpiresAt))
+		upstreamArgs(u)...)
 	if err != nil {
 		return fmt.Errorf("postgres: put upstream session: %w", err)
 	}
@@ -49,4 +51,42 @@ func (s *Store) DeleteUpstreamSession(ctx context.Context, id string) error {
 		return fmt.Errorf("postgres: delete upstream session: %w", err)
 	}
 	return nil
+}
+
+func upstreamArgs(u storage.UpstreamSession) []any {
+	return []any{u.ID, u.Subject, u.Provider, blob(u.Sealed), stamp(u.CreatedAt), stamp(u.UpdatedAt), stamp(u.ExpiresAt)}
+}
+
+// UpdateUpstreamSession rewrites a live session with what fn makes of it,
+// on a row locked from the read to the write (compare-and-swap across
+// replicas). fn may run again if PostgreSQL aborts for a deadlock.
+func (s *Store) UpdateUpstreamSession(ctx context.Context, id string, now time.Time,
+	fn func(storage.UpstreamSession) (storage.UpstreamSession, error)) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		row := tx.QueryRow(ctx, upstreamCols.selectFrom("upstream_sessions")+
+			" WHERE id = $1 AND expires_at > $2 FOR UPDATE", id, at(now))
+		u, err := scanUpstreamSession(row)
+		if err != nil {
+			return fmt.Errorf("postgres: update upstream session: %w", notFound(err))
+		}
+		if u, err = fn(u); err != nil {
+			return &callerError{err}
+		}
+		u.ID = id
+		if _, err := tx.Exec(ctx, upstreamCols.update("upstream_sessions"), upstreamArgs(u)...); err != nil {
+			return fmt.Errorf("postgres: update upstream session: %w", err)
+		}
+		return nil
+	})
+}
+
+// ListUpstreamSessions returns a page of sessions in ID order.
+func (s *Store) ListUpstreamSessions(ctx context.Context, afterID string, limit int) ([]storage.UpstreamSession, error) {
+	rows, err := s.pool.Query(ctx, upstreamCols.selectFrom("upstream_sessions")+
+		" WHERE id > $1 ORDER BY id LIMIT $2", afterID, limit)
+	us, err := collect(rows, err, scanUpstreamSession)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list upstream sessions: %w", err)
+	}
+	return us, nil
 }

@@ -11,19 +11,19 @@ import (
 
 var authRequestCols = columns{"id", "client_id", "redirect_uri", "state", "scopes", "resource",
 	"code_challenge", "browser_hash", "upstream_state", "upstream_nonce", "identity", "auth_time",
-	"created_at", "expires_at"}
+	"created_at", "expires_at", "upstream_session_id"}
 
 func authRequestArgs(r storage.AuthRequest) []any {
 	return []any{r.ID, r.ClientID, r.RedirectURI, r.State, list(r.Scopes), r.Resource,
 		r.CodeChallenge, r.BrowserHash, r.UpstreamState, r.UpstreamNonce, optIdentity(r.Identity),
-		stamp(r.AuthTime), stamp(r.CreatedAt), stamp(r.ExpiresAt)}
+		stamp(r.AuthTime), stamp(r.CreatedAt), stamp(r.ExpiresAt), r.UpstreamSessionID}
 }
 
 func scanAuthRequest(s scanner) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
 	err := s.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, listCol{&r.Scopes}, &r.Resource,
 		&r.CodeChallenge, &r.BrowserHash, &r.UpstreamState, &r.UpstreamNonce, optIdentityCol{&r.Identity},
-		timeCol{&r.AuthTime}, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt})
+		timeCol{&r.AuthTime}, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt}, &r.UpstreamSessionID)
 	return r, err
 }
 

@@ -40,6 +40,13 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.Grant, rt *storage.Re
 		if err := inserted(tx.ExecContext(ctx, grantCols.insert("grants"), grantArgs(g)...)); err != nil {
 			return err
 		}
+		if g.UpstreamSessionID != "" && !g.ExpiresAt.IsZero() {
+			_, err := tx.ExecContext(ctx, `UPDATE upstream_sessions SET expires_at = ? WHERE id = ?`,
+				at(g.ExpiresAt), g.UpstreamSessionID)
+			if err != nil {
+				return err
+			}
+		}
 		if rt == nil {
 			return nil
 		}
@@ -110,7 +117,7 @@ func (s *Store) RevokeGrant(ctx context.Context, id, reason string, now time.Tim
 }
 
 // revoke marks a grant revoked unless it already is, deletes its refresh
-// tokens, and returns the grant as it now stands.
+// tokens and its upstream session, and returns the grant as it now stands.
 func revoke(ctx context.Context, tx *sql.Tx, id, reason string, now time.Time) (storage.Grant, error) {
 	// at, not stamp: even a zero now must leave the grant revoked.
 	_, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_at = ?, revoke_reason = ?
@@ -121,7 +128,12 @@ func revoke(ctx context.Context, tx *sql.Tx, id, reason string, now time.Time) (
 	if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE grant_id = ?`, id); err != nil {
 		return storage.Grant{}, err
 	}
-	return getGrant(ctx, tx, id)
+	g, err := getGrant(ctx, tx, id)
+	if err != nil || g.UpstreamSessionID == "" {
+		return g, err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM upstream_sessions WHERE id = ?`, g.UpstreamSessionID)
+	return g, err
 }
 
 // RevokedGrantsSince returns revocations at or after since, oldest first.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -25,7 +26,7 @@ func (s *Store) PutUpstreamSession(ctx context.Context, u storage.UpstreamSessio
 		ON CONFLICT (id) DO UPDATE SET subject = excluded.subject, provider = excluded.provider,
 			sealed = excluded.sealed, created_at = excluded.created_at, updated_at = excluded.updated_at,
 			expires_at = excluded.expires_at`,
-		u.ID, u.Subject, u.Provider, blob(u.Sealed), stamp(u.CreatedAt), stamp(u.UpdatedAt), stamp(u.ExpiresAt))
+		upstreamArgs(u)...)
 	if err != nil {
 		return fmt.Errorf("sqlite: put upstream session: %w", err)
 	}
@@ -49,4 +50,41 @@ func (s *Store) DeleteUpstreamSession(ctx context.Context, id string) error {
 		return fmt.Errorf("sqlite: delete upstream session: %w", err)
 	}
 	return nil
+}
+
+func upstreamArgs(u storage.UpstreamSession) []any {
+	return []any{u.ID, u.Subject, u.Provider, blob(u.Sealed), stamp(u.CreatedAt), stamp(u.UpdatedAt), stamp(u.ExpiresAt)}
+}
+
+// UpdateUpstreamSession rewrites a live session with what fn makes of it,
+// in one write transaction (SQLite has one writer at a time).
+func (s *Store) UpdateUpstreamSession(ctx context.Context, id string, now time.Time,
+	fn func(storage.UpstreamSession) (storage.UpstreamSession, error)) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		row := tx.QueryRowContext(ctx, upstreamCols.selectFrom("upstream_sessions")+
+			" WHERE id = ? AND expires_at > ?", id, at(now))
+		u, err := scanUpstreamSession(row)
+		if err != nil {
+			return fmt.Errorf("sqlite: update upstream session: %w", notFound(err))
+		}
+		if u, err = fn(u); err != nil {
+			return err
+		}
+		u.ID = id
+		if _, err := tx.ExecContext(ctx, upstreamCols.update("upstream_sessions"), updateArgs(upstreamArgs(u))...); err != nil {
+			return fmt.Errorf("sqlite: update upstream session: %w", err)
+		}
+		return nil
+	})
+}
+
+// ListUpstreamSessions returns a page of sessions in ID order.
+func (s *Store) ListUpstreamSessions(ctx context.Context, afterID string, limit int) ([]storage.UpstreamSession, error) {
+	rows, err := s.read.QueryContext(ctx, upstreamCols.selectFrom("upstream_sessions")+
+		" WHERE id > ? ORDER BY id LIMIT ?", afterID, limit)
+	us, err := collect(rows, err, scanUpstreamSession)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list upstream sessions: %w", err)
+	}
+	return us, nil
 }

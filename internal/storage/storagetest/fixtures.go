@@ -51,20 +51,21 @@ func newIdentity(subject string) storage.Identity {
 func newAuthRequest(id string) storage.AuthRequest {
 	identity := newIdentity("user-1")
 	return storage.AuthRequest{
-		ID:            id,
-		ClientID:      "client-a",
-		RedirectURI:   "https://client-a.example/callback",
-		State:         "state-" + id,
-		Scopes:        []string{"mcp:read", "mcp:write"},
-		Resource:      "https://mcp.example/mcp",
-		CodeChallenge: "challenge-" + id,
-		BrowserHash:   "browser-hash-" + id,
-		UpstreamState: "upstream-state-hash-" + id,
-		UpstreamNonce: "nonce-" + id,
-		Identity:      &identity,
-		AuthTime:      at(30 * time.Second),
-		CreatedAt:     at(0),
-		ExpiresAt:     at(10 * time.Minute),
+		ID:                id,
+		ClientID:          "client-a",
+		RedirectURI:       "https://client-a.example/callback",
+		State:             "state-" + id,
+		Scopes:            []string{"mcp:read", "mcp:write"},
+		Resource:          "https://mcp.example/mcp",
+		CodeChallenge:     "challenge-" + id,
+		BrowserHash:       "browser-hash-" + id,
+		UpstreamState:     "upstream-state-hash-" + id,
+		UpstreamNonce:     "nonce-" + id,
+		UpstreamSessionID: "session-" + id,
+		Identity:          &identity,
+		AuthTime:          at(30 * time.Second),
+		CreatedAt:         at(0),
+		ExpiresAt:         at(10 * time.Minute),
 	}
 }
 

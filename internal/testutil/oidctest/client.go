@@ -18,6 +18,7 @@ type client struct {
 	redirectURIs []string
 	loginURL     string
 	idTokenTTL   time.Duration
+	jwtAccess    bool // access tokens are JWTs (RFC 9068) rather than opaque
 }
 
 var _ op.Client = (*client)(nil)
@@ -41,13 +42,18 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
 func (c *client) GrantTypes() []oidc.GrantType {
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials, oidc.GrantTypeTokenExchange}
 }
-func (c *client) LoginURL(id string) string           { return c.loginURL + "?id=" + url.QueryEscape(id) }
-func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
-func (c *client) IDTokenLifetime() time.Duration      { return c.idTokenTTL }
-func (c *client) ClockSkew() time.Duration            { return 0 }
-func (c *client) IsScopeAllowed(string) bool          { return true }
+func (c *client) LoginURL(id string) string { return c.loginURL + "?id=" + url.QueryEscape(id) }
+func (c *client) AccessTokenType() op.AccessTokenType {
+	if c.jwtAccess {
+		return op.AccessTokenTypeJWT
+	}
+	return op.AccessTokenTypeBearer
+}
+func (c *client) IDTokenLifetime() time.Duration { return c.idTokenTTL }
+func (c *client) ClockSkew() time.Duration       { return 0 }
+func (c *client) IsScopeAllowed(string) bool     { return true }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }

@@ -57,6 +57,10 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			op.RequestError(w, r, oerr, nil)
 			return
 		}
+		if p.opts.Entra && isOBO(params) {
+			p.serveOBO(w, r, params)
+			return
+		}
 	}
 	p.handler.ServeHTTP(w, r)
 }

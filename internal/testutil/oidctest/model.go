@@ -87,6 +87,7 @@ type accessToken struct {
 	username string
 	clientID string
 	scopes   []string
+	audience []string
 	expires  time.Time
 }
 

@@ -39,6 +39,9 @@ type Options struct {
 	// Users and Clients to start with; AddUser and AddClient add more.
 	Users   []User
 	Clients []Client
+	// ExchangeAudiences, if set, are the only audiences that token exchange
+	// (RFC 8693) may ask for; any other gets invalid_target.
+	ExchangeAudiences []string
 	// Token lifetimes; defaults 1 hour (ID and access tokens) and 24 hours
 	// (refresh tokens).
 	IDTokenLifetime      time.Duration
@@ -58,6 +61,10 @@ type Client struct {
 	Certificate *x509.Certificate
 	// RedirectURIs are matched exactly (OAuth 2.1, section 4.1.1).
 	RedirectURIs []string
+	// JWTAccessTokens makes the access tokens issued to this client JWTs
+	// signed like ID tokens (iss, sub, aud, client_id, scope), which a
+	// backend can verify with the JWKS; default opaque.
+	JWTAccessTokens bool
 }
 
 // Provider is a running test OpenID provider.
@@ -101,18 +108,19 @@ func start(opts Options) (*Provider, error) {
 		return nil, err
 	}
 	p := &Provider{opts: opts, store: &store{
-		clients:    map[string]*client{},
-		users:      map[string]User{},
-		requests:   map[string]*authRequest{},
-		codes:      map[string]string{},
-		access:     map[string]*accessToken{},
-		refresh:    map[string]*refreshRequest{},
-		jtis:       map[string]time.Time{},
-		key:        key,
-		entra:      opts.Entra,
-		tenantID:   opts.TenantID,
-		accessTTL:  orDefault(opts.AccessTokenLifetime, time.Hour),
-		refreshTTL: orDefault(opts.RefreshTokenLifetime, 24*time.Hour),
+		clients:           map[string]*client{},
+		users:             map[string]User{},
+		requests:          map[string]*authRequest{},
+		codes:             map[string]string{},
+		access:            map[string]*accessToken{},
+		refresh:           map[string]*refreshRequest{},
+		jtis:              map[string]time.Time{},
+		key:               key,
+		entra:             opts.Entra,
+		exchangeAudiences: opts.ExchangeAudiences,
+		tenantID:          opts.TenantID,
+		accessTTL:         orDefault(opts.AccessTokenLifetime, time.Hour),
+		refreshTTL:        orDefault(opts.RefreshTokenLifetime, 24*time.Hour),
 	}}
 	// The listener exists before the server starts, so the issuer (which
 	// the op library needs up front) can name the real port.
@@ -135,11 +143,8 @@ func start(opts Options) (*Provider, error) {
 		p.AddUser(u)
 	}
 	for _, c := range opts.Clients {
-		if c.Certificate != nil {
-			p.AddCertificateClient(c.ID, c.Certificate, c.RedirectURIs...)
-		} else {
-			p.AddClient(c.ID, c.Secret, c.RedirectURIs...)
-		}
+		p.addClient(&client{id: c.ID, secret: c.Secret, cert: c.Certificate, redirectURIs: slices.Clone(c.RedirectURIs),
+			jwtAccess: c.JWTAccessTokens})
 	}
 	if opts.TLS {
 		p.srv.StartTLS()
@@ -311,4 +316,28 @@ func (p *Provider) SignWithUnknownKey(on bool) {
 		p.store.rogue = k
 	}
 	p.store.signRogue = on
+}
+
+// SignOut ends every session of username at the provider, as a sign-out or
+// an administrator's revocation does: the user's refresh and access tokens
+// stop working (refreshes get invalid_grant).
+func (p *Provider) SignOut(username string) {
+	p.store.mu.Lock()
+	defer p.store.mu.Unlock()
+	for k, rt := range p.store.refresh {
+		if rt.username == username {
+			delete(p.store.refresh, k)
+		}
+	}
+	for k, at := range p.store.access {
+		if at.username == username {
+			delete(p.store.access, k)
+		}
+	}
+}
+
+// Register adds or replaces a client with every option of Client.
+func (p *Provider) Register(c Client) {
+	p.addClient(&client{id: c.ID, secret: c.Secret, cert: c.Certificate, redirectURIs: slices.Clone(c.RedirectURIs),
+		jwtAccess: c.JWTAccessTokens})
 }

@@ -12,7 +12,7 @@ const Redacted = "[REDACTED]"
 // secretParams are never recorded in the clear.
 var secretParams = []string{
 	"client_secret", "client_assertion", "code", "code_verifier", "refresh_token",
-	"password", "access_token", "id_token", "id_token_hint", "token", "subject_token", "actor_token",
+	"password", "access_token", "id_token", "id_token_hint", "token", "subject_token", "actor_token", "assertion",
 }
 
 // Request is one HTTP request the provider received.

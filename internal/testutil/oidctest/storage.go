@@ -28,14 +28,19 @@ type store struct {
 	refresh  map[string]*refreshRequest
 	jtis     map[string]time.Time // client assertion IDs seen, until they expire
 
-	key        signingKey
-	rogue      signingKey // signs when signRogue is set; never published
-	signRogue  bool
-	autoLogin  string
-	entra      bool
-	tenantID   string
-	accessTTL  time.Duration
-	refreshTTL time.Duration
+	key       signingKey
+	rogue     signingKey // signs when signRogue is set; never published
+	signRogue bool
+	autoLogin string
+	entra     bool
+	tenantID  string
+	// exchangeAudiences, if set, are the only audiences token exchange and
+	// on-behalf-of requests may ask for.
+	exchangeAudiences []string
+	// interaction lists users whose on-behalf-of requests need MFA.
+	interaction map[string]bool
+	accessTTL   time.Duration
+	refreshTTL  time.Duration
 }
 
 var (
@@ -134,8 +139,15 @@ func (s *store) CreateAccessToken(_ context.Context, r op.TokenRequest) (string,
 }
 
 func (s *store) newAccessToken(r op.TokenRequest) (string, time.Time, error) {
-	ur, ok := r.(userRequest)
-	if !ok {
+	var username string
+	switch r := r.(type) {
+	case userRequest:
+		username = r.user()
+	case op.TokenExchangeRequest:
+		username = s.exchangedUser(r)
+	case *machineRequest:
+		username = "" // no user: the client itself
+	default:
 		return "", time.Time{}, fmt.Errorf("oidctest: unsupported token request %T", r)
 	}
 	var clientID string
@@ -144,7 +156,8 @@ func (s *store) newAccessToken(r op.TokenRequest) (string, time.Time, error) {
 	}
 	id := newID()
 	exp := time.Now().Add(s.accessTTL)
-	s.access[id] = &accessToken{username: ur.user(), clientID: clientID, scopes: slices.Clone(r.GetScopes()), expires: exp}
+	s.access[id] = &accessToken{username: username, clientID: clientID, scopes: slices.Clone(r.GetScopes()),
+		audience: slices.Clone(r.GetAudience()), expires: exp}
 	return id, exp, nil
 }
 

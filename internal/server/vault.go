@@ -1,0 +1,66 @@
+package server
+
+import (
+	"context"
+	"net/url"
+	"sync"
+
+	"golang.org/x/oauth2"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/vault"
+)
+
+// newVault makes the upstream-token vault when a backend acts with the
+// user's tokens from the identity provider; otherwise none is kept at all.
+func (s *Server) newVault() *vault.Vault {
+	needed := false
+	for _, sv := range s.cfg.Servers {
+		needed = needed || sv.Auth.UsesUpstreamTokens()
+	}
+	if !needed || s.idp == nil {
+		return nil
+	}
+	return vault.New(vault.Options{Store: s.store, Keyring: s.ring, Refresher: s.idp, Provider: s.idp.Name(),
+		Pending: s.cfg.Tokens.LoginTTL.D() + s.cfg.Tokens.CodeTTL.D(), Now: s.opt.Now, Log: s.opt.Log,
+		Ended: s.upstreamEnded})
+}
+
+// upstreamEnded: the vault revoked a grant because its upstream session
+// ended. This replica refuses its access tokens at once; others within one
+// revocation-list sync.
+func (s *Server) upstreamEnded(_ context.Context, grantID, reason string) {
+	s.revoked.Add(grantID, s.opt.Now())
+	s.opt.Log.Info("grant ended with its upstream session", "grant", grantID, "reason", reason)
+	s.events().Record(audit.Event{Time: s.opt.Now(), Type: audit.GrantRevoked, GrantID: grantID, Reason: reason})
+}
+
+// lazyTokenClient completes a backend's token client with the identity
+// provider's token endpoint on first use, when discovery has happened.
+type lazyTokenClient struct {
+	s    *Server
+	o    oidc.TokenClientOptions
+	once sync.Mutex
+	tc   *oidc.TokenClient
+}
+
+func (l *lazyTokenClient) Token(ctx context.Context, form url.Values) (*oauth2.Token, error) {
+	l.once.Lock()
+	if l.tc == nil {
+		idp, err := l.s.idp.TokenClient(ctx)
+		if err != nil {
+			l.once.Unlock()
+			return nil, err
+		}
+		o := l.o
+		o.TokenURL = idp.TokenURL()
+		if l.tc, err = oidc.NewTokenClient(o); err != nil {
+			l.once.Unlock()
+			return nil, err
+		}
+	}
+	tc := l.tc
+	l.once.Unlock()
+	return tc.Token(ctx, form)
+}

@@ -277,6 +277,9 @@ type Redis struct {
 	FailOpen bool `yaml:"fail_open"`
 	// Timeout bounds one decision. Default 100ms.
 	Timeout Duration `yaml:"timeout"`
+	// Prefix starts every key Drawbridge writes, so that several
+	// deployments can share one Redis. Default "drawbridge:rl:".
+	Prefix string `yaml:"prefix"`
 }
 
 // RateRule is one limit on MCP requests.

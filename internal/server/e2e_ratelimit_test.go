@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -131,11 +132,13 @@ func TestRedisLimitsAreShared(t *testing.T) {
 		t.Skip("DRAWBRIDGE_TEST_REDIS not set; run scripts/start-redis (scripts/test-all does)")
 	}
 	dsn, dir := gwtest.PostgresDSN(t), t.TempDir()
+	// A fresh key prefix: the limits of earlier runs (registrations per
+	// address per hour among them) must not count against this one.
 	extra := `rate_limits:
   backend: redis
-  redis: {url: "` + redisURL + `"}
+  redis: {url: "` + redisURL + `", prefix: "drawbridge-test:` + rand.Text() + `:"}
   rules:
-    - {name: shared-` + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + `-` + time.Now().Format("150405.000000") + `, per: [user], methods: [tools/call], rate: 3, every: 1m}
+    - {name: shared, per: [user], methods: [tools/call], rate: 3, every: 1m}
 `
 	a := gwtest.Start(t, gwtest.Options{PostgresDSN: dsn, DataDir: dir, ExtraYAML: extra})
 	b := gwtest.Start(t, gwtest.Options{PostgresDSN: dsn, DataDir: dir, ExtraYAML: extra})

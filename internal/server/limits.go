@@ -32,7 +32,7 @@ func (s *Server) newLimiter() (ratelimit.Limiter, error) {
 	o.ContextTimeoutEnabled = true
 	c := redis.NewClient(o)
 	s.closers = append(s.closers, c.Close)
-	return ratelimit.NewRedis(c, ratelimit.RedisOptions{Now: s.opt.Now, FailOpen: rl.Redis.FailOpen, Timeout: rl.Redis.Timeout.D()})
+	return ratelimit.NewRedis(c, ratelimit.RedisOptions{Now: s.opt.Now, FailOpen: rl.Redis.FailOpen, Timeout: rl.Redis.Timeout.D(), Prefix: rl.Redis.Prefix})
 }
 
 // authLimit limits the authorization server's endpoints per address.

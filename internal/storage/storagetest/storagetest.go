@@ -66,6 +66,7 @@ var suite = []struct {
 	{"Audit", testAudit},
 	{"Audit/ConcurrentAppends", testAuditConcurrentAppends},
 	{"UpstreamSession", testUpstreamSession},
+	{"ConsoleSessions", testConsoleSessions},
 	{"SigningKeys", testSigningKeys},
 	{"DeleteExpired", testDeleteExpired},
 	{"Concurrency/Writers", testConcurrentWriters},

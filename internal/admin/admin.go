@@ -191,4 +191,3 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 func actor(r *http.Request, c *tokens.AccessClaims) Actor {
 	return Actor{Subject: c.Subject, ClientID: c.ClientID, Remote: clientaddr.String(r)}
 }
-

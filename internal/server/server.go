@@ -20,6 +20,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/console"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
@@ -65,6 +66,7 @@ type Server struct {
 	bridges  []*stdio.Bridge
 	audit    *audit.Recorder
 	auditOut io.Closer
+	console  *console.Console
 	metrics  *telemetry.Metrics
 	limiter  ratelimit.Limiter
 	addrs    *clientaddr.Resolver
@@ -173,8 +175,15 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 	mux := http.NewServeMux()
 	as.Routes(mux)
 	gw.Routes(mux)
+	adm := s.newAdmin()
 	if s.adminEnabled() {
-		s.newAdmin().Routes(mux)
+		adm.Routes(mux)
+	}
+	if s.consoleEnabled() {
+		if s.console, err = s.newConsole(as, adm); err != nil {
+			return nil, err
+		}
+		s.console.Routes(mux)
 	}
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/readyz", s.readyz)
@@ -213,6 +222,7 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 		opt.Introspectors = append(opt.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})
 	}
 	opt.Limit = s.authLimit(s.limiter)
+	s.addConsoleClient(&opt)
 	if err := s.identityProvider(ctx, &opt); err != nil {
 		return nil, err
 	}
@@ -384,6 +394,7 @@ func (s *Server) background(ctx context.Context) {
 }
 
 func (s *Server) collectGarbage(ctx context.Context) {
+	s.collectConsole(ctx)
 	res, err := s.store.DeleteExpired(ctx, s.opt.Now(), s.cfg.Tokens.AccessTokenTTL.D()+time.Hour)
 	if err != nil {
 		s.opt.Log.Warn("garbage collection failed", "err", err)

@@ -170,7 +170,7 @@ func TestBrowserUserRevokesAgent(t *testing.T) {
 	if !strings.Contains(b.Text(), "signed out") {
 		t.Fatalf("sign-out:\n%s", b.Text())
 	}
-	if b.Open(gw.URL+"/console/admin/clients"); !strings.HasSuffix(b.URL(), "/console") || !strings.Contains(b.Text(), "Sign in") {
+	if b.Open(gw.URL + "/console/admin/clients"); !strings.HasSuffix(b.URL(), "/console") || !strings.Contains(b.Text(), "Sign in") {
 		t.Fatalf("after signing out, a console page shows %s", b.URL())
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/console"
+	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
+	"github.com/drawbridge-mcp/drawbridge/internal/lastuse"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -69,5 +72,32 @@ func (s *Server) collectConsole(ctx context.Context) {
 		s.opt.Log.Warn("removing expired console sessions failed", "err", err)
 	} else if n > 0 {
 		s.opt.Log.Debug("expired console sessions removed", "n", n)
+	}
+}
+
+// gatewayVerifier is the verifier of MCP requests: every token it accepts
+// is noted as a use of its grant, written in batches (package lastuse).
+func (s *Server) gatewayVerifier() gateway.Verifier {
+	gu, ok := s.store.(storage.GrantUsageStore)
+	if !ok {
+		return s.verifier
+	}
+	s.lastUse = lastuse.New(gu, s.opt.Now, time.Minute)
+	return s.lastUse.Verifying(s.verifier)
+}
+
+// runLastUse writes grant uses every minute until ctx ends.
+func (s *Server) runLastUse(ctx context.Context) {
+	if s.lastUse != nil {
+		s.lastUse.Run(ctx, s.opt.Log)
+	}
+}
+
+// flushLastUse writes the last uses noted, before the store closes.
+func (s *Server) flushLastUse() {
+	if s.lastUse != nil {
+		if err := s.lastUse.Flush(context.Background()); err != nil {
+			s.opt.Log.Warn("recording when grants were last used failed", "err", err)
+		}
 	}
 }

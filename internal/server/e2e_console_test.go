@@ -4,10 +4,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
@@ -171,5 +174,33 @@ func checkPageHeaders(t *testing.T, resp *http.Response) {
 		if got := resp.Header.Get(h); got != want {
 			t.Errorf("%s: %s = %q, want %q", resp.Request.URL.Path, h, got, want)
 		}
+	}
+}
+
+// TestGrantLastUsed: an MCP request counts as a use of its grant, which
+// the console shows as "last used"; it reaches the store in batches (here:
+// when the server stops).
+func TestGrantLastUsed(t *testing.T) {
+	dir := t.TempDir()
+	gw := gwtest.Start(t, gwtest.Options{DataDir: dir})
+	c := gwtest.RegisterClient(t, gw, nil)
+	tok := c.Tokens("bob")["access_token"].(string)
+	gw.Clock.Advance(30 * time.Minute)
+	usedAt := gw.Clock.Now()
+	if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+tok); resp.StatusCode != 200 {
+		t.Fatalf("MCP call: %d", resp.StatusCode)
+	}
+	gw.Stop()
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	gs, err := st.ListGrants(t.Context(), storage.GrantFilter{ClientID: c.ID})
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("grants: %v %v", gs, err)
+	}
+	if got := gs[0].LastUsedAt; got.Before(usedAt) {
+		t.Errorf("last used %v, want the MCP call's time %v", got, usedAt)
 	}
 }

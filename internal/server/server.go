@@ -22,6 +22,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/console"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
+	"github.com/drawbridge-mcp/drawbridge/internal/lastuse"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
@@ -67,6 +68,7 @@ type Server struct {
 	audit    *audit.Recorder
 	auditOut io.Closer
 	console  *console.Console
+	lastUse  *lastuse.Tracker
 	metrics  *telemetry.Metrics
 	limiter  ratelimit.Limiter
 	addrs    *clientaddr.Resolver
@@ -270,7 +272,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
+	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.gatewayVerifier(), Log: s.opt.Log, Transport: s.opt.BackendTransport,
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
 		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
 		Debug: cfg.Log.OAuthDebug, TracerProvider: s.opt.TracerProvider, Limiter: s.limiter}
@@ -368,6 +370,7 @@ func (s *Server) Close() error {
 	for _, b := range s.bridges {
 		_ = b.Close()
 	}
+	s.flushLastUse()
 	s.audit.Close()
 	_ = s.auditOut.Close()
 	for _, c := range s.closers {
@@ -380,6 +383,7 @@ func (s *Server) Close() error {
 func (s *Server) background(ctx context.Context) {
 	defer close(s.done)
 	go s.revoked.Run(ctx, 5*time.Second, s.opt.Log)
+	go s.runLastUse(ctx)
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {

@@ -352,3 +352,16 @@ func (i *instrumentedStore) DeleteExpiredConsoleSessions(ctx context.Context, no
 	i.observe("delete_expired_console_sessions", start, err)
 	return n, err
 }
+
+var _ storage.GrantUsageStore = (*instrumentedStore)(nil)
+
+func (i *instrumentedStore) TouchGrant(ctx context.Context, id string, at time.Time) error {
+	gu, ok := i.s.(storage.GrantUsageStore)
+	if !ok {
+		return errors.New("storage: this store does not record grant use")
+	}
+	start := time.Now()
+	err := gu.TouchGrant(ctx, id, at)
+	i.observe("touch_grant", start, err)
+	return err
+}

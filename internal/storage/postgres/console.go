@@ -53,3 +53,15 @@ func (s *Store) DeleteExpiredConsoleSessions(ctx context.Context, now time.Time)
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+var _ storage.GrantUsageStore = (*Store)(nil)
+
+// TouchGrant moves a grant's last use forward.
+func (s *Store) TouchGrant(ctx context.Context, id string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE grants SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`,
+		id, stamp(at))
+	if err != nil {
+		return fmt.Errorf("postgres: touch grant: %w", err)
+	}
+	return nil
+}

@@ -54,3 +54,15 @@ func (s *Store) DeleteExpiredConsoleSessions(ctx context.Context, now time.Time)
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+var _ storage.GrantUsageStore = (*Store)(nil)
+
+// TouchGrant moves a grant's last use forward.
+func (s *Store) TouchGrant(ctx context.Context, id string, at time.Time) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE grants SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+		stamp(at), id, stamp(at))
+	if err != nil {
+		return fmt.Errorf("sqlite: touch grant: %w", err)
+	}
+	return nil
+}

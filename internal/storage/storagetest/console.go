@@ -56,3 +56,36 @@ func testConsoleSessions(t *testing.T, s storage.Store) {
 		t.Errorf("the live session went too: %v", err)
 	}
 }
+
+func testTouchGrant(t *testing.T, s storage.Store) {
+	gu, ok := s.(storage.GrantUsageStore)
+	if !ok {
+		t.Fatal("the backend does not implement storage.GrantUsageStore")
+	}
+	ctx := t.Context()
+	g := newGrant("grant-1", "client-a", "user-1")
+	must(t, s.CreateGrant(ctx, g, nil))
+	must(t, gu.TouchGrant(ctx, "grant-1", elsewhere(at(time.Hour))))
+	g.LastUsedAt = at(time.Hour)
+	got, err := s.GetGrant(ctx, "grant-1")
+	must(t, err)
+	check(t, "GetGrant after TouchGrant", got, g)
+
+	// An earlier use does not move it back.
+	must(t, gu.TouchGrant(ctx, "grant-1", at(time.Minute)))
+	got, err = s.GetGrant(ctx, "grant-1")
+	must(t, err)
+	check(t, "GetGrant after an earlier TouchGrant", got, g)
+
+	// A grant that never recorded a use takes the first one.
+	h := newGrant("grant-2", "client-a", "user-1")
+	h.LastUsedAt = time.Time{}
+	must(t, s.CreateGrant(ctx, h, nil))
+	must(t, gu.TouchGrant(ctx, "grant-2", at(time.Minute)))
+	h.LastUsedAt = at(time.Minute)
+	got, err = s.GetGrant(ctx, "grant-2")
+	must(t, err)
+	check(t, "GetGrant of a grant used for the first time", got, h)
+
+	must(t, gu.TouchGrant(ctx, "no-such-grant", at(0)))
+}

@@ -67,6 +67,7 @@ var suite = []struct {
 	{"Audit/ConcurrentAppends", testAuditConcurrentAppends},
 	{"UpstreamSession", testUpstreamSession},
 	{"ConsoleSessions", testConsoleSessions},
+	{"Grant/Touch", testTouchGrant},
 	{"SigningKeys", testSigningKeys},
 	{"DeleteExpired", testDeleteExpired},
 	{"Concurrency/Writers", testConcurrentWriters},

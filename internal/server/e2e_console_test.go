@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
 )
 
 // consoleSignIn signs user in to the console with the protocol-level
@@ -202,5 +204,31 @@ func TestGrantLastUsed(t *testing.T) {
 	}
 	if got := gs[0].LastUsedAt; got.Before(usedAt) {
 		t.Errorf("last used %v, want the MCP call's time %v", got, usedAt)
+	}
+}
+
+// TestConsoleWithUpstreamOIDC: with an upstream identity provider, the
+// console's sign-in goes there and back through the usual /callback, and
+// the provider's groups decide who administers.
+func TestConsoleWithUpstreamOIDC(t *testing.T) {
+	idp := oidctest.Start(t, oidctest.Options{Users: []oidctest.User{{Username: "carol", Subject: "carol-sub",
+		Email: "carol@example.com", Name: "Carol", Groups: []string{"finance"}}}})
+	idp.SetAutoLogin("carol")
+	const secret = "idp-client-secret-for-tests"
+	gw := gwtest.Start(t, gwtest.Options{
+		Identity:  fmt.Sprintf("identity: {type: oidc, oidc: {issuer: %q, client_id: drawbridge, client_secret: \"${IDP_SECRET}\"}}\n", idp.Issuer()),
+		ExtraYAML: "admin: {groups: [finance]}\n", Env: map[string]string{"IDP_SECRET": secret}, IdPClient: idp.Client()})
+	idp.AddClient("drawbridge", secret, gw.URL+"/callback")
+	b := browser.New(gw.URL, idp.BaseURL())
+	b.Client.Transport = idp.Client().Transport
+	p, err := b.Get(gw.URL + "/console/login")
+	if err != nil || p.Path() != "/console" || !p.Has("Carol (carol@example.com)") || !p.Has("/console/admin/clients") {
+		t.Fatalf("console sign-in through the identity provider ended at %s: %v\n%v", p.Path(), err, b.Trace)
+	}
+	if len(idp.RequestsTo("authorize")) != 1 {
+		t.Error("the console's sign-in did not go to the identity provider")
+	}
+	if p, _ = b.Get(gw.URL + "/console/admin/keys"); p.Resp.StatusCode != 200 {
+		t.Fatalf("carol (finance) at the admin console: %d", p.Resp.StatusCode)
 	}
 }

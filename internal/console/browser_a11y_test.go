@@ -1,11 +1,12 @@
 package console_test
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
-
-	"context"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -87,6 +88,17 @@ func tabTo(t *testing.T, b *chromium.Tab, want string) {
 	t.Fatalf("Tab never reached %q on %s (focus on %q)", want, b.URL(), focused(b))
 }
 
+// waitFocus waits until the page has put the focus on the element with
+// id (autofocus applies once the page has loaded, after its response).
+func waitFocus(t *testing.T, b *chromium.Tab, id string) {
+	t.Helper()
+	_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.activeElement !== null && document.activeElement.id === `+strconv.Quote(id),
+		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		t.Fatalf("the focus never reached #%s on %s (it is on %q): %v", id, b.URL(), focused(b), err)
+	}
+}
+
 // pressEnter presses Enter on the focused element and waits for the page
 // it leads to.
 func pressEnter(t *testing.T, b *chromium.Tab) int {
@@ -116,9 +128,7 @@ func TestBrowserPhoneKeyboardNoScript(t *testing.T) {
 	verifier := gwtest.NewVerifier()
 	b.Open(c.AuthorizeURL(verifier, nil))
 	checkPage(t, b, "sign-in page")
-	if f := focused(b); !strings.Contains(f, "username") {
-		t.Fatalf("the sign-in page starts with the focus on %q", f)
-	}
+	waitFocus(t, b, "username")
 	key(t, b, "bob")
 	key(t, b, "\t")
 	key(t, b, gwtest.Password)
@@ -150,6 +160,7 @@ func TestBrowserPhoneKeyboardNoScript(t *testing.T) {
 	checkPage(t, b, "console start page")
 	tabTo(t, b, "A Sign in")
 	pressEnter(t, b)
+	waitFocus(t, b, "username")
 	key(t, b, gwtest.User)
 	key(t, b, "\t")
 	key(t, b, gwtest.Password)

@@ -179,7 +179,7 @@ func (c *Console) load(r *http.Request) (*session, error) {
 		return nil, err
 	}
 	return &session{ConsoleSession: cs, csrf: derive(id, "csrf"),
-		admin: c.opt.Admin.IsAdmin(cs.Identity.Subject, cs.Identity.Groups)}, nil
+		admin: c.opt.Admin.IsAdmin(cs.Identity.Subject, cs.Identity.Groups) && c.adminNetwork(r)}, nil
 }
 
 type sessionKey struct{}
@@ -248,7 +248,7 @@ func issuerOrigin(issuer string) string {
 func (c *Console) adminOnly(h handler) handler {
 	return c.signedIn(func(w http.ResponseWriter, r *http.Request) {
 		s := current(r.Context())
-		if len(c.opt.AllowedNetworks) > 0 && !clientaddr.Contains(c.opt.AllowedNetworks, clientaddr.From(r.Context())) {
+		if !c.adminNetwork(r) {
 			c.errorPage(w, r, http.StatusForbidden, "The administration pages cannot be reached from your network.", "")
 			return
 		}
@@ -259,6 +259,11 @@ func (c *Console) adminOnly(h handler) handler {
 		}
 		h(w, r)
 	})
+}
+
+// adminNetwork: the request comes from where administration is allowed.
+func (c *Console) adminNetwork(r *http.Request) bool {
+	return len(c.opt.AllowedNetworks) == 0 || clientaddr.Contains(c.opt.AllowedNetworks, clientaddr.From(r.Context()))
 }
 
 // logout ends the session and the grant it rests on.

@@ -232,3 +232,16 @@ func TestConsoleWithUpstreamOIDC(t *testing.T) {
 		t.Fatalf("carol (finance) at the admin console: %d", p.Resp.StatusCode)
 	}
 }
+
+// TestConsoleAdminNetworks: admin.allowed_networks keeps the admin pages,
+// like the admin API, to those addresses; the user's own page stays open.
+func TestConsoleAdminNetworks(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "admin: {groups: [eng], allowed_networks: [10.0.0.0/8]}\n"})
+	b, p := consoleSignIn(t, gw, gwtest.User)
+	if !p.Has("Your connected agents") || p.Has("/console/admin/") {
+		t.Fatalf("the agents page from an outside network: %d, admin links %v", p.Resp.StatusCode, p.Has("/console/admin/"))
+	}
+	if p, _ = b.Get(gw.URL + "/console/admin/clients"); p.Resp.StatusCode != http.StatusForbidden || !p.Has("cannot be reached from your network") {
+		t.Fatalf("the admin pages from outside admin.allowed_networks: %d", p.Resp.StatusCode)
+	}
+}

@@ -90,11 +90,8 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // forward proxies r, with ctx, to the backend and answers on x.w.
 func (rt *route) forward(x *exchange, r *http.Request, ctx context.Context) {
-	// Deferred: ReverseProxy panics with http.ErrAbortHandler when a
-	// stream breaks mid-body, and a keep-alive timer left running would
-	// then write to a response the server has already finished.
-	defer x.w.stopKeepAlive()
 	rt.proxy.ServeHTTP(x.w, r.WithContext(context.WithValue(ctx, writerKey, x.w)))
+	x.w.stopKeepAlive()
 }
 
 // admit runs the checks every request passes before it may be proxied:

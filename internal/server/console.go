@@ -14,6 +14,10 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
+// usageTracker is the Server's lastuse.Tracker (named here so that the
+// wiring in server.go stays small).
+type usageTracker = lastuse.Tracker
+
 func (s *Server) consoleEnabled() bool { return *s.cfg.Console.Enabled }
 
 // consoleClient registers the console as a first-party client of our own

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
@@ -102,46 +103,80 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// runClients: drawbridge clients list|disable|delete.
+// runClients: drawbridge clients list|revoke|disable|enable|delete.
+// revoke ends every grant of the client (its users must approve it again
+// to reconnect) and leaves it registered; disable also refuses it from now
+// on; delete removes it. Pre-registered clients live in the configuration:
+// they are listed, and their grants can be revoked, but changing them
+// means changing the file.
 func runClients(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, err := subcommand(args, stderr, "drawbridge clients list|disable|delete --config FILE [--id ID]", "list", "disable", "delete")
+	sub, err := subcommand(args, stderr, "drawbridge clients list|revoke|disable|enable|delete --config FILE [--id ID] [--user SUB]",
+		"list", "revoke", "disable", "enable", "delete")
 	if err != nil {
 		return err
 	}
 	cmd := newStoreCmd("clients "+sub, stderr)
-	id := cmd.fs.String("id", "", "client_id (disable, delete)")
-	_, st, err := cmd.open(ctx, args[1:])
+	id := cmd.fs.String("id", "", "client_id (revoke, disable, enable, delete)")
+	user := cmd.fs.String("user", "", "revoke: only this user's grants (subject)")
+	cfg, st, err := cmd.open(ctx, args[1:])
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	switch sub {
-	case "list":
-		cs, err := st.ListClients(ctx)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			fmt.Fprintf(stdout, "%s\t%s\t%s\tdisabled=%v\tlast used %s\n", c.ID, c.Kind, c.Name, c.Disabled, c.LastUsedAt.Format(time.RFC3339))
-		}
-		return nil
+	if sub == "list" {
+		return listClients(ctx, cfg, st, stdout)
 	}
 	if *id == "" {
 		return errors.New("--id is required")
 	}
-	n, err := revokeGrants(ctx, st, storage.GrantFilter{ClientID: *id}, "client_"+sub+"d")
-	if err != nil {
-		return err
+	if slices.ContainsFunc(cfg.Clients, func(c config.Client) bool { return c.ID == *id }) && sub != "revoke" {
+		return fmt.Errorf("client %s is pre-registered in the configuration file; change it there (revoke still ends its grants)", *id)
 	}
-	if sub == "disable" {
-		err = st.UpdateClient(ctx, *id, func(c storage.Client) (storage.Client, error) { c.Disabled = true; return c, nil })
-	} else {
+	if *user != "" && sub != "revoke" {
+		return errors.New("--user only goes with revoke")
+	}
+	reason := map[string]string{"revoke": "revoked_by_admin", "disable": "client_disabled", "delete": "client_deleted"}[sub]
+	n := 0
+	if reason != "" {
+		if n, err = revokeGrants(ctx, st, storage.GrantFilter{ClientID: *id, Subject: *user}, reason); err != nil {
+			return err
+		}
+	}
+	switch sub {
+	case "revoke":
+		if *user != "" {
+			err = st.DeleteConsent(ctx, *user, *id)
+			if errors.Is(err, storage.ErrNotFound) {
+				err = nil
+			}
+		}
+		if err == nil {
+			fmt.Fprintf(stdout, "%d grant(s) of client %s revoked; running servers refuse their tokens within seconds\n", n, *id)
+		}
+		return err
+	case "disable", "enable":
+		err = st.UpdateClient(ctx, *id, func(c storage.Client) (storage.Client, error) { c.Disabled = sub == "disable"; return c, nil })
+	case "delete":
 		err = st.DeleteClient(ctx, *id)
 	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "client %s %sd; %d grant(s) revoked\n", *id, sub, n)
+	return nil
+}
+
+func listClients(ctx context.Context, cfg *config.Config, st storage.Store, stdout io.Writer) error {
+	for _, c := range cfg.Clients {
+		fmt.Fprintf(stdout, "%s\t%s\t%s\tdisabled=false\t(in the configuration file)\n", c.ID, storage.ClientKindConfig, c.Name)
+	}
+	cs, err := st.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		fmt.Fprintf(stdout, "%s\t%s\t%s\tdisabled=%v\tlast used %s\n", c.ID, c.Kind, c.Name, c.Disabled, c.LastUsedAt.Format(time.RFC3339))
+	}
 	return nil
 }
 

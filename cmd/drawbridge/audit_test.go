@@ -78,6 +78,7 @@ storage: {sqlite: {path: "` + filepath.Join(dir, "db.sqlite") + `"}}
 encryption_keys: [{id: k1, key: "` + tokens.GenerateKey() + `"}]
 identity: {local: {users: [{username: u, password_hash: "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"}]}}
 servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:9/mcp"}]
+clients: [{id: fixed, name: Fixed client, redirect_uris: ["http://127.0.0.1/cb"]}]
 `
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -115,11 +116,26 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:9/mcp"}]
 	if code, out, _ := run1("grants", "revoke", "--id", "g1"); code != 0 || !strings.Contains(out, "revoked") {
 		t.Fatalf("grants revoke: %d %s", code, out)
 	}
-	if code, out, _ := run1("clients", "disable", "--id", "agent-1"); code != 0 || !strings.Contains(out, "1 grant(s) revoked") {
+	if code, out, _ := run1("clients", "revoke", "--id", "agent-1", "--user", "local:u"); code != 0 || !strings.Contains(out, "1 grant(s) of client agent-1 revoked") {
+		t.Fatalf("clients revoke: %d %s", code, out)
+	}
+	if code, out, _ := run1("clients", "revoke", "--id", "agent-1"); code != 0 || !strings.Contains(out, "0 grant(s)") {
+		t.Fatalf("clients revoke again: %d %s", code, out)
+	}
+	if code, out, _ := run1("clients", "disable", "--id", "agent-1"); code != 0 || !strings.Contains(out, "client agent-1 disabled") {
 		t.Fatalf("clients disable: %d %s", code, out)
 	}
 	if code, out, _ := run1("clients", "list"); code != 0 || !strings.Contains(out, "disabled=true") {
 		t.Fatalf("clients list: %d %s", code, out)
+	}
+	if code, out, _ := run1("clients", "list"); code != 0 || !strings.Contains(out, "fixed\tconfig\tFixed client") {
+		t.Fatalf("clients list without the pre-registered client: %d %s", code, out)
+	}
+	if code, _, errOut := run1("clients", "delete", "--id", "fixed"); code != 1 || !strings.Contains(errOut, "configuration file") {
+		t.Fatalf("deleting a pre-registered client: %d %s", code, errOut)
+	}
+	if code, _, errOut := run1("clients", "revoke"); code != 1 || !strings.Contains(errOut, "--id") {
+		t.Fatalf("clients revoke with nothing named: %d %s", code, errOut)
 	}
 	if code, _, errOut := run1("grants", "revoke"); code != 1 || !strings.Contains(errOut, "--id") {
 		t.Fatalf("grants revoke with nothing named: %d %s", code, errOut)

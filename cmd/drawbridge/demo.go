@@ -122,6 +122,7 @@ identity:
         name: Demo User
         email: demo@example.com
         groups: [demo]
+admin: {groups: [demo]}
 servers:
   - name: snippets
     title: Snippets (sample MCP server)
@@ -168,9 +169,12 @@ Connect a client:
 
 The client opens a browser to sign in and approve it; its tool calls then
 reach the sample snippets server (tools hello_mcp, save_snippet, get_snippet).
+
+  Console:         %s/console  (your connected agents; you are an administrator)
+
 Press Ctrl-C to stop. Started %s.
 
-`, f.dataDir, mcpURL, f.user, f.password, mcpURL, indent(string(vscode), "    "), time.Now().Format(time.RFC3339))
+`, f.dataDir, mcpURL, f.user, f.password, mcpURL, indent(string(vscode), "    "), cfg.Issuer(), time.Now().Format(time.RFC3339))
 }
 
 func indent(s, prefix string) string {

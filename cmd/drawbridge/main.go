@@ -31,7 +31,7 @@ var commands = []command{
 	{"check", "validate a configuration file and report every problem", runCheck},
 	{"audit", "verify the audit trail's hash chain, or list events (audit verify|list)", runAudit},
 	{"keys", "list signing keys, make a new one current, or re-encrypt the vault with the first encryption key (keys list|rotate|reseal)", runKeys},
-	{"clients", "list, disable or delete registered clients (clients list|disable|delete)", runClients},
+	{"clients", "list clients, revoke their grants, disable, enable or delete them (clients list|revoke|disable|enable|delete)", runClients},
 	{"grants", "list or revoke grants (grants list|revoke)", runGrants},
 	{"hash-password", "hash a password for a local user (reads it from stdin)", runHashPassword},
 	{"gen-key", "print a new random encryption key", runGenKey},

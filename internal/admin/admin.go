@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -136,24 +135,12 @@ func (a *API) guard(fn func(http.ResponseWriter, *http.Request, *tokens.AccessCl
 			challenge(w, http.StatusForbidden, ch)
 			return
 		}
-		if !a.isAdmin(c) {
+		if !a.IsAdmin(c.Subject, c.Groups) {
 			writeJSON(w, http.StatusForbidden, apiError{Error: "forbidden", Message: "you are not an administrator"})
 			return
 		}
 		fn(w, r, c)
 	}
-}
-
-func (a *API) isAdmin(c *tokens.AccessClaims) bool {
-	if slices.Contains(a.opt.Users, c.Subject) {
-		return true
-	}
-	for _, g := range c.Groups {
-		if slices.Contains(a.opt.Groups, g) {
-			return true
-		}
-	}
-	return false
 }
 
 func bearer(r *http.Request) (string, bool) {
@@ -188,25 +175,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fail answers a store error: not found is 404, anything else 500 with no
 // detail (the log has it).
 func (a *API) fail(w http.ResponseWriter, err error) {
-	if errors.Is(err, storage.ErrNotFound) {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: "not_found", Message: "no such object"})
+		return
+	case errors.Is(err, ErrNotSupported):
+		writeJSON(w, http.StatusNotImplemented, apiError{Error: "not_supported", Message: "this store keeps no audit trail"})
 		return
 	}
 	a.opt.Log.Error("admin API", "err", err)
 	writeJSON(w, http.StatusInternalServerError, apiError{Error: "server_error", Message: "the operation failed; see the log"})
 }
 
-func (a *API) recordAction(r *http.Request, c *tokens.AccessClaims, action, target string) {
-	if a.opt.Record == nil {
-		return
-	}
-	a.opt.Record.Record(audit.Event{Time: a.opt.Now(), Type: "admin." + action, Subject: c.Subject,
-		ClientID: c.ClientID, Name: target, Remote: r.RemoteAddr})
-}
-
-func queryInt(r *http.Request, name string, def int) int {
-	if v, err := strconv.Atoi(r.URL.Query().Get(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
+// actor is who called the API, for the audit trail.
+func actor(r *http.Request, c *tokens.AccessClaims) Actor {
+	return Actor{Subject: c.Subject, ClientID: c.ClientID, Remote: clientaddr.String(r)}
 }

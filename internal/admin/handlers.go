@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -47,27 +46,15 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, _ *tokens.Acce
 
 func (a *API) setDisabled(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims, disabled bool) {
 	id := r.PathValue("id")
-	err := a.opt.Store.UpdateClient(r.Context(), id, func(cl storage.Client) (storage.Client, error) {
-		cl.Disabled = disabled
-		return cl, nil
-	})
+	n, err := a.SetClientDisabled(r.Context(), actor(r, c), id, disabled)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	action := "client_enabled"
 	if disabled {
-		// A disabled client's grants end with it.
-		n, err := a.revokeWhere(r.Context(), storage.GrantFilter{ClientID: id}, "client_disabled")
-		if err != nil {
-			a.fail(w, err)
-			return
-		}
-		a.recordAction(r, c, "client_disabled", id)
 		writeJSON(w, http.StatusOK, map[string]any{"client_id": id, "disabled": true, "grants_revoked": n})
 		return
 	}
-	a.recordAction(r, c, action, id)
 	writeJSON(w, http.StatusOK, map[string]any{"client_id": id, "disabled": false})
 }
 
@@ -81,15 +68,11 @@ func (a *API) enableClient(w http.ResponseWriter, r *http.Request, c *tokens.Acc
 
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
 	id := r.PathValue("id")
-	n, err := a.revokeWhere(r.Context(), storage.GrantFilter{ClientID: id}, "client_deleted")
-	if err == nil {
-		err = a.opt.Store.DeleteClient(r.Context(), id)
-	}
+	n, err := a.DeleteClient(r.Context(), actor(r, c), id)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	a.recordAction(r, c, "client_deleted", id)
 	writeJSON(w, http.StatusOK, map[string]any{"client_id": id, "deleted": true, "grants_revoked": n})
 }
 
@@ -125,15 +108,10 @@ func (a *API) listGrants(w http.ResponseWriter, r *http.Request, _ *tokens.Acces
 
 func (a *API) revokeGrant(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
 	id := r.PathValue("id")
-	if _, err := a.opt.Store.GetGrant(r.Context(), id); err != nil {
+	if err := a.RevokeGrant(r.Context(), actor(r, c), id); err != nil {
 		a.fail(w, err)
 		return
 	}
-	if err := a.revoke(r.Context(), id, "revoked_by_admin"); err != nil {
-		a.fail(w, err)
-		return
-	}
-	a.recordAction(r, c, "grant_revoked", id)
 	writeJSON(w, http.StatusOK, map[string]any{"grant_id": id, "revoked": true})
 }
 
@@ -145,26 +123,12 @@ func (a *API) revokeGrants(w http.ResponseWriter, r *http.Request, c *tokens.Acc
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: "name a user, a client, or both"})
 		return
 	}
-	n, err := a.revokeWhere(r.Context(), f, "revoked_by_admin")
+	n, err := a.RevokeGrants(r.Context(), actor(r, c), f, "revoked_by_admin")
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	a.recordAction(r, c, "grants_revoked", f.Subject+" "+f.ClientID)
 	writeJSON(w, http.StatusOK, map[string]any{"grants_revoked": n})
-}
-
-func (a *API) revokeWhere(ctx context.Context, f storage.GrantFilter, reason string) (int, error) {
-	gs, err := a.opt.Store.ListGrants(ctx, f)
-	if err != nil {
-		return 0, err
-	}
-	for _, g := range gs {
-		if err := a.revoke(ctx, g.ID, reason); err != nil {
-			return 0, err
-		}
-	}
-	return len(gs), nil
 }
 
 // revoke revokes in the store and, at once, in this replica's list; other
@@ -203,16 +167,11 @@ func (a *API) deleteConsent(w http.ResponseWriter, r *http.Request, c *tokens.Ac
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: "user and client are required"})
 		return
 	}
-	if err := a.opt.Store.DeleteConsent(r.Context(), user, client); err != nil {
-		a.fail(w, err)
-		return
-	}
-	n, err := a.revokeWhere(r.Context(), storage.GrantFilter{Subject: user, ClientID: client}, "consent_revoked")
+	n, err := a.WithdrawConsent(r.Context(), actor(r, c), user, client, "consent_revoked")
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	a.recordAction(r, c, "consent_revoked", user+" "+client)
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "grants_revoked": n})
 }
 
@@ -240,64 +199,25 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, _ *tokens.AccessC
 }
 
 func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
-	kid, err := a.opt.Keys.Rotate(r.Context())
+	kid, err := a.RotateKeys(r.Context(), actor(r, c))
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	a.recordAction(r, c, "key_rotated", kid)
 	writeJSON(w, http.StatusOK, map[string]any{"current": kid})
 }
 
-type serverView struct {
-	Name     string `json:"name"`
-	Path     string `json:"path"`
-	Resource string `json:"resource"`
-	Upstream string `json:"upstream,omitempty"`
-	Health   string `json:"health"`
-}
-
 func (a *API) listServers(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
-	out := make([]serverView, 0, len(a.opt.Servers))
-	for _, s := range a.opt.Servers {
-		v := serverView{Name: s.Name, Path: s.Path, Resource: s.Resource, Upstream: s.Upstream, Health: "unknown"}
-		if s.Health != nil {
-			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-			v.Health = "ok"
-			if err := s.Health(ctx); err != nil {
-				v.Health = "unreachable"
-			}
-			cancel()
-		}
-		out = append(out, v)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"servers": out})
+	writeJSON(w, http.StatusOK, map[string]any{"servers": a.Servers(r.Context())})
 }
 
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
-	as, ok := a.opt.Store.(storage.AuditStore)
-	if !ok {
-		writeJSON(w, http.StatusNotImplemented, apiError{Error: "not_supported", Message: "this store keeps no audit trail"})
+	f, err := ParseAuditFilter(r.URL.Query())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
 		return
 	}
-	q := r.URL.Query()
-	f := storage.AuditFilter{Type: q.Get("type"), Subject: q.Get("user"), ClientID: q.Get("client"), Server: q.Get("server"),
-		Name: q.Get("tool"), Limit: queryInt(r, "limit", 100)}
-	if f.Limit > 1000 {
-		f.Limit = 1000
-	}
-	f.AfterSeq = int64(queryInt(r, "after", 0))
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: name + " must be an RFC 3339 time"})
-				return
-			}
-			*dst = t
-		}
-	}
-	recs, err := as.ListAudit(r.Context(), f)
+	recs, err := a.Audit(r.Context(), f)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -317,12 +237,7 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *tokens.Access
 }
 
 func (a *API) verifyAudit(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
-	as, ok := a.opt.Store.(storage.AuditStore)
-	if !ok {
-		writeJSON(w, http.StatusNotImplemented, apiError{Error: "not_supported", Message: "this store keeps no audit trail"})
-		return
-	}
-	rep, err := audit.Verify(r.Context(), as, a.opt.SealKeys)
+	rep, err := a.VerifyAudit(r.Context())
 	if err != nil {
 		a.fail(w, err)
 		return

@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/webpage"
 )
 
 //go:embed templates/*.html
@@ -23,20 +25,13 @@ func newPages() (*pages, error) {
 	return &pages{t: t}, nil
 }
 
-// render writes a page with the headers every page gets: no caching, no
-// framing (clickjacking on the consent page is the classic attack), and a
-// CSP that loads nothing from elsewhere. formTargets are extra origins a form
-// on the page may end up at: the client's redirect URI, because CSP
-// form-action also applies to the redirect that follows a POST.
+// render writes a page with the headers every page gets (webpage.SetHeaders:
+// no caching, no framing, a CSP that loads nothing from elsewhere).
+// formTargets are extra origins a form on the page may end up at: the
+// client's redirect URI, because CSP form-action also applies to the
+// redirect that follows a POST.
 func (p *pages) render(w http.ResponseWriter, status int, name string, data any, formTargets ...string) {
-	h := w.Header()
-	formAction := strings.TrimSpace("'self' " + strings.Join(formTargets, " "))
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Type", "text/html; charset=utf-8")
+	webpage.SetHeaders(w.Header(), formTargets...)
 	w.WriteHeader(status)
 	_ = p.t.ExecuteTemplate(w, name, data)
 }

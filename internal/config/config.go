@@ -42,6 +42,8 @@ type Config struct {
 	Metrics Metrics `yaml:"metrics"`
 	// Admin names the administrators of the admin API and console.
 	Admin Admin `yaml:"admin"`
+	// Console is the web console at /console (docs/console.md).
+	Console Console `yaml:"console"`
 	// TrustedProxies are the load balancers (CIDRs or addresses) whose
 	// X-Forwarded-For header is believed when finding a client's address.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -250,6 +252,15 @@ type Admin struct {
 	// AllowedNetworks, if set, are the only client addresses (CIDRs) that
 	// may reach the admin API.
 	AllowedNetworks []string `yaml:"allowed_networks"`
+}
+
+// Console configures the web console, where every user sees and revokes
+// the agents they approved and administrators manage Drawbridge.
+type Console struct {
+	// Enabled serves /console; default true.
+	Enabled *bool `yaml:"enabled"`
+	// SessionTTL is how long a console sign-in lasts; default 8h.
+	SessionTTL Duration `yaml:"session_ttl"`
 }
 
 // RateLimits configures limits on MCP requests and on the authorization

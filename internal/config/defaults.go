@@ -73,6 +73,11 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	setDuration(&c.SessionTTL, 24*time.Hour)
+	if c.Console.Enabled == nil {
+		on := true
+		c.Console.Enabled = &on
+	}
+	setDuration(&c.Console.SessionTTL, 8*time.Hour)
 	rl := &c.RateLimits
 	setString(&rl.Backend, "memory")
 	setDuration(&rl.Redis.Timeout, 100*time.Millisecond)

@@ -19,8 +19,12 @@ import (
 var ReservedPaths = []string{
 	"/.well-known/", "/authorize", "/token", "/register", "/jwks.json",
 	"/login", "/consent", "/callback", "/revoke", "/introspect",
-	"/healthz", "/readyz", "/static/", "/admin/",
+	"/healthz", "/readyz", "/static/", "/admin/", "/console/",
 }
+
+// ReservedClientIDs are client ids Drawbridge registers itself (the web
+// console is a first-party client); a configured client may not take one.
+var ReservedClientIDs = []string{"drawbridge-console"}
 
 var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -61,6 +65,7 @@ func (c *Config) Validate() []error {
 	v.introspection(c.Introspection)
 	v.networks("trusted_proxies", c.TrustedProxies)
 	v.networks("admin.allowed_networks", c.Admin.AllowedNetworks)
+	v.between("console.session_ttl", c.Console.SessionTTL, 5*time.Minute, 30*24*time.Hour)
 	v.rateLimits(&c.RateLimits)
 	return v.errs
 }
@@ -219,6 +224,8 @@ func (v *validator) clients(clients []Client, privateSchemes bool) {
 			v.add("%s.id: required", field)
 		} else if seen[c.ID] {
 			v.add("%s.id: %q is used twice", field, c.ID)
+		} else if contains(ReservedClientIDs, c.ID) {
+			v.add("%s.id: %q is reserved for Drawbridge's own web console", field, c.ID)
 		}
 		seen[c.ID] = true
 		v.clientAuth(field, c)

@@ -29,13 +29,21 @@ func TestNoSecretAtRest(t *testing.T) {
 	gwtest.MCPCall(t, gw.MCP, "Bearer "+tok["access_token"].(string))
 	_, refreshed := c.Refresh(tok["refresh_token"].(string))
 	revoke(t, c, url.Values{"token": {refreshed["access_token"].(string)}})
+	// A console session, whose id is a bearer credential too.
+	b, _ := consoleSignIn(t, gw, gwtest.User)
+	var session string
+	for _, ck := range b.Client.Jar.Cookies(&url.URL{Scheme: "http", Host: strings.TrimPrefix(gw.URL, "http://"), Path: "/"}) {
+		if ck.Name == "drawbridge-console" {
+			session = ck.Value
+		}
+	}
 	gw.Stop()
 
 	secrets := map[string]string{
 		"client secret": c.Secret, "authorization code": code, "PKCE verifier": v,
 		"access token": tok["access_token"].(string), "refresh token": tok["refresh_token"].(string),
 		"second access token": refreshed["access_token"].(string), "second refresh token": refreshed["refresh_token"].(string),
-		"password": gwtest.Password, "backend key": gw.Backend.Key,
+		"password": gwtest.Password, "backend key": gw.Backend.Key, "console session id": session,
 	}
 	db, err := sql.Open("sqlite", dir+"/db.sqlite")
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/console"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
@@ -67,6 +68,8 @@ type Server struct {
 	bridges  []*stdio.Bridge
 	audit    *audit.Recorder
 	auditOut io.Closer
+	console  *console.Console
+	lastUse  *usageTracker
 	metrics  *telemetry.Metrics
 	limiter  ratelimit.Limiter
 	addrs    *clientaddr.Resolver
@@ -181,8 +184,15 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 	mux := http.NewServeMux()
 	as.Routes(mux)
 	gw.Routes(mux)
+	adm := s.newAdmin()
 	if s.adminEnabled() {
-		s.newAdmin().Routes(mux)
+		adm.Routes(mux)
+	}
+	if s.consoleEnabled() {
+		if s.console, err = s.newConsole(as, adm); err != nil {
+			return nil, err
+		}
+		s.console.Routes(mux)
 	}
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/readyz", s.readyz)
@@ -221,6 +231,7 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 		opt.Introspectors = append(opt.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})
 	}
 	opt.Limit = s.authLimit(s.limiter)
+	s.addConsoleClient(&opt)
 	if err := s.identityProvider(ctx, &opt); err != nil {
 		return nil, err
 	}
@@ -271,7 +282,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.verifier, Log: s.opt.Log, Transport: s.opt.BackendTransport,
+	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.gatewayVerifier(), Log: s.opt.Log, Transport: s.opt.BackendTransport,
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
 		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
 		Debug: cfg.Log.OAuthDebug, TracerProvider: s.opt.TracerProvider, Limiter: s.limiter}
@@ -369,6 +380,7 @@ func (s *Server) Close() error {
 	for _, b := range s.bridges {
 		_ = b.Close()
 	}
+	s.flushLastUse()
 	s.audit.Close()
 	_ = s.auditOut.Close()
 	for _, c := range s.closers {
@@ -381,6 +393,7 @@ func (s *Server) Close() error {
 func (s *Server) background(ctx context.Context) {
 	defer close(s.done)
 	go s.revoked.Run(ctx, 5*time.Second, s.opt.Log)
+	go s.runLastUse(ctx)
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -395,6 +408,7 @@ func (s *Server) background(ctx context.Context) {
 }
 
 func (s *Server) collectGarbage(ctx context.Context) {
+	s.collectConsole(ctx)
 	res, err := s.store.DeleteExpired(ctx, s.opt.Now(), s.cfg.Tokens.AccessTokenTTL.D()+time.Hour)
 	if err != nil {
 		s.opt.Log.Warn("garbage collection failed", "err", err)

@@ -63,6 +63,8 @@ var suite = []struct {
 	{"UseOnce", testUseOnce},
 	{"UseOnce/Race", testUseOnceRace},
 	{"SessionBindings", testSessionBindings},
+	{"ConsoleSessions", testConsoleSessions},
+	{"Grant/Touch", testTouchGrant},
 	{"Audit", testAudit},
 	{"Audit/ConcurrentAppends", testAuditConcurrentAppends},
 	{"UpstreamSession", testUpstreamSession},

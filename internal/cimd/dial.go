@@ -30,6 +30,9 @@ func (f *Fetcher) dialContext(ctx context.Context, network, address string) (net
 		return nil, err
 	}
 	addrs, err := f.resolve(ctx, host)
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // out of time: say so, not "could not resolve"
+	}
 	if err != nil || len(addrs) == 0 {
 		return nil, errorf(KindFetch, err, "could not resolve the client's host name")
 	}

@@ -78,11 +78,14 @@ func do(t *testing.T, method, u, token string, hdr map[string]string) *http.Resp
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// A client of its own: no connection pooled by an earlier test (whose
+	// gateway may have had this port) is ever reused.
+	tr := &http.Transport{}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { resp.Body.Close() })
+	t.Cleanup(func() { resp.Body.Close(); tr.CloseIdleConnections() })
 	return resp
 }
 
@@ -426,6 +429,27 @@ func TestOriginValidation(t *testing.T) {
 	}
 }
 
+// TestBodyOnlyWithPost: a body sent with a GET (MCP never sends one) is
+// not forwarded to the backend.
+func TestBodyOnlyWithPost(t *testing.T) {
+	got := make(chan string, 2)
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r.Method + " " + string(b)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+	}), nil)
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		resp := do(t, method, gw.URL+"/mcp", "good", map[string]string{"Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", method, resp.StatusCode)
+		}
+	}
+	if a, b := <-got, <-got; a != "GET " || b != `POST {"jsonrpc":"2.0","id":1,"method":"ping"}` {
+		t.Errorf("the backend received %q and %q", a, b)
+	}
+}
+
 // TestKeepAliveNeverSplitsAnEvent: while the backend is in the middle of an
 // event, however long it pauses, no comment is inserted into it.
 func TestKeepAliveNeverSplitsAnEvent(t *testing.T) {
@@ -451,7 +475,8 @@ func TestKeepAliveNeverSplitsAnEvent(t *testing.T) {
 }
 
 // TestIdleStreamGetsKeepAlive: a stream with nothing to say gets SSE
-// comments, inserted only between events.
+// comments, each one between events, and the events around them arrive
+// whole.
 func TestIdleStreamGetsKeepAlive(t *testing.T) {
 	release := make(chan struct{})
 	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -468,17 +493,33 @@ func TestIdleStreamGetsKeepAlive(t *testing.T) {
 	sc := bufio.NewScanner(resp.Body)
 	var lines []string
 	var once sync.Once
+	sawOne := false
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
-		if sc.Text() == ": keep-alive" {
-			once.Do(func() { close(release) })
+		switch sc.Text() {
+		case "data: one":
+			sawOne = true
+		case ": keep-alive":
+			// Release the second event once the idle stream after the
+			// first has been kept alive. (On a loaded machine a comment
+			// may come even before the first event: still between events.)
+			if sawOne {
+				once.Do(func() { close(release) })
+			}
 		}
 		if sc.Text() == "data: two" {
 			break
 		}
 	}
 	got := strings.Join(lines, "|")
-	if !strings.HasPrefix(got, "data: one||: keep-alive|") || !strings.HasSuffix(got, "data: two") {
+	// Every comment stands alone, after a blank line or at the start.
+	for i, l := range lines {
+		if l == ": keep-alive" && i > 0 && lines[i-1] != "" {
+			t.Errorf("keep-alive inside an event: %q", got)
+		}
+	}
+	if !strings.Contains(got, "data: one||") || !strings.Contains(got, "|: keep-alive|") ||
+		!strings.HasSuffix(got, "data: two") || strings.Index(got, "data: one") > strings.LastIndex(got, ": keep-alive") {
 		t.Fatalf("stream = %q", got)
 	}
 }

@@ -96,7 +96,16 @@ func (rt *route) forward(x *exchange, r *http.Request, ctx context.Context) {
 	// breaks mid-body, and a keep-alive timer left running would write to
 	// a finished response.
 	defer x.w.stopKeepAlive()
-	rt.proxy.ServeHTTP(x.w, r.WithContext(context.WithValue(ctx, writerKey, x.w)))
+	out := r.WithContext(context.WithValue(ctx, writerKey, x.w))
+	if r.Method != http.MethodPost {
+		// MCP sends bodies only with POST (whose body admit has read and
+		// checked). Anything sent with a GET or DELETE is dropped rather
+		// than streamed to the backend: it means nothing there, and
+		// net/http can cut a response stream short while a handler's
+		// request body is still being copied upstream.
+		out.Body, out.ContentLength = http.NoBody, 0
+	}
+	rt.proxy.ServeHTTP(x.w, out)
 }
 
 // admit runs the checks every request passes before it may be proxied:

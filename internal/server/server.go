@@ -370,6 +370,7 @@ func (s *Server) Close() error {
 func (s *Server) background(ctx context.Context) {
 	defer close(s.done)
 	go s.revoked.Run(ctx, 5*time.Second, s.opt.Log)
+	go s.syncKeys(ctx)
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -183,6 +184,23 @@ servers:
 
 // helloLimit is how many hello_mcp calls a client may make an hour.
 const helloLimit = 4
+
+// cli runs a drawbridge command on the cluster's configuration and returns
+// its standard output.
+func (c *cluster) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	argv := append(args, "--config", c.cfgPath)
+	cmd := exec.CommandContext(ctx, drawbridgeBinary(t), argv...)
+	cmd.Env = append(append([]string{}, c.env...), "LISTEN=127.0.0.1:0")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("drawbridge %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
 
 // startLegacyBackend runs a 2024-11-05 HTTP+SSE server (the Go SDK's)
 // with one tool, echo, and returns its SSE endpoint.

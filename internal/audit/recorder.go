@@ -186,27 +186,27 @@ func (r *Recorder) flush(batch []Event) {
 // recorder is closing, a batch gets one more try and is then counted as
 // dropped.
 func (r *Recorder) store(recs []storage.AuditRecord) {
-	wait := firstRetry
+	wait, closing := firstRetry, false
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := r.opt.Store.AppendAudit(ctx, recs, sealer(r.opt.Key))
 		cancel()
-		if err == nil {
+		switch {
+		case err == nil:
 			if attempt > 1 {
 				r.opt.Log.Info("audit records stored after retrying", "count", len(recs), "attempts", attempt)
 			}
 			return
-		}
-		if attempt == 1 {
+		case closing:
+			r.dropped.Add(int64(len(recs)))
+			r.opt.Log.Error("audit records lost: the store failed until shutdown", "count", len(recs), "err", err)
+			return
+		case attempt == 1:
 			r.opt.Log.Error("audit records could not be stored; retrying", "count", len(recs), "err", err)
 		}
 		select {
 		case <-r.closed:
-			if attempt > 1 {
-				r.dropped.Add(int64(len(recs)))
-				r.opt.Log.Error("audit records lost: the store failed until shutdown", "count", len(recs), "err", err)
-				return
-			}
+			closing = true // one last try, at once
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, maxRetry)

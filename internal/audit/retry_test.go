@@ -73,3 +73,23 @@ func TestRecorderGivesUpAtClose(t *testing.T) {
 		t.Fatalf("Dropped = %d, want 5", rec.Dropped())
 	}
 }
+
+// TestRecorderTriesOnceMoreAtClose: a store that came back while the
+// recorder waited to retry gets the batch at Close, not a drop.
+func TestRecorderTriesOnceMoreAtClose(t *testing.T) {
+	st, _, key := setup(t)
+	fs := &flakyStore{AuditStore: st, fail: 2}
+	rec := audit.NewRecorder(audit.Options{Store: fs, Key: key})
+	for range 5 {
+		rec.Record(audit.Event{Type: audit.TokenRefreshed, Subject: "alice", ClientID: "c1"})
+	}
+	// Close while the recorder waits before its third try.
+	for fs.attempts() < 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	rec.Close()
+	rep, err := audit.Verify(context.Background(), st, []audit.SealKey{key})
+	if err != nil || !rep.OK() || rep.Records != 5 || rec.Dropped() != 0 {
+		t.Fatalf("Verify = %+v, %v; dropped %d", rep, err, rec.Dropped())
+	}
+}

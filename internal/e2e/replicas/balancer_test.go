@@ -14,6 +14,10 @@ import (
 // configurations, besides their own addresses).
 const servedBy = "X-Served-By"
 
+// backendHTTP is the header HAProxy adds with the HTTP major version it
+// spoke to the replica.
+const backendHTTP = "X-Backend-HTTP"
+
 // balancer is a load balancer in front of the replicas.
 type balancer struct {
 	kind string
@@ -40,21 +44,22 @@ func docBlock(t *testing.T, name string) string {
 	return string(m[1])
 }
 
-// startBalancer runs kind ("haproxy" or "nginx") on addr in front of the
-// replicas, from the configuration docs/deploy.md documents. It skips the
-// test when the program is not installed.
+// startBalancer runs kind ("haproxy", "haproxy-h2c" or "nginx") on addr in
+// front of the replicas, from the configuration docs/deploy.md documents.
+// haproxy-h2c speaks HTTP/2 without TLS to the replicas (which then need
+// h2c: true). It skips the test when the program is not installed.
 func startBalancer(t *testing.T, kind, addr string, replicas []*replica) *balancer {
 	t.Helper()
 	dir := t.TempDir()
 	b := &balancer{kind: kind, addr: addr, names: map[string]string{}}
 	var argv []string
 	switch kind {
-	case "haproxy":
+	case "haproxy", "haproxy-h2c":
 		bin, err := lookBinary("DRAWBRIDGE_TEST_HAPROXY", "haproxy")
 		if err != nil {
 			t.Skip("haproxy is not installed; run scripts/install-balancers (scripts/test-all does)")
 		}
-		cfg := haproxyConfig(t, addr, replicas)
+		cfg := haproxyConfig(t, addr, replicas, kind == "haproxy-h2c")
 		for _, r := range replicas {
 			b.names[r.name] = r.name
 		}
@@ -75,7 +80,7 @@ func startBalancer(t *testing.T, kind, addr string, replicas []*replica) *balanc
 	default:
 		t.Fatalf("unknown balancer %q", kind)
 	}
-	b.proc = &process{name: kind, argv: argv, env: os.Environ(), log: filepath.Join(dir, kind+".log")}
+	b.proc = &process{name: kind, argv: argv, env: os.Environ(), log: filepath.Join(dir, "balancer.log")}
 	b.proc.start(t)
 	t.Cleanup(func() {
 		b.proc.signal(t, 9)
@@ -90,7 +95,7 @@ func startBalancer(t *testing.T, kind, addr string, replicas []*replica) *balanc
 // haproxyConfig is the documented configuration with the test's listen
 // address (no TLS: the test clients speak plain HTTP on loopback) and
 // replicas, and a header naming the replica that answered.
-func haproxyConfig(t *testing.T, addr string, replicas []*replica) string {
+func haproxyConfig(t *testing.T, addr string, replicas []*replica, h2c bool) string {
 	doc := docBlock(t, "haproxy")
 	var out []string
 	servers := false
@@ -106,9 +111,14 @@ func haproxyConfig(t *testing.T, addr string, replicas []*replica) string {
 			servers = true
 			var lines []string
 			for _, r := range replicas {
-				lines = append(lines, fmt.Sprintf("    server %s %s", r.name, r.addr))
+				line := fmt.Sprintf("    server %s %s", r.name, r.addr)
+				if h2c {
+					line += " proto h2"
+				}
+				lines = append(lines, line)
 			}
-			lines = append(lines, "    http-response set-header "+servedBy+" %[srv_name]")
+			lines = append(lines, "    http-response set-header "+servedBy+" %[srv_name]",
+				"    http-response set-header "+backendHTTP+" %[bc_http_major]")
 			line = strings.Join(lines, "\n")
 		}
 		out = append(out, line)

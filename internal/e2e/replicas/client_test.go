@@ -25,6 +25,9 @@ import (
 type hit struct {
 	method, path, replica string
 	status                int
+	// backendHTTP is the HTTP major version between balancer and
+	// replica, when HAProxy says.
+	backendHTTP string
 }
 
 // recorder notes which replica answered each request.
@@ -69,7 +72,8 @@ func (r *recording) RoundTrip(req *http.Request) (*http.Response, error) {
 		name = n
 	}
 	r.rec.mu.Lock()
-	r.rec.hits = append(r.rec.hits, hit{method: req.Method, path: req.URL.Path, replica: name, status: resp.StatusCode})
+	r.rec.hits = append(r.rec.hits, hit{method: req.Method, path: req.URL.Path, replica: name, status: resp.StatusCode,
+		backendHTTP: resp.Header.Get(backendHTTP)})
 	r.rec.mu.Unlock()
 	return resp, nil
 }

@@ -21,15 +21,21 @@ func sharedCluster(t *testing.T, balancer string) *cluster {
 	if redis == "" {
 		t.Skip("DRAWBRIDGE_TEST_REDIS not set; run scripts/start-redis (scripts/test-all does)")
 	}
-	if _, err := lookBinary("DRAWBRIDGE_TEST_"+strings.ToUpper(balancer), balancer); err != nil {
-		t.Skipf("%s is not installed; run scripts/install-balancers (scripts/test-all does)", balancer)
+	program, h2c := strings.CutSuffix(balancer, "-h2c")
+	if _, err := lookBinary("DRAWBRIDGE_TEST_"+strings.ToUpper(program), program); err != nil {
+		t.Skipf("%s is not installed; run scripts/install-balancers (scripts/test-all does)", program)
 	}
-	return startCluster(t, clusterOptions{postgres: gwtest.PostgresDSN(t), redis: redis, balancer: balancer})
+	o := clusterOptions{postgres: gwtest.PostgresDSN(t), redis: redis, balancer: balancer}
+	if h2c {
+		o.extraYAML = "h2c: true\n"
+	}
+	return startCluster(t, o)
 }
 
-// TestReplicas runs every cross-replica story behind each load balancer.
+// TestReplicas runs every cross-replica story behind each load balancer,
+// and behind HAProxy speaking HTTP/2 without TLS to replicas with h2c on.
 func TestReplicas(t *testing.T) {
-	for _, lb := range []string{"haproxy", "nginx"} {
+	for _, lb := range []string{"haproxy", "nginx", "haproxy-h2c"} {
 		t.Run(lb, func(t *testing.T) {
 			c := sharedCluster(t, lb)
 			t.Run("OAuthAndSessions", func(t *testing.T) { testOAuthAndSessions(t, c) })
@@ -93,6 +99,13 @@ func testOAuthAndSessions(t *testing.T, c *cluster) {
 	}
 	if got := replicasOf(posts, "/mcp"); len(got) != len(c.replicas) {
 		t.Fatalf("one session's requests reached %v, want all %d replicas:\n%s", got, len(c.replicas), describe(calls))
+	}
+	if c.lb.kind == "haproxy-h2c" {
+		for _, h := range append(flow, calls...) {
+			if h.replica != "" && h.backendHTTP != "2" {
+				t.Fatalf("HAProxy spoke HTTP/%q to %s for %s %s, want HTTP/2 (h2c)", h.backendHTTP, h.replica, h.method, h.path)
+			}
+		}
 	}
 }
 

@@ -104,6 +104,10 @@ func testDurability(t *testing.T, c *cluster) {
 	if err != nil || p.Callback == nil || p.Callback.Query().Get("code") == "" {
 		t.Fatalf("the client or its consent was lost across the restart: %v (at %s)", err, pagePath(p))
 	}
+	// Killed writers left the audit chain intact.
+	if out := c.cli(t, "audit", "verify"); !strings.Contains(out, "audit trail intact") {
+		t.Errorf("audit verify after the kills: %s", out)
+	}
 }
 
 // untilConsent runs an authorization as user up to the consent page.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -83,7 +84,7 @@ func startBalancer(t *testing.T, kind, addr string, replicas []*replica) *balanc
 	b.proc = &process{name: kind, argv: argv, env: os.Environ(), log: filepath.Join(dir, "balancer.log")}
 	b.proc.start(t)
 	t.Cleanup(func() {
-		b.proc.signal(t, 9)
+		b.proc.signal(t, syscall.SIGKILL)
 		if t.Failed() {
 			t.Logf("%s output:\n%s", kind, b.proc.output())
 		}

@@ -97,8 +97,12 @@ func (p *process) start(t *testing.T) {
 	fmt.Fprintf(f, "---- %s: start\n", p.name)
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = p.env, f, f
-	// Its own process group, so that a SIGKILL reaches nothing else.
+	// Its own process group, so that a signal reaches it and its children
+	// (nginx's workers) and nothing else; and, where the system can, it
+	// dies with the test (a test binary killed by a timeout runs no
+	// cleanup).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		t.Fatalf("starting %s: %v", p.name, err)
@@ -125,7 +129,8 @@ func (p *process) running() bool {
 	}
 }
 
-// signal sends sig and waits for the process to exit.
+// signal sends sig to the process's group and waits for the process to
+// exit; with SIGKILL the rest of the group goes too.
 func (p *process) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
 	p.mu.Lock()
@@ -134,7 +139,7 @@ func (p *process) signal(t *testing.T, sig syscall.Signal) {
 	if cmd == nil {
 		return
 	}
-	_ = cmd.Process.Signal(sig)
+	_ = syscall.Kill(-cmd.Process.Pid, sig)
 	select {
 	case <-exited:
 	case <-time.After(guard):

@@ -80,7 +80,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		}
 	}
 	waitAll("got going", func(w *loadWorker) bool { return w.ok.Load() >= 2 })
-	pg.stop(t, "immediate")
+	pg.crash(t)
 	waitAll("saw the database down", func(w *loadWorker) bool { return w.unavailable.Load() > 0 })
 	pg.start(t)
 	for _, r := range c.replicas {

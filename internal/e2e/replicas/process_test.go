@@ -82,6 +82,8 @@ type process struct {
 	argv []string
 	env  []string
 	log  string
+	// cred runs the process as another user; nil: as ourselves.
+	cred *syscall.Credential
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -101,7 +103,7 @@ func (p *process) start(t *testing.T) {
 	// (nginx's workers) and nothing else; and, where the system can, it
 	// dies with the test (a test binary killed by a timeout runs no
 	// cleanup).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: p.cred}
 	dieWithParent(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		f.Close()

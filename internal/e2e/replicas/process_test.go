@@ -199,6 +199,9 @@ func (p *process) checkNoPanic(t *testing.T) {
 // the system directories a non-root PATH may lack.
 func lookBinary(envVar, name string) (string, error) {
 	if v := os.Getenv(envVar); v != "" {
+		if !isExec(v) {
+			return "", errors.New(envVar + "=" + v + " is not an executable")
+		}
 		return v, nil
 	}
 	if p, err := exec.LookPath(name); err == nil {

@@ -34,6 +34,7 @@ type Recorder struct {
 	opt     Options
 	events  chan Event
 	done    chan struct{}
+	closed  chan struct{} // closed by Close: stop retrying
 	closing sync.Once
 	dropped atomic.Int64
 	mu      sync.Mutex // serialises writer output
@@ -47,6 +48,10 @@ const (
 	// an audit trail should slow requests rather than lose events, but a
 	// dead store must not hang the gateway.
 	maxWait = 2 * time.Second
+	// A batch the store refused is tried again after firstRetry, then
+	// at doubling intervals up to maxRetry, until it is stored.
+	firstRetry = 100 * time.Millisecond
+	maxRetry   = 5 * time.Second
 )
 
 // NewRecorder starts a recorder; Close flushes and stops it.
@@ -57,7 +62,7 @@ func NewRecorder(o Options) *Recorder {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	r := &Recorder{opt: o, events: make(chan Event, queueSize), done: make(chan struct{})}
+	r := &Recorder{opt: o, events: make(chan Event, queueSize), done: make(chan struct{}), closed: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -87,7 +92,8 @@ func (r *Recorder) Record(e Event) {
 	}
 }
 
-// Dropped counts events lost to a full queue.
+// Dropped counts events lost: to a full queue, or still unstored when the
+// recorder closed.
 func (r *Recorder) Dropped() int64 {
 	if r == nil {
 		return 0
@@ -100,7 +106,7 @@ func (r *Recorder) Close() {
 	if r == nil {
 		return
 	}
-	r.closing.Do(func() { close(r.events) })
+	r.closing.Do(func() { close(r.closed); close(r.events) })
 	<-r.done
 }
 
@@ -150,12 +156,7 @@ func (r *Recorder) flush(batch []Event) {
 			ClientID: storage.CleanText(e.ClientID), Server: e.Server, Name: storage.CleanText(e.Name), Payload: payload}
 	}
 	if r.opt.Store != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := r.opt.Store.AppendAudit(ctx, recs, sealer(r.opt.Key))
-		cancel()
-		if err != nil {
-			r.opt.Log.Error("audit records could not be stored", "count", len(recs), "err", err)
-		}
+		r.store(recs)
 	}
 	if len(r.opt.Writers) == 0 {
 		return
@@ -174,5 +175,40 @@ func (r *Recorder) flush(batch []Event) {
 				r.opt.Log.Error("audit line could not be written", "err", err)
 			}
 		}
+	}
+}
+
+// store appends recs to the chain, retrying while the store fails: a
+// database restart must not cost audit events. Meanwhile new events wait in
+// the queue (and Record blocks, then drops, once it is full). A retry after
+// an append that did commit but whose answer was lost stores the batch
+// twice, which the chain shows; that is preferred to losing it. Once the
+// recorder is closing, a batch gets one more try and is then counted as
+// dropped.
+func (r *Recorder) store(recs []storage.AuditRecord) {
+	wait, closing := firstRetry, false
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := r.opt.Store.AppendAudit(ctx, recs, sealer(r.opt.Key))
+		cancel()
+		switch {
+		case err == nil:
+			if attempt > 1 {
+				r.opt.Log.Info("audit records stored after retrying", "count", len(recs), "attempts", attempt)
+			}
+			return
+		case closing:
+			r.dropped.Add(int64(len(recs)))
+			r.opt.Log.Error("audit records lost: the store failed until shutdown", "count", len(recs), "err", err)
+			return
+		case attempt == 1:
+			r.opt.Log.Error("audit records could not be stored; retrying", "count", len(recs), "err", err)
+		}
+		select {
+		case <-r.closed:
+			closing = true // one last try, at once
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxRetry)
 	}
 }

@@ -79,7 +79,7 @@ func (s *Server) verifyAssertion(ctx context.Context, c *client, raw string) *oa
 	}
 	if err != nil {
 		s.opt.Log.Error("recording client assertion", "err", err)
-		return oauth.ServerError()
+		return unavailable()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -34,6 +35,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.lookupClient(r.Context(), q.Get("client_id"))
+	if errors.Is(err, errStoreFailed) {
+		s.opt.Log.Error("authorize: looking up the client", "err", err)
+		s.unavailablePage(w)
+		return
+	}
 	if err != nil {
 		s.errorPage(w, http.StatusBadRequest, "The application that sent you here is not registered with this server.", clientError(err))
 		return
@@ -114,7 +120,7 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *storage
 	}
 	if err := s.opt.Store.CreateAuthRequest(r.Context(), *req); err != nil {
 		s.opt.Log.Error("authorize: storing request", "err", err)
-		back.error(w, r, oauth.NewError(oauth.ErrServerError, "the request could not be stored"))
+		back.error(w, r, unavailableRedirect())
 		return
 	}
 	s.opt.Log.Debug("authorize: login started", "client_id", req.ClientID, "request", req.ID, "resource", req.Resource)

@@ -47,6 +47,11 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		ar.UpstreamState = ""
 		return ar, nil
 	})
+	if err != nil && !errors.Is(err, errStateUsed) && !errors.Is(err, storage.ErrNotFound) {
+		s.opt.Log.Error("callback: checking state", "request", req.ID, "err", err)
+		s.unavailablePage(w)
+		return
+	}
 	if err != nil {
 		s.opt.Log.Warn("callback: state rejected", "request", req.ID, "err", err)
 		s.requestGone(w)

@@ -106,7 +106,7 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 		return nil, errUnknownClient
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errStoreFailed, err)
 	}
 	if c.Disabled || (!c.ExpiresAt.IsZero() && !s.opt.Now().Before(c.ExpiresAt)) {
 		return nil, errUnknownClient

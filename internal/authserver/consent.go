@@ -16,6 +16,11 @@ import (
 // user and client); otherwise it asks.
 func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret string) {
 	c, err := s.lookupClient(r.Context(), req.ClientID)
+	if errors.Is(err, errStoreFailed) {
+		s.opt.Log.Error("consent: looking up the client", "err", err)
+		s.backTo(req).error(w, r, unavailableRedirect())
+		return
+	}
 	if err != nil {
 		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
 		return
@@ -27,7 +32,7 @@ func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *stor
 	prior, err := s.opt.Store.GetConsent(r.Context(), req.Identity.Subject, c.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		s.opt.Log.Error("loading consent", "err", err)
-		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrServerError, "consent could not be checked"))
+		s.backTo(req).error(w, r, unavailableRedirect())
 		return
 	}
 	if err == nil && containsString(prior.Resources, req.Resource) && oauth.ScopeSubset(req.Scopes, prior.Scopes) {
@@ -138,7 +143,7 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 		})
 		if err != nil {
 			s.opt.Log.Error("storing consent", "err", err)
-			s.errorPage(w, http.StatusInternalServerError, "Your answer could not be saved.", "Please try again.")
+			s.unavailablePage(w)
 			return
 		}
 		s.opt.Log.Info("consent given", "sub", req.Identity.Subject, "client_id", req.ClientID, "scope", oauth.FormatScope(req.Scopes))
@@ -166,7 +171,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.
 			return
 		}
 		s.opt.Log.Error("ending authorization request", "err", err)
-		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrServerError, "the request could not be completed"))
+		s.backTo(req).error(w, r, unavailableRedirect())
 		return
 	}
 	code := tokens.NewOpaque(tokens.PrefixCode)
@@ -179,7 +184,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.
 	})
 	if err != nil {
 		s.opt.Log.Error("storing authorization code", "err", err)
-		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrServerError, "the authorization code could not be stored"))
+		s.backTo(req).error(w, r, unavailableRedirect())
 		return
 	}
 	s.debugStep(r, "authorize: code sent to the client", nil, "client_id", req.ClientID, "redirect_uri", req.RedirectURI)

@@ -111,7 +111,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.A
 		return
 	case err != nil:
 		s.opt.Log.Error("recording sign-in", "err", err)
-		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
+		s.unavailablePage(w)
 		return
 	}
 	req.Identity, req.AuthTime, req.UpstreamSessionID = &id, now, upstreamSession

@@ -55,7 +55,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	info, err := s.storeRegistration(r, md)
 	if err != nil {
 		s.opt.Log.Error("client registration failed", "err", err)
-		oauth.WriteJSON(w, oauth.ServerError())
+		oauth.WriteJSON(w, unavailable())
 		return
 	}
 	s.opt.Log.Info("client registered", "client_id", info.ClientID, "client_name", md.ClientName, "remote", clientIP(r))

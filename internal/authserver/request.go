@@ -23,7 +23,7 @@ func (s *Server) loadRequest(w http.ResponseWriter, r *http.Request, id string) 
 	}
 	if err != nil {
 		s.opt.Log.Error("loading authorization request", "err", err)
-		s.errorPage(w, http.StatusInternalServerError, "The server could not load your sign-in request.", "Please try again.")
+		s.unavailablePage(w)
 		return nil, "", false
 	}
 	secret := s.browserSecret(w, r, false)

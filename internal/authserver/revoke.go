@@ -50,7 +50,7 @@ func (s *Server) revokeToken(r *http.Request, c *client, token, hint string) *oa
 	}
 	if err != nil {
 		s.opt.Log.Error("revocation lookup", "err", err)
-		return oauth.ServerError()
+		return unavailable()
 	}
 	if g.ClientID != c.ID {
 		// §2.1: the token must have been issued to the requesting client.

@@ -107,6 +107,10 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, 
 	if errors.As(err, &ce) {
 		return nil, oauth.InvalidClient(ce.Description)
 	}
+	if errors.Is(err, errStoreFailed) {
+		s.opt.Log.Error("token: looking up the client", "err", err)
+		return nil, unavailable()
+	}
 	if err != nil {
 		return nil, oauth.InvalidClient("client authentication failed")
 	}

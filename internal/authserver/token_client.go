@@ -43,7 +43,7 @@ func (s *Server) clientCredentialsGrant(r *http.Request, tr *tokenRequest) (*oau
 	}
 	if err := s.opt.Store.CreateGrant(r.Context(), *g, nil); err != nil {
 		s.opt.Log.Error("storing grant", "err", err)
-		return nil, oauth.ServerError()
+		return nil, unavailable()
 	}
 	s.opt.Log.Info("tokens issued", "grant_type", grantClientCredentials, "client_id", g.ClientID, "grant", g.ID, "resource", g.Resource)
 	resp, oerr := s.issueTokens(g, scopes, "")

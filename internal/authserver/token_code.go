@@ -35,7 +35,7 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the authorization code is invalid or expired")
 	case err != nil:
 		s.opt.Log.Error("consuming authorization code", "err", err)
-		return nil, oauth.ServerError()
+		return nil, unavailable()
 	}
 	if oerr := checkCodeBinding(&ac, tr); oerr != nil {
 		return nil, oerr
@@ -54,7 +54,7 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 	}
 	if err := s.opt.Store.CreateGrant(r.Context(), *g, rt); err != nil {
 		s.opt.Log.Error("storing grant", "err", err)
-		return nil, oauth.ServerError()
+		return nil, unavailable()
 	}
 	s.opt.Log.Info("tokens issued", "grant_type", grantAuthorizationCode, "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID, "resource", g.Resource)
 	resp, oerr := s.issueTokens(g, g.Scopes, refresh)

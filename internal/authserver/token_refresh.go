@@ -54,7 +54,7 @@ func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRe
 		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token is invalid, expired or revoked")
 	case err != nil:
 		s.opt.Log.Error("rotating refresh token", "err", err)
-		return nil, oauth.ServerError()
+		return nil, unavailable()
 	}
 	scopes := requested
 	if scopes == nil {

@@ -15,6 +15,9 @@ type Config struct {
 	// load balancer): many clients' streams then share a few connections.
 	// HTTP/1.1 is always accepted. Default false.
 	H2C bool `yaml:"h2c"`
+	// TLS serves HTTPS on Listen from certificate files, reloaded when
+	// they change. Default off: plain HTTP behind a TLS-terminating proxy.
+	TLS TLS `yaml:"tls"`
 	// Log sets the log level and format.
 	Log Log `yaml:"log"`
 	// Storage picks where state is kept.

@@ -34,6 +34,7 @@ var serverName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 func (c *Config) Validate() []error {
 	var v validator
 	v.publicURL(c.PublicURL)
+	v.tls(c)
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		v.add("listen: %q is not host:port", c.Listen)
 	}

@@ -375,6 +375,9 @@ func headerSafe(v string) bool {
 	return len(v) <= 4096
 }
 
+// errBindSession: the backend made a session the gateway could not record.
+var errBindSession = errors.New("binding the new session")
+
 // modifyResponse binds new sessions to their subject, forgets deleted
 // ones, and keeps streams flowing through any proxy in front of us.
 func (rt *route) modifyResponse(resp *http.Response) error {
@@ -386,7 +389,7 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 	case rt.Transport == TransportSSE:
 	case sid != "" && !existing && claims != nil && resp.StatusCode < 300:
 		if err := rt.gw.sessions.bind(req.Context(), rt.Name, sid, "", claims); err != nil {
-			return fmt.Errorf("binding the new session: %w", err)
+			return fmt.Errorf("%w: %w", errBindSession, err)
 		}
 	case existing && req.Method == http.MethodDelete && resp.StatusCode < 300:
 		rt.gw.sessions.end(req.Context(), rt.Name, req.Header.Get("Mcp-Session-Id"))
@@ -420,6 +423,13 @@ func (rt *route) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status, msg, kind := http.StatusBadGateway, "the MCP server is unavailable", "unavailable"
 	var ne net.Error
+	if errors.Is(err, errBindSession) {
+		// The backend is fine; our store is not. The session the backend
+		// made is never handed out, and the client may simply retry.
+		rt.gw.opt.Log.Error("recording a new session", "server", rt.Name, "err", err)
+		writeRPCError(w, http.StatusServiceUnavailable, nil, codeInternalError, "the gateway cannot record the session right now; try again shortly")
+		return
+	}
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		status, msg, kind = http.StatusGatewayTimeout, "the MCP server did not answer in time", "timeout"
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +21,13 @@ import (
 // sdkClient builds the official Go SDK's OAuth handler, registering
 // dynamically, with br playing the user's browser.
 func sdkOAuthHandler(t *testing.T, br *browser.Browser, user string) *auth.AuthorizationCodeHandler {
+	t.Helper()
+	return sdkOAuthHandlerWith(t, br, user, nil)
+}
+
+// sdkOAuthHandlerWith is sdkOAuthHandler whose own requests (discovery,
+// registration, token) use hc; nil means http.DefaultClient.
+func sdkOAuthHandlerWith(t *testing.T, br *browser.Browser, user string, hc *http.Client) *auth.AuthorizationCodeHandler {
 	t.Helper()
 	const redirect = "http://127.0.0.1:43219/callback" // the browser stops here; nothing listens
 	fetch := func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
@@ -43,6 +51,7 @@ func sdkOAuthHandler(t *testing.T, br *browser.Browser, user string) *auth.Autho
 		}},
 		AuthorizationCodeFetcher: fetch,
 		RequestRefreshToken:      true,
+		Client:                   hc,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -73,6 +73,8 @@ type Server struct {
 	metrics  *telemetry.Metrics
 	limiter  ratelimit.Limiter
 	addrs    *clientaddr.Resolver
+	// certs serves HTTPS when tls is configured; nil for plain HTTP.
+	certs *certReloader
 	// closers run at Close (the Redis client).
 	closers []func() error
 	// idpReady checks the upstream identity provider; nil for local users.
@@ -140,6 +142,11 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 	}
 	if s.addrs, err = clientaddr.New(cfg.TrustedProxies); err != nil {
 		return nil, err
+	}
+	if cfg.TLS.Enabled() {
+		if s.certs, err = newCertReloader(cfg.TLS.CertFile, cfg.TLS.KeyFile, opt.Log, opt.Now); err != nil {
+			return nil, err
+		}
 	}
 	if s.handler, err = s.routes(ctx, ring); err != nil {
 		return nil, err
@@ -349,7 +356,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		hs.Protocols.SetUnencryptedHTTP2(true)
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- s.serve(hs, ln) }()
 	if s.metrics != nil {
 		ms, err := s.serveMetrics(errc)
 		if err != nil {
@@ -394,6 +401,7 @@ func (s *Server) background(ctx context.Context) {
 	defer close(s.done)
 	go s.revoked.Run(ctx, 5*time.Second, s.opt.Log)
 	go s.runLastUse(ctx)
+	go s.syncKeys(ctx)
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {

@@ -171,12 +171,23 @@ func (v *Verifier) validate(std *jwt.Claims) error {
 	return nil
 }
 
-// reloadFor reloads keys at most every 10 seconds, so tokens with random
-// key ids cannot make every request hit storage.
+// reloadInterval is the least time between two reloads for unknown key
+// ids: short, so that a key another replica made a moment ago is found on
+// its first token, yet tokens with made-up key ids cost at most one storage
+// read a second. (Server also reloads on a timer, so a replica that missed
+// a key finds it soon in any case.)
+const reloadInterval = time.Second
+
+// reloadFor reloads the keys when the last reload is at least
+// reloadInterval old, and looks kid up again.
 func (v *Verifier) reloadFor(ctx context.Context, kid string) (*ecdsa.PublicKey, bool) {
 	v.reloadMu.Lock()
 	defer v.reloadMu.Unlock()
-	if now := v.Now(); now.Sub(v.lastReload) >= 10*time.Second {
+	// Another request may have reloaded while this one waited for the lock.
+	if pub, ok := v.Keys.PublicKey(kid); ok {
+		return pub, true
+	}
+	if now := v.Now(); now.Sub(v.lastReload) >= reloadInterval {
 		v.lastReload = now
 		_ = v.Keys.Reload(ctx)
 	}

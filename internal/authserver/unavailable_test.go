@@ -1,0 +1,56 @@
+package authserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+// downStore is a database that cannot be reached.
+type downStore struct{ storage.Store }
+
+var errDown = errors.New("dial tcp 10.0.0.5:5432: connect: connection refused")
+
+func (downStore) GetClient(context.Context, string) (storage.Client, error) {
+	return storage.Client{}, errDown
+}
+func (downStore) CreateClient(context.Context, storage.Client) error { return errDown }
+
+// TestStoreDownAnswers: with the store unreachable, clients are told to
+// retry, never that their registration is unknown.
+func TestStoreDownAnswers(t *testing.T) {
+	s := testServer(t)
+	s.opt.Store = downStore{}
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	do := func(r *http.Request) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		return rec
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {"C1"}}
+	tok := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+	tok.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	reg := httptest.NewRequest(http.MethodPost, "/register", strings.NewReader(`{"redirect_uris":["http://127.0.0.1:9/cb"],"token_endpoint_auth_method":"none"}`))
+	reg.Header.Set("Content-Type", "application/json")
+	for name, r := range map[string]*http.Request{"token": tok, "register": reg} {
+		rec := do(r)
+		var e oauth.Error
+		_ = json.Unmarshal(rec.Body.Bytes(), &e)
+		if rec.Code != http.StatusServiceUnavailable || e.Code != oauth.ErrTemporarilyUnavailable {
+			t.Errorf("%s: %d %s, want 503 temporarily_unavailable", name, rec.Code, rec.Body)
+		}
+	}
+	rec := do(httptest.NewRequest(http.MethodGet, "/authorize?client_id=C1&response_type=code", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || strings.Contains(rec.Body.String(), "not registered") {
+		t.Errorf("authorize: %d %v\n%s", rec.Code, rec.Header(), rec.Body)
+	}
+}

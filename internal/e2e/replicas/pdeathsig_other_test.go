@@ -1,0 +1,7 @@
+//go:build !linux
+
+package replicas
+
+import "syscall"
+
+func dieWithParent(*syscall.SysProcAttr) {}

@@ -142,6 +142,13 @@ func (f *sseFilter) nextEvent() error {
 		}
 		lines = append(lines, line)
 	}
+	joined := strings.Join(data, "\n")
+	filtered := f.fn([]byte(joined))
+	if string(filtered) == joined {
+		// Unchanged: the event passes byte for byte.
+		f.out.WriteString(strings.Join(lines, ""))
+		return nil
+	}
 	// The new data lines take the place of the first old one, so the
 	// event's other fields keep their order.
 	wrote := false
@@ -154,7 +161,7 @@ func (f *sseFilter) nextEvent() error {
 			continue
 		}
 		wrote = true
-		for _, d := range strings.Split(string(f.fn([]byte(strings.Join(data, "\n")))), "\n") {
+		for _, d := range strings.Split(string(filtered), "\n") {
 			f.out.WriteString("data: " + d + "\n")
 		}
 	}

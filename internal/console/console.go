@@ -175,5 +175,9 @@ func (c *Console) post(h handler) handler {
 }
 
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == Path+"/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		http.Redirect(w, r, Path, http.StatusMovedPermanently) // the address people type
+		return
+	}
 	c.errorPage(w, r, http.StatusNotFound, "There is no such page in the console.", "")
 }

@@ -139,6 +139,7 @@ func TestConsoleErrors(t *testing.T) {
 		{"GET", "/console/callback?code=x&state=y&iss=" + url.QueryEscape(gw.URL), 400, "another browser"},
 		{"GET", "/console/callback", 400, "another browser"},
 		{"GET", "/console/admin/audit", 303, ""},
+		{"GET", "/console/", 301, ""},
 	} {
 		req, _ := http.NewRequest(tc.method, gw.URL+tc.path, nil)
 		b.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -152,7 +153,10 @@ func TestConsoleErrors(t *testing.T) {
 		if resp.StatusCode != tc.status || !strings.Contains(body, tc.says) {
 			t.Errorf("%s %s: %d, want %d with %q\n%s", tc.method, tc.path, resp.StatusCode, tc.status, tc.says, body)
 		}
-		if tc.status != 303 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		if tc.path == "/console/" && resp.Header.Get("Location") != "/console" {
+			t.Errorf("/console/ redirects to %q, want /console", resp.Header.Get("Location"))
+		}
+		if (tc.status < 300 || tc.status >= 400) && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Errorf("%s %s: Content-Type %q", tc.method, tc.path, resp.Header.Get("Content-Type"))
 		}
 	}

@@ -237,10 +237,16 @@ func revokeGrants(ctx context.Context, st storage.Store, f storage.GrantFilter, 
 	return len(gs), nil
 }
 
-// reseal re-encrypts the upstream tokens in the vault with the first
-// encryption key, so that older keys can leave the configuration.
+// reseal re-encrypts the signing keys and the upstream tokens in the vault
+// with the first encryption key, so that older keys can leave the
+// configuration.
 func reseal(ctx context.Context, st storage.Store, kr *tokens.Keyring, current string, stdout io.Writer) error {
-	n, total, err := vault.New(vault.Options{Store: st, Keyring: kr}).Reseal(ctx)
+	n, total, err := tokens.ResealKeys(ctx, st, kr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "re-sealed %d of %d signing keys with encryption key %s\n", n, total, current)
+	n, total, err = vault.New(vault.Options{Store: st, Keyring: kr}).Reseal(ctx)
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ import (
 )
 
 // TestKeysReseal: after a new encryption key is put first, keys reseal
-// moves the vault to it, and the old key can go; grants revoke deletes a
-// grant's upstream tokens.
+// moves the signing keys and the vault to it, and the old key can go;
+// grants revoke deletes a grant's upstream tokens.
 func TestKeysReseal(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "drawbridge.yaml")
@@ -58,6 +58,15 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:9/mcp"}]
 	cfg := write(k1)
 	st, v := open(cfg, k1)
 	now := time.Now()
+	ring1, err := tokens.NewKeyring([]tokens.RingKey{k1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signing, err := tokens.LoadKeys(ctx, st, ring1, time.Now) // creates the first signing key, sealed with k1
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid := signing.Current()
 	for _, g := range []string{"g1", "g2"} {
 		sid, err := v.Save(ctx, "local:u", vault.Tokens{AccessToken: "upstream-" + g, Expiry: now.Add(time.Hour)})
 		if err != nil {
@@ -73,7 +82,8 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:9/mcp"}]
 	write(k2, k1)
 	var out, errOut syncBuffer
 	if code := run(ctx, []string{"keys", "reseal", "--config", cfgPath}, &out, &errOut); code != 0 ||
-		!strings.Contains(out.String(), "re-sealed 2 of 2") || !strings.Contains(out.String(), "key k2") {
+		!strings.Contains(out.String(), "re-sealed 1 of 1 signing keys") ||
+		!strings.Contains(out.String(), "re-sealed 2 of 2 upstream") || !strings.Contains(out.String(), "key k2") {
 		t.Fatalf("keys reseal: %d %s %s", code, out.String(), errOut.String())
 	}
 	out = syncBuffer{}
@@ -87,6 +97,15 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:9/mcp"}]
 	}
 	if _, err := v.Token(ctx, "g2"); err == nil {
 		t.Fatal("a revoked grant's upstream tokens are still there")
+	}
+	ring2, err := tokens.NewKeyring([]tokens.RingKey{k2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signing, err := tokens.LoadKeys(ctx, st, ring2, time.Now); err != nil {
+		t.Fatalf("signing keys with the old encryption key gone: %v", err)
+	} else if signing.Current() != kid {
+		t.Fatalf("current signing key %q, want %q", signing.Current(), kid)
 	}
 	if us, _ := st.ListUpstreamSessions(ctx, "", 10); len(us) != 1 {
 		t.Fatalf("%d upstream sessions, want 1", len(us))

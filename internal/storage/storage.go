@@ -134,6 +134,11 @@ type Store interface {
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
 	DeleteSigningKey(ctx context.Context, id string) error
+	// ResealSigningKey replaces key id's sealed private key with sealed if
+	// it is still old (compare-and-swap, so two replicas re-sealing at once
+	// cannot lose a key); ErrNotFound when the key is gone or was re-sealed
+	// meanwhile.
+	ResealSigningKey(ctx context.Context, id string, old, sealed []byte) error
 
 	// MCP sessions (legacy era) bound to the subject that opened them.
 	PutSessionBinding(ctx context.Context, b SessionBinding) error

@@ -234,6 +234,13 @@ func (i *instrumentedStore) DeleteSigningKey(ctx context.Context, id string) err
 	return err
 }
 
+func (i *instrumentedStore) ResealSigningKey(ctx context.Context, id string, old, sealed []byte) error {
+	start := time.Now()
+	err := i.s.ResealSigningKey(ctx, id, old, sealed)
+	i.observe("reseal_signing_key", start, err)
+	return err
+}
+
 func (i *instrumentedStore) PutSessionBinding(ctx context.Context, b storage.SessionBinding) error {
 	start := time.Now()
 	err := i.s.PutSessionBinding(ctx, b)

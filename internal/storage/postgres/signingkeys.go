@@ -36,6 +36,16 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, erro
 	return ks, nil
 }
 
+// ResealSigningKey swaps the sealed private key if it is still old.
+func (s *Store) ResealSigningKey(ctx context.Context, id string, old, sealed []byte) error {
+	err := deleted(s.pool.Exec(ctx, `UPDATE signing_keys SET private_sealed = $2 WHERE id = $1 AND private_sealed = $3`,
+		id, blob(sealed), blob(old)))
+	if err != nil {
+		return fmt.Errorf("postgres: reseal signing key %q: %w", id, err)
+	}
+	return nil
+}
+
 // DeleteSigningKey removes the key.
 func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 	if err := deleted(s.pool.Exec(ctx, `DELETE FROM signing_keys WHERE id = $1`, id)); err != nil {

@@ -36,6 +36,16 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, erro
 	return ks, nil
 }
 
+// ResealSigningKey swaps the sealed private key if it is still old.
+func (s *Store) ResealSigningKey(ctx context.Context, id string, old, sealed []byte) error {
+	err := deleted(s.write.ExecContext(ctx, `UPDATE signing_keys SET private_sealed = ? WHERE id = ? AND private_sealed = ?`,
+		blob(sealed), id, blob(old)))
+	if err != nil {
+		return fmt.Errorf("sqlite: reseal signing key %q: %w", id, err)
+	}
+	return nil
+}
+
 // DeleteSigningKey removes the key.
 func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 	if err := deleted(s.write.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, id)); err != nil {

@@ -30,6 +30,16 @@ func testSigningKeys(t *testing.T, s storage.Store) {
 	must(t, err)
 	check(t, "ListSigningKeys", sorted(keys, keyID), []storage.SigningKey{k1, k2})
 
+	// Re-sealing swaps the sealed key only if it is still the one read.
+	resealed := []byte("sealed under the new key")
+	must(t, s.ResealSigningKey(ctx, k1.ID, k1.PrivateSealed, resealed))
+	wantErr(t, "ResealSigningKey from a stale value", s.ResealSigningKey(ctx, k1.ID, k1.PrivateSealed, []byte("lost")), storage.ErrNotFound)
+	wantErr(t, "ResealSigningKey of an unknown key", s.ResealSigningKey(ctx, "no-such-key", resealed, []byte("x")), storage.ErrNotFound)
+	k1.PrivateSealed = resealed
+	keys, err = s.ListSigningKeys(ctx)
+	must(t, err)
+	check(t, "ListSigningKeys after ResealSigningKey", sorted(keys, keyID), []storage.SigningKey{k1, k2})
+
 	must(t, s.DeleteSigningKey(ctx, k1.ID))
 	wantErr(t, "DeleteSigningKey twice", s.DeleteSigningKey(ctx, k1.ID), storage.ErrNotFound)
 	keys, err = s.ListSigningKeys(ctx)

@@ -71,6 +71,23 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 	if code := run(context.Background(), []string{"check", "--config", good}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "valid") {
 		t.Fatalf("example config: %d %s", code, errOut.String())
 	}
+	if strings.Contains(out.String(), "warning") {
+		t.Errorf("the example config draws warnings:\n%s", out.String())
+	}
+
+	// A warning is printed, and the configuration still passes.
+	warned := filepath.Join(dir, "warned.yaml")
+	os.WriteFile(warned, []byte(`
+public_url: https://gw.example.com
+encryption_keys: [{id: k1, key: "`+generateKey()+`"}]
+identity: {type: oidc, oidc: {issuer: "https://idp.example.com", client_id: gw, client_secret: s}}
+servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", auth: {mode: upstream_token, audience: "api://gw"}}]
+`), 0o600)
+	out = syncBuffer{}
+	if code := run(context.Background(), []string{"check", "--config", warned}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "warning: servers[s].auth.mode upstream_token") || !strings.Contains(out.String(), "valid") {
+		t.Fatalf("check with a warning: %d %q %s", code, out.String(), errOut.String())
+	}
 }
 
 func TestHashPassword(t *testing.T) {

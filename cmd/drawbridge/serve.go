@@ -38,6 +38,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		defer cancel()
 		_ = shutdownTracing(c)
 	}()
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration: " + w)
+	}
 	srv, err := server.New(ctx, cfg, server.Options{Log: log})
 	if err != nil {
 		return err
@@ -76,6 +79,9 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if _, err := server.CompilePolicies(cfg); err != nil {
 		return err
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stdout, "%s: warning: %s\n", *path, w)
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid\n", *path)
 	return nil

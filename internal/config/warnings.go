@@ -1,0 +1,36 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Warnings lists settings that are valid but probably not what the
+// operator wants. check prints them and serve logs them at start; neither
+// refuses to run.
+func (c *Config) Warnings() []string {
+	var w []string
+	if scopes, ok := c.upstreamScopes(); ok && !slices.Contains(scopes, "offline_access") {
+		for _, s := range c.Servers {
+			if s.Auth.UsesUpstreamTokens() {
+				w = append(w, fmt.Sprintf("servers[%s].auth.mode %s acts with the user's upstream tokens, but identity.%s.scopes "+
+					"lacks offline_access: without an upstream refresh token users must sign in again each time "+
+					"the provider's access token expires (add offline_access, or whatever your provider uses instead)",
+					s.Name, s.Auth.Mode, c.Identity.Type))
+			}
+		}
+	}
+	return w
+}
+
+// upstreamScopes returns the scopes requested at an OIDC or Entra sign-in.
+func (c *Config) upstreamScopes() ([]string, bool) {
+	switch c.Identity.Type {
+	case "oidc":
+		return c.Identity.OIDC.Scopes, true
+	case "entra":
+		// Empty means the Entra default, which has offline_access.
+		return c.Identity.Entra.Scopes, len(c.Identity.Entra.Scopes) > 0
+	}
+	return nil, false
+}

@@ -236,13 +236,13 @@ func testMCPRemoteProxy(t *testing.T, nt nodeTools, proxy string, s mcpRemoteSet
 		if got := strings.Join(names, ","); got != "get_snippet,hello_mcp,save_snippet" {
 			t.Errorf("tools/list through mcp-remote = %s", got)
 		}
-		if got := callTool(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "via-proxy", "snippet": "hello through mcp-remote"}); got == "" {
+		if got := gwtest.CallText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "via-proxy", "snippet": "hello through mcp-remote"}); got == "" {
 			t.Error("save_snippet returned no text")
 		}
-		if got := callTool(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "via-proxy"}); !strings.Contains(got, "hello through mcp-remote") {
+		if got := gwtest.CallText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "via-proxy"}); !strings.Contains(got, "hello through mcp-remote") {
 			t.Errorf("get_snippet = %q", got)
 		}
-		if got := callTool(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
+		if got := gwtest.CallText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
 			t.Errorf("hello_mcp = %q; the backend did not get the signed-in user", got)
 		}
 	})
@@ -257,7 +257,7 @@ func testMCPRemoteProxy(t *testing.T, nt nodeTools, proxy string, s mcpRemoteSet
 		defer cancel()
 		stderr := newLineLog()
 		cs := connectProxy(t, ctx, nt, args, home, stderr)
-		if got := callTool(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "via-proxy"}); !strings.Contains(got, "hello through mcp-remote") {
+		if got := gwtest.CallText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "via-proxy"}); !strings.Contains(got, "hello through mcp-remote") {
 			t.Errorf("get_snippet = %q", got)
 		}
 		var at int
@@ -313,24 +313,6 @@ func connectProxy(t *testing.T, ctx context.Context, nt nodeTools, args []string
 	}
 	t.Cleanup(func() { _ = cs.Close() })
 	return cs
-}
-
-func callTool(t *testing.T, ctx context.Context, cs *mcp.ClientSession, tool string, args map[string]any) string {
-	t.Helper()
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: %v", tool, err)
-	}
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	if res.IsError {
-		t.Fatalf("%s returned a tool error: %s", tool, b.String())
-	}
-	return b.String()
 }
 
 // checkAuthorizationResponse: code, state and the RFC 9207 iss are all in

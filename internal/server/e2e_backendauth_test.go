@@ -26,7 +26,7 @@ func TestIdentityAssertionBackend(t *testing.T) {
 	defer cancel()
 	h := sdkOAuthHandler(t, browser.New(gw.URL), gwtest.User)
 	cs := connectSDK(t, ctx, gw.MCP, h)
-	if got := callText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
+	if got := gwtest.CallText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
 		t.Fatalf("hello_mcp = %q: the backend did not get the identity from the assertion", got)
 	}
 	tok, _ := mustToken(ctx, h)

@@ -98,7 +98,7 @@ func TestGoSDKClientWithMetadataDocument(t *testing.T) {
 		t.Fatalf("connect: %v", err)
 	}
 	defer cs.Close()
-	if got := callText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
+	if got := gwtest.CallText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
 		t.Errorf("hello_mcp = %q", got)
 	}
 	host := strings.TrimPrefix(docs.URL, "https://")

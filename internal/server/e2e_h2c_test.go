@@ -53,8 +53,8 @@ func TestH2C(t *testing.T) {
 		t.Fatalf("connect over h2c: %v", err)
 	}
 	defer cs.Close()
-	callText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "h2c", "snippet": "over HTTP/2"})
-	if got := callText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "h2c"}); !strings.Contains(got, "over HTTP/2") {
+	gwtest.CallText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "h2c", "snippet": "over HTTP/2"})
+	if got := gwtest.CallText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "h2c"}); !strings.Contains(got, "over HTTP/2") {
 		t.Errorf("get_snippet over h2c = %q", got)
 	}
 	if tr.h2.Load() < 2 {

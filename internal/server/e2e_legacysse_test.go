@@ -59,7 +59,7 @@ func TestLegacySSEServerEndToEnd(t *testing.T) {
 		t.Fatalf("connect over HTTP+SSE: %v", err)
 	}
 	defer cs.Close()
-	if got := callText(t, ctx, cs, "echo", map[string]any{"text": "hi"}); got != "legacy hi" {
+	if got := gwtest.CallText(t, ctx, cs, "echo", map[string]any{"text": "hi"}); got != "legacy hi" {
 		t.Fatalf("echo = %q", got)
 	}
 	if sawToken.Load() {

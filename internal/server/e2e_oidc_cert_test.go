@@ -77,7 +77,7 @@ func TestGoSDKClientWithUpstreamCertificate(t *testing.T) {
 			if entra {
 				wantSub = "7d1c3b5e-0000-4000-8000-00000000c4a1"
 			}
-			if got := callText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, wantSub) {
+			if got := gwtest.CallText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, wantSub) {
 				t.Errorf("hello_mcp = %q, want subject %s", got, wantSub)
 			}
 			tok := idp.RequestsTo("token")

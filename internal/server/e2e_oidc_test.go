@@ -52,17 +52,17 @@ func TestGoSDKClientWithUpstreamOIDC(t *testing.T) {
 			br.Client.Transport = idp.Client().Transport
 			cs := connectSDK(t, ctx, gw.MCP, sdkOAuthHandler(t, br, ""))
 
-			if got := callText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "n", "snippet": "from carol"}); got == "" {
+			if got := gwtest.CallText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "n", "snippet": "from carol"}); got == "" {
 				t.Error("save_snippet returned nothing")
 			}
-			if got := callText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "n"}); !strings.Contains(got, "from carol") {
+			if got := gwtest.CallText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "n"}); !strings.Contains(got, "from carol") {
 				t.Errorf("get_snippet = %q", got)
 			}
 			wantSub := "carol-sub"
 			if entra {
 				wantSub = "7d1c3b5e-0000-4000-8000-00000000c4a1" // Entra: the oid claim
 			}
-			if got := callText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, wantSub) {
+			if got := gwtest.CallText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, wantSub) {
 				t.Errorf("hello_mcp = %q, want subject %s", got, wantSub)
 			}
 			for _, r := range idp.Requests() {

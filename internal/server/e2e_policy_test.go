@@ -66,7 +66,7 @@ func TestPolicyThroughGateway(t *testing.T) {
 			if got := toolNames(t, ctx, alice); !slices.Equal(got, []string{"get_snippet", "hello_mcp", "save_snippet"}) {
 				t.Errorf("alice's tools = %v", got)
 			}
-			callText(t, ctx, alice, "hello_mcp", nil)
+			gwtest.CallText(t, ctx, alice, "hello_mcp", nil)
 
 			// A condition on arguments.
 			if err := callErr(ctx, alice, "get_snippet", map[string]any{"snippetname": "secret-plans"}); err == nil || !strings.Contains(err.Error(), "unknown tool") {
@@ -76,12 +76,12 @@ func TestPolicyThroughGateway(t *testing.T) {
 			// save_snippet needs snippets:write: the client gets a step-up
 			// challenge, the user approves the new scope, the call succeeds.
 			before, _ := mustToken(ctx, h)
-			callText(t, ctx, alice, "save_snippet", map[string]any{"snippetname": "plans", "snippet": "ok"})
+			gwtest.CallText(t, ctx, alice, "save_snippet", map[string]any{"snippetname": "plans", "snippet": "ok"})
 			after, _ := mustToken(ctx, h)
 			if before.AccessToken == after.AccessToken {
 				t.Error("save_snippet succeeded without a step-up")
 			}
-			if got := callText(t, ctx, alice, "get_snippet", map[string]any{"snippetname": "plans"}); !strings.Contains(got, "ok") {
+			if got := gwtest.CallText(t, ctx, alice, "get_snippet", map[string]any{"snippetname": "plans"}); !strings.Contains(got, "ok") {
 				t.Errorf("get_snippet = %q", got)
 			}
 		})

@@ -70,24 +70,6 @@ func connectSDK(t *testing.T, ctx context.Context, endpoint string, h auth.OAuth
 	return cs
 }
 
-func callText(t *testing.T, ctx context.Context, cs *mcp.ClientSession, tool string, args map[string]any) string {
-	t.Helper()
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: %v", tool, err)
-	}
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	if res.IsError {
-		t.Fatalf("%s returned a tool error: %s", tool, b.String())
-	}
-	return b.String()
-}
-
 // TestGoSDKClientThroughGateway is the whole story: an MCP client with no
 // prior setup hits the gateway, discovers the authorization server from the
 // 401, registers, sends the user to sign in and consent, redeems the code,
@@ -114,13 +96,13 @@ func TestGoSDKClientThroughGateway(t *testing.T) {
 	if strings.Join(names, ",") != "get_snippet,hello_mcp,save_snippet" {
 		t.Fatalf("tools through the gateway = %v", names)
 	}
-	if got := callText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "greeting", "snippet": "hello, drawbridge"}); got == "" {
+	if got := gwtest.CallText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "greeting", "snippet": "hello, drawbridge"}); got == "" {
 		t.Error("save_snippet returned no text")
 	}
-	if got := callText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "greeting"}); !strings.Contains(got, "hello, drawbridge") {
+	if got := gwtest.CallText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "greeting"}); !strings.Contains(got, "hello, drawbridge") {
 		t.Errorf("get_snippet = %q", got)
 	}
-	if got := callText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
+	if got := gwtest.CallText(t, ctx, cs, "hello_mcp", nil); !strings.Contains(got, "local:alice") {
 		t.Errorf("hello_mcp = %q; the backend did not get the caller's identity", got)
 	}
 
@@ -175,7 +157,7 @@ func TestOAuthDebugTrace(t *testing.T) {
 	defer cancel()
 	h := sdkOAuthHandler(t, browser.New(gw.URL), gwtest.User)
 	cs := connectSDK(t, ctx, gw.MCP, h)
-	callText(t, ctx, cs, "hello_mcp", nil)
+	gwtest.CallText(t, ctx, cs, "hello_mcp", nil)
 	tok, err := mustToken(ctx, h)
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func TestStdioBackendThroughGateway(t *testing.T) {
 	for i := range 2 {
 		br := browser.New(gw.URL)
 		cs := connectSDK(t, ctx, gw.URL+"/tools/mcp", sdkOAuthHandler(t, br, gwtest.User))
-		got := callText(t, ctx, cs, "echo", map[string]any{"text": fmt.Sprint("hi ", i)})
+		got := gwtest.CallText(t, ctx, cs, "echo", map[string]any{"text": fmt.Sprint("hi ", i)})
 		if !strings.HasPrefix(got, fmt.Sprintf("echo hi %d pid ", i)) || !strings.HasSuffix(got, "parent secret absent") {
 			t.Fatalf("echo through the stdio bridge: %q", got)
 		}

@@ -166,8 +166,8 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("connect over HTTPS: %v", err)
 	}
 	defer cs.Close()
-	callText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "tls", "snippet": "over TLS"})
-	if got := callText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "tls"}); !strings.Contains(got, "over TLS") {
+	gwtest.CallText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "tls", "snippet": "over TLS"})
+	if got := gwtest.CallText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "tls"}); !strings.Contains(got, "over TLS") {
 		t.Errorf("get_snippet = %q", got)
 	}
 	if hc.h2.Load() < 4 {

@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
@@ -151,25 +150,6 @@ func (c *cluster) sdkOAuth(t *testing.T, user string) *auth.AuthorizationCodeHan
 		t.Fatal(err)
 	}
 	return h
-}
-
-// callText calls a tool and returns its text.
-func callText(t *testing.T, ctx context.Context, cs *mcp.ClientSession, tool string, args map[string]any) string {
-	t.Helper()
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: %v", tool, err)
-	}
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	if res.IsError {
-		t.Fatalf("%s returned a tool error: %s", tool, b.String())
-	}
-	return b.String()
 }
 
 // oauthClient is a hand-driven client of the cluster (gwtest.Client),

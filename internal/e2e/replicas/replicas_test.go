@@ -79,11 +79,11 @@ func testOAuthAndSessions(t *testing.T, c *cluster) {
 	want := map[string]string{}
 	for i, name := range []string{"a", "b", "c", "d", "e", "f"} {
 		body := strings.Repeat(name, i+1)
-		callText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "replicas-" + name, "snippet": body})
+		gwtest.CallText(t, ctx, cs, "save_snippet", map[string]any{"snippetname": "replicas-" + name, "snippet": body})
 		want[name] = body
 	}
 	for name, body := range want {
-		if got := callText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "replicas-" + name}); !strings.Contains(got, body) {
+		if got := gwtest.CallText(t, ctx, cs, "get_snippet", map[string]any{"snippetname": "replicas-" + name}); !strings.Contains(got, body) {
 			t.Errorf("get_snippet %s = %q, want %q", name, got, body)
 		}
 	}
@@ -124,7 +124,7 @@ func testLegacySSE(t *testing.T, c *cluster) {
 	}
 	defer cs.Close()
 	for _, word := range []string{"one", "two", "three", "four"} {
-		if got := callText(t, ctx, cs, "echo", map[string]any{"text": word}); got != "legacy "+word {
+		if got := gwtest.CallText(t, ctx, cs, "echo", map[string]any{"text": word}); got != "legacy "+word {
 			t.Fatalf("echo %s = %q", word, got)
 		}
 	}

@@ -133,14 +133,17 @@ func (p *Provider) verify(ctx context.Context, d *discovered, rawID, nonce, acce
 	return claims, nil
 }
 
-// tokenError turns a failed token request into an error without the response
-// body or anything sent in the request.
-func (p *Provider) tokenError(err error) error {
+func (p *Provider) tokenError(err error) error { return tokenError(p.name, err) }
+
+// tokenError keeps the error code and a bounded description of a refused
+// token request, never the body or anything sent (secrets travel in the
+// body; transport errors from net/http name only the URL).
+func tokenError(provider string, err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return fmt.Errorf("oidc: provider %q: token request: %w", p.name, err)
+		return fmt.Errorf("oidc: provider %q: token request: %w", provider, err)
 	}
-	te := &TokenError{Provider: p.name, Code: re.ErrorCode, Description: re.ErrorDescription}
+	te := &TokenError{Provider: provider, Code: re.ErrorCode, Description: re.ErrorDescription}
 	if re.Response != nil {
 		te.StatusCode = re.Response.StatusCode
 	}

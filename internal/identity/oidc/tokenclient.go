@@ -117,24 +117,7 @@ func (c *TokenClient) Token(ctx context.Context, form url.Values) (*oauth2.Token
 	return tok, nil
 }
 
-// tokenError keeps the error code and a bounded description of a refusal,
-// never the body or what was sent.
-func (c *TokenClient) tokenError(err error) error {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) {
-		// Transport errors from net/http name the URL, which holds no
-		// secret (everything secret travels in the body).
-		return fmt.Errorf("oidc: %q: token request: %w", c.name, err)
-	}
-	te := &TokenError{Provider: c.name, Code: re.ErrorCode, Description: re.ErrorDescription}
-	if re.Response != nil {
-		te.StatusCode = re.Response.StatusCode
-	}
-	if len(te.Description) > maxDescription {
-		te.Description = te.Description[:maxDescription] + "..."
-	}
-	return te
-}
+func (c *TokenClient) tokenError(err error) error { return tokenError(c.name, err) }
 
 // TokenClient returns a client for the provider's own token endpoint,
 // authenticated as Drawbridge is for sign-ins: what refreshes the user's

@@ -54,7 +54,15 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteJSON(w, oerr)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.describeToken(r, form), "no-store")
+	desc, err := s.describeToken(r, form)
+	if err != nil {
+		// "Inactive" would be a lie a backend acts on: it would refuse a
+		// good token, or drop a session, for the length of an outage.
+		s.opt.Log.Error("introspection lookup", "err", err)
+		oauth.WriteJSON(w, unavailable())
+		return
+	}
+	writeJSON(w, http.StatusOK, desc, "no-store")
 }
 
 func (s *Server) introspectorAuthenticated(r *http.Request) bool {
@@ -74,27 +82,34 @@ func (s *Server) introspectorAuthenticated(r *http.Request) bool {
 	return match == 1
 }
 
-func (s *Server) describeToken(r *http.Request, form url.Values) introspection {
+// describeToken says what the token is; an error means the store could not
+// say.
+func (s *Server) describeToken(r *http.Request, form url.Values) (introspection, error) {
 	token := form.Get("token")
 	if form.Get("token_type_hint") != "refresh_token" && s.opt.Tokens != nil {
 		if c, err := s.opt.Tokens.Inspect(r.Context(), token); err == nil {
 			return introspection{Active: true, Scope: c.Scope, ClientID: c.ClientID, Sub: c.Subject, Aud: c.Audience,
 				Iss: c.Issuer, Exp: c.Expiry.Unix(), Iat: c.IssuedAt.Unix(), Jti: c.ID, TokenType: "Bearer",
-				Username: c.Email, Email: c.Email, Groups: c.Groups}
+				Username: c.Email, Email: c.Email, Groups: c.Groups}, nil
 		}
 	}
 	rt, err := s.opt.Store.GetRefreshToken(r.Context(), tokens.Hash(token), s.opt.Now())
-	if err != nil || !rt.RotatedAt.IsZero() {
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			s.opt.Log.Error("introspection lookup", "err", err)
-		}
-		return introspection{}
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return introspection{}, nil
+	case err != nil:
+		return introspection{}, err
+	case !rt.RotatedAt.IsZero():
+		return introspection{}, nil
 	}
 	g, err := s.liveGrant(r.Context(), rt.GrantID)
-	if err != nil {
-		return introspection{}
+	switch {
+	case errors.Is(err, errNoSuchToken):
+		return introspection{}, nil
+	case err != nil:
+		return introspection{}, err
 	}
 	return introspection{Active: true, Scope: oauth.FormatScope(g.Scopes), ClientID: g.ClientID, Sub: g.Identity.Subject,
 		Aud: g.Resource, Iss: s.opt.Issuer, Exp: rt.ExpiresAt.Unix(), Iat: rt.CreatedAt.Unix(), TokenType: "refresh_token",
-		Username: g.Identity.Email}
+		Username: g.Identity.Email}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -23,6 +24,9 @@ func (downStore) GetClient(context.Context, string) (storage.Client, error) {
 	return storage.Client{}, errDown
 }
 func (downStore) CreateClient(context.Context, storage.Client) error { return errDown }
+func (downStore) GetRefreshToken(context.Context, string, time.Time) (storage.RefreshToken, error) {
+	return storage.RefreshToken{}, errDown
+}
 
 // TestStoreDownAnswers: with the store unreachable, clients are told to
 // retry, never that their registration is unknown.
@@ -41,7 +45,13 @@ func TestStoreDownAnswers(t *testing.T) {
 	tok.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	reg := httptest.NewRequest(http.MethodPost, "/register", strings.NewReader(`{"redirect_uris":["http://127.0.0.1:9/cb"],"token_endpoint_auth_method":"none"}`))
 	reg.Header.Set("Content-Type", "application/json")
-	for name, r := range map[string]*http.Request{"token": tok, "register": reg} {
+	// An introspecting backend must not hear "inactive" about a refresh
+	// token the store could not look up.
+	s.opt.Introspectors = []Introspector{{ID: "backend", Secret: "backend-secret"}}
+	intro := httptest.NewRequest(http.MethodPost, "/introspect", strings.NewReader(url.Values{"token": {"rt"}, "token_type_hint": {"refresh_token"}}.Encode()))
+	intro.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	intro.SetBasicAuth("backend", "backend-secret")
+	for name, r := range map[string]*http.Request{"token": tok, "register": reg, "introspect": intro} {
 		rec := do(r)
 		var e oauth.Error
 		_ = json.Unmarshal(rec.Body.Bytes(), &e)

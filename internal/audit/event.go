@@ -18,6 +18,7 @@ const (
 	GrantRevoked     = "grant.revoked"
 	RefreshReuse     = "token.refresh_reuse_detected"
 	CodeReplay       = "token.code_replay_detected"
+	UpstreamLogout   = "upstream.logout"
 	MCPRequest       = "mcp.request"
 	DecisionAllow    = "allow"
 	DecisionDeny     = "deny"
@@ -48,8 +49,10 @@ type Event struct {
 	Reason     string  `json:"reason,omitempty"`
 	Status     int     `json:"status,omitempty"`
 	DurationMS float64 `json:"duration_ms,omitempty"`
-	BytesIn    int64   `json:"bytes_in,omitempty"`
-	BytesOut   int64   `json:"bytes_out,omitempty"`
+	// Count is how many grants an upstream logout ended.
+	Count    int   `json:"count,omitempty"`
+	BytesIn  int64 `json:"bytes_in,omitempty"`
+	BytesOut int64 `json:"bytes_out,omitempty"`
 	// Arguments are a tool call's arguments, only when configured, redacted.
 	Arguments json.RawMessage `json:"arguments,omitempty"`
 }

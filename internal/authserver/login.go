@@ -126,6 +126,8 @@ var errAlreadySignedIn = errors.New("already signed in")
 // backend (no NUL, valid UTF-8).
 func cleanIdentity(id storage.Identity) storage.Identity {
 	id.Subject, id.Email, id.Name = storage.CleanText(id.Subject), storage.CleanText(id.Email), storage.CleanText(id.Name)
+	up := &id.Upstream
+	up.Issuer, up.Subject, up.SID = storage.CleanText(up.Issuer), storage.CleanText(up.Subject), storage.CleanText(up.SID)
 	groups := make([]string, 0, len(id.Groups))
 	for _, g := range id.Groups {
 		groups = append(groups, storage.CleanText(g))

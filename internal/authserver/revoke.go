@@ -56,7 +56,7 @@ func (s *Server) revokeToken(r *http.Request, c *client, token, hint string) *oa
 		// §2.1: the token must have been issued to the requesting client.
 		return oauth.NewError(oauth.ErrUnauthorizedClient, "the token was not issued to this client")
 	}
-	s.revokeGrant(r, g.ID, "revoked_by_client")
+	_ = s.revokeGrant(r, g.ID, "revoked_by_client")
 	s.opt.Log.Info("grant revoked by its client", "client_id", c.ID, "grant", g.ID)
 	s.record(r, audit.Event{Type: audit.GrantRevoked, Subject: g.Identity.Subject, ClientID: c.ID, GrantID: g.ID, Reason: "revoked_by_client"})
 	return nil

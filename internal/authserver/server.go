@@ -51,6 +51,9 @@ type Options struct {
 	// Exactly one of Password or Redirect is set.
 	Password identity.PasswordProvider
 	Redirect identity.RedirectProvider
+	// Logout, if set, serves PathBackChannelLogout: the Redirect provider's
+	// back-channel logout ends the grants of the sign-ins it names.
+	Logout identity.LogoutVerifier
 	// Vault keeps the identity provider's tokens of each sign-in, for
 	// backends that act for the user; nil keeps none.
 	Vault Vault
@@ -192,6 +195,9 @@ const (
 	PathStatic     = "/static/"
 	PathRevoke     = "/revoke"
 	PathIntrospect = "/introspect"
+	// PathBackChannelLogout is the backchannel_logout_uri to register at
+	// the upstream identity provider.
+	PathBackChannelLogout = "/backchannel-logout"
 )
 
 // Routes mounts every endpoint on mux.
@@ -208,6 +214,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc(PathLogin, s.login)
 	mux.HandleFunc(PathConsent, s.consent)
 	mux.HandleFunc(PathCallback, s.callback)
+	mux.HandleFunc(PathBackChannelLogout, s.backChannelLogout)
 	mux.Handle(PathStatic, staticHandler())
 }
 

@@ -27,7 +27,7 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):
 		// A replayed code may have been stolen: revoke what it issued (§4.1.3).
-		s.revokeGrant(r, ac.GrantID, "code_replay")
+		_ = s.revokeGrant(r, ac.GrantID, "code_replay")
 		s.opt.Log.Warn("authorization code replayed; grant revoked", "client_id", ac.ClientID, "grant", ac.GrantID)
 		s.record(r, audit.Event{Type: audit.CodeReplay, Subject: ac.Identity.Subject, ClientID: ac.ClientID, GrantID: ac.GrantID})
 		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the authorization code was already used")
@@ -85,14 +85,20 @@ func checkCodeBinding(ac *storage.AuthCode, tr *tokenRequest) *oauth.Error {
 	return nil
 }
 
-// revokeGrant revokes a grant in storage and, at once, in this replica's
-// revocation list.
-func (s *Server) revokeGrant(r *http.Request, grantID, reason string) {
+// revokeGrant revokes a grant in storage (which deletes its refresh tokens
+// and upstream tokens) and, at once, in this replica's revocation list. A
+// storage failure is logged and returned; the grant is in this replica's
+// list regardless.
+func (s *Server) revokeGrant(r *http.Request, grantID, reason string) error {
 	now := s.opt.Now()
-	if err := s.opt.Store.RevokeGrant(r.Context(), grantID, reason, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	err := s.opt.Store.RevokeGrant(r.Context(), grantID, reason, now)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		s.opt.Log.Error("revoking grant", "grant", grantID, "err", err)
+	} else {
+		err = nil
 	}
 	if s.opt.Revoked != nil {
 		s.opt.Revoked.Add(grantID, now)
 	}
+	return err
 }

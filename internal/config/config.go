@@ -154,6 +154,11 @@ type OIDC struct {
 	Scopes []string `yaml:"scopes"`
 	// Claims maps ID-token claims to the user's identity.
 	Claims Claims `yaml:"claims"`
+	// BackChannelLogout serves <public_url>/backchannel-logout, to be
+	// registered at the provider as the back-channel logout URI (OIDC
+	// Back-Channel Logout 1.0): when a user signs out there, the grants of
+	// that sign-in end at once. Default true; false answers 404 there.
+	BackChannelLogout *bool `yaml:"back_channel_logout"`
 }
 
 // Claims names the ID-token claims that make up an identity.

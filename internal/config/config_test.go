@@ -37,6 +37,9 @@ func TestParseMinimalAppliesDefaults(t *testing.T) {
 	if c.Tokens.AccessTokenTTL.D() != time.Hour || c.Tokens.RefreshReuseGrace.D() != 30*time.Second {
 		t.Errorf("token defaults: %+v", c.Tokens)
 	}
+	if c.Identity.OIDC.BackChannelLogout == nil || !*c.Identity.OIDC.BackChannelLogout {
+		t.Error("back-channel logout is not on by default")
+	}
 	if got := c.Servers[0].Headers["x-functions-key"]; got != "s3cr$t" {
 		t.Errorf("header not expanded: %q", got)
 	}
@@ -130,6 +133,7 @@ func TestReservedPaths(t *testing.T) {
 	for p, want := range map[string]bool{
 		"/token": true, "/token/x": true, "/tokenizer/mcp": false, "/.well-known/x": true,
 		"/.well-known": true, "/mcp": false, "/servers/a/mcp": false, "/login": true,
+		"/backchannel-logout": true,
 	} {
 		if got := IsReservedPath(p); got != want {
 			t.Errorf("IsReservedPath(%q) = %v, want %v", p, got, want)
@@ -149,5 +153,18 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	if _, err := Parse(data, env(vars)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestBackChannelLogoutCanBeTurnedOff(t *testing.T) {
+	conf := strings.Replace(minimal, "identity:\n  local:", `identity:
+  oidc: {back_channel_logout: false}
+  local:`, 1)
+	c, err := Parse([]byte(conf), env(map[string]string{"KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Identity.OIDC.BackChannelLogout == nil || *c.Identity.OIDC.BackChannelLogout {
+		t.Error("identity.oidc.back_channel_logout: false was not kept")
 	}
 }

@@ -33,6 +33,10 @@ func (c *Config) applyDefaults() {
 	setString(&cl.Name, "name")
 	setString(&cl.Groups, "groups")
 	setString(&c.Identity.Entra.Cloud, DefaultEntraCloud)
+	if c.Identity.OIDC.BackChannelLogout == nil {
+		on := true
+		c.Identity.OIDC.BackChannelLogout = &on
+	}
 
 	t := &c.Tokens
 	setDuration(&t.AccessTokenTTL, DefaultAccessTokenTTL)

@@ -18,7 +18,7 @@ import (
 // ReservedPaths are served by Drawbridge itself; no MCP server may use them.
 var ReservedPaths = []string{
 	"/.well-known/", "/authorize", "/token", "/register", "/jwks.json",
-	"/login", "/consent", "/callback", "/revoke", "/introspect",
+	"/login", "/consent", "/callback", "/revoke", "/introspect", "/backchannel-logout",
 	"/healthz", "/readyz", "/static/", "/admin/", "/console/",
 }
 

@@ -10,6 +10,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -58,3 +59,43 @@ type Result struct {
 	IDToken      string
 	Expiry       time.Time
 }
+
+// LogoutVerifier validates the logout tokens an upstream OpenID provider
+// sends to Drawbridge's back-channel logout endpoint (OIDC Back-Channel
+// Logout 1.0, section 2.6).
+type LogoutVerifier interface {
+	Provider
+	// VerifyLogoutToken checks the token and returns what it names. A token
+	// that is not valid gives an *InvalidLogoutToken; any other error means
+	// it could not be checked (the provider's discovery document is
+	// unavailable).
+	VerifyLogoutToken(ctx context.Context, raw string) (*Logout, error)
+}
+
+// Logout is a validated logout token: the provider's sign-in session (SID)
+// or user (Subject) to sign out, at least one of the two.
+type Logout struct {
+	Issuer  string
+	Subject string
+	SID     string
+	// JTI is the token's ID. The token would be accepted again for
+	// ReplayWindow from now, so its JTI must be refused that long.
+	JTI          string
+	ReplayWindow time.Duration
+}
+
+// InvalidLogoutToken is a refused logout token. Reason is in words fit to
+// send back to the provider: it never quotes the token.
+type InvalidLogoutToken struct {
+	Reason string
+	Err    error // the underlying failure, for the log; may be nil
+}
+
+func (e *InvalidLogoutToken) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("invalid logout token: %s: %v", e.Reason, e.Err)
+	}
+	return "invalid logout token: " + e.Reason
+}
+
+func (e *InvalidLogoutToken) Unwrap() error { return e.Err }

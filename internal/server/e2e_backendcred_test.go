@@ -156,6 +156,8 @@ type userTokenSetup struct {
 	env       map[string]string
 	// idpCert authenticates Drawbridge at the provider instead of a secret.
 	idpCert *oidctest.ClientCertificate
+	// backChannelOff sets identity.oidc.back_channel_logout: false.
+	backChannelOff bool
 }
 
 type userTokenRig struct {
@@ -176,8 +178,8 @@ func startUserTokenRig(t *testing.T, s userTokenSetup) *userTokenRig {
 	ident := fmt.Sprintf(`
 identity:
   type: oidc
-  oidc: {issuer: %q, client_id: drawbridge, client_secret: "${IDP_SECRET}", scopes: [openid, email, profile, offline_access]}
-`, idp.Issuer())
+  oidc: {issuer: %q, client_id: drawbridge, client_secret: "${IDP_SECRET}", scopes: [openid, email, profile, offline_access], back_channel_logout: %t}
+`, idp.Issuer(), !s.backChannelOff)
 	if s.entra {
 		cred := `client_secret: "${IDP_SECRET}"`
 		if s.idpCert != nil {

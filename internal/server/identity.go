@@ -42,6 +42,9 @@ func (s *Server) identityProvider(ctx context.Context, opt *authserver.Options) 
 		}
 		opt.Redirect, s.idp = p, p
 		s.idpReady = p.Ready
+		if *c.BackChannelLogout {
+			opt.Logout = p
+		}
 	case "entra":
 		c := id.Entra
 		cert, err := s.clientCertificate(ctx, "identity.entra.client_certificate", c.ClientCertificate)

@@ -202,6 +202,22 @@ type Identity struct {
 	Groups  []string `json:"groups,omitempty"`
 	// Provider names the identity provider (config name), e.g. "local".
 	Provider string `json:"idp,omitempty"`
+	// Upstream is how an upstream OpenID provider identified this sign-in;
+	// zero for local users.
+	Upstream UpstreamLogin `json:"upstream,omitzero"`
+}
+
+// UpstreamLogin holds the upstream OpenID provider's own identifiers of a
+// sign-in, from its ID token: what a back-channel logout names (OIDC
+// Back-Channel Logout 1.0, section 2.4). Subject is the provider's sub,
+// which need not be Identity.Subject (that may come from another claim).
+// Identifiers only, never tokens.
+type UpstreamLogin struct {
+	Issuer  string `json:"iss,omitempty"`
+	Subject string `json:"sub,omitempty"`
+	// SID is the provider's session ID (the ID token's sid claim), if it
+	// sent one.
+	SID string `json:"sid,omitempty"`
 }
 
 // Consent is a user's approval of a client for a set of scopes on a set of
@@ -285,9 +301,13 @@ func (g Grant) Revoked() bool { return !g.RevokedAt.IsZero() }
 
 // GrantFilter selects grants; empty fields match everything.
 type GrantFilter struct {
-	Subject        string
-	ClientID       string
-	IncludeRevoked bool
+	Subject  string
+	ClientID string
+	// UpstreamSubject and UpstreamSID match Identity.Upstream's Subject
+	// and SID, for back-channel logout.
+	UpstreamSubject string
+	UpstreamSID     string
+	IncludeRevoked  bool
 }
 
 // RevokedGrant is one entry of the revocation feed.

@@ -94,6 +94,7 @@ func TestCertificateLogin(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Exchange: %v", err)
 				}
+				want.Upstream = storage.UpstreamLogin{Issuer: idp.Issuer(), Subject: "alice-pairwise-sub", SID: lastSession(t, idp, "alice")}
 				if !reflect.DeepEqual(res.Identity, want) {
 					t.Errorf("identity = %+v\nwant       %+v", res.Identity, want)
 				}

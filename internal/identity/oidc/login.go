@@ -76,6 +76,7 @@ func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce strin
 		return nil, err
 	}
 	id.Provider = p.name
+	id.Upstream = p.upstreamLogin(claims)
 	return &identity.Result{
 		Identity:     id,
 		AccessToken:  tok.AccessToken,

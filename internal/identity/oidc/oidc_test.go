@@ -148,6 +148,10 @@ func TestLogin(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Exchange: %v", err)
 			}
+			// The provider's own sub and session are kept whatever the
+			// subject claim, for back-channel logout.
+			sub := map[string]string{"alice": "alice-pairwise-sub", "bob": "bob"}[tt.user]
+			tt.want.Upstream = storage.UpstreamLogin{Issuer: idp.Issuer(), Subject: sub, SID: lastSession(t, idp, tt.user)}
 			if !reflect.DeepEqual(res.Identity, tt.want) {
 				t.Errorf("identity = %+v\nwant       %+v", res.Identity, tt.want)
 			}
@@ -204,7 +208,8 @@ func TestEntra(t *testing.T) {
 		t.Fatalf("Exchange: %v", err)
 	}
 	want := storage.Identity{Subject: alice.OID, Email: "alice@example.com", Name: "Alice Liddell",
-		Groups: []string{"b7a1c3d0-0000-4000-8000-0000000000g1", "Snippets.Admin"}, Provider: "entra"}
+		Groups: []string{"b7a1c3d0-0000-4000-8000-0000000000g1", "Snippets.Admin"}, Provider: "entra",
+		Upstream: storage.UpstreamLogin{Issuer: idp.Issuer(), Subject: "alice-pairwise-sub", SID: lastSession(t, idp, "alice")}}
 	if !reflect.DeepEqual(res.Identity, want) {
 		t.Errorf("identity = %+v\nwant       %+v", res.Identity, want)
 	}

@@ -44,9 +44,12 @@ type Provider struct {
 
 // discovered is what the discovery document provides.
 type discovered struct {
-	oauth     oauth2.Config
-	verifier  *gooidc.IDTokenVerifier
-	assertion *clientAssertion // set when a certificate authenticates
+	oauth    oauth2.Config
+	verifier *gooidc.IDTokenVerifier
+	// logoutVerifier checks logout tokens: as ID tokens, but expiry is
+	// checked by VerifyLogoutToken, since exp is optional there.
+	logoutVerifier *gooidc.IDTokenVerifier
+	assertion      *clientAssertion // set when a certificate authenticates
 }
 
 var _ identity.RedirectProvider = (*Provider)(nil)
@@ -171,6 +174,8 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 		// would send the token request twice.
 		d.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	}
-	d.verifier = gp.Verifier(&gooidc.Config{ClientID: p.oauth.ClientID, Now: func() time.Time { return p.now() }})
+	now := func() time.Time { return p.now() }
+	d.verifier = gp.Verifier(&gooidc.Config{ClientID: p.oauth.ClientID, Now: now})
+	d.logoutVerifier = gp.Verifier(&gooidc.Config{ClientID: p.oauth.ClientID, Now: now, SkipExpiryCheck: true})
 	return d, nil
 }

@@ -14,21 +14,22 @@ import (
 
 var grantCols = columns{"id", "client_id", "subject", "identity", "scopes", "resource",
 	"upstream_session_id", "auth_time", "created_at", "last_used_at", "expires_at", "revoked_at",
-	"revoke_reason"}
+	"revoke_reason", "upstream_sub", "upstream_sid"}
 
 func grantArgs(g storage.Grant) []any {
 	return []any{g.ID, g.ClientID, g.Identity.Subject, identity(g.Identity), list(g.Scopes), g.Resource,
 		g.UpstreamSessionID, stamp(g.AuthTime), stamp(g.CreatedAt), stamp(g.LastUsedAt), stamp(g.ExpiresAt),
-		stamp(g.RevokedAt), g.RevokeReason}
+		stamp(g.RevokedAt), g.RevokeReason, g.Identity.Upstream.Subject, g.Identity.Upstream.SID}
 }
 
 func scanGrant(s scanner) (storage.Grant, error) {
 	var g storage.Grant
-	var subject string // a copy of Identity.Subject, kept only for filtering
+	// Copies of Identity fields, kept only for filtering.
+	var subject, upstreamSub, upstreamSID string
 	var id []byte
 	err := s.Scan(&g.ID, &g.ClientID, &subject, &id, &g.Scopes, &g.Resource,
 		&g.UpstreamSessionID, (*nanoTime)(&g.AuthTime), (*nanoTime)(&g.CreatedAt), (*nanoTime)(&g.LastUsedAt),
-		(*nanoTime)(&g.ExpiresAt), (*nanoTime)(&g.RevokedAt), &g.RevokeReason)
+		(*nanoTime)(&g.ExpiresAt), (*nanoTime)(&g.RevokedAt), &g.RevokeReason, &upstreamSub, &upstreamSID)
 	if err != nil {
 		return g, err
 	}
@@ -103,6 +104,12 @@ func grantQuery(f storage.GrantFilter) (string, []any) {
 	}
 	if f.ClientID != "" {
 		add("client_id", f.ClientID)
+	}
+	if f.UpstreamSubject != "" {
+		add("upstream_sub", f.UpstreamSubject)
+	}
+	if f.UpstreamSID != "" {
+		add("upstream_sid", f.UpstreamSID)
 	}
 	if !f.IncludeRevoked {
 		where = append(where, "revoked_at IS NULL")

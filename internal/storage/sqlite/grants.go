@@ -12,20 +12,21 @@ import (
 
 var grantCols = columns{"id", "client_id", "subject", "identity", "scopes", "resource",
 	"upstream_session_id", "auth_time", "created_at", "last_used_at", "expires_at", "revoked_at",
-	"revoke_reason"}
+	"revoke_reason", "upstream_sub", "upstream_sid"}
 
 func grantArgs(g storage.Grant) []any {
 	return []any{g.ID, g.ClientID, g.Identity.Subject, identity(g.Identity), list(g.Scopes), g.Resource,
 		g.UpstreamSessionID, stamp(g.AuthTime), stamp(g.CreatedAt), stamp(g.LastUsedAt), stamp(g.ExpiresAt),
-		stamp(g.RevokedAt), g.RevokeReason}
+		stamp(g.RevokedAt), g.RevokeReason, g.Identity.Upstream.Subject, g.Identity.Upstream.SID}
 }
 
 func scanGrant(s scanner) (storage.Grant, error) {
 	var g storage.Grant
-	var subject string // a copy of Identity.Subject, kept only for filtering
+	// Copies of Identity fields, kept only for filtering.
+	var subject, upstreamSub, upstreamSID string
 	err := s.Scan(&g.ID, &g.ClientID, &subject, identityCol{&g.Identity}, listCol{&g.Scopes}, &g.Resource,
 		&g.UpstreamSessionID, timeCol{&g.AuthTime}, timeCol{&g.CreatedAt}, timeCol{&g.LastUsedAt},
-		timeCol{&g.ExpiresAt}, timeCol{&g.RevokedAt}, &g.RevokeReason)
+		timeCol{&g.ExpiresAt}, timeCol{&g.RevokedAt}, &g.RevokeReason, &upstreamSub, &upstreamSID)
 	return g, err
 }
 
@@ -90,6 +91,12 @@ func grantQuery(f storage.GrantFilter) (string, []any) {
 	}
 	if f.ClientID != "" {
 		where, args = append(where, "client_id = ?"), append(args, f.ClientID)
+	}
+	if f.UpstreamSubject != "" {
+		where, args = append(where, "upstream_sub = ?"), append(args, f.UpstreamSubject)
+	}
+	if f.UpstreamSID != "" {
+		where, args = append(where, "upstream_sid = ?"), append(args, f.UpstreamSID)
 	}
 	if !f.IncludeRevoked {
 		where = append(where, "revoked_at IS NULL")

@@ -44,7 +44,8 @@ func newIdentity(subject string) storage.Identity {
 		Email:    subject + "@example.com",
 		Name:     "User " + subject,
 		Groups:   []string{"staff", "mcp-users"},
-		Provider: "local",
+		Provider: "oidc",
+		Upstream: storage.UpstreamLogin{Issuer: "https://idp.example", Subject: "idp-" + subject, SID: "sid-" + subject},
 	}
 }
 

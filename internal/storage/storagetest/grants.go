@@ -90,8 +90,50 @@ func testGrantList(t *testing.T, s storage.Store) {
 	}
 }
 
+// testGrantListUpstream: a back-channel logout finds grants by the
+// upstream provider's sub, sid, or both.
+func testGrantListUpstream(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	grant := func(id, sub, sid string) storage.Grant {
+		g := newGrant(id, "client-a", "user-"+id)
+		g.Identity.Upstream.Subject, g.Identity.Upstream.SID = sub, sid
+		must(t, s.CreateGrant(ctx, g, nil))
+		return g
+	}
+	g1 := grant("grant-1", "idp-alice", "s1")
+	g2 := grant("grant-2", "idp-alice", "s2")
+	g3 := grant("grant-3", "idp-bob", "s3")
+	_ = grant("grant-4", "", "") // a local user's
+	g5 := grant("grant-5", "idp-alice", "s1")
+	must(t, s.RevokeGrant(ctx, g5.ID, "upstream_logout", at(time.Hour)))
+	g5.RevokedAt, g5.RevokeReason = at(time.Hour), "upstream_logout"
+	for _, tc := range []struct {
+		filter storage.GrantFilter
+		want   []storage.Grant
+	}{
+		{storage.GrantFilter{UpstreamSubject: "idp-alice"}, []storage.Grant{g1, g2}},
+		{storage.GrantFilter{UpstreamSubject: "idp-bob"}, []storage.Grant{g3}},
+		{storage.GrantFilter{UpstreamSID: "s1"}, []storage.Grant{g1}},
+		{storage.GrantFilter{UpstreamSID: "s1", IncludeRevoked: true}, []storage.Grant{g1, g5}},
+		{storage.GrantFilter{UpstreamSubject: "idp-alice", UpstreamSID: "s2"}, []storage.Grant{g2}},
+		{storage.GrantFilter{UpstreamSubject: "idp-bob", UpstreamSID: "s1"}, nil},
+		{storage.GrantFilter{UpstreamSubject: "idp-alice", ClientID: "client-b"}, nil},
+		{storage.GrantFilter{UpstreamSID: "nobody"}, nil},
+	} {
+		got, err := s.ListGrants(ctx, tc.filter)
+		must(t, err)
+		if len(got) == 0 {
+			got = nil
+		}
+		check(t, "ListGrants("+filterString(tc.filter)+")", sorted(got, grantID), tc.want)
+	}
+}
+
 func filterString(f storage.GrantFilter) string {
 	s := "subject=" + f.Subject + " client=" + f.ClientID
+	if f.UpstreamSubject != "" || f.UpstreamSID != "" {
+		s += " upstream_sub=" + f.UpstreamSubject + " upstream_sid=" + f.UpstreamSID
+	}
 	if f.IncludeRevoked {
 		s += " revoked"
 	}

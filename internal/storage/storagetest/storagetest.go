@@ -46,6 +46,7 @@ var suite = []struct {
 	{"AuthCode/Race", testAuthCodeRace},
 	{"Grant/CRUD", testGrantCRUD},
 	{"Grant/List", testGrantList},
+	{"Grant/ListUpstream", testGrantListUpstream},
 	{"Grant/Revoke", testGrantRevoke},
 	{"Grant/RevokedSince", testGrantRevokedSince},
 	{"Rotation/Current", testRotationCurrent},

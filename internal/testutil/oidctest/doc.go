@@ -21,6 +21,11 @@
 //     endpoint URL, lifetime, jti replay. The op library checks assertions
 //     against its issuer; this package makes it use the token endpoint.
 //     NewClientCertificate makes a certificate and key files for tests;
+//   - a session ID (sid) per login in ID tokens (Provider.Sessions), and
+//     back-channel logout (OIDC Back-Channel Logout 1.0): logout tokens
+//     signed with the provider's key (LogoutToken, or SignLogoutToken for
+//     tests that need a broken one) and their delivery to a relying party
+//     (BackChannelLogout, PostLogoutToken);
 //   - a record of every request with its parameters, secrets redacted
 //     (Provider.Requests);
 //   - switches that make the provider misbehave (SetDown, SignWithUnknownKey),

@@ -25,6 +25,7 @@ type authRequest struct {
 	// Set by the login page.
 	username string
 	subject  string
+	sid      string // the provider's session of this login
 	authTime time.Time
 	done     bool
 }
@@ -51,6 +52,7 @@ func (a *authRequest) GetState() string                      { return a.state }
 func (a *authRequest) GetSubject() string                    { return a.subject }
 func (a *authRequest) Done() bool                            { return a.done }
 func (a *authRequest) user() string                          { return a.username }
+func (a *authRequest) session() string                       { return a.sid }
 
 // GetAudience is the ID token's aud (the library adds the client ID anyway).
 func (a *authRequest) GetAudience() []string { return []string{a.clientID} }
@@ -67,6 +69,7 @@ type refreshRequest struct {
 	clientID string
 	username string
 	subject  string
+	sid      string
 	scopes   []string
 	audience []string
 	authTime time.Time
@@ -81,6 +84,7 @@ func (r *refreshRequest) GetScopes() []string         { return r.scopes }
 func (r *refreshRequest) GetSubject() string          { return r.subject }
 func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = slices.Clone(s) }
 func (r *refreshRequest) user() string                { return r.username }
+func (r *refreshRequest) session() string             { return r.sid }
 
 // accessToken is an issued (opaque) access token, for the userinfo endpoint.
 type accessToken struct {
@@ -93,3 +97,7 @@ type accessToken struct {
 
 // userRequest is implemented by every request that carries a signed-in user.
 type userRequest interface{ user() string }
+
+// sessionRequest is implemented by requests that belong to a login
+// session, whose ID tokens carry its sid.
+type sessionRequest interface{ session() string }

@@ -27,6 +27,7 @@ type store struct {
 	access   map[string]*accessToken // by token ID
 	refresh  map[string]*refreshRequest
 	jtis     map[string]time.Time // client assertion IDs seen, until they expire
+	sessions []session            // every login, in order
 
 	key       signingKey
 	rogue     signingKey // signs when signRogue is set; never published
@@ -49,6 +50,10 @@ var (
 )
 
 var errNotFound = errors.New("oidctest: not found")
+
+// session is one login at the provider: a session ID (the sid claim) and
+// who signed in.
+type session struct{ sid, username string }
 
 func newID() string { return rand.Text() }
 
@@ -127,6 +132,8 @@ func (s *store) completeLogin(id string, username string) error {
 		return fmt.Errorf("oidctest: unknown user %q", username)
 	}
 	a.username, a.subject = username, u.subject()
+	a.sid = newID()
+	s.sessions = append(s.sessions, session{sid: a.sid, username: username})
 	a.authTime = time.Now()
 	a.done = true
 	return nil
@@ -173,14 +180,14 @@ func (s *store) CreateAccessAndRefreshTokens(_ context.Context, r op.TokenReques
 	rt := &refreshRequest{token: rand.Text() + rand.Text(), expires: time.Now().Add(s.refreshTTL)}
 	switch r := r.(type) {
 	case *authRequest:
-		rt.clientID, rt.username, rt.subject = r.clientID, r.username, r.subject
+		rt.clientID, rt.username, rt.subject, rt.sid = r.clientID, r.username, r.subject, r.sid
 		rt.scopes, rt.audience, rt.authTime = slices.Clone(r.scopes), r.GetAudience(), r.authTime
 	case *refreshRequest:
 		if _, ok := s.refresh[current]; !ok {
 			return "", "", time.Time{}, op.ErrInvalidRefreshToken
 		}
 		delete(s.refresh, current)
-		rt.clientID, rt.username, rt.subject = r.clientID, r.username, r.subject
+		rt.clientID, rt.username, rt.subject, rt.sid = r.clientID, r.username, r.subject, r.sid
 		rt.scopes, rt.audience, rt.authTime = slices.Clone(r.scopes), r.audience, r.authTime
 	default:
 		return "", "", time.Time{}, fmt.Errorf("oidctest: unsupported token request %T", r)
@@ -279,7 +286,15 @@ func (s *store) SetUserinfoFromRequest(_ context.Context, ui *oidc.UserInfo, r o
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fillUserinfo(ui, ur.user(), scopes)
+	if err := s.fillUserinfo(ui, ur.user(), scopes); err != nil {
+		return err
+	}
+	// The session ID, as providers that support back-channel logout send
+	// it (OIDC Back-Channel Logout 1.0, section 2.1). Userinfo has none.
+	if sr, ok := r.(sessionRequest); ok && sr.session() != "" {
+		ui.AppendClaims("sid", sr.session())
+	}
+	return nil
 }
 
 // SetUserinfoFromToken serves the userinfo endpoint.

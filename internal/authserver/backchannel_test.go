@@ -1,0 +1,67 @@
+package authserver
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/identity"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+// acceptingLogout accepts any logout token, naming one provider session.
+type acceptingLogout struct{}
+
+func (acceptingLogout) Name() string { return "idp" }
+func (acceptingLogout) VerifyLogoutToken(context.Context, string) (*identity.Logout, error) {
+	return &identity.Logout{Issuer: "https://idp.example.com", SID: "s1", JTI: "j1", ReplayWindow: 10 * time.Minute}, nil
+}
+
+// flakyStore fails its first grant lookup, and records single uses.
+type flakyStore struct {
+	storage.Store
+	lookups int
+	used    map[string]bool
+}
+
+func (f *flakyStore) ListGrants(context.Context, storage.GrantFilter) ([]storage.Grant, error) {
+	if f.lookups++; f.lookups == 1 {
+		return nil, errDown
+	}
+	return nil, nil
+}
+
+func (f *flakyStore) UseOnce(_ context.Context, key string, _, _ time.Time) error {
+	if f.used[key] {
+		return storage.ErrAlreadyUsed
+	}
+	f.used[key] = true
+	return nil
+}
+
+// TestBackChannelLogoutRetryAfterOutage: a logout that met an unreachable
+// database is answered 503, and the provider's retry of the same token is
+// still accepted; a replay after that is not.
+func TestBackChannelLogoutRetryAfterOutage(t *testing.T) {
+	s := testServer(t)
+	s.opt.Logout = acceptingLogout{}
+	s.opt.Store = &flakyStore{used: map[string]bool{}}
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	post := func() int {
+		r := httptest.NewRequest(http.MethodPost, PathBackChannelLogout, strings.NewReader(url.Values{"logout_token": {"t"}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	for i, want := range []int{http.StatusServiceUnavailable, http.StatusOK, http.StatusBadRequest} {
+		if got := post(); got != want {
+			t.Fatalf("attempt %d: %d, want %d", i+1, got, want)
+		}
+	}
+}

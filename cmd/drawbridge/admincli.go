@@ -170,7 +170,7 @@ func listClients(ctx context.Context, cfg *config.Config, st storage.Store, stdo
 	for _, c := range cfg.Clients {
 		fmt.Fprintf(stdout, "%s\t%s\t%s\tdisabled=false\t(in the configuration file)\n", c.ID, storage.ClientKindConfig, c.Name)
 	}
-	cs, err := st.ListClients(ctx)
+	cs, err := st.ListClients(ctx, "", 0)
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,9 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, storage.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: "not_found", Message: "no such object"})
 		return
+	case IsBadCursor(err):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
+		return
 	case errors.Is(err, ErrNotSupported):
 		writeJSON(w, http.StatusNotImplemented, apiError{Error: "not_supported", Message: "this store keeps no audit trail"})
 		return

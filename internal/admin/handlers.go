@@ -31,8 +31,29 @@ func viewClient(c storage.Client) clientView {
 		CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt, ExpiresAt: c.ExpiresAt}
 }
 
+// listPage answers a list request with items and, when there are more,
+// next: the cursor to pass as after for the following page.
+func listPage(w http.ResponseWriter, name string, items any, next string) {
+	out := map[string]any{name: items}
+	if next != "" {
+		out["next"] = next
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// badLimit refuses a limit parameter that is not a page size.
+func badLimit(w http.ResponseWriter, err error) {
+	writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
+}
+
 func (a *API) listClients(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
-	cs, err := a.opt.Store.ListClients(r.Context())
+	q := r.URL.Query()
+	limit, err := ParseLimit(q, DefaultPage)
+	if err != nil {
+		badLimit(w, err)
+		return
+	}
+	cs, next, err := a.ClientPage(r.Context(), q.Get("after"), limit)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -41,7 +62,7 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, _ *tokens.Acce
 	for _, c := range cs {
 		out = append(out, viewClient(c))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+	listPage(w, "clients", out, next)
 }
 
 func (a *API) setDisabled(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims, disabled bool) {
@@ -92,8 +113,13 @@ type grantView struct {
 
 func (a *API) listGrants(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
 	q := r.URL.Query()
-	gs, err := a.opt.Store.ListGrants(r.Context(), storage.GrantFilter{Subject: q.Get("user"), ClientID: q.Get("client"),
-		IncludeRevoked: q.Get("revoked") == "true"})
+	limit, err := ParseLimit(q, DefaultPage)
+	if err != nil {
+		badLimit(w, err)
+		return
+	}
+	gs, next, err := a.GrantPage(r.Context(), storage.GrantFilter{Subject: q.Get("user"), ClientID: q.Get("client"),
+		IncludeRevoked: q.Get("revoked") == "true"}, q.Get("after"), limit)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -103,7 +129,7 @@ func (a *API) listGrants(w http.ResponseWriter, r *http.Request, _ *tokens.Acces
 		out = append(out, grantView{ID: g.ID, ClientID: g.ClientID, User: g.Identity, Scopes: g.Scopes, Resource: g.Resource,
 			CreatedAt: g.CreatedAt, LastUsedAt: g.LastUsedAt, ExpiresAt: g.ExpiresAt, RevokedAt: g.RevokedAt, Reason: g.RevokeReason})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"grants": out})
+	listPage(w, "grants", out, next)
 }
 
 func (a *API) revokeGrant(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,20 +44,61 @@ type clientRow struct {
 	Created, LastUsed, Expires time.Time
 }
 
+// consolePage is how many rows a console list shows at once.
+const consolePage = 50
+
+type clientsData struct {
+	Rows []clientRow
+	// Next and First link to the following page and back to the first;
+	// empty when there is no such page.
+	Next, First string
+}
+
 func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
-	stored, err := c.opt.Store.ListClients(r.Context())
+	q := r.URL.Query()
+	after := q.Get("after")
+	limit, err := admin.ParseLimit(q, consolePage)
+	if err != nil {
+		c.errorPage(w, r, http.StatusBadRequest, "This page link is not valid: "+err.Error()+".", "")
+		return
+	}
+	stored, next, err := c.opt.Admin.ClientPage(r.Context(), after, limit)
+	if admin.IsBadCursor(err) {
+		c.errorPage(w, r, http.StatusBadRequest, "This page link is not valid.", "Start again from the first page of clients.")
+		return
+	}
 	if err != nil {
 		c.failed(w, r, "client list", err)
 		return
 	}
-	var rows []clientRow
-	for _, cl := range c.opt.Clients {
-		rows = append(rows, clientRow{clientInfo: describe(cl, false)})
+	var d clientsData
+	page := func(after string) string {
+		p := url.Values{}
+		if after != "" {
+			p.Set("after", after)
+		}
+		if q.Has("limit") {
+			p.Set("limit", strconv.Itoa(limit))
+		}
+		if len(p) == 0 {
+			return Path + "/admin/clients"
+		}
+		return Path + "/admin/clients?" + p.Encode()
+	}
+	if after == "" { // the configuration's clients head the first page
+		for _, cl := range c.opt.Clients {
+			d.Rows = append(d.Rows, clientRow{clientInfo: describe(cl, false)})
+		}
+	} else {
+		d.First = page("")
 	}
 	for _, cl := range stored {
-		rows = append(rows, clientRow{clientInfo: describe(cl, true), Created: cl.CreatedAt, LastUsed: cl.LastUsedAt, Expires: cl.ExpiresAt})
+		d.Rows = append(d.Rows, clientRow{clientInfo: describe(cl, true), Created: cl.CreatedAt, LastUsed: cl.LastUsedAt, Expires: cl.ExpiresAt})
 	}
-	c.render(w, r, http.StatusOK, "clients.html", &view{Title: "Clients", Section: "clients", Notice: notice(r.URL.Query()), Data: rows})
+	if next != "" {
+		d.Next = page(next)
+	}
+	c.render(w, r, http.StatusOK, "clients.html", &view{Title: "Clients", Section: "clients", Notice: notice(q), Data: d})
 }
 
 func (c *Console) formClient(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -115,6 +157,8 @@ type grantsData struct {
 	User, Client string
 	Revoked      bool
 	Grants       []grantRow
+	// Next and First page through the grants, keeping the filter.
+	Next, First string
 	// Consents are the filtered user's.
 	Consents []consentRow
 }
@@ -128,12 +172,45 @@ type consentRow struct {
 func (c *Console) grantsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := grantsData{User: strings.TrimSpace(q.Get("user")), Client: strings.TrimSpace(q.Get("client")), Revoked: q.Get("revoked") == "on"}
-	gs, err := c.opt.Store.ListGrants(r.Context(), storage.GrantFilter{Subject: d.User, ClientID: d.Client, IncludeRevoked: d.Revoked})
+	limit, err := admin.ParseLimit(q, consolePage)
+	if err != nil {
+		c.errorPage(w, r, http.StatusBadRequest, "This page link is not valid: "+err.Error()+".", "")
+		return
+	}
+	gs, next, err := c.opt.Admin.GrantPage(r.Context(), storage.GrantFilter{Subject: d.User, ClientID: d.Client, IncludeRevoked: d.Revoked},
+		q.Get("after"), limit)
+	if admin.IsBadCursor(err) {
+		c.errorPage(w, r, http.StatusBadRequest, "This page link is not valid.", "Start again from the first page of grants.")
+		return
+	}
 	if err != nil {
 		c.failed(w, r, "grant list", err)
 		return
 	}
-	slices.SortStableFunc(gs, func(a, b storage.Grant) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	page := func(after string) string {
+		p := url.Values{}
+		for k, v := range map[string]string{"user": d.User, "client": d.Client, "after": after} {
+			if v != "" {
+				p.Set(k, v)
+			}
+		}
+		if d.Revoked {
+			p.Set("revoked", "on")
+		}
+		if q.Has("limit") {
+			p.Set("limit", strconv.Itoa(limit))
+		}
+		if len(p) == 0 {
+			return Path + "/admin/grants"
+		}
+		return Path + "/admin/grants?" + p.Encode()
+	}
+	if next != "" {
+		d.Next = page(next)
+	}
+	if q.Get("after") != "" {
+		d.First = page("")
+	}
 	for _, g := range gs {
 		ci, err := c.client(r.Context(), g.ClientID)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
@@ -102,6 +103,85 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("servers after rotation: %d", status)
 	}
 	gw.Stop()
+}
+
+// TestAdminAPIPaging: lists come in pages whose cursors, followed, give
+// every row once; a page size or cursor that is not one is a 400.
+func TestAdminAPIPaging(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "admin: {groups: [eng]}\n"})
+	registered := map[string]bool{}
+	for range 3 {
+		c := gwtest.RegisterClient(t, gw, nil)
+		registered[c.ID] = true
+		c.Tokens("bob") // a grant of bob's for each client
+	}
+	admin := adminToken(t, gw, gwtest.User) // registers one more client
+	follow := func(path, list string) (rows []map[string]any, pages int) {
+		t.Helper()
+		next := ""
+		for {
+			p := path
+			if next != "" {
+				p += "&after=" + next
+			}
+			status, m := adminCall(t, gw, admin, "GET", p)
+			if status != 200 {
+				t.Fatalf("%s: %d %v", p, status, m)
+			}
+			items, _ := m[list].([]any)
+			if len(items) > 2 {
+				t.Fatalf("%s: %d rows on a page of 2", p, len(items))
+			}
+			for _, it := range items {
+				rows = append(rows, it.(map[string]any))
+			}
+			pages++
+			n, more := m["next"].(string)
+			if !more {
+				return rows, pages
+			}
+			next = n
+		}
+	}
+	clients, pages := follow("/admin/api/clients?limit=2", "clients")
+	seen := map[string]bool{}
+	for _, c := range clients {
+		id := c["client_id"].(string)
+		if seen[id] {
+			t.Errorf("client %s listed twice", id)
+		}
+		seen[id] = true
+	}
+	for id := range registered {
+		if !seen[id] {
+			t.Errorf("client %s missing from the pages", id)
+		}
+	}
+	if len(seen) != 4 || pages != 2 {
+		t.Errorf("%d clients on %d pages, want 4 on 2", len(seen), pages)
+	}
+	grants, pages := follow("/admin/api/grants?user=local:bob&limit=2", "grants")
+	if len(grants) != 3 || pages != 2 {
+		t.Fatalf("%d grants on %d pages, want 3 on 2", len(grants), pages)
+	}
+	created := func(g map[string]any) time.Time {
+		ts, err := time.Parse(time.RFC3339Nano, g["created_at"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	for i := 1; i < len(grants); i++ {
+		if created(grants[i-1]).Before(created(grants[i])) {
+			t.Errorf("grants not newest first: %v before %v", grants[i-1]["created_at"], grants[i]["created_at"])
+		}
+	}
+	for _, p := range []string{"/admin/api/clients?limit=0", "/admin/api/clients?limit=1001", "/admin/api/grants?limit=x",
+		"/admin/api/clients?after=%21%21", "/admin/api/grants?after=bm90LWEtY3Vyc29y"} {
+		if status, m := adminCall(t, gw, admin, "GET", p); status != 400 || m["error"] != "invalid_request" {
+			t.Errorf("%s: %d %v, want 400 invalid_request", p, status, m)
+		}
+	}
 }
 
 func TestAdminAuditAPI(t *testing.T) {

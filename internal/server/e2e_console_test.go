@@ -2,10 +2,12 @@ package server_test
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +249,72 @@ func TestConsoleAdminNetworks(t *testing.T) {
 	}
 	if p, _ = b.Get(gw.URL + "/console/admin/clients"); p.Resp.StatusCode != http.StatusForbidden || !p.Has("cannot be reached from your network") {
 		t.Fatalf("the admin pages from outside admin.allowed_networks: %d", p.Resp.StatusCode)
+	}
+}
+
+// TestConsolePaging: the admin lists come a page at a time; following
+// "Next page" shows every row once, "First page" leads back, and a page
+// link that is not one gets a readable 400 page.
+func TestConsolePaging(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "admin: {groups: [eng]}\n"})
+	var ids []string
+	for i := range 3 {
+		c := gwtest.RegisterClient(t, gw, map[string]any{"client_name": fmt.Sprintf("Agent %d", i)})
+		c.Tokens("bob")
+		ids = append(ids, c.ID)
+	}
+	b, _ := consoleSignIn(t, gw, gwtest.User)
+	nextLink := regexp.MustCompile(`<a href="([^"]+)" rel="next">Next page</a>`)
+	follow := func(start string) (pages []*browser.Page) {
+		t.Helper()
+		u := start
+		for len(pages) < 10 {
+			p, err := b.Get(u)
+			if err != nil || p.Resp.StatusCode != 200 {
+				t.Fatalf("%s: %v %v", u, err, p)
+			}
+			pages = append(pages, p)
+			m := nextLink.FindStringSubmatch(p.Body)
+			if m == nil {
+				return pages
+			}
+			u = gw.URL + html.UnescapeString(m[1])
+		}
+		t.Fatalf("more than 10 pages from %s", start)
+		return nil
+	}
+
+	pages := follow(gw.URL + "/console/admin/clients?limit=2")
+	for _, id := range ids {
+		n := 0
+		for _, p := range pages {
+			n += strings.Count(p.Body, "<code class=\"id\">"+id+"</code>")
+		}
+		if n != 1 {
+			t.Errorf("client %s shown %d times across %d pages", id, n, len(pages))
+		}
+	}
+	if len(pages) < 2 || pages[0].Has("First page") || !pages[len(pages)-1].Has("First page") {
+		t.Errorf("%d client pages; want several, with First page on all but the first", len(pages))
+	}
+
+	pages = follow(gw.URL + "/console/admin/grants?user=local%3Abob&limit=2")
+	if len(pages) != 2 {
+		t.Fatalf("%d pages of bob's 3 grants, want 2", len(pages))
+	}
+	for i, p := range pages {
+		if got, want := strings.Count(p.Body, ">local:bob</a>"), []int{2, 1}[i]; got != want {
+			t.Errorf("grants page %d shows %d of bob's grants, want %d", i+1, got, want)
+		}
+	}
+	if !strings.Contains(pages[1].Resp.Request.URL.RawQuery, "user=local%3Abob") {
+		t.Errorf("the next page lost the filter: %s", pages[1].Resp.Request.URL)
+	}
+
+	for _, u := range []string{"/console/admin/clients?after=%21%21", "/console/admin/grants?limit=0"} {
+		p, err := b.Get(gw.URL + u)
+		if err != nil || p.Resp.StatusCode != http.StatusBadRequest || !p.Has("page link is not valid") {
+			t.Errorf("%s: %v %v", u, err, p.Resp.StatusCode)
+		}
 	}
 }

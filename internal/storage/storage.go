@@ -61,7 +61,9 @@ type Store interface {
 	// UpdateClient loads the client, applies fn and writes the result atomically.
 	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) error
 	DeleteClient(ctx context.Context, id string) error
-	ListClients(ctx context.Context) ([]Client, error)
+	// ListClients returns clients in ID order: those whose ID sorts after
+	// after (empty: from the first), at most limit of them (0: all).
+	ListClients(ctx context.Context, after string, limit int) ([]Client, error)
 
 	// Consent records what a user approved for a client.
 	GetConsent(ctx context.Context, subject, clientID string) (Consent, error)
@@ -308,6 +310,20 @@ type GrantFilter struct {
 	UpstreamSubject string
 	UpstreamSID     string
 	IncludeRevoked  bool
+
+	// The list is oldest first, or newest first with NewestFirst. After
+	// continues it past the grant with that key, in the list's order (keyset
+	// paging: rows added meanwhile cause no repeats or gaps); Limit caps the
+	// rows (0: all).
+	NewestFirst bool
+	After       *GrantKey
+	Limit       int
+}
+
+// GrantKey is a grant's place in a list: its creation time, then its ID.
+type GrantKey struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // RevokedGrant is one entry of the revocation feed.

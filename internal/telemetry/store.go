@@ -66,9 +66,9 @@ func (i *instrumentedStore) DeleteClient(ctx context.Context, id string) error {
 	return err
 }
 
-func (i *instrumentedStore) ListClients(ctx context.Context) ([]storage.Client, error) {
+func (i *instrumentedStore) ListClients(ctx context.Context, after string, limit int) ([]storage.Client, error) {
 	start := time.Now()
-	v, err := i.s.ListClients(ctx)
+	v, err := i.s.ListClients(ctx, after, limit)
 	i.observe("list_clients", start, err)
 	return v, err
 }

@@ -81,8 +81,8 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 }
 
 // ListClients returns every stored client, by ID.
-func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
-	rows, err := s.pool.Query(ctx, clientCols.selectFrom("clients")+" ORDER BY id")
+func (s *Store) ListClients(ctx context.Context, after string, limit int) ([]storage.Client, error) {
+	rows, err := s.pool.Query(ctx, clientCols.selectFrom("clients")+" WHERE id > $1 ORDER BY id"+limitClause(limit), after)
 	cs, err := collect(rows, err, scanClient)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list clients: %w", err)

@@ -114,12 +114,30 @@ func grantQuery(f storage.GrantFilter) (string, []any) {
 	if !f.IncludeRevoked {
 		where = append(where, "revoked_at IS NULL")
 	}
+	// An unknown creation time is the zero time, the oldest, so that the
+	// key of every row is comparable.
+	const created = "coalesce(created_at, -9223372036854775808)"
+	cmp, order := ">", " ORDER BY "+created+", id"
+	if f.NewestFirst {
+		cmp, order = "<", " ORDER BY "+created+" DESC, id DESC"
+	}
+	if f.After != nil {
+		args = append(args, at(f.After.CreatedAt), f.After.ID)
+		where = append(where, fmt.Sprintf("(%s, id) %s ($%d, $%d)", created, cmp, len(args)-1, len(args)))
+	}
 	query := grantCols.selectFrom("grants")
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	// NULLS FIRST: an unknown creation time is the zero time, the oldest.
-	return query + " ORDER BY created_at NULLS FIRST, id", args
+	return query + order + limitClause(f.Limit), args
+}
+
+// limitClause is the LIMIT of a list query; 0 means none.
+func limitClause(limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(limit)
 }
 
 // RevokeGrant revokes the grant; a second revocation changes nothing. The

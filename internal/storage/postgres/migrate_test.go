@@ -110,7 +110,7 @@ func TestMigrationsConcurrent(t *testing.T) {
 	}
 	// Every replica sees the one schema.
 	for i, s := range stores {
-		if _, err := s.ListClients(t.Context()); err != nil {
+		if _, err := s.ListClients(t.Context(), "", 0); err != nil {
 			t.Errorf("replica %d: ListClients: %v", i, err)
 		}
 	}

@@ -75,9 +75,9 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return nil
 }
 
-// ListClients returns every stored client, by ID.
-func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
-	rows, err := s.read.QueryContext(ctx, clientCols.selectFrom("clients")+" ORDER BY id")
+// ListClients returns stored clients by ID, after after, up to limit.
+func (s *Store) ListClients(ctx context.Context, after string, limit int) ([]storage.Client, error) {
+	rows, err := s.read.QueryContext(ctx, clientCols.selectFrom("clients")+" WHERE id > ? ORDER BY id"+limitClause(limit), after)
 	cs, err := collect(rows, err, scanClient)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list clients: %w", err)

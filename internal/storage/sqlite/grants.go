@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,11 +102,29 @@ func grantQuery(f storage.GrantFilter) (string, []any) {
 	if !f.IncludeRevoked {
 		where = append(where, "revoked_at IS NULL")
 	}
+	// A missing creation time counts as the oldest possible (NULL sorts
+	// first in SQLite), so the key of every row is comparable.
+	const created = "coalesce(created_at, -9223372036854775808)"
+	cmp, order := ">", " ORDER BY "+created+", id"
+	if f.NewestFirst {
+		cmp, order = "<", " ORDER BY "+created+" DESC, id DESC"
+	}
+	if f.After != nil {
+		where, args = append(where, "("+created+", id) "+cmp+" (?, ?)"), append(args, at(f.After.CreatedAt), f.After.ID)
+	}
 	query := grantCols.selectFrom("grants")
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	return query + " ORDER BY created_at, id", args
+	return query + order + limitClause(f.Limit), args
+}
+
+// limitClause is the LIMIT of a list query; 0 means none.
+func limitClause(limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(limit)
 }
 
 // RevokeGrant revokes the grant; a second revocation changes nothing.

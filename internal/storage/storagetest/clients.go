@@ -30,7 +30,7 @@ func testClientCRUD(t *testing.T, s storage.Store) {
 	b := newClient("client-b")
 	b.ExpiresAt = time.Time{}
 	must(t, s.CreateClient(ctx, b))
-	list, err := s.ListClients(ctx)
+	list, err := s.ListClients(ctx, "", 0)
 	must(t, err)
 	check(t, "ListClients", sorted(list, clientID), []storage.Client{a, b})
 
@@ -38,7 +38,7 @@ func testClientCRUD(t *testing.T, s storage.Store) {
 	_, err = s.GetClient(ctx, a.ID)
 	wantErr(t, "GetClient after DeleteClient", err, storage.ErrNotFound)
 	wantErr(t, "DeleteClient twice", s.DeleteClient(ctx, a.ID), storage.ErrNotFound)
-	list, err = s.ListClients(ctx)
+	list, err = s.ListClients(ctx, "", 0)
 	must(t, err)
 	check(t, "ListClients after DeleteClient", list, []storage.Client{b})
 }

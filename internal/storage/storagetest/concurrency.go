@@ -35,7 +35,7 @@ func testConcurrentWriters(t *testing.T, s storage.Store) {
 	readers.Wait()
 	must(t, errors.Join(errs...))
 
-	clients, err := s.ListClients(ctx)
+	clients, err := s.ListClients(ctx, "", 0)
 	must(t, err)
 	grants, err := s.ListGrants(ctx, storage.GrantFilter{IncludeRevoked: true})
 	must(t, err)
@@ -97,7 +97,7 @@ func readUntil(ctx context.Context, s storage.Store, done <-chan struct{}) error
 		if _, err := s.ListGrants(ctx, storage.GrantFilter{Subject: "user-w0-0"}); err != nil {
 			return err
 		}
-		if _, err := s.ListClients(ctx); err != nil {
+		if _, err := s.ListClients(ctx, "", 0); err != nil {
 			return err
 		}
 	}

@@ -110,7 +110,11 @@ func grantQuery(f storage.GrantFilter) (string, []any) {
 		cmp, order = "<", " ORDER BY "+created+" DESC, id DESC"
 	}
 	if f.After != nil {
-		where, args = append(where, "("+created+", id) "+cmp+" (?, ?)"), append(args, at(f.After.CreatedAt), f.After.ID)
+		// The plain bound on the time lets SQLite seek in the index; the
+		// row-value comparison alone would scan it from the start.
+		t := at(f.After.CreatedAt)
+		where = append(where, created+" "+cmp+"= ?", "("+created+", id) "+cmp+" (?, ?)")
+		args = append(args, t, t, f.After.ID)
 	}
 	query := grantCols.selectFrom("grants")
 	if len(where) > 0 {

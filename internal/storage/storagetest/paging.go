@@ -49,7 +49,7 @@ func testClientPaging(t *testing.T, s storage.Store) {
 }
 
 // testGrantPaging: pages of ListGrants in both orders, with creation times
-// that tie, joined, are the whole list with no repeat or gap; a filter
+// that tie or are missing, joined, are the whole list with no repeat or gap; a filter
 // still applies; a grant created meanwhile is not listed twice.
 func testGrantPaging(t *testing.T, s storage.Store) {
 	ctx := t.Context()
@@ -63,6 +63,11 @@ func testGrantPaging(t *testing.T, s storage.Store) {
 		must(t, s.CreateGrant(ctx, g, nil))
 		all = append(all, g)
 	}
+	// A grant with no creation time sorts as the oldest.
+	undated := newGrant("grant-undated", "client-a", "user-1")
+	undated.CreatedAt = time.Time{}
+	must(t, s.CreateGrant(ctx, undated, nil))
+	all = append(all, undated)
 	key := func(g storage.Grant) string { return g.CreatedAt.UTC().Format(time.RFC3339Nano) + " " + g.ID }
 	oldest := slices.SortedFunc(slices.Values(all), func(a, b storage.Grant) int { return strings.Compare(key(a), key(b)) })
 	newest := slices.Clone(oldest)

@@ -249,7 +249,8 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *tokens.Access
 		return
 	}
 	events := make([]json.RawMessage, 0, len(recs))
-	var last int64
+	// An empty page leaves the cursor where it was: 0 would start over.
+	last := f.AfterSeq
 	for _, rec := range recs {
 		var m map[string]any
 		if json.Unmarshal(rec.Payload, &m) == nil {

@@ -23,17 +23,18 @@ const (
 	MaxPage     = 1000
 )
 
-// ParseLimit reads the limit parameter; def when absent.
+// ParseLimit reads the limit parameter: def when absent, at most MaxPage
+// (as for the audit trail, a larger one is cut to it).
 func ParseLimit(q url.Values, def int) (int, error) {
 	v := q.Get("limit")
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > MaxPage {
-		return 0, fmt.Errorf("limit must be a number from 1 to %d", MaxPage)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("limit must be a positive number")
 	}
-	return n, nil
+	return min(n, MaxPage), nil
 }
 
 var errCursor = errors.New("after is not a cursor from a previous page")

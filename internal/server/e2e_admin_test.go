@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -176,7 +177,10 @@ func TestAdminAPIPaging(t *testing.T) {
 			t.Errorf("grants not newest first: %v before %v", grants[i-1]["created_at"], grants[i]["created_at"])
 		}
 	}
-	for _, p := range []string{"/admin/api/clients?limit=0", "/admin/api/clients?limit=1001", "/admin/api/grants?limit=x",
+	if status, m := adminCall(t, gw, admin, "GET", "/admin/api/clients?limit=5000"); status != 200 || len(m["clients"].([]any)) != 4 || m["next"] != nil {
+		t.Errorf("a limit over the most: %d %v, want every client on one page", status, m)
+	}
+	for _, p := range []string{"/admin/api/clients?limit=0", "/admin/api/clients?limit=-3", "/admin/api/grants?limit=x",
 		"/admin/api/clients?after=%21%21", "/admin/api/grants?after=bm90LWEtY3Vyc29y"} {
 		if status, m := adminCall(t, gw, admin, "GET", p); status != 400 || m["error"] != "invalid_request" {
 			t.Errorf("%s: %d %v, want 400 invalid_request", p, status, m)
@@ -200,6 +204,12 @@ func TestAdminAuditAPI(t *testing.T) {
 	}
 	if len(events) != 1 || events[0].(map[string]any)["sub"] != "local:bob" {
 		t.Fatalf("audit query: %v", events)
+	}
+	// The page after the last is empty and keeps the cursor, so that a
+	// script following next_after stops instead of starting over.
+	seq := events[0].(map[string]any)["seq"].(float64)
+	if _, m := adminCall(t, gw, admin, "GET", fmt.Sprintf("/admin/api/audit?user=local:bob&type=mcp.request&after=%d", int64(seq))); len(m["events"].([]any)) != 0 || m["next_after"] != seq {
+		t.Fatalf("the page after the last: %v", m)
 	}
 	status, m := adminCall(t, gw, admin, "GET", "/admin/api/audit/verify")
 	if status != 200 || m["intact"] != true {

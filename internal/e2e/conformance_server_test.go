@@ -150,6 +150,14 @@ func TestConformanceServerThroughGateway(t *testing.T) {
 
 			direct := runConformanceServer(t, ctx, nt, cli, fixtureURL, cfg.suiteArgs)
 			through := runConformanceServer(t, ctx, nt, cli, endpoint, cfg.suiteArgs)
+			if timedOut := through.timedOut(); len(timedOut) > 0 {
+				// A scenario that stalls for the suite's whole 30 s has been
+				// seen once in many runs on a loaded CI machine and never
+				// reproduced; run the suite again once rather than fail on
+				// it, and say so. A stall that repeats still fails.
+				t.Logf("through the gateway, %v did not finish within the suite's timeout; running the suite again", timedOut)
+				through = runConformanceServer(t, ctx, nt, cli, endpoint, cfg.suiteArgs)
+			}
 			t.Logf("directly: %s; through the gateway: %s", direct.summary(), through.summary())
 
 			// A broken direct run (no fixture, a crashed suite) would make
@@ -368,6 +376,17 @@ func (r suiteRun) report() string {
 
 // key names a check: several checks of a scenario may share an id (one per
 // header tried, say) but not also a name.
+// timedOut lists the scenarios the suite gave up on.
+func (r suiteRun) timedOut() []string {
+	var out []string
+	for _, c := range r.checks {
+		if c.ID == "scenario-timeout" && c.Status != "SUCCESS" {
+			out = append(out, c.scenario)
+		}
+	}
+	return out
+}
+
 func (c conformanceCheck) key() string {
 	return c.scenario + "/" + c.ID + " (" + c.Name + ")"
 }

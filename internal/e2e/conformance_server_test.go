@@ -155,7 +155,8 @@ func TestConformanceServerThroughGateway(t *testing.T) {
 				// seen once in many runs on a loaded CI machine and never
 				// reproduced; run the suite again once rather than fail on
 				// it, and say so. A stall that repeats still fails.
-				t.Logf("through the gateway, %v did not finish within the suite's timeout; running the suite again", timedOut)
+				t.Logf("through the gateway, %v did not finish within the suite's timeout; running the suite again.\nThe gateway's log of that run:\n%s",
+					timedOut, gw.Logs.String())
 				through = runConformanceServer(t, ctx, nt, cli, endpoint, cfg.suiteArgs)
 			}
 			t.Logf("directly: %s; through the gateway: %s", direct.summary(), through.summary())

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,6 +39,12 @@ func (fakeVerifier) Verify(_ context.Context, raw, aud string) (*tokens.AccessCl
 
 func newTestGateway(t *testing.T, backend http.Handler, mod func(*Server)) *httptest.Server {
 	t.Helper()
+	return newTestGatewayLog(t, backend, mod, nil)
+}
+
+// newTestGatewayLog is newTestGateway logging to log (nil: discarded).
+func newTestGatewayLog(t *testing.T, backend http.Handler, mod func(*Server), log *slog.Logger) *httptest.Server {
+	t.Helper()
 	be := httptest.NewServer(backend)
 	t.Cleanup(be.Close)
 	up, _ := url.Parse(be.URL + "/backend/mcp")
@@ -57,7 +64,7 @@ func newTestGateway(t *testing.T, backend http.Handler, mod func(*Server)) *http
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	g, err := New(Options{Issuer: "https://gw.example", Servers: []Server{s}, Verifier: fakeVerifier{}, Store: st})
+	g, err := New(Options{Issuer: "https://gw.example", Servers: []Server{s}, Verifier: fakeVerifier{}, Store: st, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -28,4 +32,46 @@ func TestBrokenStreamStopsKeepAlive(t *testing.T) {
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestBrokenStreamLogged: the proxy's report of a stream cut mid-body goes
+// to the gateway's structured log, naming the server, not to stderr.
+func TestBrokenStreamLogged(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	gw := newTestGatewayLog(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: one\n\n")
+		w.(http.Flusher).Flush()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}), nil, log)
+	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", nil)
+	_, _ = io.ReadAll(resp.Body)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(buf.String(), "ReverseProxy read error") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := buf.String(); !strings.Contains(got, "ReverseProxy read error") || !strings.Contains(got, "server=t") || !strings.Contains(got, "level=WARN") {
+		t.Fatalf("the cut stream is not in the gateway's log:\n%s", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the proxy's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -272,6 +273,10 @@ func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
 		BufferPool:     sharedBuffers,
 		ModifyResponse: rt.modifyResponse,
 		ErrorHandler:   rt.proxyError,
+		// A stream cut while it was being copied (the client or the
+		// backend went away) is reported here: into the structured log,
+		// with the server's name, not onto stderr.
+		ErrorLog: slog.NewLogLogger(rt.gw.opt.Log.With("server", rt.Name).Handler(), slog.LevelWarn),
 	}
 }
 

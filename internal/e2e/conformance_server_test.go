@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -151,13 +153,9 @@ func TestConformanceServerThroughGateway(t *testing.T) {
 			direct := runConformanceServer(t, ctx, nt, cli, fixtureURL, cfg.suiteArgs)
 			through := runConformanceServer(t, ctx, nt, cli, endpoint, cfg.suiteArgs)
 			if timedOut := through.timedOut(); len(timedOut) > 0 {
-				// A scenario that stalls for the suite's whole 30 s has been
-				// seen once in many runs on a loaded CI machine and never
-				// reproduced; run the suite again once rather than fail on
-				// it, and say so. A stall that repeats still fails.
-				t.Logf("through the gateway, %v did not finish within the suite's timeout; running the suite again.\nThe gateway's log of that run:\n%s",
-					timedOut, gw.Logs.String())
-				through = runConformanceServer(t, ctx, nt, cli, endpoint, cfg.suiteArgs)
+				// The comparison below fails; the gateway's log tells
+				// where the exchange stalled.
+				t.Logf("through the gateway, %v did not finish within the suite's timeout. The gateway's log:\n%s", timedOut, gw.Logs.String())
 			}
 			t.Logf("directly: %s; through the gateway: %s", direct.summary(), through.summary())
 
@@ -309,7 +307,22 @@ func (s *tokenShim) forwardTo(t *testing.T, gateway string) {
 		},
 		FlushInterval: -1, // SSE events one by one, as the gateway sends them
 	}
-	srv := &http.Server{Handler: proxy, ReadHeaderTimeout: 30 * time.Second}
+	// The request body is read into memory before it is forwarded, as the
+	// gateway itself does. Streamed, it races with the response: once the
+	// response headers are flushed, net/http closes the inbound body, and
+	// the transport's final read of it (the check for bytes beyond
+	// Content-Length) can then fail, which closes the connection to the
+	// gateway in the middle of the response stream.
+	buffered := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		proxy.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: buffered, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = srv.Serve(s.ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 }

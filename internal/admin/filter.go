@@ -10,7 +10,7 @@ import (
 )
 
 // MaxAuditPage is the most audit records one query returns.
-const MaxAuditPage = 1000
+const MaxAuditPage = MaxPage
 
 // ParseAuditFilter reads an audit query: user, client, server, tool, type,
 // from and to (RFC 3339, or a browser's date-time field "2006-01-02T15:04"
@@ -19,13 +19,11 @@ const MaxAuditPage = 1000
 func ParseAuditFilter(q url.Values) (storage.AuditFilter, error) {
 	f := storage.AuditFilter{Type: q.Get("type"), Subject: q.Get("user"), ClientID: q.Get("client"),
 		Server: q.Get("server"), Name: q.Get("tool"), Limit: 100}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return f, fmt.Errorf("limit must be a positive number")
-		}
-		f.Limit = min(n, MaxAuditPage)
+	limit, err := ParseLimit(q, f.Limit)
+	if err != nil {
+		return f, err
 	}
+	f.Limit = limit
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {

@@ -107,7 +107,7 @@ func (s *Server) normalizeClientMetadata(md *oauth.ClientMetadata) *oauth.Error 
 		return oauth.NewError(oauth.ErrInvalidRedirectURI, "at most 20 redirect_uris may be registered")
 	}
 	if md.ApplicationType == "" {
-		md.ApplicationType = inferApplicationType(md.RedirectURIs)
+		md.ApplicationType = oauth.InferApplicationType(md.RedirectURIs)
 	}
 	if md.ApplicationType != oauth.AppTypeWeb && md.ApplicationType != oauth.AppTypeNative {
 		return oauth.NewError(oauth.ErrInvalidClientMetadata, "application_type must be web or native")
@@ -171,19 +171,4 @@ func checkClientStrings(md *oauth.ClientMetadata) *oauth.Error {
 		return oauth.NewError(oauth.ErrInvalidClientMetadata, "at most 10 contacts")
 	}
 	return nil
-}
-
-// inferApplicationType: a client whose redirects are all loopback or
-// private-use schemes is a native app; otherwise a web app.
-func inferApplicationType(uris []string) string {
-	for _, raw := range uris {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return oauth.AppTypeWeb
-		}
-		if (u.Scheme == "https" || u.Scheme == "http") && !oauth.IsLoopbackHost(u.Hostname()) {
-			return oauth.AppTypeWeb
-		}
-	}
-	return oauth.AppTypeNative
 }

@@ -269,7 +269,7 @@ func FuzzDocument(f *testing.F) {
 		for _, u := range d.RedirectURIs {
 			appType := declared
 			if appType == "" {
-				appType = inferApplicationType([]string{u})
+				appType = oauth.InferApplicationType([]string{u})
 			}
 			if oauth.ValidateRedirectURI(u, appType, policy) != nil {
 				t.Fatalf("accepted redirect URI %q", u)

@@ -49,7 +49,7 @@ func (d *Document) checkRedirectURIs(p oauth.RedirectPolicy) error {
 	declared := d.ApplicationType
 	switch declared {
 	case "":
-		d.ApplicationType = inferApplicationType(d.RedirectURIs)
+		d.ApplicationType = oauth.InferApplicationType(d.RedirectURIs)
 	case oauth.AppTypeWeb, oauth.AppTypeNative:
 	default:
 		return invalid(nil, "application_type must be web or native")
@@ -63,7 +63,7 @@ func (d *Document) checkRedirectURIs(p oauth.RedirectPolicy) error {
 		// to every URI, as at the registration endpoint (web: no loopback).
 		appType := declared
 		if appType == "" {
-			appType = inferApplicationType([]string{u})
+			appType = oauth.InferApplicationType([]string{u})
 		}
 		if err := oauth.ValidateRedirectURI(u, appType, p); err != nil {
 			return invalid(err, fmt.Sprintf("redirect_uris[%d] is not acceptable: redirect URIs must be absolute https URIs, or http on a loopback address for native applications, without fragment, user information or wildcards", i))
@@ -73,22 +73,6 @@ func (d *Document) checkRedirectURIs(p oauth.RedirectPolicy) error {
 		}
 	}
 	return nil
-}
-
-// inferApplicationType: a client whose redirect URIs are all loopback or
-// private-use schemes is a native application (RFC 8252 §7), otherwise a web
-// application. The registration endpoint applies the same rule.
-func inferApplicationType(uris []string) string {
-	for _, raw := range uris {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return oauth.AppTypeWeb
-		}
-		if (u.Scheme == "https" || u.Scheme == "http") && !oauth.IsLoopbackHost(u.Hostname()) {
-			return oauth.AppTypeWeb
-		}
-	}
-	return oauth.AppTypeNative
 }
 
 func isLoopbackURI(raw string) bool {

@@ -20,6 +20,23 @@ const (
 	AppTypeNative = "native"
 )
 
+// InferApplicationType is the application type of a client that did not
+// say: native when every redirect URI is a loopback or private-use one
+// (RFC 8252 §7), otherwise web. Registration and metadata documents use
+// the same rule.
+func InferApplicationType(uris []string) string {
+	for _, raw := range uris {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return AppTypeWeb
+		}
+		if (u.Scheme == "https" || u.Scheme == "http") && !IsLoopbackHost(u.Hostname()) {
+			return AppTypeWeb
+		}
+	}
+	return AppTypeNative
+}
+
 // forbiddenSchemes can run code or read local files in a browser; they are
 // refused whatever the policy says.
 var forbiddenSchemes = map[string]bool{

@@ -4,7 +4,6 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
-	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/webpage"
 )
@@ -44,17 +43,4 @@ type errorPage struct {
 // redirect to safely (RFC 6749 §4.1.2.1: never redirect to an unverified URI).
 func (s *Server) errorPage(w http.ResponseWriter, status int, message, detail string) {
 	s.pages.render(w, status, "error.html", errorPage{Title: "Something went wrong", Message: message, Detail: detail})
-}
-
-func staticHandler() http.Handler {
-	fs := http.FileServerFS(staticFS)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") {
-			http.NotFound(w, r) // no directory listings
-			return
-		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		fs.ServeHTTP(w, r)
-	})
 }

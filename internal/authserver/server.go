@@ -15,6 +15,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
+	"github.com/drawbridge-mcp/drawbridge/internal/webpage"
 )
 
 // Resource is an MCP server that tokens can be issued for.
@@ -215,7 +216,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc(PathConsent, s.consent)
 	mux.HandleFunc(PathCallback, s.callback)
 	mux.HandleFunc(PathBackChannelLogout, s.backChannelLogout)
-	mux.Handle(PathStatic, staticHandler())
+	mux.Handle(PathStatic, webpage.Static(staticFS))
 }
 
 func (s *Server) url(path string) string { return s.opt.Issuer + path }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"github.com/drawbridge-mcp/drawbridge/internal/webpage"
 )
 
 // The console as an OAuth client of Drawbridge's own authorization server.
@@ -122,7 +124,8 @@ func New(o Options) (*Console, error) {
 func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc(Path, c.get(c.home))
 	mux.HandleFunc(Path+"/", c.notFound)
-	mux.Handle(Path+"/static/", staticHandler())
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle(Path+"/static/", http.StripPrefix(Path+"/static/", webpage.Static(static)))
 	mux.HandleFunc(Path+"/login", c.get(c.startLogin))
 	mux.HandleFunc(CallbackPath, c.get(c.callback))
 	mux.HandleFunc(Path+"/logout", c.post(c.signedIn(c.logout)))

@@ -94,17 +94,3 @@ func userLabel(s *session) string {
 	}
 	return id.Subject
 }
-
-func staticHandler() http.Handler {
-	sub, _ := fs.Sub(staticFS, "static")
-	files := http.StripPrefix(Path+"/static/", http.FileServerFS(sub))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") {
-			http.NotFound(w, r) // no directory listings
-			return
-		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		files.ServeHTTP(w, r)
-	})
-}

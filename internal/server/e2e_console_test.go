@@ -318,3 +318,20 @@ func TestConsolePaging(t *testing.T) {
 		}
 	}
 }
+
+// TestStylesheets: the pages' stylesheets are served where the pages link
+// them, and their folders are not listed.
+func TestStylesheets(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{})
+	for path, want := range map[string]int{"/static/drawbridge.css": 200, "/console/static/console.css": 200,
+		"/static/": 404, "/console/static/": 404} {
+		resp, err := http.Get(gw.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || (want == 200 && resp.Header.Get("Content-Type") != "text/css; charset=utf-8") {
+			t.Errorf("%s: %d %s, want %d", path, resp.StatusCode, resp.Header.Get("Content-Type"), want)
+		}
+	}
+}

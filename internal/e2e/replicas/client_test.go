@@ -2,7 +2,6 @@ package replicas
 
 import (
 	"bufio"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
-	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
@@ -121,35 +119,7 @@ func (c *cluster) browser() *browser.Browser {
 // dynamically and signing user in through a recorded browser.
 func (c *cluster) sdkOAuth(t *testing.T, user string) *auth.AuthorizationCodeHandler {
 	t.Helper()
-	br := c.browser()
-	const redirect = "http://127.0.0.1:43219/callback" // the browser stops here
-	fetch := func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-		p, err := br.SignInLocal(args.URL, user, password, true)
-		if err != nil {
-			return nil, err
-		}
-		if p.Callback == nil {
-			return nil, fmt.Errorf("flow stopped at %s (%d): %s", p.Path(), p.Resp.StatusCode, p.Body)
-		}
-		q := p.Callback.Query()
-		if e := q.Get("error"); e != "" {
-			return nil, fmt.Errorf("authorization failed: %s: %s", e, q.Get("error_description"))
-		}
-		return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
-	}
-	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
-		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
-			RedirectURIs: []string{redirect}, ClientName: "Drawbridge replicas test",
-			TokenEndpointAuthMethod: "none", GrantTypes: []string{"authorization_code", "refresh_token"},
-		}},
-		AuthorizationCodeFetcher: fetch,
-		RequestRefreshToken:      true,
-		Client:                   c.httpClient(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return gwtest.SDKOAuthHandler(t, c.browser(), user, "Drawbridge replicas test", c.httpClient())
 }
 
 // oauthClient is a hand-driven client of the cluster (gwtest.Client),

@@ -45,7 +45,9 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusOK, "signin.html", &view{Title: "Drawbridge console"})
 		return
 	}
-	c.signedIn(c.agentsPage)(w, r)
+	// Signed in: the agents page, with the session just loaded (a GET
+	// needs no form check, and signedIn would load it a second time).
+	c.agentsPage(w, withSession(r, s))
 }
 
 func (c *Console) agentsPage(w http.ResponseWriter, r *http.Request) {

@@ -209,12 +209,17 @@ func (c *Console) signedIn(h handler) handler {
 			http.Redirect(w, r, Path, http.StatusSeeOther)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
+		r = withSession(r, s)
 		if r.Method == http.MethodPost && !c.checkForm(w, r, s) {
 			return
 		}
 		h(w, r)
 	}
+}
+
+// withSession hands the loaded session to the handlers (see signedIn).
+func withSession(r *http.Request, s *session) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
 }
 
 func (c *Console) checkForm(w http.ResponseWriter, r *http.Request, s *session) bool {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -17,18 +18,30 @@ type exchange struct {
 	r         *http.Request
 	start     time.Time
 	claims    *tokens.AccessClaims
-	msg       *message
-	reason    string // why the gateway refused it; "" if it did not
-	rule      string // the policy rule that decided, if one did
+	body      *jsonrpc.Body // a POST's body, as read
+	verdicts  []verdict     // the decision on each of its messages
+	extra     [][]byte      // a batch's refusals, added to the answer
+	reason    string        // why the gateway refused the request; "" if it did not
+	rule      string        // the policy rule that decided, if one did
 	preflight bool
+}
+
+// singleID is the id of a body that is one request, for error answers.
+func (x *exchange) singleID() []byte {
+	if x.body == nil || x.body.Batch {
+		return nil
+	}
+	return x.body.Messages[0].ID
 }
 
 func (rt *route) begin(w http.ResponseWriter, r *http.Request) *exchange {
 	return &exchange{w: &countingWriter{ResponseWriter: w}, r: r, start: time.Now()}
 }
 
-// finish records the request. CORS preflights carry no identity and are
-// not MCP requests, so they are not recorded.
+// finish records the request: one audit event per JSON-RPC message (each
+// message of a batch is decided, and recorded, on its own), or one for a
+// request without a body. CORS preflights carry no identity and are not
+// MCP requests, so they are not recorded.
 func (rt *route) finish(x *exchange) {
 	rec := rt.gw.opt.Audit
 	if rec == nil || x.preflight {
@@ -39,26 +52,45 @@ func (rt *route) finish(x *exchange) {
 		Method: "http " + x.r.Method, Status: x.w.status, DurationMS: float64(time.Since(x.start).Microseconds()) / 1000,
 		BytesIn: x.r.ContentLength, BytesOut: x.w.bytes, Remote: clientaddr.String(x.r), Decision: audit.DecisionAllow,
 	}
-	if x.reason != "" {
-		e.Decision, e.Reason = audit.DecisionDeny, x.reason
-	}
-	e.Rule = x.rule
 	if c := x.claims; c != nil {
 		e.Subject, e.ClientID, e.GrantID = c.Subject, c.ClientID, c.GrantID
-	}
-	if m := x.msg; m != nil && m.parsed && !m.batch {
-		e.Method = m.Method
-		e.Name, _ = nameOf(m)
-		if rt.gw.opt.AuditArguments && len(m.Params.Arguments) > 0 {
-			e.Arguments = audit.Redact(m.Params.Arguments, rt.gw.opt.RedactKeys)
-		}
-	} else if m != nil && m.batch {
-		e.Method = "batch"
 	}
 	if e.Status == 0 {
 		e.Status = 499 // the client went away before an answer (nginx's convention)
 	}
-	rec.Record(e)
+	if x.body == nil {
+		rec.Record(decided(e, x.reason, x.rule))
+		return
+	}
+	for i := range x.body.Messages {
+		m := &x.body.Messages[i]
+		me := e
+		me.Method, me.Name = m.Method, targetOf(m)
+		if m.Method == "" {
+			me.Method = "response"
+		}
+		if rt.gw.opt.AuditArguments && len(m.Arguments) > 0 {
+			me.Arguments = audit.Redact(m.Arguments, rt.gw.opt.RedactKeys)
+		}
+		reason, rule := x.reason, x.rule
+		if i < len(x.verdicts) {
+			if v := &x.verdicts[i]; v.reason != "" {
+				reason, rule = v.reason, v.rule
+			} else if rule == "" {
+				rule = v.rule
+			}
+		}
+		rec.Record(decided(me, reason, rule))
+	}
+}
+
+// decided sets an event's decision: denied when there is a reason.
+func decided(e audit.Event, reason, rule string) audit.Event {
+	if reason != "" {
+		e.Decision, e.Reason = audit.DecisionDeny, reason
+	}
+	e.Rule = rule
+	return e
 }
 
 // countingWriter remembers the status and counts the bytes of a response.

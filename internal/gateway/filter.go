@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
@@ -28,47 +27,15 @@ var listField = map[string]string{
 // maxListBytes bounds a JSON list response the gateway rewrites.
 const maxListBytes = 16 << 20
 
-type listCtx struct {
-	method string
-	id     policy.Identity
-}
-
-const listKey ctxKey = 101
-
-func (rt *route) filterList(resp *http.Response, lc listCtx) error {
-	ct := resp.Header.Get("Content-Type")
-	keep := func(data []byte) []byte { return rt.filterMessage(data, lc) }
-	switch {
-	case strings.HasPrefix(ct, "application/json"):
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxListBytes+1))
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if len(body) > maxListBytes {
-			return errors.New("list response too large to filter")
-		}
-		out := keep(body)
-		resp.Body = io.NopCloser(bytes.NewReader(out))
-		resp.ContentLength = int64(len(out))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
-	case strings.HasPrefix(ct, "text/event-stream"):
-		resp.Body = &sseFilter{src: resp.Body, r: bufio.NewReader(resp.Body), fn: keep}
-		resp.ContentLength = -1
-		resp.Header.Del("Content-Length")
-	}
-	return nil
-}
-
-// filterMessage filters the list in one JSON-RPC response; anything that
-// is not such a response comes back unchanged.
-func (rt *route) filterMessage(data []byte, lc listCtx) []byte {
+// filterMessage filters the list in one JSON-RPC response to a request of
+// method; anything that is not such a response comes back unchanged.
+func (rt *route) filterMessage(data []byte, method string, who policy.Identity) []byte {
 	var msg map[string]json.RawMessage
 	if json.Unmarshal(data, &msg) != nil || msg["result"] == nil {
 		return data
 	}
 	var result map[string]json.RawMessage
-	field := listField[lc.method]
+	field := listField[method]
 	if json.Unmarshal(msg["result"], &result) != nil || result[field] == nil {
 		return data
 	}
@@ -76,7 +43,7 @@ func (rt *route) filterMessage(data []byte, lc listCtx) []byte {
 	if json.Unmarshal(result[field], &items) != nil {
 		return data
 	}
-	call, _ := policy.CallMethod(lc.method)
+	call, _ := policy.CallMethod(method)
 	kept := make([]json.RawMessage, 0, len(items))
 	for _, it := range items {
 		var id struct {
@@ -89,7 +56,7 @@ func (rt *route) filterMessage(data []byte, lc listCtx) []byte {
 		if call == "resources/read" {
 			name = id.URI + id.URITemplate
 		}
-		if rt.Policy.Visible(lc.id, call, name) {
+		if rt.Policy.Visible(who, call, name) {
 			kept = append(kept, it)
 		}
 	}
@@ -169,28 +136,6 @@ func (f *sseFilter) nextEvent() error {
 }
 
 func (f *sseFilter) Close() error { return f.src.Close() }
-
-// serveFiltered runs an in-process backend for a list request and filters
-// its (finite) answer before the client sees it.
-func (rt *route) serveFiltered(w http.ResponseWriter, r *http.Request, lc listCtx) {
-	rec := &bufferedResponse{header: http.Header{}}
-	rt.Handler.ServeHTTP(rec, r)
-	resp := &http.Response{StatusCode: rec.status, Header: rec.header, Body: io.NopCloser(&rec.body), ContentLength: int64(rec.body.Len())}
-	if resp.StatusCode == 0 {
-		resp.StatusCode = http.StatusOK
-	}
-	if resp.StatusCode == http.StatusOK {
-		if err := rt.filterList(resp, lc); err != nil {
-			writeRPCError(w, http.StatusBadGateway, nil, codeInternalError, "the MCP server's list could not be filtered")
-			return
-		}
-	}
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
-}
 
 // bufferedResponse collects a response in memory.
 type bufferedResponse struct {

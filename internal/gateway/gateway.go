@@ -122,6 +122,9 @@ type route struct {
 	gw    *Gateway
 	proxy *httputil.ReverseProxy
 	prm   []byte
+	// publicHost and publicScheme are those of Resource, for the
+	// X-Forwarded headers.
+	publicHost, publicScheme string
 }
 
 // New builds the gateway.
@@ -155,7 +158,11 @@ func New(opt Options) (*Gateway, error) {
 		if (s.Upstream == nil && s.Handler == nil) || s.Resource == "" || s.Path == "" {
 			return nil, fmt.Errorf("gateway: server %q is incomplete", s.Name)
 		}
-		rt := &route{Server: s, gw: g}
+		pub, err := url.Parse(s.Resource)
+		if err != nil || pub.Host == "" {
+			return nil, fmt.Errorf("gateway: server %q: the resource %q is not an absolute URL", s.Name, s.Resource)
+		}
+		rt := &route{Server: s, gw: g, publicHost: pub.Host, publicScheme: pub.Scheme}
 		if s.Upstream != nil {
 			rt.proxy = rt.newProxy(opt.Transport)
 		}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // JSON-RPC error codes the gateway answers with.
@@ -21,6 +22,7 @@ const (
 type rpcError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
 }
 
 type rpcErrorResponse struct {
@@ -29,16 +31,35 @@ type rpcErrorResponse struct {
 	Error   rpcError        `json:"error"`
 }
 
+// rpcErrorJSON encodes a JSON-RPC error response. id is the request's
+// (canonical) id when known; JSON null otherwise.
+func rpcErrorJSON(id []byte, code int, msg string, data any) []byte {
+	if len(id) == 0 {
+		id = []byte("null")
+	}
+	body, _ := jsonMarshal(rpcErrorResponse{JSONRPC: "2.0", ID: id, Error: rpcError{Code: code, Message: msg, Data: data}})
+	return body
+}
+
 // writeRPCError answers with a JSON-RPC error body and an HTTP status, so
 // both MCP clients (reading the body) and HTTP tooling (the status) see it.
-// id is the request's id when known; JSON null otherwise.
-func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int, msg string) {
-	if len(id) == 0 {
-		id = json.RawMessage("null")
-	}
-	body, _ := jsonMarshal(rpcErrorResponse{JSONRPC: "2.0", ID: id, Error: rpcError{Code: code, Message: msg}})
-	w.Header().Set("Content-Type", "application/json")
+func writeRPCError(w http.ResponseWriter, status int, id []byte, code int, msg string) {
+	writeRPC(w, status, rpcErrorJSON(id, code, msg, nil))
+}
+
+// writeRPC answers with a JSON-RPC message the gateway made.
+func writeRPC(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func quote(s string) string { return strconv.Quote(s) }

@@ -34,10 +34,6 @@ const (
 	HeaderScope    = "X-Drawbridge-Scope"
 )
 
-// hopHeaders never leave the gateway toward a backend: the client's
-// credentials (RS5) and anything claiming to be the gateway's own.
-var strippedHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
-
 type ctxKey int
 
 const (
@@ -61,16 +57,17 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := context.WithValue(r.Context(), claimsKey, x.claims)
-	if x.msg != nil && rt.Policy != nil && listField[x.msg.Method] != "" {
-		ctx = context.WithValue(ctx, listKey, listCtx{method: x.msg.Method, id: identityOf(x.claims)})
+	rp := rt.replyFor(x)
+	if rp != nil {
+		ctx = context.WithValue(ctx, replyKey, rp)
 	}
 	if rt.Handler != nil {
 		// An in-process backend keeps its own sessions, bound to the same
 		// subject through Claims; client credentials never reach it.
 		r = r.WithContext(ctx)
-		stripClientHeaders(r.Header)
-		if lc, ok := ctx.Value(listKey).(listCtx); ok {
-			rt.serveFiltered(x.w, r, lc)
+		rt.stripClientHeaders(r.Header)
+		if rp != nil {
+			rt.serveReply(x.w, r, rp)
 			return
 		}
 		rt.Handler.ServeHTTP(x.w, r)
@@ -150,10 +147,39 @@ func (rt *route) admit(x *exchange) bool {
 		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "you may not use this server")
 		return false
 	}
-	if r.Method == http.MethodPost && !(rt.checkBody(x) && rt.checkPolicy(x)) {
+	if !rt.checkSessionHeader(x) {
 		return false
 	}
-	return rt.checkRate(x)
+	if r.Method == http.MethodPost {
+		return rt.checkBody(x) && rt.decide(x)
+	}
+	return rt.checkRequestRate(x)
+}
+
+// checkSessionHeader: a request names at most one session, with a value
+// MCP allows (visible ASCII, MCP Streamable HTTP "Session Management").
+// Two values, or an empty one, could be read one way here and another way
+// by the backend or a proxy before it, so they are refused.
+func (rt *route) checkSessionHeader(x *exchange) bool {
+	ids := x.r.Header.Values("Mcp-Session-Id")
+	if len(ids) == 0 {
+		return true
+	}
+	if len(ids) == 1 && ids[0] != "" && visibleASCII(ids[0]) {
+		return true
+	}
+	x.reason = "bad_session_header"
+	writeRPCError(x.w, http.StatusBadRequest, nil, codeInvalidRequest, "Bad Request: send exactly one Mcp-Session-Id header with a non-empty value of visible ASCII characters")
+	return false
+}
+
+func visibleASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // networkAllowed applies the server's address lists to the client address
@@ -170,32 +196,6 @@ func (rt *route) networkAllowed(r *http.Request) bool {
 		return false
 	}
 	return len(rt.AllowedNetworks) == 0 || clientaddr.Contains(rt.AllowedNetworks, a)
-}
-
-// checkBody reads the POST body within the size limit and checks that the
-// MCP headers agree with it. It answers the request itself when they fail.
-func (rt *route) checkBody(x *exchange) bool {
-	w, r := x.w, x.r
-	body, err := readBody(w, r, rt.MaxBodyBytes)
-	if errors.Is(err, errTooLarge) {
-		x.reason = "request_too_large"
-		writeRPCError(w, http.StatusRequestEntityTooLarge, nil, codeRequestTooLarge,
-			fmt.Sprintf("the request body is larger than %d bytes", rt.MaxBodyBytes))
-		return false
-	}
-	if err != nil {
-		x.reason = "unreadable_body"
-		writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "the request body could not be read")
-		return false
-	}
-	m := peek(body)
-	x.msg = &m
-	if err := checkHeaders(r.Header, &m); err != nil {
-		x.reason = "header_mismatch"
-		writeRPCError(w, http.StatusBadRequest, m.ID, codeHeaderMismatch, "Header mismatch: "+err.Error())
-		return false
-	}
-	return true
 }
 
 // withCredential adds the backend's own credential for this caller to the
@@ -295,19 +295,18 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.URL.Path, pr.Out.URL.RawPath = rt.Upstream.Path, rt.Upstream.RawPath
 		pr.Out.URL.RawQuery = mergeQuery(rt.Upstream.RawQuery, pr.In.URL.RawQuery)
 	}
-	pr.SetXForwarded()
 	h := pr.Out.Header
-	stripClientHeaders(h)
+	cred, _ := pr.In.Context().Value(credKey).(http.Header)
+	rt.stripClientHeaders(h, cred)
+	rt.setForwarded(pr)
 	// Streams must reach the client uncompressed and event by event (TR1);
 	// asking the backend for identity encoding guarantees it.
 	h.Del("Accept-Encoding")
 	for name, v := range rt.Headers {
 		h.Set(name, v)
 	}
-	if cred, ok := pr.In.Context().Value(credKey).(http.Header); ok {
-		for name, v := range cred {
-			h[name] = v
-		}
+	for name, v := range cred {
+		h[name] = v
 	}
 	if c, ok := pr.In.Context().Value(claimsKey).(*tokens.AccessClaims); ok && rt.ForwardIdentity {
 		setIdentity(h, c)
@@ -399,8 +398,8 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 	case existing && req.Method == http.MethodDelete && resp.StatusCode < 300:
 		rt.gw.sessions.end(req.Context(), rt.Name, req.Header.Get("Mcp-Session-Id"))
 	}
-	if lc, ok := req.Context().Value(listKey).(listCtx); ok && resp.StatusCode == http.StatusOK {
-		if err := rt.filterList(resp, lc); err != nil {
+	if rp, ok := req.Context().Value(replyKey).(*reply); ok {
+		if err := rt.rewriteReply(resp, rp); err != nil {
 			return err
 		}
 	}
@@ -440,26 +439,7 @@ func (rt *route) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	rt.gw.opt.Metrics.BackendError(rt.Name, kind)
 	rt.gw.opt.Log.Warn("backend request failed", "server", rt.Name, "status", status, "err", err)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	body, _ := jsonMarshal(map[string]any{
-		"jsonrpc": "2.0", "id": nil,
-		"error": map[string]any{"code": -32603, "message": msg},
-	})
-	_, _ = w.Write(body)
-}
-
-// stripClientHeaders removes the client's credentials (RS5) and anything
-// claiming to be the gateway's own identity headers.
-func stripClientHeaders(h http.Header) {
-	for _, name := range strippedHeaders {
-		h.Del(name)
-	}
-	for name := range h {
-		if strings.HasPrefix(strings.ToLower(name), "x-drawbridge-") {
-			h.Del(name)
-		}
-	}
+	writeRPCError(w, status, nil, codeInternalError, msg)
 }
 
 // Claims returns the verified claims of the request being served, for

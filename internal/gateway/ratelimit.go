@@ -1,14 +1,11 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"path"
 	"slices"
-	"strconv"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
@@ -44,17 +41,12 @@ func (rr *RateRule) applies(method, name string) bool {
 	return false
 }
 
-// checkRate charges every applicable limit; the first that refuses answers
-// the request with 429, Retry-After and a JSON-RPC error carrying the wait.
-func (rt *route) checkRate(x *exchange) bool {
+// checkRate charges every limit that applies to one message (or, for a
+// request without a body, to its HTTP method); the first that refuses
+// decides.
+func (rt *route) checkRate(x *exchange, method, name string, id []byte) verdict {
 	if len(rt.RateRules) == 0 || rt.gw.opt.Limiter == nil {
-		return true
-	}
-	method, name := "http "+x.r.Method, ""
-	var id json.RawMessage
-	if m := x.msg; m != nil && m.parsed && !m.batch {
-		method, id = m.Method, m.ID
-		name, _ = nameOf(m)
+		return verdict{}
 	}
 	for i := range rt.RateRules {
 		rr := &rt.RateRules[i]
@@ -71,12 +63,31 @@ func (rt *route) checkRate(x *exchange) bool {
 		}
 		if !d.Allowed {
 			rt.gw.opt.Metrics.RateLimited(rr.Limit.Name)
-			x.reason, x.rule = "rate_limited", rr.Limit.Name
-			writeRateLimited(x.w, id, rr.Limit.Name, d)
-			return false
+			return verdict{reason: reasonRateLimited, rule: rr.Limit.Name, wait: d}
 		}
 	}
-	return true
+	return verdict{}
+}
+
+// checkRequestRate limits a request without a body (a GET stream, a
+// DELETE) by its HTTP method.
+func (rt *route) checkRequestRate(x *exchange) bool {
+	v := rt.checkRate(x, "http "+x.r.Method, "", nil)
+	if v.reason == "" {
+		return true
+	}
+	x.reason, x.rule = v.reason, v.rule
+	x.w.Header().Set("Retry-After", itoa(RetryAfterSeconds(v.wait)))
+	writeRPC(x.w, http.StatusTooManyRequests, rateLimitedError(nil, &v))
+	return false
+}
+
+// rateLimitedError is the JSON-RPC error of a refusal by a rate limit,
+// carrying the wait for programs.
+func rateLimitedError(id []byte, v *verdict) []byte {
+	secs := RetryAfterSeconds(v.wait)
+	return rpcErrorJSON(id, codeRateLimited, "rate limit "+quote(v.rule)+" exceeded; retry after "+itoa(secs)+" seconds",
+		map[string]any{"limit": v.rule, "retry_after": secs})
 }
 
 func (rt *route) rateKey(rr *RateRule, x *exchange, name string) string {
@@ -106,19 +117,4 @@ func RetryAfterSeconds(d ratelimit.Decision) int {
 		s = 1
 	}
 	return s
-}
-
-func writeRateLimited(w http.ResponseWriter, id json.RawMessage, limit string, d ratelimit.Decision) {
-	secs := RetryAfterSeconds(d)
-	if len(id) == 0 {
-		id = json.RawMessage("null")
-	}
-	body, _ := jsonMarshal(map[string]any{"jsonrpc": "2.0", "id": id, "error": map[string]any{
-		"code": codeRateLimited, "message": fmt.Sprintf("rate limit %q exceeded; retry after %d seconds", limit, secs),
-		"data": map[string]any{"limit": limit, "retry_after": secs},
-	}})
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusTooManyRequests)
-	_, _ = w.Write(body)
 }

@@ -230,7 +230,11 @@ func compareMessage(t *testing.T, m *Message, ref refMessage, data []byte) {
 			t.Fatalf("target %q of %s, reference %q: %q", target, m.Method, s, data)
 		}
 	}
-	if args, has := params["arguments"]; has != (m.Arguments != nil) || has && !sameJSON(m.Arguments, mustMarshal(args)) {
+	if args, has := params["arguments"]; has && args == nil {
+		if m.Arguments != nil {
+			t.Fatalf("null arguments read as %q", m.Arguments)
+		}
+	} else if has != (m.Arguments != nil) || has && !sameJSON(m.Arguments, mustMarshal(args)) {
 		t.Fatalf("arguments %q, reference %v: %q", m.Arguments, args, data)
 	}
 	meta, _ := params["_meta"].(map[string]any)

@@ -63,15 +63,12 @@ func (m *Message) Target() (string, bool) {
 // refuses a request for one of these methods without that member as a
 // string.
 var targetParam = map[string]string{
-	"tools/call":            "name",
-	"prompts/get":           "name",
-	"resources/read":        "uri",
-	"resources/subscribe":   "uri",
-	"resources/unsubscribe": "uri",
-	"tasks/get":             "taskId",
-	"tasks/update":          "taskId",
-	"tasks/cancel":          "taskId",
-	"tasks/result":          "taskId", // 2025-11-25 tasks
+	"tools/call":     "name",
+	"prompts/get":    "name",
+	"resources/read": "uri",
+	"tasks/get":      "taskId",
+	"tasks/update":   "taskId",
+	"tasks/cancel":   "taskId",
 }
 
 // HasArguments: the methods whose params.arguments must be an object.
@@ -221,8 +218,9 @@ func (s *scanner) params(sp *msgSpans, p *paramsSeen) error {
 			p.hasTaskID = true
 			return s.optionalString(&sp.taskID, &p.badTask)
 		case "arguments":
-			sp.hasArgs = true
-			p.argsNotObject = s.peek() != '{'
+			// null is absent arguments (the Go SDK sends it so).
+			c := s.peek()
+			sp.hasArgs, p.argsNotObject = c != 'n', c != '{' && c != 'n'
 			sp.args.start = len(s.out)
 			err := s.value()
 			sp.args.end = len(s.out)

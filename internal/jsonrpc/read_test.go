@@ -27,6 +27,8 @@ func TestReadAccepts(t *testing.T) {
 			method: "tasks/get", target: "t-1", id: "2", request: true},
 		{name: "notification", body: `{"jsonrpc":"2.0","method":"notifications/initialized"}`,
 			method: "notifications/initialized", notifies: true},
+		{name: "null arguments are none", body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":null}}`,
+			method: "tools/call", target: "a", id: "1", request: true},
 		{name: "response", body: `{"jsonrpc":"2.0","id":"s1","result":{"action":"accept"}}`, id: `"s1"`},
 		{name: "error response", body: `{"jsonrpc":"2.0","id":3,"error":{"code":-1,"message":"no"}}`, id: "3"},
 		{name: "protocol version in _meta", body: `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 )
 
 func TestKeepAliveOnlyBetweenEvents(t *testing.T) {
@@ -32,7 +34,8 @@ func TestKeepAliveOnlyBetweenEvents(t *testing.T) {
 func FuzzPeekHeaders(f *testing.F) {
 	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`), "tools/call", "x", "2026-07-28")
 	f.Add([]byte(`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`), "ping", "", "")
-	f.Add([]byte(`{"method":"resources/read","params":{"uri":"a"}}`), "resources/read", "=?base64?YQ==?=", "")
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"a"}}`), "resources/read", "=?base64?YQ==?=", "")
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"taskId":"t1","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`), "tasks/get", "t1", "2026-07-28")
 	f.Fuzz(func(t *testing.T, body []byte, method, name, version string) {
 		h := http.Header{}
 		if method != "" {
@@ -44,17 +47,24 @@ func FuzzPeekHeaders(f *testing.F) {
 		if version != "" {
 			h.Set("MCP-Protocol-Version", version)
 		}
-		m := peek(body)
-		if checkHeaders(h, &m) == nil && m.parsed && !m.batch && method != "" {
+		b, err := jsonrpc.Read(body)
+		if err != nil || b.Batch {
+			return
+		}
+		m := &b.Messages[0]
+		if checkHeaders(h, m) == nil {
 			// Whatever passes must agree with the body.
-			if m.Method != method {
+			if method != "" && m.Method != method {
 				t.Fatalf("accepted Mcp-Method %q for body method %q", method, m.Method)
 			}
-			if want, named := nameOf(&m); named {
+			if want, named := m.Target(); named && name != "" {
 				got, err := decodeHeaderValue(name)
 				if err != nil || got != want {
 					t.Fatalf("accepted Mcp-Name %q for %q", name, want)
 				}
+			}
+			if v := m.ProtocolVersion; v != "" && version != "" && v != version {
+				t.Fatalf("accepted MCP-Protocol-Version %q for %q", version, v)
 			}
 		}
 	})

@@ -45,6 +45,13 @@ func newTestGateway(t *testing.T, backend http.Handler, mod func(*Server)) *http
 // newTestGatewayLog is newTestGateway logging to log (nil: discarded).
 func newTestGatewayLog(t *testing.T, backend http.Handler, mod func(*Server), log *slog.Logger) *httptest.Server {
 	t.Helper()
+	return newTestGatewayOpts(t, backend, mod, func(o *Options) { o.Log = log })
+}
+
+// newTestGatewayOpts is newTestGateway with the gateway's options changed
+// by omod.
+func newTestGatewayOpts(t *testing.T, backend http.Handler, mod func(*Server), omod func(*Options)) *httptest.Server {
+	t.Helper()
 	be := httptest.NewServer(backend)
 	t.Cleanup(be.Close)
 	up, _ := url.Parse(be.URL + "/backend/mcp")
@@ -64,7 +71,11 @@ func newTestGatewayLog(t *testing.T, backend http.Handler, mod func(*Server), lo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	g, err := New(Options{Issuer: "https://gw.example", Servers: []Server{s}, Verifier: fakeVerifier{}, Store: st, Log: log})
+	opt := Options{Issuer: "https://gw.example", Servers: []Server{s}, Verifier: fakeVerifier{}, Store: st}
+	if omod != nil {
+		omod(&opt)
+	}
+	g, err := New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,8 @@ type client struct {
 	// For private_key_jwt: inline keys or where to fetch them.
 	jwks    *jose.JSONWebKeySet
 	jwksURI string
-	// ccScopes limits client_credentials tokens; nil means any known scope.
+	// ccScopes are what client_credentials tokens may carry; nil means the
+	// resource's scopes that are not sensitive (machineScopes).
 	ccScopes []string
 	// For clients known by a metadata document: whether every redirect is
 	// loopback (the consent page warns), and whether its keys must be

@@ -482,6 +482,10 @@ type Scope struct {
 	Name string `yaml:"name"`
 	// Description tells a person what approving the scope allows.
 	Description string `yaml:"description"`
+	// Sensitive scopes are never given to a machine client
+	// (client_credentials) unless its scopes list them: no user approves
+	// what such a client receives. admin is always sensitive.
+	Sensitive bool `yaml:"sensitive"`
 }
 
 // Introspection configures POST /introspect.
@@ -534,8 +538,9 @@ type Client struct {
 	JWKS string `yaml:"jwks"`
 	// JWKSURI is where the client publishes its key set, instead of JWKS.
 	JWKSURI string `yaml:"jwks_uri"`
-	// Scopes limits what a client_credentials client may ask for; default
-	// the scopes of the servers.
+	// Scopes are what a client_credentials client may receive from the
+	// servers' scopes. Omitted: each server's scopes that are not sensitive
+	// (see Scope.Sensitive; admin always is); [] none.
 	Scopes []string `yaml:"scopes"`
 }
 

@@ -180,6 +180,37 @@ func TestAuthorizationCodeRules(t *testing.T) {
 			t.Errorf("refresh token of a replayed code still works: %d %v", status, body)
 		}
 	})
+	t.Run("a replay that does not prove the code's client revokes nothing", func(t *testing.T) {
+		v := gwtest.NewVerifier()
+		code := c.Code(v, gwtest.User)
+		status, first := c.Redeem(code, v)
+		if status != http.StatusOK {
+			t.Fatalf("first redemption: %d %v", status, first)
+		}
+		// Another client that holds the code, even with its verifier; and
+		// the code's own (public) client_id without the verifier.
+		other := gwtest.RegisterClient(t, gw, nil)
+		if status, body := other.Redeem(code, v); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("replay by another client: %d %v", status, body)
+		}
+		if status, body := c.Redeem(code, gwtest.NewVerifier()); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("replay without the verifier: %d %v", status, body)
+		}
+		if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+first["access_token"].(string)); resp.StatusCode != http.StatusOK {
+			t.Errorf("the grant's access token after the replays: %d, want 200", resp.StatusCode)
+		}
+		status, refreshed := c.Refresh(first["refresh_token"].(string))
+		if status != http.StatusOK {
+			t.Fatalf("the grant's refresh token after the replays: %d %v", status, refreshed)
+		}
+		// The code's client with its verifier: the replay revokes the grant.
+		if status, body := c.Redeem(code, v); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("replay by the code's client: %d %v", status, body)
+		}
+		if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+refreshed["access_token"].(string)); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the grant's access token after its client's replay: %d, want 401", resp.StatusCode)
+		}
+	})
 	t.Run("redirect_uri must match at the token endpoint", func(t *testing.T) {
 		v := gwtest.NewVerifier()
 		status, body := c.Token(url.Values{"grant_type": {"authorization_code"}, "code": {c.Code(v, gwtest.User)}, "code_verifier": {v}, "redirect_uri": {"http://127.0.0.1:43211/other"}})

@@ -220,7 +220,8 @@ type Tokens struct {
 	// again. Default 2160h (90 days).
 	GrantTTL Duration `yaml:"grant_ttl"`
 	// RefreshReuseGrace lets a client that lost a refresh response retry with
-	// the previous refresh token for this long. 0 disables. Default 30s.
+	// the previous refresh token, once, for this long; a second use is reuse
+	// and revokes the grant. 0 disables. Default 30s.
 	RefreshReuseGrace *Duration `yaml:"refresh_reuse_grace"`
 	// CodeTTL is the authorization-code lifetime. Default 60s; 10m at most.
 	CodeTTL Duration `yaml:"code_ttl"`

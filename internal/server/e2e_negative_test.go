@@ -406,6 +406,32 @@ func TestRefreshTokenRotation(t *testing.T) {
 	}
 }
 
+// TestRefreshGraceRetryOnce: within refresh_reuse_grace the previous
+// refresh token may be retried once, for a client that lost the response;
+// a second retry, however soon, is reuse and revokes the grant.
+func TestRefreshGraceRetryOnce(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{})
+	c := gwtest.RegisterClient(t, gw, nil)
+	rt1 := c.Tokens(gwtest.User)["refresh_token"].(string)
+	if status, lost := c.Refresh(rt1); status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, lost)
+	}
+	status, retry := c.Refresh(rt1)
+	if status != http.StatusOK {
+		t.Fatalf("the one retry within grace: %d %v", status, retry)
+	}
+	status, body := c.Refresh(rt1)
+	if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("a second retry within grace: %d %v, want 400 invalid_grant", status, body)
+	}
+	if status, body := c.Refresh(retry["refresh_token"].(string)); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("the retry's refresh token after reuse: %d %v, want 400 invalid_grant", status, body)
+	}
+	if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+retry["access_token"].(string)); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the retry's access token after reuse: %d, want 401", resp.StatusCode)
+	}
+}
+
 func TestRefreshTokenOfAnotherClient(t *testing.T) {
 	gw := gwtest.Start(t, gwtest.Options{})
 	c := gwtest.RegisterClient(t, gw, nil)

@@ -22,7 +22,8 @@ type client struct {
 	// For private_key_jwt: inline keys or where to fetch them.
 	jwks    *jose.JSONWebKeySet
 	jwksURI string
-	// ccScopes limits client_credentials tokens; nil means any known scope.
+	// ccScopes are what client_credentials tokens may carry; nil means the
+	// resource's scopes that are not sensitive (machineScopes).
 	ccScopes []string
 	// For clients known by a metadata document: whether every redirect is
 	// loopback (the consent page warns), and whether its keys must be
@@ -122,7 +123,19 @@ func (c *client) checkSecret(secret string) bool {
 	return subtle.ConstantTimeCompare([]byte(tokens.Hash(secret)), []byte(c.SecretHash)) == 1
 }
 
-func (c *client) allowsGrant(g string) bool { return containsString(c.GrantTypes, g) }
+// allowsGrant: a client may use the grants it registered, except that
+// client_credentials is only for clients the operator configured. That
+// grant issues tokens with no user and no consent, so the client's
+// registration is the only authorization there is: a client ID metadata
+// document or a dynamic registration is written by whoever controls the
+// client, so it can authorize nothing (RFC 6749 §4.4 leaves it to the
+// authorization server which clients may use the grant; issue #13).
+func (c *client) allowsGrant(g string) bool {
+	if g == grantClientCredentials && c.Kind != storage.ClientKindConfig {
+		return false
+	}
+	return containsString(c.GrantTypes, g)
+}
 
 // touchClient slides a dynamic client's expiry forward when it is used, so
 // only unused registrations expire.

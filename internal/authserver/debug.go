@@ -13,10 +13,14 @@ import (
 // The OAuth debug trace (log.oauth_debug) logs every step of every client's
 // flow with the parameters it sent, so that an operator can see where a
 // client goes wrong. Values that prove possession are never logged: only
-// their length is.
+// their length is. state is one of them: the client's state is its defence
+// against forged authorization responses (RFC 6749 §10.12, RFC 9700
+// §4.7.1), and the state Drawbridge sends upstream carries the secret that
+// binds the identity provider's callback to this sign-in.
 var secretParams = map[string]bool{
 	"code": true, "code_verifier": true, "refresh_token": true, "access_token": true, "token": true,
 	"client_secret": true, "client_assertion": true, "assertion": true, "password": true, "csrf": true,
+	"state": true,
 }
 
 // debugStep logs one step of a flow when the debug trace is on.

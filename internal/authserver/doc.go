@@ -2,7 +2,8 @@
 // see: metadata (RFC 8414), dynamic registration (RFC 7591), the
 // authorization endpoint with PKCE and resource indicators, sign-in
 // (local users or an upstream OpenID Connect provider), consent, and the
-// token endpoint for the authorization_code and refresh_token grants.
+// token endpoint for the authorization_code and refresh_token grants, and
+// for client_credentials when the operator configured the client.
 //
 // One file per endpoint. The authorization flow is:
 //

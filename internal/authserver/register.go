@@ -127,7 +127,16 @@ func (s *Server) normalizeClientMetadata(md *oauth.ClientMetadata) *oauth.Error 
 		md.GrantTypes = []string{grantAuthorizationCode}
 	}
 	for _, g := range md.GrantTypes {
-		if g != grantAuthorizationCode && g != grantRefreshToken {
+		switch g {
+		case grantAuthorizationCode, grantRefreshToken:
+		case grantClientCredentials:
+			// Refused, not dropped (RFC 7591 §2 allows either): a client
+			// that asked for a machine grant and silently got a registration
+			// without it would fail later, at the token endpoint, far from
+			// the cause. Only the operator configures machine clients
+			// (client.allowsGrant).
+			return oauth.NewError(oauth.ErrInvalidClientMetadata, "the client_credentials grant is only for clients configured by the operator")
+		default:
 			return oauth.NewError(oauth.ErrInvalidClientMetadata, fmt.Sprintf("grant type %q is not supported", g))
 		}
 	}

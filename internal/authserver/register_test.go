@@ -21,6 +21,7 @@ func TestNormalizeClientMetadata(t *testing.T) {
 		{`{"redirect_uris":["https://app.example/cb"],"application_type":"desktop"}`, oauth.ErrInvalidClientMetadata},
 		{`{"redirect_uris":["https://app.example/cb"],"response_types":["token"]}`, oauth.ErrInvalidClientMetadata},
 		{`{"redirect_uris":["https://app.example/cb"],"grant_types":["refresh_token"]}`, oauth.ErrInvalidClientMetadata},
+		{`{"redirect_uris":["https://app.example/cb"],"grant_types":["authorization_code","client_credentials"]}`, oauth.ErrInvalidClientMetadata},
 		{`{"redirect_uris":["https://app.example/cb"],"logo_uri":"javascript:alert(1)"}`, oauth.ErrInvalidClientMetadata},
 		{`{"redirect_uris":[]}`, oauth.ErrInvalidRedirectURI},
 	}

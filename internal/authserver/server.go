@@ -62,6 +62,9 @@ type Options struct {
 	Clients []ConfigClient
 	// ScopeDescriptions explain scopes on the consent page.
 	ScopeDescriptions map[string]string
+	// SensitiveScopes are given to a machine client only when its
+	// ConfigClient.Scopes lists them; admin.Scope always is one.
+	SensitiveScopes []string
 	// Introspectors may call POST /introspect; none disables it.
 	Introspectors []Introspector
 	// Limit applies per-address limits to the endpoints; nil: none.
@@ -113,7 +116,8 @@ type ConfigClient struct {
 	// JWKS (inline JSON) or JWKSURI hold the keys for private_key_jwt.
 	JWKS    string
 	JWKSURI string
-	// Scopes limits client_credentials tokens.
+	// Scopes are what client_credentials tokens may carry; nil: the
+	// resource's scopes that are not sensitive.
 	Scopes []string
 }
 

@@ -58,6 +58,8 @@ func (s *Server) runGrant(w http.ResponseWriter, r *http.Request, tr *tokenReque
 		return oauth.NewError(oauth.ErrInvalidRequest, "grant_type is required")
 	case !ok:
 		return oauth.NewError(oauth.ErrUnsupportedGrantType, "grant_type must be authorization_code, refresh_token or client_credentials")
+	case grant == grantClientCredentials && !tr.client.allowsGrant(grant):
+		return oauth.NewError(oauth.ErrUnauthorizedClient, "only clients configured by the operator may use the client_credentials grant")
 	case !tr.client.allowsGrant(grant):
 		return oauth.NewError(oauth.ErrUnauthorizedClient, "this client is not registered for the "+grant+" grant")
 	}

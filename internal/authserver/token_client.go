@@ -3,6 +3,7 @@ package authserver
 import (
 	"net/http"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -22,10 +23,7 @@ func (s *Server) clientCredentialsGrant(r *http.Request, tr *tokenRequest) (*oau
 	if oerr != nil {
 		return nil, oerr
 	}
-	allowed := res.Scopes
-	if tr.client.ccScopes != nil {
-		allowed = intersect(res.Scopes, tr.client.ccScopes)
-	}
+	allowed := machineScopes(res, tr.client.ccScopes, s.sensitive)
 	scopes := allowed
 	if requested != nil {
 		// Unlike the interactive flow, nobody can approve more here, so
@@ -51,6 +49,32 @@ func (s *Server) clientCredentialsGrant(r *http.Request, tr *tokenRequest) (*oau
 		s.recordIssued(r, grantClientCredentials, g, scopes)
 	}
 	return resp, oerr
+}
+
+// machineScopes is what a client_credentials token for res may carry: the
+// resource's scopes that the client's configuration lists or, when it lists
+// none, those that are not sensitive. No user approves what a machine
+// client receives, so a powerful scope (admin, or one the operator marked
+// sensitive) takes someone with the configuration in hand naming that
+// client and that scope; leaving the list out never means "everything".
+func machineScopes(res *Resource, listed []string, sensitive func(string) bool) []string {
+	if listed != nil {
+		return intersect(res.Scopes, listed)
+	}
+	var out []string
+	for _, sc := range res.Scopes {
+		if !sensitive(sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// sensitive reports whether a scope is one no machine client gets unless
+// it is listed for it: the admin API's scope always, and those the
+// operator marked.
+func (s *Server) sensitive(scope string) bool {
+	return scope == admin.Scope || containsString(s.opt.SensitiveScopes, scope)
 }
 
 func intersect(a, b []string) []string {

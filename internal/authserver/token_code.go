@@ -26,13 +26,9 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 	ac, err := s.opt.Store.ConsumeAuthCode(r.Context(), tokens.Hash(code), now)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):
-		// A replayed code may have been stolen: revoke what it issued (§4.1.3).
-		_ = s.revokeGrant(r, ac.GrantID, "code_replay")
-		s.opt.Log.Warn("authorization code replayed; grant revoked", "client_id", ac.ClientID, "grant", ac.GrantID)
-		s.record(r, audit.Event{Type: audit.CodeReplay, Subject: ac.Identity.Subject, ClientID: ac.ClientID, GrantID: ac.GrantID})
-		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the authorization code was already used")
+		return nil, s.codeReplayed(r, &ac, tr)
 	case errors.Is(err, storage.ErrNotFound):
-		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the authorization code is invalid or expired")
+		return nil, codeInvalid()
 	case err != nil:
 		s.opt.Log.Error("consuming authorization code", "err", err)
 		return nil, unavailable()
@@ -62,6 +58,32 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 		s.recordIssued(r, grantAuthorizationCode, g, g.Scopes)
 	}
 	return resp, oerr
+}
+
+func codeInvalid() *oauth.Error {
+	return oauth.NewError(oauth.ErrInvalidGrant, "the authorization code is invalid or expired")
+}
+
+// codeReplayed answers a code presented again. A replayed code may have
+// been stolen, so what its first redemption issued is revoked (OAuth 2.1
+// §4.1.3, RFC 9700 §4.5) — but only when the caller proves to be the
+// party the code was issued to: the authenticated client, with the code's
+// redirect URI and the PKCE verifier. Otherwise anyone who saw a used code
+// (in a log, a browser history, a Referer) could end another client's
+// grant by presenting it. For a public client the client_id proves
+// nothing, since anyone may send it; the verifier is known only to whoever
+// started the flow, or to a thief who has it as well, in which case the
+// revocation is just what is needed. A caller who proves nothing learns
+// nothing either: the answer is that of an unknown code.
+func (s *Server) codeReplayed(r *http.Request, ac *storage.AuthCode, tr *tokenRequest) *oauth.Error {
+	if checkCodeBinding(ac, tr) != nil {
+		s.opt.Log.Warn("authorization code replayed by a caller that is not its client; nothing revoked", "client_id", tr.client.ID)
+		return codeInvalid()
+	}
+	_ = s.revokeGrant(r, ac.GrantID, "code_replay")
+	s.opt.Log.Warn("authorization code replayed; grant revoked", "client_id", ac.ClientID, "grant", ac.GrantID)
+	s.record(r, audit.Event{Type: audit.CodeReplay, Subject: ac.Identity.Subject, ClientID: ac.ClientID, GrantID: ac.GrantID})
+	return oauth.NewError(oauth.ErrInvalidGrant, "the authorization code was already used")
 }
 
 // checkCodeBinding: the code is only good for the client, redirect URI,

@@ -13,8 +13,9 @@ import (
 
 // refreshGrant exchanges a refresh token for new tokens (OAuth 2.1 §4.3).
 // Every use rotates the refresh token; presenting a rotated one again
-// revokes the whole grant (§4.3.1, RFC 9700 §4.14.2), after a short grace
-// for a client that lost the response.
+// revokes the whole grant (§4.3.1, RFC 9700 §4.14.2), except for one retry
+// within a short grace, for a client that lost the response (the rule is
+// storage.Rotation.Step).
 func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenResponse, *oauth.Error) {
 	presented := tr.form.Get("refresh_token")
 	if presented == "" {

@@ -137,7 +137,10 @@ func checkJWKS(raw json.RawMessage) error {
 
 // checkGrants fills in the defaults of RFC 7591 §2 and requires grant_types
 // and response_types to agree (§2.1). Only grants this server implements are
-// accepted; client_credentials needs a way to authenticate (§6.2).
+// accepted; client_credentials needs a way to authenticate (§6.2). A
+// document is published for every authorization server, so listing a grant
+// is not being allowed it: the authorization server never lets a document's
+// client use client_credentials (authserver, client.allowsGrant).
 func (d *Document) checkGrants() error {
 	if len(d.GrantTypes) == 0 {
 		d.GrantTypes = []string{grantAuthorizationCode}

@@ -220,7 +220,8 @@ type Tokens struct {
 	// again. Default 2160h (90 days).
 	GrantTTL Duration `yaml:"grant_ttl"`
 	// RefreshReuseGrace lets a client that lost a refresh response retry with
-	// the previous refresh token for this long. 0 disables. Default 30s.
+	// the previous refresh token, once, for this long; a second use is reuse
+	// and revokes the grant. 0 disables. Default 30s.
 	RefreshReuseGrace *Duration `yaml:"refresh_reuse_grace"`
 	// CodeTTL is the authorization-code lifetime. Default 60s; 10m at most.
 	CodeTTL Duration `yaml:"code_ttl"`
@@ -482,6 +483,10 @@ type Scope struct {
 	Name string `yaml:"name"`
 	// Description tells a person what approving the scope allows.
 	Description string `yaml:"description"`
+	// Sensitive scopes are never given to a machine client
+	// (client_credentials) unless its scopes list them: no user approves
+	// what such a client receives. admin is always sensitive.
+	Sensitive bool `yaml:"sensitive"`
 }
 
 // Introspection configures POST /introspect.
@@ -534,8 +539,9 @@ type Client struct {
 	JWKS string `yaml:"jwks"`
 	// JWKSURI is where the client publishes its key set, instead of JWKS.
 	JWKSURI string `yaml:"jwks_uri"`
-	// Scopes limits what a client_credentials client may ask for; default
-	// the scopes of the servers.
+	// Scopes are what a client_credentials client may receive from the
+	// servers' scopes. Omitted: each server's scopes that are not sensitive
+	// (see Scope.Sensitive; admin always is); [] none.
 	Scopes []string `yaml:"scopes"`
 }
 

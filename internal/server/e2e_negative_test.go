@@ -180,6 +180,37 @@ func TestAuthorizationCodeRules(t *testing.T) {
 			t.Errorf("refresh token of a replayed code still works: %d %v", status, body)
 		}
 	})
+	t.Run("a replay that does not prove the code's client revokes nothing", func(t *testing.T) {
+		v := gwtest.NewVerifier()
+		code := c.Code(v, gwtest.User)
+		status, first := c.Redeem(code, v)
+		if status != http.StatusOK {
+			t.Fatalf("first redemption: %d %v", status, first)
+		}
+		// Another client that holds the code, even with its verifier; and
+		// the code's own (public) client_id without the verifier.
+		other := gwtest.RegisterClient(t, gw, nil)
+		if status, body := other.Redeem(code, v); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("replay by another client: %d %v", status, body)
+		}
+		if status, body := c.Redeem(code, gwtest.NewVerifier()); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("replay without the verifier: %d %v", status, body)
+		}
+		if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+first["access_token"].(string)); resp.StatusCode != http.StatusOK {
+			t.Errorf("the grant's access token after the replays: %d, want 200", resp.StatusCode)
+		}
+		status, refreshed := c.Refresh(first["refresh_token"].(string))
+		if status != http.StatusOK {
+			t.Fatalf("the grant's refresh token after the replays: %d %v", status, refreshed)
+		}
+		// The code's client with its verifier: the replay revokes the grant.
+		if status, body := c.Redeem(code, v); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("replay by the code's client: %d %v", status, body)
+		}
+		if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+refreshed["access_token"].(string)); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the grant's access token after its client's replay: %d, want 401", resp.StatusCode)
+		}
+	})
 	t.Run("redirect_uri must match at the token endpoint", func(t *testing.T) {
 		v := gwtest.NewVerifier()
 		status, body := c.Token(url.Values{"grant_type": {"authorization_code"}, "code": {c.Code(v, gwtest.User)}, "code_verifier": {v}, "redirect_uri": {"http://127.0.0.1:43211/other"}})
@@ -372,6 +403,32 @@ func TestRefreshTokenRotation(t *testing.T) {
 	}
 	if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+retry["access_token"].(string)); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("access token of a revoked grant: %d", resp.StatusCode)
+	}
+}
+
+// TestRefreshGraceRetryOnce: within refresh_reuse_grace the previous
+// refresh token may be retried once, for a client that lost the response;
+// a second retry, however soon, is reuse and revokes the grant.
+func TestRefreshGraceRetryOnce(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{})
+	c := gwtest.RegisterClient(t, gw, nil)
+	rt1 := c.Tokens(gwtest.User)["refresh_token"].(string)
+	if status, lost := c.Refresh(rt1); status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, lost)
+	}
+	status, retry := c.Refresh(rt1)
+	if status != http.StatusOK {
+		t.Fatalf("the one retry within grace: %d %v", status, retry)
+	}
+	status, body := c.Refresh(rt1)
+	if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("a second retry within grace: %d %v, want 400 invalid_grant", status, body)
+	}
+	if status, body := c.Refresh(retry["refresh_token"].(string)); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("the retry's refresh token after reuse: %d %v, want 400 invalid_grant", status, body)
+	}
+	if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+retry["access_token"].(string)); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the retry's access token after reuse: %d, want 401", resp.StatusCode)
 	}
 }
 

@@ -19,6 +19,13 @@ import (
 // Connect provider (zitadel/oidc's op package, in-process).
 func startWithIdP(t *testing.T, entra bool) (*gwtest.Gateway, *oidctest.Provider) {
 	t.Helper()
+	return startWithIdPYAML(t, entra, "")
+}
+
+// startWithIdPYAML is startWithIdP with extra configuration (see
+// gwtest.Options.ExtraYAML).
+func startWithIdPYAML(t *testing.T, entra bool, extraYAML string) (*gwtest.Gateway, *oidctest.Provider) {
+	t.Helper()
 	idp := oidctest.Start(t, oidctest.Options{Entra: entra, TLS: entra, Users: []oidctest.User{{
 		Username: "carol", Subject: "carol-sub", OID: "7d1c3b5e-0000-4000-8000-00000000c4a1",
 		Email: "carol@example.com", Name: "Carol", Groups: []string{"finance"},
@@ -37,7 +44,7 @@ identity:
 `, idp.TenantID(), idp.BaseURL())
 	}
 	const secret = "idp-client-secret-for-tests"
-	gw := gwtest.Start(t, gwtest.Options{Identity: ident, Env: map[string]string{"IDP_SECRET": secret}, IdPClient: idp.Client()})
+	gw := gwtest.Start(t, gwtest.Options{Identity: ident, ExtraYAML: extraYAML, Env: map[string]string{"IDP_SECRET": secret}, IdPClient: idp.Client()})
 	idp.AddClient("drawbridge", secret, gw.URL+"/callback")
 	return gw, idp
 }
@@ -112,6 +119,54 @@ func TestUpstreamStateIsSingleUse(t *testing.T) {
 	back, _ = idp.Login(context.Background(), p.Callback.String(), "carol")
 	if other, _ := browser.New(gw.URL).Get(back.String()); other.Resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("callback in another browser: %d", other.Resp.StatusCode)
+	}
+}
+
+// TestOAuthDebugNeverLogsState: with log.oauth_debug on, a full flow
+// through an upstream identity provider logs each step but neither the
+// client's state nor the state Drawbridge sent upstream, which binds the
+// callback to the sign-in (whoever reads the log could otherwise complete
+// or forge a callback).
+func TestOAuthDebugNeverLogsState(t *testing.T) {
+	gw, idp := startWithIdPYAML(t, false, "log: {oauth_debug: true}\n")
+	c := gwtest.RegisterClient(t, gw, nil)
+	state := "client-state-" + gwtest.NewVerifier()
+	v := gwtest.NewVerifier()
+	p, err := c.Browser.Get(c.AuthorizeURL(v, map[string]string{"state": state}))
+	if err != nil || p.Callback == nil || !strings.HasPrefix(p.Callback.String(), idp.BaseURL()) {
+		t.Fatalf("authorize did not send the browser to the IdP: %v", err)
+	}
+	upstream := p.Callback.Query().Get("state")
+	_, upstreamSecret, _ := strings.Cut(upstream, ".")
+	back, err := idp.Login(context.Background(), p.Callback.String(), "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = c.Browser.Get(back.String()); err != nil || p.Path() != "/consent" {
+		t.Fatalf("callback: %v", err)
+	}
+	if p, err = c.Browser.Consent(p, true); err != nil || p.Callback == nil || p.Callback.Query().Get("state") != state {
+		t.Fatalf("consent: %v %+v", err, p)
+	}
+	if status, body := c.Redeem(p.Callback.Query().Get("code"), v); status != http.StatusOK {
+		t.Fatalf("token: %d %v", status, body)
+	}
+	logs := gw.Logs.String()
+	for _, step := range []string{"authorize: request", "callback: from the identity provider", "token: issued"} {
+		if !strings.Contains(logs, `step="`+step) {
+			t.Errorf("the debug trace lacks %q", step)
+		}
+	}
+	if got := strings.Count(logs, `params.state="[redacted, `); got != 2 {
+		t.Errorf("the state was shown redacted %d times, want 2 (authorize, callback)", got)
+	}
+	for what, secret := range map[string]string{"the client's state": state, "the upstream state": upstream, "the upstream state's secret": upstreamSecret} {
+		if len(secret) < 16 {
+			t.Fatalf("%s is %q: the test would prove nothing", what, secret)
+		}
+		if strings.Contains(logs, secret) {
+			t.Errorf("%s reached the log", what)
+		}
 	}
 }
 

@@ -233,6 +233,9 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	opt.ScopeDescriptions = map[string]string{}
 	for _, sc := range cfg.Scopes {
 		opt.ScopeDescriptions[sc.Name] = sc.Description
+		if sc.Sensitive {
+			opt.SensitiveScopes = append(opt.SensitiveScopes, sc.Name)
+		}
 	}
 	for _, in := range cfg.Introspection.Clients {
 		opt.Introspectors = append(opt.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})

@@ -27,8 +27,9 @@ var (
 	ErrAlreadyExists = errors.New("storage: already exists")
 	// ErrAlreadyUsed: a single-use row (authorization code) was consumed before.
 	ErrAlreadyUsed = errors.New("storage: already used")
-	// ErrReused: a refresh token that was already rotated was presented again
-	// outside the grace period; the grant has been revoked in the same transaction.
+	// ErrReused: a refresh token that was already rotated was presented again,
+	// other than as the one retry the grace period allows; the grant has been
+	// revoked in the same transaction.
 	ErrReused = errors.New("storage: refresh token reused")
 	// ErrRevoked: the grant behind a token has been revoked or has expired.
 	ErrRevoked = errors.New("storage: grant revoked")
@@ -338,9 +339,10 @@ type RefreshToken struct {
 	GrantID   string
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	// RotatedAt is set when the token was exchanged for ReplacedBy. A
-	// successor retired by a grace-period retry (see Rotation) has RotatedAt
-	// set and ReplacedBy empty, so presenting it again is reuse.
+	// RotatedAt is set when the token was exchanged for ReplacedBy. A token
+	// whose grace-period retry was spent, and the successor that retry
+	// retired (see Rotation), have RotatedAt set and ReplacedBy empty, so
+	// presenting either again is reuse.
 	RotatedAt  time.Time
 	ReplacedBy string
 }
@@ -350,14 +352,15 @@ type RefreshToken struct {
 //   - OldHash unknown or expired: ErrNotFound.
 //   - Its grant revoked or expired: ErrRevoked.
 //   - OldHash current: it is marked rotated, New is stored.
-//   - OldHash rotated less than Grace ago and its successor never used: the
-//     response carrying the successor was probably lost, so the successor is
-//     retired and New stored instead.
+//   - OldHash rotated less than Grace ago, its successor never used, and no
+//     retry made with it yet: the response carrying the successor was
+//     probably lost, so the successor is retired and New stored instead.
 //   - Otherwise the token was replayed: the grant is revoked (reason
 //     "refresh_token_reuse") and ErrReused returned.
 //
-// The grace window runs from the first rotation of OldHash; retries inside it
-// do not extend it. Revocation deletes the grant's refresh tokens, so a token
+// Rotation.Step is that decision, the same for every backend. The grace
+// window runs from the first rotation of OldHash, and OldHash gets one
+// retry in it. Revocation deletes the grant's refresh tokens, so a token
 // presented after its grant was revoked is unknown (ErrNotFound). A
 // successful rotation sets the grant's LastUsedAt to Now. With ErrReused and
 // ErrRevoked the grant is still returned, so the caller can record what was

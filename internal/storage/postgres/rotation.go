@@ -95,19 +95,20 @@ func rotate(ctx context.Context, tx pgx.Tx, r storage.Rotation) (g storage.Grant
 	if g.Revoked() || (!g.ExpiresAt.IsZero() && !g.ExpiresAt.After(r.Now)) {
 		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, storage.ErrRevoked)
 	}
-	retry, err := graceRetry(ctx, tx, old, r)
+	next, err := successor(ctx, tx, old)
 	if err != nil {
 		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, err)
 	}
-	if (old.RotatedAt.IsZero() || retry) && r.Check != nil {
+	step := r.Step(old, next)
+	if step != storage.RotateReuse && r.Check != nil {
 		if err := r.Check(g); err != nil {
 			return g, false, &callerError{err}
 		}
 	}
-	switch {
-	case old.RotatedAt.IsZero():
+	switch step {
+	case storage.RotateCurrent:
 		err = replace(ctx, tx, old, r)
-	case retry:
+	case storage.RotateGraceRetry:
 		err = retire(ctx, tx, old, r)
 	default:
 		g, err = revoke(ctx, tx, g, reuseReason, r.Now)
@@ -119,19 +120,21 @@ func rotate(ctx context.Context, tx pgx.Tx, r storage.Rotation) (g storage.Grant
 	return touchGrant(ctx, tx, g, r)
 }
 
-// graceRetry reports whether a rotated token may be exchanged again: it was
-// rotated less than Grace ago and its successor was never used, so the
-// response carrying the successor was probably lost. The successor belongs
-// to the same grant, whose lock we hold, so it cannot change under us.
-func graceRetry(ctx context.Context, tx pgx.Tx, old storage.RefreshToken, r storage.Rotation) (bool, error) {
-	if old.RotatedAt.IsZero() || old.ReplacedBy == "" || r.Now.Sub(old.RotatedAt) >= r.Grace {
-		return false, nil
+// successor reads the token old was exchanged for, for Rotation.Step: nil
+// when it names none or that token is gone. The successor belongs to the
+// same grant, whose lock we hold, so it cannot change under us.
+func successor(ctx context.Context, tx pgx.Tx, old storage.RefreshToken) (*storage.RefreshToken, error) {
+	if old.ReplacedBy == "" {
+		return nil, nil
 	}
 	next, err := getRefreshToken(ctx, tx, old.ReplacedBy, "")
 	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
+		return nil, nil
 	}
-	return err == nil && next.RotatedAt.IsZero(), err
+	if err != nil {
+		return nil, err
+	}
+	return &next, nil
 }
 
 // replace marks a current token rotated and stores its successor.
@@ -145,17 +148,17 @@ func replace(ctx context.Context, tx pgx.Tx, old storage.RefreshToken, r storage
 	return storeSuccessor(ctx, tx, old, r)
 }
 
-// retire takes the unused successor out of service and points old at the new
-// token instead. old keeps its RotatedAt, so retries never stretch the grace
-// window; the retired token is rotated with no successor, so presenting it is
-// reuse and never another grace retry.
+// retire takes the unused successor out of service and stores the new token
+// in its place (storage.RotateGraceRetry). Both old and the retired token are
+// left rotated with no successor, so presenting either again is reuse: the
+// retry is spent. old keeps its RotatedAt, so nothing stretches the window.
 func retire(ctx context.Context, tx pgx.Tx, old storage.RefreshToken, r storage.Rotation) error {
 	_, err := tx.Exec(ctx, `UPDATE refresh_tokens SET rotated_at = $2, replaced_by = '' WHERE hash = $1`,
 		old.ReplacedBy, at(r.Now))
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE refresh_tokens SET replaced_by = $2 WHERE hash = $1`, old.Hash, r.New.Hash)
+	_, err = tx.Exec(ctx, `UPDATE refresh_tokens SET replaced_by = '' WHERE hash = $1`, old.Hash)
 	if err != nil {
 		return err
 	}

@@ -69,19 +69,20 @@ func rotate(ctx context.Context, tx *sql.Tx, r storage.Rotation) (g storage.Gran
 	if g.Revoked() || (!g.ExpiresAt.IsZero() && !g.ExpiresAt.After(r.Now)) {
 		return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", g.ID, storage.ErrRevoked)
 	}
-	retry, err := graceRetry(ctx, tx, old, r)
+	next, err := successor(ctx, tx, old)
 	if err != nil {
 		return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", g.ID, err)
 	}
-	if (old.RotatedAt.IsZero() || retry) && r.Check != nil {
+	step := r.Step(old, next)
+	if step != storage.RotateReuse && r.Check != nil {
 		if err := r.Check(g); err != nil {
 			return g, false, err
 		}
 	}
-	switch {
-	case old.RotatedAt.IsZero():
+	switch step {
+	case storage.RotateCurrent:
 		err = replace(ctx, tx, old, r)
-	case retry:
+	case storage.RotateGraceRetry:
 		err = retire(ctx, tx, old, r)
 	default:
 		g, err = revoke(ctx, tx, g.ID, reuseReason, r.Now)
@@ -93,18 +94,20 @@ func rotate(ctx context.Context, tx *sql.Tx, r storage.Rotation) (g storage.Gran
 	return touchGrant(ctx, tx, g, r)
 }
 
-// graceRetry reports whether a rotated token may be exchanged again: it was
-// rotated less than Grace ago and its successor was never used, so the
-// response carrying the successor was probably lost.
-func graceRetry(ctx context.Context, tx *sql.Tx, old storage.RefreshToken, r storage.Rotation) (bool, error) {
-	if old.RotatedAt.IsZero() || old.ReplacedBy == "" || r.Now.Sub(old.RotatedAt) >= r.Grace {
-		return false, nil
+// successor reads the token old was exchanged for, for Rotation.Step: nil
+// when it names none or that token is gone.
+func successor(ctx context.Context, tx *sql.Tx, old storage.RefreshToken) (*storage.RefreshToken, error) {
+	if old.ReplacedBy == "" {
+		return nil, nil
 	}
 	next, err := getRefreshToken(ctx, tx, old.ReplacedBy)
 	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
+		return nil, nil
 	}
-	return err == nil && next.RotatedAt.IsZero(), err
+	if err != nil {
+		return nil, err
+	}
+	return &next, nil
 }
 
 // replace marks a current token rotated and stores its successor.
@@ -118,17 +121,17 @@ func replace(ctx context.Context, tx *sql.Tx, old storage.RefreshToken, r storag
 	return storeSuccessor(ctx, tx, old, r)
 }
 
-// retire takes the unused successor out of service and points old at the new
-// token instead. old keeps its RotatedAt, so retries never stretch the grace
-// window; the retired token is rotated with no successor, so presenting it is
-// reuse and never another grace retry.
+// retire takes the unused successor out of service and stores the new token
+// in its place (storage.RotateGraceRetry). Both old and the retired token are
+// left rotated with no successor, so presenting either again is reuse: the
+// retry is spent. old keeps its RotatedAt, so nothing stretches the window.
 func retire(ctx context.Context, tx *sql.Tx, old storage.RefreshToken, r storage.Rotation) error {
 	_, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET rotated_at = ?, replaced_by = '' WHERE hash = ?`,
 		at(r.Now), old.ReplacedBy)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE refresh_tokens SET replaced_by = ? WHERE hash = ?`, r.New.Hash, old.Hash)
+	_, err = tx.ExecContext(ctx, `UPDATE refresh_tokens SET replaced_by = '' WHERE hash = ?`, old.Hash)
 	if err != nil {
 		return err
 	}

@@ -133,6 +133,24 @@ func testRotationGraceRetry(t *testing.T, s storage.Store) {
 	checkGrant(t, s, want)
 }
 
+// testRotationGraceOnce: the grace period lets a client that lost the
+// response retry once. Presenting the old token a second time is reuse,
+// even inside the window and with the replacement never used: a client
+// that lost two responses in a row signs in again rather than leave a
+// stolen token good for the whole window.
+func testRotationGraceOnce(t *testing.T, s storage.Store) {
+	_, rt := createGrant(t, s, "grant-1")
+	rotated := at(time.Minute)
+	_, err := rotate(t, s, rt.Hash, "rt-1", rotated, grace)
+	must(t, err)
+	g, err := rotate(t, s, rt.Hash, "rt-1b", rotated.Add(time.Second), grace)
+	must(t, err)
+	reuse := rotated.Add(2 * time.Second)
+	got, err := rotate(t, s, rt.Hash, "rt-1c", reuse, grace)
+	checkReused(t, got, err, g, reuse)
+	checkRevokedForReuse(t, s, g, reuse, rt.Hash, "rt-1", "rt-1b", "rt-1c")
+}
+
 // testRotationRetiredSuccessor: after a grace retry, the successor it
 // replaced was never delivered as far as the store knows; presenting it is
 // reuse, even inside the grace window.

@@ -55,6 +55,7 @@ var suite = []struct {
 	{"Rotation/HashTaken", testRotationHashTaken},
 	{"Rotation/Reuse", testRotationReuse},
 	{"Rotation/GraceRetry", testRotationGraceRetry},
+	{"Rotation/GraceOnce", testRotationGraceOnce},
 	{"Rotation/RetiredSuccessor", testRotationRetiredSuccessor},
 	{"Rotation/GraceFromFirstRotation", testRotationGraceFromFirstRotation},
 	{"Rotation/GraceSuccessorUsed", testRotationGraceSuccessorUsed},

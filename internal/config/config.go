@@ -306,7 +306,8 @@ type RateRule struct {
 	// Name identifies the limit in errors, logs, audit and metrics.
 	Name string `yaml:"name"`
 	// Per says what is counted separately: any of user, client, server,
-	// tool, address. Empty: one counter for everyone.
+	// tool, address (an IPv6 client by its /64). Empty: one counter for
+	// everyone.
 	Per []string `yaml:"per"`
 	// Servers, Methods and Tools (names or globs) select the requests the
 	// limit applies to; empty: all.
@@ -324,7 +325,8 @@ type RateRule struct {
 	Window string `yaml:"window"`
 }
 
-// AuthLimits are per-address limits on the authorization server.
+// AuthLimits are per-address limits on the authorization server. An IPv6
+// client is counted by its /64 (clientaddr.LimitKey).
 type AuthLimits struct {
 	// Requests per minute from one address. Defaults: token 120,
 	// authorize 60, login 20; negative: no limit.

@@ -335,15 +335,30 @@ type AuthLimits struct {
 	LoginPerMinute     int64 `yaml:"login_per_minute"`
 }
 
-// Lockout locks a username out after repeated failed sign-ins, for a time
-// that doubles with each further failure.
+// Lockout slows password guessing at the sign-in form: repeated failures
+// lock a username at one client address (never everywhere, so a stranger
+// cannot lock a user out), and an address that fails for many usernames,
+// for a time that doubles with each further failure. A browser that signed
+// in as the user before is let in from a locked address (a remembered
+// device) and counted on its own. An IPv6 client's address is its /64.
 type Lockout struct {
-	// After this many failures in a row. Default 5; negative: never.
+	// After this many failures in a row for one username from one address
+	// (or from one remembered device), that username is locked there.
+	// Default 5; negative: no lockout at all.
 	After int `yaml:"after"`
+	// AddressAfter this many failures in a row from one address, whatever
+	// the usernames, the address is locked for every username. Default 20;
+	// negative: not counted.
+	AddressAfter int `yaml:"address_after"`
 	// Base is the first lock's length. Default 1m.
 	Base Duration `yaml:"base"`
-	// Max caps the lock. Default 1h.
+	// Max caps the lock; failures are forgotten this long after the last
+	// one (or its lock's end). Default 1h.
 	Max Duration `yaml:"max"`
+	// DeviceTTL is how long a browser that signed in is remembered (an
+	// encrypted __Host- cookie) and so exempt from its address's lockout for
+	// that username. Default 720h; negative: browsers are not remembered.
+	DeviceTTL Duration `yaml:"device_ttl"`
 }
 
 // Metrics configures Prometheus metrics.

@@ -168,3 +168,24 @@ func TestBackChannelLogoutCanBeTurnedOff(t *testing.T) {
 		t.Error("identity.oidc.back_channel_logout: false was not kept")
 	}
 }
+
+func TestLockoutSettings(t *testing.T) {
+	c, err := Parse([]byte(minimal), env(map[string]string{"KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.RateLimits.Lockout; l.After != 5 || l.AddressAfter != 20 || l.Base.D() != time.Minute || l.Max.D() != time.Hour || l.DeviceTTL.D() != 720*time.Hour {
+		t.Errorf("lockout defaults: %+v", l)
+	}
+	off := minimal + "rate_limits: {lockout: {address_after: -1, device_ttl: -1s}}\n"
+	if c, err := Parse([]byte(off), env(map[string]string{"KEY": "k"})); err != nil || c.RateLimits.Lockout.DeviceTTL.D() >= 0 || c.RateLimits.Lockout.AddressAfter >= 0 {
+		t.Errorf("turning the address count and device cookies off: %v", err)
+	}
+	bad := minimal + "rate_limits: {lockout: {base: 2h, max: 1h, device_ttl: 30s}}\n"
+	_, err = Parse([]byte(bad), env(map[string]string{"KEY": "k"}))
+	for _, w := range []string{"rate_limits.lockout.max", "rate_limits.lockout.device_ttl"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("problem with %s not reported: %v", w, err)
+		}
+	}
+}

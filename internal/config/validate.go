@@ -440,6 +440,7 @@ func (v *validator) rateLimits(rl *RateLimits) {
 			v.add("rate_limits.redis.url: must be a redis:// or rediss:// URL")
 		}
 	}
+	v.lockout(&rl.Lockout)
 	names := map[string]bool{}
 	for i, r := range rl.Rules {
 		field := fmt.Sprintf("rate_limits.rules[%d]", i)
@@ -455,6 +456,14 @@ func (v *validator) rateLimits(rl *RateLimits) {
 		if err := r.Limit().Validate(); err != nil {
 			v.add("%s: %v (set rate with every and burst, or quota with window)", field, err)
 		}
+	}
+}
+
+func (v *validator) lockout(l *Lockout) {
+	v.between("rate_limits.lockout.base", l.Base, time.Second, 24*time.Hour)
+	v.between("rate_limits.lockout.max", l.Max, l.Base.D(), 30*24*time.Hour)
+	if l.DeviceTTL >= 0 {
+		v.between("rate_limits.lockout.device_ttl", l.DeviceTTL, time.Minute, 365*24*time.Hour)
 	}
 }
 

@@ -67,6 +67,8 @@ tokens: {access_token_ttl: 48h, code_ttl: 1h}
 clients:
   - id: c
     redirect_uris: ["javascript:alert(1)"]
+  - id: d
+    redirect_uris: ["https://d.example;script-src/cb"]
 servers:
   - name: Snippets!
     path: /token
@@ -84,7 +86,7 @@ servers:
 	want := []string{
 		"public_url", "listen", "log.level", "metrics.pprof: needs metrics.listen", "encryption_keys[0].key", "encryption_keys[1].id",
 		"identity.entra.tenant_id: must be", "identity.entra.client_id", "identity.entra.client_secret",
-		"tokens.access_token_ttl", "tokens.code_ttl", "clients[0].redirect_uris[0]",
+		"tokens.access_token_ttl", "tokens.code_ttl", "clients[0].redirect_uris[0]", "clients[1].redirect_uris[0]",
 		"servers[0].name", "servers[0].path", "servers[0].upstream", "servers[1].path",
 		`servers[1].headers: "bad header"`, "servers[1].headers.bad header: environment variable MISSING is not set",
 	}

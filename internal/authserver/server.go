@@ -159,7 +159,7 @@ func New(opt Options) (*Server, error) {
 		opt.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	s := &Server{opt: opt, clients: map[string]*client{}, resources: map[string]*Resource{},
-		jwksCache: &jwksCache{client: opt.HTTPClient, sets: map[string]cachedJWKS{}},
+		jwksCache: newJWKSCache(opt.HTTPClient, jwksEntries),
 		lockout:   newLockout(opt.LockoutAfter, opt.LockoutAddressAfter, opt.LockoutBase, opt.LockoutMax)}
 	for _, c := range opt.Clients {
 		cl, err := configClient(c, opt.Now())

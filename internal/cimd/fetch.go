@@ -26,6 +26,7 @@ type Fetcher struct {
 	client *http.Client
 	docs   *lru.Cache[*Document]
 	fails  *lru.Cache[*Error]
+	limits *hostLimits
 	flight singleflight.Group
 	// joined, when set by a test, is called once a caller has joined the
 	// fetch for clientID (started it or attached to the one under way).
@@ -42,14 +43,15 @@ func New(o Options) (*Fetcher, error) {
 		return nil, fmt.Errorf("cimd: %w", err)
 	}
 	f := &Fetcher{
-		opt:   o,
-		hosts: hosts,
-		ttl:   cachePolicy{min: o.MinCacheTTL, max: o.MaxCacheTTL, fallback: o.DefaultCacheTTL},
-		docs:  lru.New[*Document](o.MaxEntries),
-		fails: lru.New[*Error](o.MaxEntries),
+		opt:    o,
+		hosts:  hosts,
+		ttl:    cachePolicy{min: o.MinCacheTTL, max: o.MaxCacheTTL, fallback: o.DefaultCacheTTL},
+		docs:   lru.New[*Document](o.MaxEntries),
+		fails:  lru.New[*Error](o.MaxEntries),
+		limits: newHostLimits(o.HostFetches, o.HostWindow, o.HostConcurrency, o.Now),
 	}
 	f.client = &http.Client{
-		Transport: f.transport(),
+		Transport: &limitedTransport{limits: f.limits, next: f.transport()},
 		// §4: redirects are never followed; a 3xx is an error response.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		// No Jar: no cookies are kept or sent.
@@ -163,7 +165,8 @@ func (f *Fetcher) fetchAndRemember(ctx context.Context, clientID string) (*Docum
 		if !errors.As(err, &e) {
 			e = errorf(KindFetch, err, "could not retrieve the client metadata document")
 		}
-		if f.opt.FailureTTL > 0 {
+		// A host limit's refusal says nothing about the document.
+		if f.opt.FailureTTL > 0 && !errors.Is(e, errHostLimited) {
 			f.fails.Put(clientID, e, now.Add(f.opt.FailureTTL))
 		}
 		f.opt.Log.Info("client metadata document refused", "client_id", clientID, "kind", e.Kind.String(), "err", e)

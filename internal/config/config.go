@@ -525,6 +525,21 @@ type MetadataDocuments struct {
 	// AllowPrivateNetworks lets documents come from loopback and private
 	// addresses. For local development and tests only.
 	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// FailureTTL is how long a document that could not be fetched or was
+	// invalid is remembered: requests for it get the same error without a
+	// new fetch. Default 1m, at most 10m; negative: not remembered.
+	FailureTTL Duration `yaml:"failure_ttl"`
+	// HostFetches bounds the requests Drawbridge sends to one host
+	// (documents and their jwks_uri key sets), and the new connections to
+	// one address, in any HostWindow, so that clients presenting many URLs
+	// on one host cannot aim Drawbridge's traffic at it; further requests are
+	// refused at once ("could not be fetched now"). Default 30 per 1m;
+	// negative: no limit.
+	HostFetches int      `yaml:"host_fetches"`
+	HostWindow  Duration `yaml:"host_window"`
+	// HostConcurrency bounds the requests in flight to one host. Default 4;
+	// negative: no limit.
+	HostConcurrency int `yaml:"host_concurrency"`
 }
 
 // Client is a pre-registered OAuth client.

@@ -191,3 +191,21 @@ func TestLockoutSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestMetadataDocumentLimits(t *testing.T) {
+	ok := minimal + "registration: {metadata_documents: {failure_ttl: 2m, host_fetches: 10, host_window: 30s, host_concurrency: -1}}\n"
+	c, err := Parse([]byte(ok), env(map[string]string{"KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := c.Registration.MetadataDocuments; md.FailureTTL.D() != 2*time.Minute || md.HostFetches != 10 || md.HostWindow.D() != 30*time.Second || md.HostConcurrency != -1 {
+		t.Errorf("read %+v", md)
+	}
+	bad := minimal + "registration: {metadata_documents: {failure_ttl: 1h, host_window: -1s}}\n"
+	_, err = Parse([]byte(bad), env(map[string]string{"KEY": "k"}))
+	for _, w := range []string{"metadata_documents.failure_ttl", "metadata_documents.host_window"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("problem with %s not reported: %v", w, err)
+		}
+	}
+}

@@ -68,7 +68,19 @@ func (c *Config) Validate() []error {
 	v.networks("admin.allowed_networks", c.Admin.AllowedNetworks)
 	v.between("console.session_ttl", c.Console.SessionTTL, 5*time.Minute, 30*24*time.Hour)
 	v.rateLimits(&c.RateLimits)
+	v.metadataDocuments(&c.Registration.MetadataDocuments)
 	return v.errs
+}
+
+// metadataDocuments: 0 takes the fetcher's defaults (cimd.Options), a
+// negative count or failure_ttl turns that bound off.
+func (v *validator) metadataDocuments(md *MetadataDocuments) {
+	if md.FailureTTL.D() > 10*time.Minute {
+		v.add("registration.metadata_documents.failure_ttl: %s is over 10m", md.FailureTTL.D())
+	}
+	if md.HostWindow != 0 {
+		v.between("registration.metadata_documents.host_window", md.HostWindow, time.Second, time.Hour)
+	}
 }
 
 type validator struct {

@@ -254,6 +254,7 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	if md := cfg.Registration.MetadataDocuments; *md.Enabled {
 		f, err := cimd.New(cimd.Options{
 			AllowPrivateNetworks: md.AllowPrivateNetworks, AllowDomains: md.AllowDomains, DenyDomains: md.DenyDomains,
+			FailureTTL: md.FailureTTL.D(), HostFetches: md.HostFetches, HostWindow: md.HostWindow.D(), HostConcurrency: md.HostConcurrency,
 			RedirectPolicy: opt.RedirectPolicy, RootCAs: s.opt.MetadataRootCAs, Now: s.opt.Now, Log: s.opt.Log,
 		})
 		if err != nil {

@@ -73,7 +73,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "locked_out"})
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.showLogin(w, r, req, secret, http.StatusTooManyRequests, username,
-			"Too many failed attempts to sign in from your network. Try again in "+wait.Round(time.Second).String()+".")
+			"Too many failed attempts from your network or this browser. Try again in "+wait.Round(time.Second).String()+".")
 		return
 	}
 	id, err := s.opt.Password.Authenticate(r.Context(), username, r.PostForm.Get("password"))

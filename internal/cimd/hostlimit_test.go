@@ -50,6 +50,11 @@ func TestHostLimitRefusesFurtherFetches(t *testing.T) {
 		_, err := f.Fetch(context.Background(), victim(i))
 		wantLimited(t, err)
 	}
+	// Another spelling or port of the same host is the same host.
+	for _, id := range []string{srv.id("VICTIM.Example.com", "/c1.json"), fmt.Sprintf("https://victim.example.com:1%s", "/c1.json")} {
+		_, err := f.Fetch(context.Background(), id)
+		wantLimited(t, err)
+	}
 	if n := srv.hits.Load(); n != 2 {
 		t.Errorf("%d requests reached the host, want 2", n)
 	}

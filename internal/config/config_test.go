@@ -179,6 +179,20 @@ func TestLockoutSettings(t *testing.T) {
 	if l := c.RateLimits.Lockout; l.After != 5 || l.AddressAfter != 20 || l.Base.D() != time.Minute || l.Max.D() != time.Hour || l.DeviceTTL.D() != 720*time.Hour {
 		t.Errorf("lockout defaults: %+v", l)
 	}
+	// docs/policy.md shows the defaults.
+	doc, err := os.ReadFile("../../docs/policy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, _ := strings.Cut(string(doc), "<!-- test: lockout -->\n```yaml\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !strings.Contains(block, "lockout:") {
+		t.Fatal("docs/policy.md has no lockout block")
+	}
+	d, err := Parse([]byte(minimal+block), env(map[string]string{"KEY": "k"}))
+	if err != nil || d.RateLimits.Lockout != c.RateLimits.Lockout {
+		t.Errorf("the documented lockout block (%v) differs from the defaults: %+v", err, d.RateLimits.Lockout)
+	}
 	off := minimal + "rate_limits: {lockout: {address_after: -1, device_ttl: -1s}}\n"
 	if c, err := Parse([]byte(off), env(map[string]string{"KEY": "k"})); err != nil || c.RateLimits.Lockout.DeviceTTL.D() >= 0 || c.RateLimits.Lockout.AddressAfter >= 0 {
 		t.Errorf("turning the address count and device cookies off: %v", err)

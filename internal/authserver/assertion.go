@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/lru"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
@@ -101,7 +101,7 @@ func verifyWithAny(tok *jwt.JSONWebToken, set *jose.JSONWebKeySet, kid string, o
 }
 
 // clientKeys returns the client's registered public keys: inline, or
-// fetched from its jwks_uri and cached for five minutes.
+// fetched from its jwks_uri and cached for jwksTTL.
 func (s *Server) clientKeys(ctx context.Context, c *client) (*jose.JSONWebKeySet, error) {
 	if c.jwks != nil {
 		return c.jwks, nil
@@ -117,32 +117,33 @@ func (s *Server) clientKeys(ctx context.Context, c *client) (*jose.JSONWebKeySet
 	return s.jwksCache.get(ctx, hc, c.jwksURI, s.opt.Now())
 }
 
-// jwksCache fetches client key sets from operator-configured URLs.
+// jwksTTL is how long a fetched key set is used before it is fetched again.
+const jwksTTL = 5 * time.Minute
+
+// jwksEntries bounds the key sets kept: metadata document clients choose
+// their jwks_uri freely, so without a bound a flood of them would fill
+// memory. When full, the least recently used goes.
+const jwksEntries = 1000
+
+// jwksCache fetches and keeps client key sets.
 type jwksCache struct {
 	client *http.Client
-	mu     sync.Mutex
-	sets   map[string]cachedJWKS
+	sets   *lru.Cache[*jose.JSONWebKeySet]
 }
 
-type cachedJWKS struct {
-	set     *jose.JSONWebKeySet
-	fetched time.Time
+func newJWKSCache(hc *http.Client, capacity int) *jwksCache {
+	return &jwksCache{client: hc, sets: lru.New[*jose.JSONWebKeySet](capacity)}
 }
 
 func (j *jwksCache) get(ctx context.Context, hc *http.Client, uri string, now time.Time) (*jose.JSONWebKeySet, error) {
-	j.mu.Lock()
-	c, ok := j.sets[uri]
-	j.mu.Unlock()
-	if ok && now.Sub(c.fetched) < 5*time.Minute {
-		return c.set, nil
+	if set, ok := j.sets.Get(uri, now); ok {
+		return set, nil
 	}
 	set, err := j.fetch(ctx, hc, uri)
 	if err != nil {
 		return nil, err
 	}
-	j.mu.Lock()
-	j.sets[uri] = cachedJWKS{set: set, fetched: now}
-	j.mu.Unlock()
+	j.sets.Put(uri, set, now.Add(jwksTTL))
 	return set, nil
 }
 

@@ -51,6 +51,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			"For your safety you were not redirected. The redirect_uri is missing or does not match a registered one.")
 		return
 	}
+	if err := oauth.CheckHost(redirectURI); err != nil {
+		// Registration refuses such hosts; a client registered before it
+		// did may still hold one, which must reach no page policy or header.
+		s.opt.Log.Warn("authorize: registered redirect_uri with a host no longer accepted", "client_id", c.ID)
+		s.errorPage(w, http.StatusBadRequest, "The application's redirect address is not allowed.",
+			"For your safety you were not redirected. The application must register again with a plain host name.")
+		return
+	}
 	back := &redirect{uri: redirectURI, state: q.Get("state"), iss: s.opt.Issuer, debug: s.debugStep}
 	req, oerr := s.checkAuthorizeRequest(c, q)
 	if oerr != nil {

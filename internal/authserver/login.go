@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
@@ -67,29 +68,29 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	username := r.PostForm.Get("username")
-	if wait := s.lockout.locked(username, s.opt.Now()); wait > 0 {
+	try := attempt{user: username, addr: clientaddr.LimitKey(r), device: s.device(r, username)}
+	if wait := s.lockout.locked(try, s.opt.Now()); wait > 0 {
 		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "locked_out"})
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.showLogin(w, r, req, secret, http.StatusTooManyRequests, username,
-			"Too many failed attempts for this username. Try again in "+wait.Round(time.Second).String()+".")
+			"Too many failed attempts from your network or this browser. Try again in "+wait.Round(time.Second).String()+".")
 		return
 	}
 	id, err := s.opt.Password.Authenticate(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {
-		s.lockout.failed(username, s.opt.Now())
-		s.opt.Log.Info("sign-in failed", "provider", s.opt.Password.Name(), "remote", clientIP(r))
+		s.lockout.failed(try, s.opt.Now())
+		s.opt.Log.Info("sign-in failed", "provider", s.opt.Password.Name(), "remote", clientIP(r), "remembered_device", try.device != "")
 		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "bad_credentials"})
 		s.showLogin(w, r, req, secret, http.StatusUnauthorized, username, "The username or password is not right.")
 		return
-	}
-	if err == nil {
-		s.lockout.succeeded(username)
 	}
 	if err != nil {
 		s.opt.Log.Error("sign-in error", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
 		return
 	}
+	s.lockout.succeeded(try)
+	s.rememberDevice(w, username)
 	s.signedIn(w, r, req, secret, id, "")
 }
 

@@ -24,6 +24,15 @@ func TestNormalizeClientMetadata(t *testing.T) {
 		{`{"redirect_uris":["https://app.example/cb"],"grant_types":["authorization_code","client_credentials"]}`, oauth.ErrInvalidClientMetadata},
 		{`{"redirect_uris":["https://app.example/cb"],"logo_uri":"javascript:alert(1)"}`, oauth.ErrInvalidClientMetadata},
 		{`{"redirect_uris":[]}`, oauth.ErrInvalidRedirectURI},
+		// Hosts: only plain names and IP literals, nothing for a CSP.
+		{`{"redirect_uris":["https://evil.example;script-src/cb"]}`, oauth.ErrInvalidRedirectURI},
+		{`{"redirect_uris":["https://evil.example,script-src/cb"]}`, oauth.ErrInvalidRedirectURI},
+		{`{"redirect_uris":["https://evil.example'x'/cb"]}`, oauth.ErrInvalidRedirectURI},
+		{`{"redirect_uris":["https://ev*l.example/cb"]}`, oauth.ErrInvalidRedirectURI},
+		{`{"redirect_uris":["https://evil .example/cb"]}`, oauth.ErrInvalidRedirectURI},
+		{`{"redirect_uris":["https://%65vil.example/cb"]}`, oauth.ErrInvalidRedirectURI},
+		{`{"redirect_uris":["https://\u00e9vil.example/cb"]}`, oauth.ErrInvalidRedirectURI},
+		{`{"redirect_uris":["https://app.example/cb","https://evil.example;x/cb"]}`, oauth.ErrInvalidRedirectURI},
 	}
 	for _, tt := range tests {
 		var md oauth.ClientMetadata

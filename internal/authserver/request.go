@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -40,10 +41,12 @@ func (s *Server) backTo(req *storage.AuthRequest) *redirect {
 }
 
 // redirectOrigin is the origin (or scheme, for private-use schemes) of the
-// client's redirect URI, for the page's CSP form-action.
+// client's redirect URI, for the page's CSP form-action; "" when its host
+// is not plain (oauth.CheckHost), which registration refuses but a client
+// stored before that check may still have.
 func redirectOrigin(uri string) string {
 	u, err := url.Parse(uri)
-	if err != nil {
+	if err != nil || oauth.CheckHost(uri) != nil {
 		return ""
 	}
 	if u.Host == "" {

@@ -69,10 +69,17 @@ type Options struct {
 	Introspectors []Introspector
 	// Limit applies per-address limits to the endpoints; nil: none.
 	Limit LimitFunc
-	// Lockout after LockoutAfter failed sign-ins for a username, for
-	// LockoutBase doubling up to LockoutMax; 0 or less: never.
-	LockoutAfter            int
-	LockoutBase, LockoutMax time.Duration
+	// Lockout after LockoutAfter failed sign-ins for a username from one
+	// client address (or from one remembered device), or
+	// LockoutAddressAfter from one address whatever the usernames, for
+	// LockoutBase doubling up to LockoutMax (lockout.go). LockoutAfter 0 or
+	// less: never; LockoutAddressAfter 0 or less: no per-address count.
+	LockoutAfter, LockoutAddressAfter int
+	LockoutBase, LockoutMax           time.Duration
+	// Keyring seals remembered-device cookies (device.go), which last
+	// DeviceTTL; nil or DeviceTTL 0 or less: browsers are not remembered.
+	Keyring   *tokens.Keyring
+	DeviceTTL time.Duration
 	// HTTPClient fetches configured clients' key sets (jwks_uri); default a
 	// client with a timeout.
 	HTTPClient *http.Client
@@ -156,8 +163,8 @@ func New(opt Options) (*Server, error) {
 		opt.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	s := &Server{opt: opt, clients: map[string]*client{}, resources: map[string]*Resource{},
-		jwksCache: &jwksCache{client: opt.HTTPClient, sets: map[string]cachedJWKS{}},
-		lockout:   newLockout(opt.LockoutAfter, opt.LockoutBase, opt.LockoutMax)}
+		jwksCache: newJWKSCache(opt.HTTPClient, jwksEntries),
+		lockout:   newLockout(opt.LockoutAfter, opt.LockoutAddressAfter, opt.LockoutBase, opt.LockoutMax)}
 	for _, c := range opt.Clients {
 		cl, err := configClient(c, opt.Now())
 		if err != nil {

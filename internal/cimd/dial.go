@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"syscall"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 )
 
 // maxDialAddrs bounds the addresses tried for one name.
@@ -47,6 +49,9 @@ func (f *Fetcher) dialContext(ctx context.Context, network, address string) (net
 	}
 	var errs []error
 	for _, a := range addrs {
+		if _, err := f.limits.take("addr "+clientaddr.LimitKeyOf(a), false); err != nil {
+			return nil, err
+		}
 		target := netip.AddrPortFrom(a.Unmap(), uint16(port)).String()
 		conn, err := f.dialAddr(ctx, network, target)
 		if err == nil {

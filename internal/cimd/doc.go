@@ -26,6 +26,11 @@
 //   - Bounded caches and one request per URL at a time (singleflight), so a
 //     flood of authorization requests becomes at most one fetch per URL per
 //     cache lifetime, and a flood of new URLs cannot exhaust memory.
+//   - Per-host limits (hostlimit.go): a flood of distinct URLs on one host,
+//     or of names resolving to one address, becomes at most
+//     Options.HostFetches requests per Options.HostWindow and
+//     Options.HostConcurrency at once, so we cannot be aimed at a third
+//     party. Requests made with Client (a document's jwks_uri) count too.
 //
 // The document itself is hostile input too: it must name itself (client_id
 // equal to the URL byte for byte, §4.1), cannot carry a shared secret or a
@@ -46,7 +51,8 @@
 // configurable, negative to disable) only as a rate limit on refetching, so a
 // client that answers slowly or badly cannot make us fetch on every request;
 // the cost is that a fixed document may be refused for up to that long.
-// Forget drops both kinds of entry at once.
+// Forget drops both kinds of entry at once. A refusal by a per-host limit
+// is not remembered: it says nothing about the document.
 //
 // # Section numbers
 //

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/lru"
 )
 
 // Fetcher retrieves, validates and caches client ID metadata documents.
@@ -22,8 +24,9 @@ type Fetcher struct {
 	hosts  hostPolicy
 	ttl    cachePolicy
 	client *http.Client
-	docs   *lru[*Document]
-	fails  *lru[*Error]
+	docs   *lru.Cache[*Document]
+	fails  *lru.Cache[*Error]
+	limits *hostLimits
 	flight singleflight.Group
 	// joined, when set by a test, is called once a caller has joined the
 	// fetch for clientID (started it or attached to the one under way).
@@ -40,14 +43,15 @@ func New(o Options) (*Fetcher, error) {
 		return nil, fmt.Errorf("cimd: %w", err)
 	}
 	f := &Fetcher{
-		opt:   o,
-		hosts: hosts,
-		ttl:   cachePolicy{min: o.MinCacheTTL, max: o.MaxCacheTTL, fallback: o.DefaultCacheTTL},
-		docs:  newLRU[*Document](o.MaxEntries),
-		fails: newLRU[*Error](o.MaxEntries),
+		opt:    o,
+		hosts:  hosts,
+		ttl:    cachePolicy{min: o.MinCacheTTL, max: o.MaxCacheTTL, fallback: o.DefaultCacheTTL},
+		docs:   lru.New[*Document](o.MaxEntries),
+		fails:  lru.New[*Error](o.MaxEntries),
+		limits: newHostLimits(o.HostFetches, o.HostWindow, o.HostConcurrency, o.Now),
 	}
 	f.client = &http.Client{
-		Transport: f.transport(),
+		Transport: &limitedTransport{limits: f.limits, next: f.transport()},
 		// §4: redirects are never followed; a 3xx is an error response.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		// No Jar: no cookies are kept or sent.
@@ -117,18 +121,18 @@ func (f *Fetcher) Fetch(ctx context.Context, clientID string) (*Document, error)
 
 // Forget drops what is cached for clientID, so the next Fetch retrieves it.
 func (f *Fetcher) Forget(clientID string) {
-	f.docs.remove(clientID)
-	f.fails.remove(clientID)
+	f.docs.Remove(clientID)
+	f.fails.Remove(clientID)
 }
 
 // cached returns a copy of a fresh document or of a remembered failure,
 // or neither.
 func (f *Fetcher) cached(clientID string) (*Document, error) {
 	now := f.opt.Now()
-	if d, ok := f.docs.get(clientID, now); ok {
+	if d, ok := f.docs.Get(clientID, now); ok {
 		return d.clone(), nil
 	}
-	if e, ok := f.fails.get(clientID, now); ok {
+	if e, ok := f.fails.Get(clientID, now); ok {
 		return nil, copyError(e)
 	}
 	return nil, nil
@@ -161,8 +165,9 @@ func (f *Fetcher) fetchAndRemember(ctx context.Context, clientID string) (*Docum
 		if !errors.As(err, &e) {
 			e = errorf(KindFetch, err, "could not retrieve the client metadata document")
 		}
-		if f.opt.FailureTTL > 0 {
-			f.fails.put(clientID, e, now.Add(f.opt.FailureTTL))
+		// A host limit's refusal says nothing about the document.
+		if f.opt.FailureTTL > 0 && !errors.Is(e, errHostLimited) {
+			f.fails.Put(clientID, e, now.Add(f.opt.FailureTTL))
 		}
 		f.opt.Log.Info("client metadata document refused", "client_id", clientID, "kind", e.Kind.String(), "err", e)
 		return nil, e
@@ -171,9 +176,9 @@ func (f *Fetcher) fetchAndRemember(ctx context.Context, clientID string) (*Docum
 	doc.FetchedAt, doc.ExpiresAt = now, now
 	if store {
 		doc.ExpiresAt = now.Add(ttl)
-		f.docs.put(clientID, doc, doc.ExpiresAt)
+		f.docs.Put(clientID, doc, doc.ExpiresAt)
 	}
-	f.fails.remove(clientID)
+	f.fails.Remove(clientID)
 	f.opt.Log.Info("client metadata document fetched", "client_id", clientID, "client_name", doc.ClientName,
 		"cached_for", doc.ExpiresAt.Sub(now), "only_loopback_redirects", doc.OnlyLoopbackRedirects)
 	return doc, nil

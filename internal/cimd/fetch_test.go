@@ -368,7 +368,7 @@ func TestFetchIgnoresEnvironmentProxy(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
 	srv := startServer(t, false, serveDoc(t, nil))
 	f, _, _ := newTestFetcher(t, srv, nil)
-	if f.client.Transport.(*http.Transport).Proxy != nil {
+	if f.client.Transport.(*limitedTransport).next.(*http.Transport).Proxy != nil {
 		t.Fatal("the transport has a proxy function")
 	}
 	if _, err := f.Fetch(context.Background(), srv.id("client.example.com", "/c.json")); err != nil {

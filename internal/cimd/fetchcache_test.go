@@ -269,7 +269,7 @@ func TestFetchCacheIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := f.docs.len(); n != 2 {
+	if n := f.docs.Len(); n != 2 {
 		t.Errorf("%d cached documents, want 2", n)
 	}
 	if _, err := f.Fetch(context.Background(), ids[2]); err != nil || srv.hits.Load() != 3 {

@@ -46,6 +46,17 @@ type Options struct {
 	// MaxEntries bounds each of the two caches (documents and failures).
 	// Default 1000.
 	MaxEntries int
+	// HostFetches bounds the requests sent to one host name (documents, and
+	// whatever is fetched with Client, such as a jwks_uri) in any
+	// HostWindow, and the new connections to one resolved address (an IPv6
+	// address by its /64) in any HostWindow; further ones fail at once
+	// (KindFetch, "could not be fetched now") and are not remembered as
+	// failures. Default 30; negative: no limit. HostWindow defaults to 1m.
+	HostFetches int
+	HostWindow  time.Duration
+	// HostConcurrency bounds the requests in flight to one host name.
+	// Default 4; negative: no limit.
+	HostConcurrency int
 	// RedirectPolicy is applied to every redirect URI, as at the
 	// registration endpoint.
 	RedirectPolicy oauth.RedirectPolicy
@@ -77,7 +88,7 @@ type Resolver interface {
 const DefaultUserAgent = "Drawbridge-CIMD/1"
 
 func (o *Options) setDefaults() error {
-	if o.Timeout < 0 || o.MaxBytes < 0 || o.MinCacheTTL < 0 || o.MaxCacheTTL < 0 || o.DefaultCacheTTL < 0 || o.MaxEntries < 0 {
+	if o.Timeout < 0 || o.MaxBytes < 0 || o.MinCacheTTL < 0 || o.MaxCacheTTL < 0 || o.DefaultCacheTTL < 0 || o.MaxEntries < 0 || o.HostWindow < 0 {
 		return errors.New("cimd: negative limit in Options")
 	}
 	def := func(d *time.Duration, v time.Duration) {
@@ -90,6 +101,13 @@ func (o *Options) setDefaults() error {
 	def(&o.MaxCacheTTL, 24*time.Hour)
 	def(&o.DefaultCacheTTL, 10*time.Minute)
 	def(&o.FailureTTL, time.Minute)
+	def(&o.HostWindow, time.Minute)
+	if o.HostFetches == 0 {
+		o.HostFetches = 30
+	}
+	if o.HostConcurrency == 0 {
+		o.HostConcurrency = 4
+	}
 	if o.MinCacheTTL > o.MaxCacheTTL {
 		return errors.New("cimd: MinCacheTTL is greater than MaxCacheTTL")
 	}

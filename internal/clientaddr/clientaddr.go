@@ -3,6 +3,9 @@
 // X-Forwarded-For; that header is believed only when the peer is a
 // configured trusted proxy, and then only up to the first untrusted hop,
 // so a client cannot choose its own address by sending the header.
+//
+// Logs, audit and network filters use the full address; every per-address
+// limit counts under LimitKey, which groups an IPv6 client's /64.
 package clientaddr
 
 import (
@@ -118,4 +121,34 @@ func String(req *http.Request) string {
 		return req.RemoteAddr
 	}
 	return host
+}
+
+// LimitKey is what per-address limits (rate limits, sign-in lockout) count
+// a request under: LimitKeyOf its address, or, when that cannot be read, the
+// text String returns.
+func LimitKey(req *http.Request) string {
+	if a := From(req.Context()); a.IsValid() {
+		return LimitKeyOf(a)
+	}
+	s := String(req)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return LimitKeyOf(a)
+	}
+	return s
+}
+
+// LimitKeyOf is an IPv4 address as it is (an IPv4-mapped IPv6 address as
+// the IPv4 address), and an IPv6 address as its /64 prefix: a single
+// subscriber is routinely given a whole /64 (RFC 6177 §2, RFC 7934 §6) and
+// can send from any of its 2^64 addresses, so counting per IPv6 address
+// would give one client endless fresh budgets. The zero Addr gives "".
+func LimitKeyOf(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }

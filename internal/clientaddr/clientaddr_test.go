@@ -1,6 +1,7 @@
 package clientaddr
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -49,5 +50,64 @@ func TestContains(t *testing.T) {
 		if got := Contains([]netip.Prefix{p, q}, a.Addr()); got != want {
 			t.Errorf("%s: %v", addr, got)
 		}
+	}
+}
+
+func TestLimitKey(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"203.0.113.5", "203.0.113.5"},
+		{"::ffff:203.0.113.5", "203.0.113.5"}, // IPv4-mapped: the IPv4 address
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"fe80::1%eth0", "fe80::/64"}, // the zone plays no part
+		{"::1", "::/64"},
+	}
+	for _, tt := range tests {
+		if got := LimitKeyOf(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("LimitKeyOf(%s) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+	if got := LimitKeyOf(netip.Addr{}); got != "" {
+		t.Errorf("the zero address: %q, want empty", got)
+	}
+}
+
+// TestLimitKeySharesASlash64: two addresses in one /64 are one client for
+// limits (a subscriber gets a whole /64 and can pick any address in it);
+// addresses in different /64s, and IPv4 addresses, are not.
+func TestLimitKeySharesASlash64(t *testing.T) {
+	r, _ := New([]string{"10.0.0.0/8"})
+	key := func(remote, xff string) string {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = remote
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		var got string
+		r.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) { got = LimitKey(req) })).
+			ServeHTTP(httptest.NewRecorder(), req)
+		return got
+	}
+	same := []string{key("[2001:db8:a:b::1]:443", ""), key("[2001:db8:a:b:dead:beef:0:7]:443", ""), key("10.0.0.1:80", "2001:db8:a:b::99")}
+	for _, k := range same[1:] {
+		if k != same[0] {
+			t.Errorf("one /64, different keys: %q and %q", same[0], k)
+		}
+	}
+	if a, b := key("[2001:db8:a:b::1]:443", ""), key("[2001:db8:a:c::1]:443", ""); a == b {
+		t.Errorf("different /64s share the key %q", a)
+	}
+	if a, b := key("[::ffff:192.0.2.1]:80", ""), key("192.0.2.1:80", ""); a != b || a != "192.0.2.1" {
+		t.Errorf("IPv4-mapped %q and IPv4 %q", a, b)
+	}
+	if a, b := key("192.0.2.1:80", ""), key("192.0.2.2:80", ""); a == b {
+		t.Errorf("two IPv4 addresses share the key %q", a)
+	}
+	// Without the middleware, the peer is used the same way.
+	req := httptest.NewRequest("GET", "/", nil)
+	req.RemoteAddr = "[2001:db8:a:b::5]:1"
+	if got := LimitKey(req); got != "2001:db8:a:b::/64" {
+		t.Errorf("no middleware: %q", got)
 	}
 }

@@ -307,7 +307,8 @@ type RateRule struct {
 	// Name identifies the limit in errors, logs, audit and metrics.
 	Name string `yaml:"name"`
 	// Per says what is counted separately: any of user, client, server,
-	// tool, address. Empty: one counter for everyone.
+	// tool, address (an IPv6 client by its /64). Empty: one counter for
+	// everyone.
 	Per []string `yaml:"per"`
 	// Servers, Methods and Tools (names or globs) select the requests the
 	// limit applies to; empty: all.
@@ -325,7 +326,8 @@ type RateRule struct {
 	Window string `yaml:"window"`
 }
 
-// AuthLimits are per-address limits on the authorization server.
+// AuthLimits are per-address limits on the authorization server. An IPv6
+// client is counted by its /64 (clientaddr.LimitKey).
 type AuthLimits struct {
 	// Requests per minute from one address. Defaults: token 120,
 	// authorize 60, login 20; negative: no limit.
@@ -334,15 +336,30 @@ type AuthLimits struct {
 	LoginPerMinute     int64 `yaml:"login_per_minute"`
 }
 
-// Lockout locks a username out after repeated failed sign-ins, for a time
-// that doubles with each further failure.
+// Lockout slows password guessing at the sign-in form: repeated failures
+// lock a username at one client address (never everywhere, so a stranger
+// cannot lock a user out), and an address that fails for many usernames,
+// for a time that doubles with each further failure. A browser that signed
+// in as the user before is let in from a locked address (a remembered
+// device) and counted on its own. An IPv6 client's address is its /64.
 type Lockout struct {
-	// After this many failures in a row. Default 5; negative: never.
+	// After this many failures in a row for one username from one address
+	// (or from one remembered device), that username is locked there.
+	// Default 5; negative: no lockout at all.
 	After int `yaml:"after"`
+	// AddressAfter this many failures in a row from one address, whatever
+	// the usernames, the address is locked for every username. Default 20;
+	// negative: not counted.
+	AddressAfter int `yaml:"address_after"`
 	// Base is the first lock's length. Default 1m.
 	Base Duration `yaml:"base"`
-	// Max caps the lock. Default 1h.
+	// Max caps the lock; failures are forgotten this long after the last
+	// one (or its lock's end). Default 1h.
 	Max Duration `yaml:"max"`
+	// DeviceTTL is how long a browser that signed in is remembered (an
+	// encrypted __Host- cookie) and so exempt from its address's lockout for
+	// that username. Default 720h; negative: browsers are not remembered.
+	DeviceTTL Duration `yaml:"device_ttl"`
 }
 
 // Metrics configures Prometheus metrics.
@@ -513,6 +530,21 @@ type MetadataDocuments struct {
 	// AllowPrivateNetworks lets documents come from loopback and private
 	// addresses. For local development and tests only.
 	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// FailureTTL is how long a document that could not be fetched or was
+	// invalid is remembered: requests for it get the same error without a
+	// new fetch. Default 1m, at most 10m; negative: not remembered.
+	FailureTTL Duration `yaml:"failure_ttl"`
+	// HostFetches bounds the requests Drawbridge sends to one host
+	// (documents and their jwks_uri key sets), and the new connections to
+	// one address, in any HostWindow, so that clients presenting many URLs
+	// on one host cannot aim Drawbridge's traffic at it; further requests are
+	// refused at once ("could not be fetched now"). Default 30 per 1m;
+	// negative: no limit.
+	HostFetches int      `yaml:"host_fetches"`
+	HostWindow  Duration `yaml:"host_window"`
+	// HostConcurrency bounds the requests in flight to one host. Default 4;
+	// negative: no limit.
+	HostConcurrency int `yaml:"host_concurrency"`
 }
 
 // Client is a pre-registered OAuth client.

@@ -67,6 +67,8 @@ tokens: {access_token_ttl: 48h, code_ttl: 1h}
 clients:
   - id: c
     redirect_uris: ["javascript:alert(1)"]
+  - id: d
+    redirect_uris: ["https://d.example;script-src/cb"]
 servers:
   - name: Snippets!
     path: /token
@@ -84,7 +86,7 @@ servers:
 	want := []string{
 		"public_url", "listen", "log.level", "metrics.pprof: needs metrics.listen", "encryption_keys[0].key", "encryption_keys[1].id",
 		"identity.entra.tenant_id: must be", "identity.entra.client_id", "identity.entra.client_secret",
-		"tokens.access_token_ttl", "tokens.code_ttl", "clients[0].redirect_uris[0]",
+		"tokens.access_token_ttl", "tokens.code_ttl", "clients[0].redirect_uris[0]", "clients[1].redirect_uris[0]",
 		"servers[0].name", "servers[0].path", "servers[0].upstream", "servers[1].path",
 		`servers[1].headers: "bad header"`, "servers[1].headers.bad header: environment variable MISSING is not set",
 	}
@@ -166,5 +168,58 @@ func TestBackChannelLogoutCanBeTurnedOff(t *testing.T) {
 	}
 	if c.Identity.OIDC.BackChannelLogout == nil || *c.Identity.OIDC.BackChannelLogout {
 		t.Error("identity.oidc.back_channel_logout: false was not kept")
+	}
+}
+
+func TestLockoutSettings(t *testing.T) {
+	c, err := Parse([]byte(minimal), env(map[string]string{"KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.RateLimits.Lockout; l.After != 5 || l.AddressAfter != 20 || l.Base.D() != time.Minute || l.Max.D() != time.Hour || l.DeviceTTL.D() != 720*time.Hour {
+		t.Errorf("lockout defaults: %+v", l)
+	}
+	// docs/policy.md shows the defaults.
+	doc, err := os.ReadFile("../../docs/policy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, _ := strings.Cut(string(doc), "<!-- test: lockout -->\n```yaml\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !strings.Contains(block, "lockout:") {
+		t.Fatal("docs/policy.md has no lockout block")
+	}
+	d, err := Parse([]byte(minimal+block), env(map[string]string{"KEY": "k"}))
+	if err != nil || d.RateLimits.Lockout != c.RateLimits.Lockout {
+		t.Errorf("the documented lockout block (%v) differs from the defaults: %+v", err, d.RateLimits.Lockout)
+	}
+	off := minimal + "rate_limits: {lockout: {address_after: -1, device_ttl: -1s}}\n"
+	if c, err := Parse([]byte(off), env(map[string]string{"KEY": "k"})); err != nil || c.RateLimits.Lockout.DeviceTTL.D() >= 0 || c.RateLimits.Lockout.AddressAfter >= 0 {
+		t.Errorf("turning the address count and device cookies off: %v", err)
+	}
+	bad := minimal + "rate_limits: {lockout: {base: 2h, max: 1h, device_ttl: 30s}}\n"
+	_, err = Parse([]byte(bad), env(map[string]string{"KEY": "k"}))
+	for _, w := range []string{"rate_limits.lockout.max", "rate_limits.lockout.device_ttl"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("problem with %s not reported: %v", w, err)
+		}
+	}
+}
+
+func TestMetadataDocumentLimits(t *testing.T) {
+	ok := minimal + "registration: {metadata_documents: {failure_ttl: 2m, host_fetches: 10, host_window: 30s, host_concurrency: -1}}\n"
+	c, err := Parse([]byte(ok), env(map[string]string{"KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := c.Registration.MetadataDocuments; md.FailureTTL.D() != 2*time.Minute || md.HostFetches != 10 || md.HostWindow.D() != 30*time.Second || md.HostConcurrency != -1 {
+		t.Errorf("read %+v", md)
+	}
+	bad := minimal + "registration: {metadata_documents: {failure_ttl: 1h, host_window: -1s}}\n"
+	_, err = Parse([]byte(bad), env(map[string]string{"KEY": "k"}))
+	for _, w := range []string{"metadata_documents.failure_ttl", "metadata_documents.host_window"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("problem with %s not reported: %v", w, err)
+		}
 	}
 }

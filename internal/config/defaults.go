@@ -102,8 +102,12 @@ func (c *Config) applyDefaults() {
 	if rl.Lockout.After == 0 {
 		rl.Lockout.After = 5
 	}
+	if rl.Lockout.AddressAfter == 0 {
+		rl.Lockout.AddressAfter = 20
+	}
 	setDuration(&rl.Lockout.Base, time.Minute)
 	setDuration(&rl.Lockout.Max, time.Hour)
+	setDuration(&rl.Lockout.DeviceTTL, 720*time.Hour)
 	if c.Audit.Store == nil {
 		on := true
 		c.Audit.Store = &on

@@ -68,7 +68,19 @@ func (c *Config) Validate() []error {
 	v.networks("admin.allowed_networks", c.Admin.AllowedNetworks)
 	v.between("console.session_ttl", c.Console.SessionTTL, 5*time.Minute, 30*24*time.Hour)
 	v.rateLimits(&c.RateLimits)
+	v.metadataDocuments(&c.Registration.MetadataDocuments)
 	return v.errs
+}
+
+// metadataDocuments: 0 takes the fetcher's defaults (cimd.Options), a
+// negative count or failure_ttl turns that bound off.
+func (v *validator) metadataDocuments(md *MetadataDocuments) {
+	if md.FailureTTL.D() > 10*time.Minute {
+		v.add("registration.metadata_documents.failure_ttl: %s is over 10m", md.FailureTTL.D())
+	}
+	if md.HostWindow != 0 {
+		v.between("registration.metadata_documents.host_window", md.HostWindow, time.Second, time.Hour)
+	}
 }
 
 type validator struct {
@@ -440,6 +452,7 @@ func (v *validator) rateLimits(rl *RateLimits) {
 			v.add("rate_limits.redis.url: must be a redis:// or rediss:// URL")
 		}
 	}
+	v.lockout(&rl.Lockout)
 	names := map[string]bool{}
 	for i, r := range rl.Rules {
 		field := fmt.Sprintf("rate_limits.rules[%d]", i)
@@ -455,6 +468,14 @@ func (v *validator) rateLimits(rl *RateLimits) {
 		if err := r.Limit().Validate(); err != nil {
 			v.add("%s: %v (set rate with every and burst, or quota with window)", field, err)
 		}
+	}
+}
+
+func (v *validator) lockout(l *Lockout) {
+	v.between("rate_limits.lockout.base", l.Base, time.Second, 24*time.Hour)
+	v.between("rate_limits.lockout.max", l.Max, l.Base.D(), 30*24*time.Hour)
+	if l.DeviceTTL >= 0 {
+		v.between("rate_limits.lockout.device_ttl", l.DeviceTTL, time.Minute, 365*24*time.Hour)
 	}
 }
 

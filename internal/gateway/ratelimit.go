@@ -103,7 +103,7 @@ func (rt *route) rateKey(rr *RateRule, x *exchange, name string) string {
 		case "tool":
 			parts = append(parts, name)
 		case "address":
-			parts = append(parts, clientaddr.String(x.r))
+			parts = append(parts, clientaddr.LimitKey(x.r))
 		}
 	}
 	return ratelimit.Key(parts...)

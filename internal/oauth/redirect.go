@@ -3,7 +3,9 @@ package oauth
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -64,6 +66,9 @@ func ValidateRedirectURI(raw, appType string, p RedirectPolicy) error {
 	}
 	if u.User != nil {
 		return fmt.Errorf("redirect URI %q must not contain user information", raw)
+	}
+	if err := CheckHost(raw); err != nil {
+		return err
 	}
 	scheme := strings.ToLower(u.Scheme)
 	switch {
@@ -139,4 +144,67 @@ func checkWebRedirect(raw, scheme, host, appType string) error {
 		return fmt.Errorf("redirect URI %q must use https unless it points to a loopback address", raw)
 	}
 	return nil
+}
+
+// CheckHost checks the authority of a URI, if it has one ("scheme://..."):
+// a host that is a DNS-style name of ASCII letters, digits, "-", ".", "_"
+// and "~" (RFC 3986 §2.3 unreserved characters), an IPv4 address, or an
+// IPv6 address in brackets without a zone, then optionally ":" and a port
+// of 1 to 5 digits. RFC 3986 §3.2.2 also lets a reg-name hold
+// percent-encoding and sub-delims ("!$&'()*+,;="), and browsers accept
+// Unicode: no DNS name needs them, they decode or normalise differently in
+// different places (a look-alike, a dot hidden in %2e), and ";", ",", "'"
+// and "*" would end or widen a Content-Security-Policy source when the
+// redirect origin is put in form-action. So they are refused.
+func CheckHost(raw string) error {
+	_, rest, _ := strings.Cut(raw, ":")
+	authority, ok := strings.CutPrefix(rest, "//")
+	if !ok {
+		return nil // no authority: a private-use scheme's path
+	}
+	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+		authority = authority[:i]
+	}
+	host, port, hasPort := splitHostPort(authority)
+	if !validHostName(host) && !validIPLiteral(host) || hasPort && !validPort(port) {
+		return fmt.Errorf("redirect URI %q: the host must be a plain DNS name or IP address (letters, digits, '-', '.', '_' or '~'; IPv6 in brackets), with an optional numeric port", raw)
+	}
+	return nil
+}
+
+// splitHostPort splits at the last ":" outside brackets.
+func splitHostPort(authority string) (host, port string, hasPort bool) {
+	i := strings.LastIndexByte(authority, ':')
+	if i < 0 || i < strings.LastIndexByte(authority, ']') {
+		return authority, "", false
+	}
+	return authority[:i], authority[i+1:], true
+}
+
+func validHostName(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
+func validIPLiteral(h string) bool {
+	if len(h) < 2 || h[0] != '[' || h[len(h)-1] != ']' {
+		return false
+	}
+	a, err := netip.ParseAddr(h[1 : len(h)-1])
+	return err == nil && a.Is6() && a.Zone() == ""
+}
+
+// validPort: 1 to 5 decimal digits, at most 65535 (an empty port, which
+// RFC 3986 allows, is refused too).
+func validPort(p string) bool {
+	_, err := strconv.ParseUint(p, 10, 16)
+	return err == nil && len(p) <= 5
 }

@@ -46,6 +46,78 @@ func TestValidateRedirectURI(t *testing.T) {
 	}
 }
 
+// TestValidateRedirectURIHost: a host is a plain DNS-style name or IP
+// literal. Anything that could end a Content-Security-Policy directive or
+// source, split a header, or be read differently after decoding is refused,
+// even where RFC 3986 §3.2.2 allows it in a reg-name.
+func TestValidateRedirectURIHost(t *testing.T) {
+	open := RedirectPolicy{AllowPrivateUseSchemes: true}
+	bad := []string{
+		"https://evil.com;script-src/cb",
+		"https://evil.com;script-src *.example/cb",
+		"https://evil.com%3Bscript-src/cb",
+		"https://evil.com,script-src/cb",
+		"https://evil.com'unsafe-inline'/cb",
+		`https://evil.com"x/cb`,
+		"https://evil .com/cb",
+		"https://evil.com\t/cb",
+		"https://ev*l.com/cb",
+		"https://*/cb",
+		"https://evil.com!/cb",
+		"https://evil.com$/cb",
+		"https://evil.com&x/cb",
+		"https://evil(x).com/cb",
+		"https://evil+x.com/cb",
+		"https://evil=x.com/cb",
+		"https://evil<x>.com/cb",
+		"https://%65vil.com/cb",
+		"https://evil%2ecom/cb",
+		"https://%C3%A9vil.com/cb",
+		"https://évil.com/cb",
+		"https://evil.com\u3002x/cb",
+		"https://еvil.com/cb", // Cyrillic е
+		"https://evil.com:/cb",
+		"https://evil.com:443x/cb",
+		"https://evil.com:123456/cb",
+		"https://[::1%25eth0]:1/cb",
+		"https://[v1.x]/cb",
+		"https://[::1/cb",
+		"https://[evil.com]/cb",
+		"https://[1.2.3.4]/cb",
+		"https://::1]/cb",
+		"https://[::1]]/cb",
+		"com.example.app://evil.com;x/cb",
+		"com.example.app://%65vil/cb",
+	}
+	for _, uri := range bad {
+		if err := ValidateRedirectURI(uri, AppTypeNative, open); err == nil {
+			t.Errorf("ValidateRedirectURI(%q) accepted", uri)
+		}
+		if CheckHost(uri) == nil {
+			t.Errorf("CheckHost(%q) accepted", uri)
+		}
+	}
+	good := []string{
+		"https://client.example.com/cb",
+		"https://Client-1.Example.COM:8443/cb",
+		"https://under_score.example/cb",
+		"https://xn--vil-bma.example/cb", // an IDN in its ASCII form
+		"http://127.0.0.1:33418/cb",
+		"http://[::1]:33418/cb",
+		"https://[2001:db8::1]/cb",
+		"com.example.app:/cb",
+		"com.example.app://callback/cb",
+	}
+	for _, uri := range good {
+		if err := ValidateRedirectURI(uri, AppTypeNative, open); err != nil {
+			t.Errorf("ValidateRedirectURI(%q) = %v", uri, err)
+		}
+		if err := CheckHost(uri); err != nil {
+			t.Errorf("CheckHost(%q) = %v", uri, err)
+		}
+	}
+}
+
 func TestMatchRedirectURI(t *testing.T) {
 	reg := []string{"https://client.example.com/cb", "http://127.0.0.1/callback", "http://localhost:6274/cb", "http://[::1]:1/cb"}
 	tests := []struct {
@@ -75,8 +147,14 @@ func TestMatchRedirectURI(t *testing.T) {
 	}
 }
 
+// hostChars are the characters an accepted redirect URI's host and port
+// may hold: RFC 3986 §2.3 unreserved, and the brackets and colons of an
+// IP-literal and a port (§3.2.2, §3.2.3).
+const hostChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~[]:"
+
 func FuzzRedirectURI(f *testing.F) {
-	for _, s := range []string{"https://c.example/cb", "http://127.0.0.1:1/cb", "javascript:x", "com.example.app:/cb", "http://localhost/x#y"} {
+	for _, s := range []string{"https://c.example/cb", "http://127.0.0.1:1/cb", "javascript:x", "com.example.app:/cb", "http://localhost/x#y",
+		"https://evil.com;script-src/cb", "https://%65vil.com/cb", "http://[::1]:1/cb", "com.example.app://h,x/cb", "https://é.example/cb"} {
 		f.Add(s, s)
 	}
 	f.Fuzz(func(t *testing.T, registered, requested string) {
@@ -87,6 +165,17 @@ func FuzzRedirectURI(f *testing.F) {
 			}
 			if strings.EqualFold(u.Scheme, "http") && !IsLoopbackHost(u.Hostname()) {
 				t.Fatalf("accepted plain http to a non-loopback host: %q", registered)
+			}
+			// The host (and port) hold only RFC 3986 unreserved characters,
+			// or an IP-literal's brackets and colons, exactly as written:
+			// nothing was percent-decoded into it.
+			for _, c := range u.Host {
+				if !strings.ContainsRune(hostChars, c) {
+					t.Fatalf("accepted host %q of %q: %q is outside the RFC 3986 set", u.Host, registered, c)
+				}
+			}
+			if u.Host != "" && !strings.Contains(registered, "//"+u.Host) {
+				t.Fatalf("accepted host %q of %q, which was written encoded", u.Host, registered)
 			}
 		}
 		if MatchRedirectURI([]string{registered}, requested) && registered != requested {

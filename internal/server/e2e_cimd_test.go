@@ -145,3 +145,57 @@ func TestMetadataDocumentRejections(t *testing.T) {
 		t.Errorf("metadata: %v", md)
 	}
 }
+
+// TestMetadataDocumentHostLimit: clients presenting many client_id URLs on
+// one host cannot make Drawbridge fetch from it without bound: over the
+// per-host budget, /authorize shows an error page and /token answers
+// invalid_client, both saying the document could not be fetched now; the
+// budget comes back with the window.
+func TestMetadataDocumentHostLimit(t *testing.T) {
+	docs := startDocServer(t)
+	gw := gwtest.Start(t, gwtest.Options{
+		ExtraYAML:       "registration: {metadata_documents: {allow_private_networks: true, host_fetches: 2, host_window: 1m}}\n",
+		MetadataRootCAs: docs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs,
+	})
+	doc := func() map[string]any {
+		return map[string]any{"client_name": "x", "redirect_uris": []string{gwtest.Redirect}, "token_endpoint_auth_method": "none"}
+	}
+	ids := []string{docs.publish("/a.json", doc()), docs.publish("/b.json", doc()), docs.publish("/c.json", doc())}
+	authorize := func(id string) *browser.Page {
+		t.Helper()
+		c := &gwtest.Client{GW: gw, ID: id, Redirect: gwtest.Redirect, Browser: browser.New(gw.URL)}
+		p, err := c.Browser.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, id := range ids[:2] {
+		if p := authorize(id); p.Path() != "/login" {
+			t.Fatalf("%s: at %s (%d), want the sign-in form", id, p.Path(), p.Resp.StatusCode)
+		}
+	}
+	if p := authorize(ids[2]); p.Resp.StatusCode != http.StatusBadRequest || p.Callback != nil || !p.Has("could not be fetched now") {
+		t.Errorf("over the host's budget at /authorize: %d, redirect %v", p.Resp.StatusCode, p.Callback)
+	}
+	c := &gwtest.Client{GW: gw, ID: ids[2], Redirect: gwtest.Redirect}
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/token", strings.NewReader("grant_type=authorization_code&code=x&code_verifier=y&client_id="+ids[2]))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := gwtest.DecodeBody(t, resp)
+	resp.Body.Close()
+	if desc, _ := body["error_description"].(string); resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, "could not be fetched now") {
+		t.Errorf("over the host's budget at /token: %d %v", resp.StatusCode, body)
+	}
+	// Cached documents of the host still work, and the window passes.
+	if p := authorize(ids[0]); p.Path() != "/login" {
+		t.Errorf("a cached document: at %s (%d)", p.Path(), p.Resp.StatusCode)
+	}
+	gw.Clock.Advance(time.Minute)
+	if p := authorize(c.ID); p.Path() != "/login" {
+		t.Errorf("after the window: at %s (%d)", p.Path(), p.Resp.StatusCode)
+	}
+}

@@ -81,8 +81,8 @@ func TestAuthorizationServerLimits(t *testing.T) {
 		t.Fatalf("third token request in a minute: %d", resp.StatusCode)
 	}
 
-	// Lockout: three wrong passwords lock the username, even for the
-	// right password, until the lock ends.
+	// Lockout: three wrong passwords lock the username at this address,
+	// even for the right password, until the lock ends.
 	p, _ := c.Browser.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
 	f := p.HiddenFields()
 	f.Set("username", "bob")

@@ -57,7 +57,7 @@ func (s *Server) authLimit(l ratelimit.Limiter) authserver.LimitFunc {
 		if lim == nil {
 			return true, 0
 		}
-		d, err := l.Allow(r.Context(), *lim, ratelimit.Key("as", clientaddr.String(r)), 1)
+		d, err := l.Allow(r.Context(), *lim, ratelimit.Key("as", clientaddr.LimitKey(r)), 1)
 		if err != nil {
 			s.opt.Log.Warn("rate limit", "limit", lim.Name, "err", err)
 		}

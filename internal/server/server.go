@@ -211,7 +211,9 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	cfg := s.cfg
 	opt := authserver.Options{
 		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier, Audit: s.events(),
-		LockoutAfter: cfg.RateLimits.Lockout.After, LockoutBase: cfg.RateLimits.Lockout.Base.D(), LockoutMax: cfg.RateLimits.Lockout.Max.D(),
+		LockoutAfter: cfg.RateLimits.Lockout.After, LockoutAddressAfter: cfg.RateLimits.Lockout.AddressAfter,
+		LockoutBase: cfg.RateLimits.Lockout.Base.D(), LockoutMax: cfg.RateLimits.Lockout.Max.D(),
+		Keyring: s.ring, DeviceTTL: cfg.RateLimits.Lockout.DeviceTTL.D(),
 		AccessTokenTTL: cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
 		GrantTTL: cfg.Tokens.GrantTTL.D(), RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
 		CodeTTL: cfg.Tokens.CodeTTL.D(), LoginTTL: cfg.Tokens.LoginTTL.D(),
@@ -255,6 +257,7 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	if md := cfg.Registration.MetadataDocuments; *md.Enabled {
 		f, err := cimd.New(cimd.Options{
 			AllowPrivateNetworks: md.AllowPrivateNetworks, AllowDomains: md.AllowDomains, DenyDomains: md.DenyDomains,
+			FailureTTL: md.FailureTTL.D(), HostFetches: md.HostFetches, HostWindow: md.HostWindow.D(), HostConcurrency: md.HostConcurrency,
 			RedirectPolicy: opt.RedirectPolicy, RootCAs: s.opt.MetadataRootCAs, Now: s.opt.Now, Log: s.opt.Log,
 		})
 		if err != nil {

@@ -1,0 +1,138 @@
+package authserver
+
+import (
+	"sync"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/lru"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// lockout slows password guessing at the sign-in form without letting a
+// stranger lock a user out (OWASP Authentication Cheat Sheet, "Account
+// Lockout"): failures are counted per username and client address, and per
+// address whatever the usernames, never per username alone, so failures
+// from one address never refuse a correct password from another. A browser
+// that has signed in as a user before (a remembered device, device.go) is
+// counted on its own instead, and is let in from an address others have
+// locked.
+//
+// Each counter locks after its threshold of failures in a row, for base,
+// then twice as long after each further failure, up to max. A success
+// clears the username's counter at that address and the device's; the
+// address's counter, which a sprayer with one valid account could
+// otherwise reset, is only forgotten after max without a failure (as every
+// counter is). Counters live in memory, per replica, in a bounded cache.
+type lockout struct {
+	after, addressAfter int
+	base, max           time.Duration
+	mu                  sync.Mutex
+	counts              *lru.Cache[lockState]
+}
+
+type lockState struct {
+	failures int
+	until    time.Time
+}
+
+// lockoutEntries bounds the counters kept: when full, the least recently
+// used go first.
+const lockoutEntries = 100_000
+
+func newLockout(after, addressAfter int, base, longest time.Duration) *lockout {
+	return &lockout{after: after, addressAfter: addressAfter, base: base, max: max(longest, base),
+		counts: lru.New[lockState](lockoutEntries)}
+}
+
+// attempt is one sign-in: the username typed, the client's address
+// (clientaddr.LimitKey) and the id of the browser's remembered device for
+// that username, if it presented a valid one.
+type attempt struct {
+	user, addr, device string
+}
+
+type counter struct {
+	key   string
+	after int
+}
+
+// counters are what an attempt counts against: its device alone, or the
+// username at the address and the address.
+func (l *lockout) counters(a attempt) []counter {
+	if a.device != "" {
+		return []counter{{deviceKey(a), l.after}}
+	}
+	return []counter{{userKey(a), l.after}, {addrKey(a), l.addressAfter}}
+}
+
+// userKey is hashed: a username is the client's to choose, and can be long.
+func userKey(a attempt) string   { return "user " + tokens.Hash(a.user+"\x00"+a.addr) }
+func addrKey(a attempt) string   { return "addr " + a.addr }
+func deviceKey(a attempt) string { return "device " + a.device }
+
+// locked reports how long the attempt must wait, if it must.
+func (l *lockout) locked(a attempt, now time.Time) time.Duration {
+	if l == nil || l.after <= 0 {
+		return 0
+	}
+	var wait time.Duration
+	for _, c := range l.counters(a) {
+		if st, ok := l.counts.Get(c.key, now); ok && now.Before(st.until) {
+			wait = max(wait, st.until.Sub(now))
+		}
+	}
+	return wait
+}
+
+func (l *lockout) failed(a attempt, now time.Time) {
+	if l == nil || l.after <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.counters(a) {
+		if c.after <= 0 {
+			continue
+		}
+		st, _ := l.counts.Get(c.key, now)
+		st.failures++
+		if over := st.failures - c.after; over >= 0 {
+			st.until = now.Add(l.lockFor(over))
+		}
+		// Forgotten max after the last failure or the end of its lock.
+		l.counts.Put(c.key, st, later(st.until, now).Add(l.max))
+	}
+}
+
+// lockFor is base doubled over times, at most max.
+func (l *lockout) lockFor(over int) time.Duration {
+	d := l.base
+	for range over {
+		if d >= l.max/2 {
+			return l.max
+		}
+		d *= 2
+	}
+	return min(d, l.max)
+}
+
+// succeeded clears the username's counter at the address and the device's,
+// never the address's.
+func (l *lockout) succeeded(a attempt) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.counts.Remove(userKey(a))
+	if a.device != "" {
+		l.counts.Remove(deviceKey(a))
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -18,6 +18,7 @@ import (
 type recorder struct {
 	mu       sync.Mutex
 	executed []call
+	headers  []http.Header // of every request
 	parse    func([]byte) []map[string]any
 }
 
@@ -36,8 +37,18 @@ func (r *recorder) calls() []call {
 
 func (r *recorder) reset() {
 	r.mu.Lock()
-	r.executed = nil
+	r.executed, r.headers = nil, nil
 	r.mu.Unlock()
+}
+
+// lastHeaders are the headers of the last request the backend got.
+func (r *recorder) lastHeaders() http.Header {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.headers) == 0 {
+		return nil
+	}
+	return r.headers[len(r.headers)-1]
 }
 
 func startRecorder(t *testing.T, parse func([]byte) []map[string]any) (*recorder, string) {
@@ -54,6 +65,9 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	rec.mu.Lock()
+	rec.headers = append(rec.headers, r.Header.Clone())
+	rec.mu.Unlock()
 	msgs := rec.parse(body)
 	if msgs == nil {
 		writeJSONReply(w, map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": -32700, "message": "Parse error"}})

@@ -13,24 +13,28 @@ import (
 // 's'). Names are kept in canonical form, whose escapes are of characters
 // that have no case, so folding them is folding the names.
 type nameSet struct {
-	small [][]byte
+	// The first names are compared one by one, without allocating; a
+	// larger object switches to a map of folded names.
+	small [smallNames][]byte
+	n     int
 	large map[string]struct{}
 }
 
-const smallNames = 16
+const smallNames = 8
 
 func (n *nameSet) add(name []byte) error {
 	if n.large == nil {
-		for _, seen := range n.small {
+		for _, seen := range n.small[:n.n] {
 			if bytes.EqualFold(seen, name) {
 				return duplicate(seen, name)
 			}
 		}
-		if len(n.small) < smallNames {
-			n.small = append(n.small, name)
+		if n.n < smallNames {
+			n.small[n.n] = name
+			n.n++
 			return nil
 		}
-		n.large = make(map[string]struct{}, 2*smallNames)
+		n.large = make(map[string]struct{}, 4*smallNames)
 		for _, seen := range n.small {
 			n.large[foldKey(seen)] = struct{}{}
 		}

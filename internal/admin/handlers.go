@@ -170,6 +170,16 @@ func (a *API) revoke(ctx context.Context, id, reason string) error {
 	return nil
 }
 
+// consentView is a consent as the API shows it: per resource (MCP server
+// URL), the scopes the user approved for that resource.
+type consentView struct {
+	Subject   string              `json:"user"`
+	ClientID  string              `json:"client_id"`
+	Approved  map[string][]string `json:"approved"`
+	CreatedAt time.Time           `json:"created_at"`
+	UpdatedAt time.Time           `json:"updated_at"`
+}
+
 func (a *API) listConsents(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
 	user := r.URL.Query().Get("user")
 	if user == "" {
@@ -181,7 +191,16 @@ func (a *API) listConsents(w http.ResponseWriter, r *http.Request, _ *tokens.Acc
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"consents": cs})
+	out := make([]consentView, 0, len(cs))
+	for _, c := range cs {
+		approved := make(map[string][]string, len(c.Approved)) // [] rather than null in JSON
+		for res, scopes := range c.Approved {
+			approved[res] = append([]string{}, scopes...)
+		}
+		out = append(out, consentView{Subject: c.Subject, ClientID: c.ClientID, Approved: approved,
+			CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"consents": out})
 }
 
 // deleteConsent withdraws a user's consent for a client and revokes the

@@ -165,8 +165,9 @@ type grantsData struct {
 
 type consentRow struct {
 	storage.Consent
-	Client  clientInfo
-	Servers []string
+	Client clientInfo
+	// Access is the consent per server: what was approved for each.
+	Access []serverAccess
 }
 
 func (c *Console) grantsPage(w http.ResponseWriter, r *http.Request) {
@@ -234,11 +235,7 @@ func (c *Console) grantsPage(w http.ResponseWriter, r *http.Request) {
 				c.failed(w, r, "consent list", err)
 				return
 			}
-			row := consentRow{Consent: cn, Client: ci}
-			for _, res := range cn.Resources {
-				row.Servers = append(row.Servers, c.serverName(res))
-			}
-			d.Consents = append(d.Consents, row)
+			d.Consents = append(d.Consents, consentRow{Consent: cn, Client: ci, Access: c.access(cn.Approved)})
 		}
 	}
 	c.render(w, r, http.StatusOK, "grants.html", &view{Title: "Grants and consents", Section: "grants", Notice: notice(q), Data: d})

@@ -65,12 +65,13 @@ type Store interface {
 	// after (empty: from the first), at most limit of them (0: all).
 	ListClients(ctx context.Context, after string, limit int) ([]Client, error)
 
-	// Consent records what a user approved for a client.
+	// Consent records what a user approved for a client, per resource.
 	GetConsent(ctx context.Context, subject, clientID string) (Consent, error)
-	// UpsertConsent adds scopes to the consent (creating it if needed) and
-	// returns the result; previously approved scopes are kept. Resources
-	// merge the same way. Neither list holds duplicates: the entries already
-	// approved first, in their order, then new ones in the order given. An
+	// UpsertConsent adds c.Approved to the consent (creating it if needed)
+	// and returns the result. Each resource's scopes merge with those
+	// already approved for that resource only: the scopes already there
+	// first, in their order, then new ones in the order given, without
+	// duplicates. Resources c does not name keep what they had. An
 	// existing consent keeps its CreatedAt and takes c.UpdatedAt.
 	UpsertConsent(ctx context.Context, c Consent) (Consent, error)
 	DeleteConsent(ctx context.Context, subject, clientID string) error
@@ -222,15 +223,62 @@ type UpstreamLogin struct {
 	SID string `json:"sid,omitempty"`
 }
 
-// Consent is a user's approval of a client for a set of scopes on a set of
-// resources (MCP servers). UpsertConsent merges both lists.
+// Consent is what a user approved a client for: per resource (an MCP
+// server's URL), the scopes approved for that resource. An approval for one
+// resource says nothing about another, even where two resources use the
+// same scope names (offline_access is one): SEC1 asks the user per server.
+//
+// Approved is nil when nothing is approved; a resource whose list is nil
+// was approved without scopes (a request for it without scopes needs no
+// question). Stores give back empty lists as nil, like every other slice.
 type Consent struct {
 	Subject   string
 	ClientID  string
-	Scopes    []string
-	Resources []string
+	Approved  map[string][]string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// ScopesFor returns the scopes approved for resource, and whether the
+// resource was approved at all.
+func (c Consent) ScopesFor(resource string) ([]string, bool) {
+	scopes, ok := c.Approved[resource]
+	return scopes, ok
+}
+
+// MergeApproved adds add to have, resource by resource, as UpsertConsent
+// does: a resource's scopes already approved first, in their order, then
+// new ones in the order given, without duplicates; empty lists become nil.
+// It returns a new map and changes neither argument. Every backend merges
+// with it, so that they cannot differ.
+func MergeApproved(have, add map[string][]string) map[string][]string {
+	if len(have) == 0 && len(add) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(have)+len(add))
+	for res, scopes := range have {
+		out[res] = mergeScopes(nil, scopes)
+	}
+	for res, scopes := range add {
+		out[res] = mergeScopes(out[res], scopes)
+	}
+	return out
+}
+
+// mergeScopes appends the entries of add that have not been seen, keeping
+// the order of both, so that repeated approvals never grow the list.
+func mergeScopes(have, add []string) []string {
+	seen := make(map[string]bool, len(have)+len(add))
+	var out []string
+	for _, list := range [][]string{have, add} {
+		for _, s := range list {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // AuthRequest is an authorization request between /authorize and the

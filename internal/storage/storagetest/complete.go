@@ -22,7 +22,7 @@ var unsetInFixtures = map[string]bool{
 
 // consentFields are the fields the consent tests, which write consents
 // inline rather than from a fixture, know about.
-var consentFields = []string{"Subject", "ClientID", "Scopes", "Resources", "CreatedAt", "UpdatedAt"}
+var consentFields = []string{"Subject", "ClientID", "Approved", "CreatedAt", "UpdatedAt"}
 
 // testFixturesComplete fails when a storage type gains a field the fixtures
 // do not set, since a round trip cannot catch a backend dropping a field that

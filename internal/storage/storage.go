@@ -77,6 +77,23 @@ type Store interface {
 	DeleteConsent(ctx context.Context, subject, clientID string) error
 	ListConsents(ctx context.Context, subject string) ([]Consent, error)
 
+	// Client blocks refuse clients known by a metadata document (CIMD),
+	// which are not stored and so cannot be disabled: by their client_id
+	// URL, or every client whose client_id URL is on a host.
+	//
+	// PutClientBlock stores a block; ErrAlreadyExists when that kind and
+	// value are blocked already (the first block is kept).
+	PutClientBlock(ctx context.Context, b ClientBlock) error
+	// DeleteClientBlock lifts a block; ErrNotFound when there is none.
+	DeleteClientBlock(ctx context.Context, kind, value string) error
+	// ListClientBlocks returns every block, by kind then value.
+	ListClientBlocks(ctx context.Context) ([]ClientBlock, error)
+	// FindClientBlock returns the block that refuses a client: the block
+	// of clientID itself if there is one, else the block of host (the
+	// caller gives the client_id URL's host in the form blocks store it);
+	// ErrNotFound when neither is blocked. An empty host matches no block.
+	FindClientBlock(ctx context.Context, clientID, host string) (ClientBlock, error)
+
 	// Authorization requests in progress (login, then consent).
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	GetAuthRequest(ctx context.Context, id string, now time.Time) (AuthRequest, error)
@@ -195,6 +212,30 @@ type Client struct {
 	LastUsedAt time.Time
 	// ExpiresAt is zero for clients that never expire.
 	ExpiresAt time.Time
+}
+
+// Kinds of client block.
+const (
+	// BlockClientID blocks one client_id URL, compared as a string (as
+	// CIMD compares client IDs).
+	BlockClientID = "client_id"
+	// BlockHost blocks every client_id URL on one host (the host exactly,
+	// not its subdomains; any port).
+	BlockHost = "host"
+)
+
+// ClientBlock is an administrator's refusal of metadata-document clients.
+type ClientBlock struct {
+	// Kind is BlockClientID or BlockHost.
+	Kind string
+	// Value is the client_id URL, or the host in lower case (an IP
+	// address in its canonical form, without brackets).
+	Value string
+	// Reason is the administrator's note; may be empty.
+	Reason string
+	// CreatedBy is the administrator's subject.
+	CreatedBy string
+	CreatedAt time.Time
 }
 
 // Identity is a signed-in user as the identity provider described them.

@@ -31,7 +31,7 @@ func testFixturesComplete(t *testing.T, _ storage.Store) {
 	identity := newIdentity("user-1")
 	for _, v := range []any{
 		newClient("c"), identity, newAuthRequest("r"), newAuthCode("h", "g"), newGrant("g", "c", "u"),
-		newRefreshToken("h"), newUpstreamSession("s"), newSigningKey("k"),
+		newRefreshToken("h"), newUpstreamSession("s"), newSigningKey("k"), newClientBlock(storage.BlockHost, "h"),
 	} {
 		rv := reflect.ValueOf(v)
 		for i := range rv.NumField() {

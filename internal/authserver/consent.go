@@ -24,7 +24,7 @@ func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *stor
 		return
 	}
 	if err != nil {
-		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+		s.clientGone(w, err)
 		return
 	}
 	if c.skipConsent {
@@ -76,7 +76,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.lookupClient(r.Context(), req.ClientID)
 	if err != nil {
-		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+		s.clientGone(w, err)
 		return
 	}
 	page := consentPage{
@@ -96,6 +96,20 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 		page.Scopes = append(page.Scopes, scopeView{Name: sc, Description: s.scopeDescription(sc)})
 	}
 	s.pages.render(w, http.StatusOK, "consent.html", page, redirectOrigin(req.RedirectURI))
+}
+
+// clientGone answers a request in progress whose client can no longer be
+// used, with a page and never a redirect to the client.
+func (s *Server) clientGone(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, errStoreFailed):
+		s.opt.Log.Error("consent: looking up the client", "err", err)
+		s.unavailablePage(w)
+	case errors.Is(err, errClientBlocked):
+		s.blockedPage(w)
+	default:
+		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+	}
 }
 
 func userLabel(id *storage.Identity) string {
@@ -135,6 +149,12 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Identity == nil {
 		s.errorPage(w, http.StatusBadRequest, "Sign in first.", "Start again from your application.")
+		return
+	}
+	// The client may have been blocked (or deleted) since the page was
+	// shown: then neither a code nor an error goes to its redirect URI.
+	if _, err := s.lookupClient(r.Context(), req.ClientID); err != nil {
+		s.clientGone(w, err)
 		return
 	}
 	s.debugStep(r, "consent: answered", nil, "client_id", req.ClientID, "action", r.PostForm.Get("action"))

@@ -49,6 +49,8 @@ const consolePage = 50
 
 type clientsData struct {
 	Rows []clientRow
+	// Blocks are the blocked metadata-document clients and hosts.
+	Blocks []storage.ClientBlock
 	// Next and First link to the following page and back to the first;
 	// empty when there is no such page.
 	Next, First string
@@ -97,6 +99,10 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if next != "" {
 		d.Next = page(next)
+	}
+	if d.Blocks, err = c.opt.Admin.ClientBlocks(r.Context()); err != nil {
+		c.failed(w, r, "block list", err)
+		return
 	}
 	c.render(w, r, http.StatusOK, "clients.html", &view{Title: "Clients", Section: "clients", Notice: notice(q), Data: d})
 }

@@ -208,6 +208,10 @@ func notice(q url.Values) string {
 		return "Client enabled."
 	case "client_deleted":
 		return "Client deleted; " + n + " grant(s) revoked."
+	case "client_blocked":
+		return "Blocked; " + n + " grant(s) revoked. Matching clients are refused from now on."
+	case "client_unblocked":
+		return "Unblocked. Grants revoked by the block stay revoked."
 	case "grant_revoked":
 		return "Grant revoked."
 	case "grants_revoked":

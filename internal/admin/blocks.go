@@ -81,8 +81,10 @@ func (a *API) BlockClient(ctx context.Context, who Actor, kind, value, reason st
 	default:
 		a.record(who, "client_blocked", kind+" "+value)
 	}
-	// Stored first, revoked second: a client cannot get a new grant in
-	// between, since lookupClient already refuses it.
+	// Stored first, revoked second: from the moment it is stored,
+	// lookupClient refuses the client, so no new grant starts. A token
+	// request already past that check (a code redeemed in the same
+	// instant) can still finish; blocking again revokes such a grant.
 	if res.Revoked, err = a.revokeBlocked(ctx, res.Block); err != nil {
 		return BlockResult{}, err
 	}

@@ -28,10 +28,15 @@ type docServer struct {
 }
 
 func startDocServer(t *testing.T) *docServer {
-	return startDocServerOn(t, "127.0.0.1:0")
+	d := startDocServerOn(t, "127.0.0.1:0")
+	if d == nil {
+		t.Fatal("cannot listen on 127.0.0.1")
+	}
+	return d
 }
 
-// startDocServerOn listens on addr ("[::1]:0" gives a second host).
+// startDocServerOn listens on addr ("[::1]:0" gives a second host); nil
+// when it cannot.
 func startDocServerOn(t *testing.T, addr string) *docServer {
 	d := &docServer{docs: map[string]map[string]any{}, hits: map[string]int{}}
 	d.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +53,8 @@ func startDocServerOn(t *testing.T, addr string) *docServer {
 	}))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Skipf("cannot listen on %s: %v", addr, err)
+		t.Logf("cannot listen on %s: %v", addr, err)
+		return nil
 	}
 	d.Listener.Close()
 	d.Listener = ln

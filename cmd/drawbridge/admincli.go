@@ -103,28 +103,37 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// runClients: drawbridge clients list|revoke|disable|enable|delete.
-// revoke ends every grant of the client (its users must approve it again
-// to reconnect) and leaves it registered; disable also refuses it from now
-// on; delete removes it. Pre-registered clients live in the configuration:
-// they are listed, and their grants can be revoked, but changing them
-// means changing the file.
+// runClients: drawbridge clients list|revoke|disable|enable|delete|
+// block|unblock|blocked. revoke ends every grant of the client (its users
+// must approve it again to reconnect) and leaves it registered; disable
+// also refuses it from now on; delete removes it. Pre-registered clients
+// live in the configuration: they are listed, and their grants can be
+// revoked, but changing them means changing the file. block, unblock and
+// blocked manage blocks of metadata-document clients (runBlocks).
 func runClients(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, err := subcommand(args, stderr, "drawbridge clients list|revoke|disable|enable|delete --config FILE [--id ID] [--user SUB]",
-		"list", "revoke", "disable", "enable", "delete")
+	sub, err := subcommand(args, stderr, "drawbridge clients list|revoke|disable|enable|delete|block|unblock|blocked --config FILE [--id ID] [--user SUB] [--host HOST] [--reason TEXT]",
+		"list", "revoke", "disable", "enable", "delete", "block", "unblock", "blocked")
 	if err != nil {
 		return err
 	}
 	cmd := newStoreCmd("clients "+sub, stderr)
-	id := cmd.fs.String("id", "", "client_id (revoke, disable, enable, delete)")
+	id := cmd.fs.String("id", "", "client_id (revoke, disable, enable, delete; block, unblock: a client_id URL)")
 	user := cmd.fs.String("user", "", "revoke: only this user's grants (subject)")
+	host := cmd.fs.String("host", "", "block, unblock: every metadata-document client on this host (any port, not its subdomains)")
+	note := cmd.fs.String("reason", "", "block: a note kept with the block")
 	cfg, st, err := cmd.open(ctx, args[1:])
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if sub == "list" {
+	switch sub {
+	case "list":
 		return listClients(ctx, cfg, st, stdout)
+	case "block", "unblock", "blocked":
+		return runBlocks(ctx, cfg, st, sub, *id, *host, *note, stdout)
+	}
+	if *host != "" || *note != "" {
+		return errors.New("--host and --reason only go with block and unblock")
 	}
 	if *id == "" {
 		return errors.New("--id is required")

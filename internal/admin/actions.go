@@ -81,10 +81,11 @@ func (a *API) DeleteClient(ctx context.Context, who Actor, id string) (int, erro
 
 // RevokeGrant revokes one grant (ErrNotFound if there is none).
 func (a *API) RevokeGrant(ctx context.Context, who Actor, id string) error {
-	if _, err := a.opt.Store.GetGrant(ctx, id); err != nil {
+	g, err := a.opt.Store.GetGrant(ctx, id)
+	if err != nil {
 		return err
 	}
-	if err := a.revoke(ctx, id, "revoked_by_admin"); err != nil {
+	if err := a.revoke(ctx, g, "revoked_by_admin"); err != nil {
 		return err
 	}
 	a.record(who, "grant_revoked", id)
@@ -102,10 +103,8 @@ func (a *API) RevokeGrants(ctx context.Context, who Actor, f storage.GrantFilter
 	if err != nil {
 		return 0, err
 	}
-	for _, g := range gs {
-		if err := a.revoke(ctx, g.ID, reason); err != nil {
-			return 0, err
-		}
+	if err := a.revokeAll(ctx, gs, reason); err != nil {
+		return 0, err
 	}
 	if reason == "revoked_by_admin" {
 		a.record(who, "grants_revoked", f.Subject+" "+f.ClientID)

@@ -93,6 +93,9 @@ func (a *API) Routes(mux *http.ServeMux) {
 	h("GET /admin/api/grants", a.listGrants)
 	h("POST /admin/api/grants/{id}/revoke", a.revokeGrant)
 	h("POST /admin/api/grants/revoke", a.revokeGrants)
+	h("GET /admin/api/blocks", a.listBlocks)
+	h("POST /admin/api/blocks", a.blockClient)
+	h("DELETE /admin/api/blocks", a.unblockClient)
 	h("GET /admin/api/consents", a.listConsents)
 	h("DELETE /admin/api/consents", a.deleteConsent)
 	h("GET /admin/api/keys", a.listKeys)
@@ -180,6 +183,9 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "not_found", Message: "no such object"})
 		return
 	case IsBadCursor(err):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
+		return
+	case errors.Is(err, ErrBadBlock):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
 		return
 	case errors.Is(err, ErrNotSupported):

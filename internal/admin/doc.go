@@ -1,6 +1,9 @@
 // Package admin is the operator's view of Drawbridge, as a JSON API under
-// /admin/api/: registered clients, grants and consents, signing keys, the
-// MCP servers and their health, and the audit trail (query and verify).
+// /admin/api/: registered clients, blocked metadata-document clients,
+// grants and consents, signing keys, the MCP servers and their health, and
+// the audit trail (query and verify). The actions behind it (actions.go,
+// blocks.go) are the one set of admin actions: the console calls them too,
+// and so do the command line's block commands.
 //
 // The API is an OAuth protected resource of its own (<public_url>/admin,
 // scope "admin", with protected resource metadata like any MCP server), so

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -157,17 +158,41 @@ func (a *API) revokeGrants(w http.ResponseWriter, r *http.Request, c *tokens.Acc
 	writeJSON(w, http.StatusOK, map[string]any{"grants_revoked": n})
 }
 
-// revoke revokes in the store and, at once, in this replica's list; other
-// replicas follow within their sync interval.
-func (a *API) revoke(ctx context.Context, id, reason string) error {
+// revoke revokes in the store and, at once, in this replica's list (other
+// replicas follow within their sync interval), and records it in the
+// audit trail as grant.revoked with its reason, like every revocation.
+func (a *API) revoke(ctx context.Context, g storage.Grant, reason string) error {
 	now := a.opt.Now()
-	if err := a.opt.Store.RevokeGrant(ctx, id, reason, now); err != nil {
+	if err := a.opt.Store.RevokeGrant(ctx, g.ID, reason, now); err != nil {
 		return err
 	}
 	if a.opt.Revoked != nil {
-		a.opt.Revoked.Add(id, now)
+		a.opt.Revoked.Add(g.ID, now)
+	}
+	if a.opt.Record != nil {
+		a.opt.Record.Record(audit.Event{Time: now, Type: audit.GrantRevoked, Subject: g.Identity.Subject,
+			ClientID: g.ClientID, GrantID: g.ID, Reason: reason})
 	}
 	return nil
+}
+
+func (a *API) revokeAll(ctx context.Context, gs []storage.Grant, reason string) error {
+	for _, g := range gs {
+		if err := a.revoke(ctx, g, reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// consentView is a consent as the API shows it: per resource (MCP server
+// URL), the scopes the user approved for that resource.
+type consentView struct {
+	Subject   string              `json:"user"`
+	ClientID  string              `json:"client_id"`
+	Approved  map[string][]string `json:"approved"`
+	CreatedAt time.Time           `json:"created_at"`
+	UpdatedAt time.Time           `json:"updated_at"`
 }
 
 func (a *API) listConsents(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
@@ -181,7 +206,16 @@ func (a *API) listConsents(w http.ResponseWriter, r *http.Request, _ *tokens.Acc
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"consents": cs})
+	out := make([]consentView, 0, len(cs))
+	for _, c := range cs {
+		approved := make(map[string][]string, len(c.Approved)) // [] rather than null in JSON
+		for res, scopes := range c.Approved {
+			approved[res] = append([]string{}, scopes...)
+		}
+		out = append(out, consentView{Subject: c.Subject, ClientID: c.ClientID, Approved: approved,
+			CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"consents": out})
 }
 
 // deleteConsent withdraws a user's consent for a client and revokes the

@@ -40,6 +40,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.unavailablePage(w)
 		return
 	}
+	if errors.Is(err, errClientBlocked) {
+		s.blockedPage(w)
+		return
+	}
 	if err != nil {
 		s.errorPage(w, http.StatusBadRequest, "The application that sent you here is not registered with this server.", clientError(err))
 		return

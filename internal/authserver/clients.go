@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -81,12 +82,18 @@ const (
 	grantClientCredentials = "client_credentials"
 )
 
-var errUnknownClient = errors.New("unknown client")
+var (
+	errUnknownClient = errors.New("unknown client")
+	// errClientBlocked: an administrator blocked this metadata-document
+	// client, by its client_id URL or its host.
+	errClientBlocked = errors.New("client blocked by an administrator")
+)
 
 // lookupClient finds a client in the order of MCP "Client Registration":
 // pre-registered, then a client ID metadata document when the id is an
 // https URL, then stored dynamic registrations. Disabled and expired
-// clients are unknown. A metadata document that cannot be used gives a
+// clients are unknown; blocked metadata-document clients give
+// errClientBlocked. A metadata document that cannot be used gives a
 // *cimd.Error whose Description may be shown.
 func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	if id == "" || len(id) > 512 {
@@ -96,6 +103,12 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 		return c, nil
 	}
 	if strings.HasPrefix(id, "https://") && s.opt.Metadata != nil {
+		// Before the fetch, so that a block holds for a document the
+		// fetcher has cached (on any replica: blocks are in the store) and
+		// a blocked host is not even asked.
+		if err := s.checkBlocked(ctx, id); err != nil {
+			return nil, err
+		}
 		doc, err := s.opt.Metadata.Fetch(ctx, id)
 		if err != nil {
 			return nil, err
@@ -113,6 +126,32 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 		return nil, errUnknownClient
 	}
 	return &client{Client: c}, nil
+}
+
+// checkBlocked refuses a metadata-document client that an administrator
+// blocked, by its client_id URL or by its host (the one rule for what a
+// block matches: the client_id as given, or cimd.ClientIDHost of it). A
+// store that cannot be read refuses too (errStoreFailed): a block must not
+// lapse while the database is down.
+func (s *Server) checkBlocked(ctx context.Context, id string) error {
+	host, _ := cimd.ClientIDHost(id) // "" for a malformed URL, which the fetcher refuses anyway
+	b, err := s.opt.Store.FindClientBlock(ctx, id, host)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w: %w", errStoreFailed, err)
+	}
+	s.opt.Log.Warn("blocked client refused", "client_id", id, "block", b.Kind, "blocked", b.Value)
+	return errClientBlocked
+}
+
+// blockedPage tells a person that the application that sent them is
+// blocked. It never redirects to the client: its redirect URI is not to be
+// trusted any more.
+func (s *Server) blockedPage(w http.ResponseWriter) {
+	s.errorPage(w, http.StatusForbidden, "An administrator of this server has blocked this application.",
+		"You were not sent back to it. Ask your administrator if you think this is a mistake.")
 }
 
 // checkSecret compares a presented secret with the stored hash in constant time.

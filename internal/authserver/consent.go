@@ -12,8 +12,10 @@ import (
 )
 
 // decideConsent issues a code at once when this user already approved this
-// client for this resource and these scopes (SEC1: checked server-side, per
-// user and client); otherwise it asks.
+// client for these scopes on this resource (SEC1: checked server-side, per
+// user, client and resource); otherwise it asks. Scopes approved for another
+// resource do not count, even under the same name: offline_access for one
+// MCP server is not offline_access for the next.
 func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret string) {
 	c, err := s.lookupClient(r.Context(), req.ClientID)
 	if errors.Is(err, errStoreFailed) {
@@ -22,7 +24,7 @@ func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *stor
 		return
 	}
 	if err != nil {
-		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+		s.clientGone(w, err)
 		return
 	}
 	if c.skipConsent {
@@ -35,7 +37,7 @@ func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *stor
 		s.backTo(req).error(w, r, unavailableRedirect())
 		return
 	}
-	if err == nil && containsString(prior.Resources, req.Resource) && oauth.ScopeSubset(req.Scopes, prior.Scopes) {
+	if approved, ok := prior.ScopesFor(req.Resource); err == nil && ok && oauth.ScopeSubset(req.Scopes, approved) {
 		s.issueCode(w, r, req)
 		return
 	}
@@ -74,7 +76,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.lookupClient(r.Context(), req.ClientID)
 	if err != nil {
-		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+		s.clientGone(w, err)
 		return
 	}
 	page := consentPage{
@@ -82,16 +84,32 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 		CSRF: csrfToken(secret, req.ID), User: userLabel(req.Identity),
 		RedirectHost: redirectOrigin(req.RedirectURI),
 	}
-	// Incremental consent: list what is new, and mention what was approved.
+	// Incremental consent: list what is new, and mention what was approved
+	// for this resource (what was approved for another one is new here).
 	prior, _ := s.opt.Store.GetConsent(r.Context(), req.Identity.Subject, c.ID)
+	approved, _ := prior.ScopesFor(req.Resource)
 	for _, sc := range req.Scopes {
-		if containsString(prior.Scopes, sc) && containsString(prior.Resources, req.Resource) {
+		if containsString(approved, sc) {
 			page.Previously = append(page.Previously, sc)
 			continue
 		}
 		page.Scopes = append(page.Scopes, scopeView{Name: sc, Description: s.scopeDescription(sc)})
 	}
 	s.pages.render(w, http.StatusOK, "consent.html", page, redirectOrigin(req.RedirectURI))
+}
+
+// clientGone answers a request in progress whose client can no longer be
+// used, with a page and never a redirect to the client.
+func (s *Server) clientGone(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, errStoreFailed):
+		s.opt.Log.Error("consent: looking up the client", "err", err)
+		s.unavailablePage(w)
+	case errors.Is(err, errClientBlocked):
+		s.blockedPage(w)
+	default:
+		s.errorPage(w, http.StatusBadRequest, "The application is no longer registered.", "")
+	}
 }
 
 func userLabel(id *storage.Identity) string {
@@ -133,13 +151,19 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "Sign in first.", "Start again from your application.")
 		return
 	}
+	// The client may have been blocked (or deleted) since the page was
+	// shown: then neither a code nor an error goes to its redirect URI.
+	if _, err := s.lookupClient(r.Context(), req.ClientID); err != nil {
+		s.clientGone(w, err)
+		return
+	}
 	s.debugStep(r, "consent: answered", nil, "client_id", req.ClientID, "action", r.PostForm.Get("action"))
 	switch r.PostForm.Get("action") {
 	case "approve":
 		now := s.opt.Now()
 		_, err := s.opt.Store.UpsertConsent(r.Context(), storage.Consent{
-			Subject: req.Identity.Subject, ClientID: req.ClientID, Scopes: req.Scopes,
-			Resources: []string{req.Resource}, CreatedAt: now, UpdatedAt: now,
+			Subject: req.Identity.Subject, ClientID: req.ClientID,
+			Approved: map[string][]string{req.Resource: req.Scopes}, CreatedAt: now, UpdatedAt: now,
 		})
 		if err != nil {
 			s.opt.Log.Error("storing consent", "err", err)

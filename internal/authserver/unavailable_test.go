@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
@@ -24,6 +25,9 @@ func (downStore) GetClient(context.Context, string) (storage.Client, error) {
 	return storage.Client{}, errDown
 }
 func (downStore) CreateClient(context.Context, storage.Client) error { return errDown }
+func (downStore) FindClientBlock(context.Context, string, string) (storage.ClientBlock, error) {
+	return storage.ClientBlock{}, errDown
+}
 func (downStore) GetRefreshToken(context.Context, string, time.Time) (storage.RefreshToken, error) {
 	return storage.RefreshToken{}, errDown
 }
@@ -62,5 +66,36 @@ func TestStoreDownAnswers(t *testing.T) {
 	rec := do(httptest.NewRequest(http.MethodGet, "/authorize?client_id=C1&response_type=code", nil))
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || strings.Contains(rec.Body.String(), "not registered") {
 		t.Errorf("authorize: %d %v\n%s", rec.Code, rec.Header(), rec.Body)
+	}
+}
+
+// TestStoreDownBlocksHold: whether a metadata-document client is blocked
+// is read from the store before its document; with the store down the
+// client is told to retry, never let through on a cached document.
+func TestStoreDownBlocksHold(t *testing.T) {
+	s := testServer(t)
+	s.opt.Store = downStore{}
+	f, err := cimd.New(cimd.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opt.Metadata = f
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	const id = "https://agents.example/client.json"
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/authorize?response_type=code&client_id="+url.QueryEscape(id), nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("authorize: %d\n%s", rec.Code, rec.Body)
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {id}}
+	tok := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+	tok.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, tok)
+	var e oauth.Error
+	_ = json.Unmarshal(rec.Body.Bytes(), &e)
+	if rec.Code != http.StatusServiceUnavailable || e.Code != oauth.ErrTemporarilyUnavailable {
+		t.Errorf("token: %d %s, want 503 temporarily_unavailable", rec.Code, rec.Body)
 	}
 }

@@ -49,6 +49,8 @@ const consolePage = 50
 
 type clientsData struct {
 	Rows []clientRow
+	// Blocks are the blocked metadata-document clients and hosts.
+	Blocks []storage.ClientBlock
 	// Next and First link to the following page and back to the first;
 	// empty when there is no such page.
 	Next, First string
@@ -97,6 +99,10 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if next != "" {
 		d.Next = page(next)
+	}
+	if d.Blocks, err = c.opt.Admin.ClientBlocks(r.Context()); err != nil {
+		c.failed(w, r, "block list", err)
+		return
 	}
 	c.render(w, r, http.StatusOK, "clients.html", &view{Title: "Clients", Section: "clients", Notice: notice(q), Data: d})
 }
@@ -165,8 +171,9 @@ type grantsData struct {
 
 type consentRow struct {
 	storage.Consent
-	Client  clientInfo
-	Servers []string
+	Client clientInfo
+	// Access is the consent per server: what was approved for each.
+	Access []serverAccess
 }
 
 func (c *Console) grantsPage(w http.ResponseWriter, r *http.Request) {
@@ -234,11 +241,7 @@ func (c *Console) grantsPage(w http.ResponseWriter, r *http.Request) {
 				c.failed(w, r, "consent list", err)
 				return
 			}
-			row := consentRow{Consent: cn, Client: ci}
-			for _, res := range cn.Resources {
-				row.Servers = append(row.Servers, c.serverName(res))
-			}
-			d.Consents = append(d.Consents, row)
+			d.Consents = append(d.Consents, consentRow{Consent: cn, Client: ci, Access: c.access(cn.Approved)})
 		}
 	}
 	c.render(w, r, http.StatusOK, "grants.html", &view{Title: "Grants and consents", Section: "grants", Notice: notice(q), Data: d})

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
@@ -17,8 +18,9 @@ import (
 // it has been used since.
 type agent struct {
 	clientInfo
-	Servers  []string
-	Scopes   []scopeView
+	// Access lists, per server, the scopes approved for it: consent is per
+	// server, so scopes are never shown apart from their server.
+	Access   []serverAccess
 	Approved time.Time
 	LastUsed time.Time
 	// Grants counts the live authorizations (one per sign-in the client
@@ -27,6 +29,12 @@ type agent struct {
 }
 
 type scopeView struct{ Name, Description string }
+
+// serverAccess is one server an agent may use and its scopes there.
+type serverAccess struct {
+	Server string
+	Scopes []scopeView
+}
 
 // home is the console's first page: the signed-in user's connected agents,
 // or, for a browser with no session, the way to sign in.
@@ -84,13 +92,19 @@ func (c *Console) agents(r *http.Request, subject string) ([]agent, error) {
 		order = append(order, id)
 		return byID[id]
 	}
-	var scopes = map[string][]string{}
+	// scopes[client][resource]: what the consent and the live grants hold.
+	scopes := map[string]map[string][]string{}
+	add := func(client, resource string, sc []string) {
+		if scopes[client] == nil {
+			scopes[client] = map[string][]string{}
+		}
+		scopes[client][resource] = oauth.ScopeUnion(scopes[client][resource], sc)
+	}
 	for _, cs := range consents {
 		a := get(cs.ClientID)
 		a.Approved = cs.CreatedAt
-		scopes[cs.ClientID] = oauth.ScopeUnion(scopes[cs.ClientID], cs.Scopes)
-		for _, res := range cs.Resources {
-			a.Servers = appendNew(a.Servers, c.serverName(res))
+		for res, sc := range cs.Approved {
+			add(cs.ClientID, res, sc)
 		}
 	}
 	now := c.opt.Now()
@@ -106,8 +120,7 @@ func (c *Console) agents(r *http.Request, subject string) ([]agent, error) {
 		if g.LastUsedAt.After(a.LastUsed) {
 			a.LastUsed = g.LastUsedAt
 		}
-		scopes[g.ClientID] = oauth.ScopeUnion(scopes[g.ClientID], g.Scopes)
-		a.Servers = appendNew(a.Servers, c.serverName(g.Resource))
+		add(g.ClientID, g.Resource, g.Scopes)
 	}
 	out := make([]agent, 0, len(order))
 	for _, id := range order {
@@ -118,13 +131,26 @@ func (c *Console) agents(r *http.Request, subject string) ([]agent, error) {
 		if a.clientInfo, err = c.client(ctx, id); err != nil {
 			return nil, err
 		}
-		for _, sc := range scopes[id] {
-			a.Scopes = append(a.Scopes, scopeView{Name: sc, Description: c.opt.ScopeDescriptions[sc]})
-		}
+		a.Access = c.access(scopes[id])
 		out = append(out, *a)
 	}
 	slices.SortStableFunc(out, func(x, y agent) int { return y.LastUsed.Compare(x.LastUsed) })
 	return out, nil
+}
+
+// access describes resource → scopes as the pages show it: by server
+// name, each server's scopes with their descriptions.
+func (c *Console) access(byResource map[string][]string) []serverAccess {
+	out := make([]serverAccess, 0, len(byResource))
+	for res, sc := range byResource {
+		sa := serverAccess{Server: c.serverName(res)}
+		for _, name := range sc {
+			sa.Scopes = append(sa.Scopes, scopeView{Name: name, Description: c.opt.ScopeDescriptions[name]})
+		}
+		out = append(out, sa)
+	}
+	slices.SortFunc(out, func(x, y serverAccess) int { return strings.Compare(x.Server, y.Server) })
+	return out
 }
 
 func (c *Console) serverName(resource string) string {
@@ -132,13 +158,6 @@ func (c *Console) serverName(resource string) string {
 		return t
 	}
 	return resource
-}
-
-func appendNew(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
-	}
-	return append(list, s)
 }
 
 // revokeAgent withdraws the user's consent for a client and revokes every
@@ -189,6 +208,10 @@ func notice(q url.Values) string {
 		return "Client enabled."
 	case "client_deleted":
 		return "Client deleted; " + n + " grant(s) revoked."
+	case "client_blocked":
+		return "Blocked; " + n + " grant(s) revoked. Matching clients are refused from now on."
+	case "client_unblocked":
+		return "Unblocked. Grants revoked by the block stay revoked."
 	case "grant_revoked":
 		return "Grant revoked."
 	case "grants_revoked":

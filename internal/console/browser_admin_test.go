@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/chromium"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
@@ -109,6 +111,41 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 	if b.Open(gw.URL + "/console/admin/audit?from=2999-01-01T00:00"); !strings.Contains(b.Text(), "No events match.") {
 		t.Fatalf("a filter in the future:\n%s", b.Text())
+	}
+
+	// Blocking metadata-document clients: by client_id URL, then by host
+	// (chosen in the form's list), then unblocking both.
+	b.Open(gw.URL + "/console/admin/clients")
+	if !strings.Contains(b.Text(), "Nothing is blocked.") {
+		t.Fatalf("the clients page before blocking:\n%s", b.Text())
+	}
+	b.Type("#b-value", "https://agents.example/client.json")
+	b.Type("#b-reason", "asks for too much")
+	b.Click(`form[action="/console/admin/blocks/add"] button[type=submit]`)
+	b.Do(chromedp.SetValue(chromedp.CSS("#b-kind"), "host"))
+	b.Type("#b-value", "Tools.Example")
+	b.Click(`form[action="/console/admin/blocks/add"] button[type=submit]`)
+	text = b.Text()
+	for _, want := range []string{"Blocked; 0 grant(s) revoked.", "client_id https://agents.example/client.json", "asks for too much",
+		"host tools.example", "local:alice"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the clients page after blocking does not say %q:\n%s", want, text)
+		}
+	}
+	blocks, err := gw.Srv.Store().ListClientBlocks(t.Context())
+	if err != nil || len(blocks) != 2 {
+		t.Fatalf("blocks in the store after blocking in the console: %v %v", blocks, err)
+	}
+	b.Shot("console-blocks", true)
+	b.Type("#b-value", "https://agents.example/")
+	if status := b.Click(`form[action="/console/admin/blocks/add"] button[type=submit]`); status != http.StatusBadRequest || !strings.Contains(b.Text(), "Nothing was changed") {
+		t.Fatalf("blocking a URL that is no client_id: %d\n%s", status, b.Text())
+	}
+	b.Open(gw.URL + "/console/admin/clients")
+	b.Click(`button[aria-label="Unblock https://agents.example/client.json"]`)
+	b.Click(`button[aria-label="Unblock tools.example"]`)
+	if text = b.Text(); !strings.Contains(text, "Unblocked.") || !strings.Contains(text, "Nothing is blocked.") {
+		t.Fatalf("after unblocking both:\n%s", text)
 	}
 
 	// Deleting the client removes it.

@@ -3,7 +3,9 @@ package server
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
@@ -30,20 +32,33 @@ func SealKeys(cfg *config.Config) ([]audit.SealKey, error) {
 // newRecorder builds the audit recorder the configuration asks for; the
 // returned closer closes an audit file.
 func (s *Server) newRecorder() (*audit.Recorder, io.Closer, error) {
-	cfg := s.cfg.Audit
-	keys, err := SealKeys(s.cfg)
+	return openRecorder(s.cfg, s.store, s.opt.Log, s.opt.Now, s.cfg.Audit.Stdout)
+}
+
+// CommandRecorder builds the recorder for what the command line changes
+// in the store (an administrator's actions): the configuration's audit
+// trail in the store and its audit file, as a server writes them, but
+// never standard output, which is the command's own. Close the recorder,
+// then the closer, before the store: that stores what is queued.
+func CommandRecorder(cfg *config.Config, st storage.Store, log *slog.Logger) (*audit.Recorder, io.Closer, error) {
+	return openRecorder(cfg, st, log, time.Now, false)
+}
+
+func openRecorder(c *config.Config, st storage.Store, log *slog.Logger, now func() time.Time, stdout bool) (*audit.Recorder, io.Closer, error) {
+	cfg := c.Audit
+	keys, err := SealKeys(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	o := audit.Options{Key: keys[0], Log: s.opt.Log, Now: s.opt.Now}
+	o := audit.Options{Key: keys[0], Log: log, Now: now}
 	if *cfg.Store {
-		as, ok := s.store.(storage.AuditStore)
+		as, ok := st.(storage.AuditStore)
 		if !ok {
-			return nil, nil, fmt.Errorf("audit: the %s store cannot keep an audit trail", s.cfg.Storage.Type)
+			return nil, nil, fmt.Errorf("audit: the %s store cannot keep an audit trail", c.Storage.Type)
 		}
 		o.Store = as
 	}
-	if cfg.Stdout {
+	if stdout {
 		o.Writers = append(o.Writers, os.Stdout)
 	}
 	var closer io.Closer = io.NopCloser(nil)

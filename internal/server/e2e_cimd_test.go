@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,13 +22,28 @@ import (
 // docServer publishes client ID metadata documents over TLS on loopback.
 type docServer struct {
 	*httptest.Server
+	mu   sync.Mutex
 	docs map[string]map[string]any
+	hits map[string]int
 }
 
 func startDocServer(t *testing.T) *docServer {
-	d := &docServer{docs: map[string]map[string]any{}}
-	d.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	d := startDocServerOn(t, "127.0.0.1:0")
+	if d == nil {
+		t.Fatal("cannot listen on 127.0.0.1")
+	}
+	return d
+}
+
+// startDocServerOn listens on addr ("[::1]:0" gives a second host); nil
+// when it cannot.
+func startDocServerOn(t *testing.T, addr string) *docServer {
+	d := &docServer{docs: map[string]map[string]any{}, hits: map[string]int{}}
+	d.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.mu.Lock()
 		doc, ok := d.docs[r.URL.Path]
+		d.hits[r.URL.Path]++
+		d.mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -34,6 +51,14 @@ func startDocServer(t *testing.T) *docServer {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
 	}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Logf("cannot listen on %s: %v", addr, err)
+		return nil
+	}
+	d.Listener.Close()
+	d.Listener = ln
+	d.StartTLS()
 	t.Cleanup(d.Close)
 	return d
 }
@@ -43,8 +68,17 @@ func (d *docServer) publish(path string, doc map[string]any) string {
 	if _, ok := doc["client_id"]; !ok {
 		doc["client_id"] = id
 	}
+	d.mu.Lock()
 	d.docs[path] = doc
+	d.mu.Unlock()
 	return id
+}
+
+// fetches counts the requests for path.
+func (d *docServer) fetches(path string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.hits[path]
 }
 
 const cimdYAML = "registration: {metadata_documents: {allow_private_networks: true}}\n"

@@ -66,16 +66,34 @@ type Store interface {
 	// after (empty: from the first), at most limit of them (0: all).
 	ListClients(ctx context.Context, after string, limit int) ([]Client, error)
 
-	// Consent records what a user approved for a client.
+	// Consent records what a user approved for a client, per resource.
 	GetConsent(ctx context.Context, subject, clientID string) (Consent, error)
-	// UpsertConsent adds scopes to the consent (creating it if needed) and
-	// returns the result; previously approved scopes are kept. Resources
-	// merge the same way. Neither list holds duplicates: the entries already
-	// approved first, in their order, then new ones in the order given. An
+	// UpsertConsent adds c.Approved to the consent (creating it if needed)
+	// and returns the result. Each resource's scopes merge with those
+	// already approved for that resource only: the scopes already there
+	// first, in their order, then new ones in the order given, without
+	// duplicates. Resources c does not name keep what they had. An
 	// existing consent keeps its CreatedAt and takes c.UpdatedAt.
 	UpsertConsent(ctx context.Context, c Consent) (Consent, error)
 	DeleteConsent(ctx context.Context, subject, clientID string) error
 	ListConsents(ctx context.Context, subject string) ([]Consent, error)
+
+	// Client blocks refuse clients known by a metadata document (CIMD),
+	// which are not stored and so cannot be disabled: by their client_id
+	// URL, or every client whose client_id URL is on a host.
+	//
+	// PutClientBlock stores a block; ErrAlreadyExists when that kind and
+	// value are blocked already (the first block is kept).
+	PutClientBlock(ctx context.Context, b ClientBlock) error
+	// DeleteClientBlock lifts a block; ErrNotFound when there is none.
+	DeleteClientBlock(ctx context.Context, kind, value string) error
+	// ListClientBlocks returns every block, by kind then value.
+	ListClientBlocks(ctx context.Context) ([]ClientBlock, error)
+	// FindClientBlock returns the block that refuses a client: the block
+	// of clientID itself if there is one, else the block of host (the
+	// caller gives the client_id URL's host in the form blocks store it);
+	// ErrNotFound when neither is blocked. An empty host matches no block.
+	FindClientBlock(ctx context.Context, clientID, host string) (ClientBlock, error)
 
 	// Authorization requests in progress (login, then consent).
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
@@ -197,6 +215,30 @@ type Client struct {
 	ExpiresAt time.Time
 }
 
+// Kinds of client block.
+const (
+	// BlockClientID blocks one client_id URL, compared as a string (as
+	// CIMD compares client IDs).
+	BlockClientID = "client_id"
+	// BlockHost blocks every client_id URL on one host (the host exactly,
+	// not its subdomains; any port).
+	BlockHost = "host"
+)
+
+// ClientBlock is an administrator's refusal of metadata-document clients.
+type ClientBlock struct {
+	// Kind is BlockClientID or BlockHost.
+	Kind string
+	// Value is the client_id URL, or the host in lower case (an IP
+	// address in its canonical form, without brackets).
+	Value string
+	// Reason is the administrator's note; may be empty.
+	Reason string
+	// CreatedBy is the administrator's subject.
+	CreatedBy string
+	CreatedAt time.Time
+}
+
 // Identity is a signed-in user as the identity provider described them.
 type Identity struct {
 	Subject string   `json:"sub"`
@@ -223,15 +265,62 @@ type UpstreamLogin struct {
 	SID string `json:"sid,omitempty"`
 }
 
-// Consent is a user's approval of a client for a set of scopes on a set of
-// resources (MCP servers). UpsertConsent merges both lists.
+// Consent is what a user approved a client for: per resource (an MCP
+// server's URL), the scopes approved for that resource. An approval for one
+// resource says nothing about another, even where two resources use the
+// same scope names (offline_access is one): SEC1 asks the user per server.
+//
+// Approved is nil when nothing is approved; a resource whose list is nil
+// was approved without scopes (a request for it without scopes needs no
+// question). Stores give back empty lists as nil, like every other slice.
 type Consent struct {
 	Subject   string
 	ClientID  string
-	Scopes    []string
-	Resources []string
+	Approved  map[string][]string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// ScopesFor returns the scopes approved for resource, and whether the
+// resource was approved at all.
+func (c Consent) ScopesFor(resource string) ([]string, bool) {
+	scopes, ok := c.Approved[resource]
+	return scopes, ok
+}
+
+// MergeApproved adds add to have, resource by resource, as UpsertConsent
+// does: a resource's scopes already approved first, in their order, then
+// new ones in the order given, without duplicates; empty lists become nil.
+// It returns a new map and changes neither argument. Every backend merges
+// with it, so that they cannot differ.
+func MergeApproved(have, add map[string][]string) map[string][]string {
+	if len(have) == 0 && len(add) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(have)+len(add))
+	for res, scopes := range have {
+		out[res] = mergeScopes(nil, scopes)
+	}
+	for res, scopes := range add {
+		out[res] = mergeScopes(out[res], scopes)
+	}
+	return out
+}
+
+// mergeScopes appends the entries of add that have not been seen, keeping
+// the order of both, so that repeated approvals never grow the list.
+func mergeScopes(have, add []string) []string {
+	seen := make(map[string]bool, len(have)+len(add))
+	var out []string
+	for _, list := range [][]string{have, add} {
+		for _, s := range list {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // AuthRequest is an authorization request between /authorize and the

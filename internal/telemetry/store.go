@@ -101,6 +101,34 @@ func (i *instrumentedStore) ListConsents(ctx context.Context, subject string) ([
 	return v, err
 }
 
+func (i *instrumentedStore) PutClientBlock(ctx context.Context, b storage.ClientBlock) error {
+	start := time.Now()
+	err := i.s.PutClientBlock(ctx, b)
+	i.observe("put_client_block", start, err)
+	return err
+}
+
+func (i *instrumentedStore) DeleteClientBlock(ctx context.Context, kind, value string) error {
+	start := time.Now()
+	err := i.s.DeleteClientBlock(ctx, kind, value)
+	i.observe("delete_client_block", start, err)
+	return err
+}
+
+func (i *instrumentedStore) ListClientBlocks(ctx context.Context) ([]storage.ClientBlock, error) {
+	start := time.Now()
+	v, err := i.s.ListClientBlocks(ctx)
+	i.observe("list_client_blocks", start, err)
+	return v, err
+}
+
+func (i *instrumentedStore) FindClientBlock(ctx context.Context, clientID, host string) (storage.ClientBlock, error) {
+	start := time.Now()
+	v, err := i.s.FindClientBlock(ctx, clientID, host)
+	i.observe("find_client_block", start, err)
+	return v, err
+}
+
 func (i *instrumentedStore) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
 	start := time.Now()
 	err := i.s.CreateAuthRequest(ctx, r)

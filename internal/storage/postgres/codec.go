@@ -85,6 +85,25 @@ func nilIfEmpty(lists ...*[]string) {
 	}
 }
 
+// approved encodes a consent's approvals for a JSONB column, as a JSON
+// object of resource to scopes ("{}" for none); a string, as identity
+// explains.
+func approved(m map[string][]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // strings only: always marshals
+	return string(b)
+}
+
+func decodeApproved(raw []byte) (map[string][]string, error) {
+	var m map[string][]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("approved column: %w", err)
+	}
+	return storage.MergeApproved(nil, m), nil // empty lists and maps become nil
+}
+
 // identity encodes an identity for a JSONB column. It is passed as a string,
 // not []byte, because with the simple protocol (for example behind
 // PgBouncer) pgx would send []byte as a bytea literal.

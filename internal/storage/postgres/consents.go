@@ -9,13 +9,16 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
-const consentCols = `subject, client_id, scopes, resources, created_at, updated_at`
+const consentCols = `subject, client_id, approved, created_at, updated_at`
 
 func scanConsent(r scanner) (storage.Consent, error) {
 	var c storage.Consent
-	err := r.Scan(&c.Subject, &c.ClientID, &c.Scopes, &c.Resources, (*nanoTime)(&c.CreatedAt),
-		(*nanoTime)(&c.UpdatedAt))
-	nilIfEmpty(&c.Scopes, &c.Resources)
+	var raw []byte
+	err := r.Scan(&c.Subject, &c.ClientID, &raw, (*nanoTime)(&c.CreatedAt), (*nanoTime)(&c.UpdatedAt))
+	if err != nil {
+		return c, err
+	}
+	c.Approved, err = decodeApproved(raw)
 	return c, err
 }
 
@@ -35,7 +38,8 @@ func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (stora
 	return c, nil
 }
 
-// UpsertConsent merges c's scopes and resources into the stored consent.
+// UpsertConsent merges c's approvals into the stored consent, resource by
+// resource.
 //
 // The merge is done here, in Go, on a locked row: first an INSERT ... ON
 // CONFLICT DO NOTHING makes sure the row exists (an empty one, stamped with
@@ -45,7 +49,7 @@ func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (stora
 func (s *Store) UpsertConsent(ctx context.Context, c storage.Consent) (storage.Consent, error) {
 	var merged storage.Consent
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO consents (`+consentCols+`) VALUES ($1, $2, '{}', '{}', $3, $4)
+		_, err := tx.Exec(ctx, `INSERT INTO consents (`+consentCols+`) VALUES ($1, $2, '{}', $3, $4)
 			ON CONFLICT (subject, client_id) DO NOTHING`,
 			c.Subject, c.ClientID, stamp(c.CreatedAt), stamp(c.UpdatedAt))
 		if err != nil {
@@ -56,33 +60,17 @@ func (s *Store) UpsertConsent(ctx context.Context, c storage.Consent) (storage.C
 			return err
 		}
 		merged = old
-		merged.Scopes, merged.Resources = merge(old.Scopes, c.Scopes), merge(old.Resources, c.Resources)
+		merged.Approved = storage.MergeApproved(old.Approved, c.Approved)
 		merged.UpdatedAt = utc(c.UpdatedAt)
-		_, err = tx.Exec(ctx, `UPDATE consents SET scopes = $3, resources = $4, updated_at = $5
+		_, err = tx.Exec(ctx, `UPDATE consents SET approved = $3, updated_at = $4
 			WHERE subject = $1 AND client_id = $2`,
-			c.Subject, c.ClientID, list(merged.Scopes), list(merged.Resources), stamp(c.UpdatedAt))
+			c.Subject, c.ClientID, approved(merged.Approved), stamp(c.UpdatedAt))
 		return err
 	})
 	if err != nil {
 		return storage.Consent{}, fmt.Errorf("postgres: upsert consent for client %q: %w", c.ClientID, err)
 	}
 	return merged, nil
-}
-
-// merge appends the entries of add that have not been seen, keeping the
-// order of both, so that repeated approvals never grow the list.
-func merge(have, add []string) []string {
-	seen := make(map[string]bool, len(have)+len(add))
-	var out []string
-	for _, list := range [][]string{have, add} {
-		for _, s := range list {
-			if !seen[s] {
-				seen[s] = true
-				out = append(out, s)
-			}
-		}
-	}
-	return out
 }
 
 // DeleteConsent forgets what subject approved for the client.

@@ -2,11 +2,16 @@ package postgres
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/storagetest"
 )
 
 type appliedMigration struct {
@@ -172,4 +177,43 @@ func TestLoadMigrationsRejectsGaps(t *testing.T) {
 			t.Errorf("%s: loadMigrations accepted it", name)
 		}
 	}
+}
+
+// TestConsentMigration writes consents in the old shape (one array of
+// scopes, one of resources) at the schema version before per-resource
+// consent, then opens the database, which migrates it, and checks what
+// was kept.
+func TestConsentMigration(t *testing.T) {
+	ctx := t.Context()
+	dsn := newDatabase(t)
+	ms := embeddedMigrations(t)
+	target := slices.IndexFunc(ms, func(m migration) bool {
+		return strings.HasSuffix(m.name, "_"+storagetest.ConsentMigration)
+	})
+	if target < 0 {
+		t.Fatalf("no migration named *_%s", storagetest.ConsentMigration)
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateLocked(ctx, conn, ms[:target]); err != nil {
+		t.Fatal(err)
+	}
+	conn.Release()
+	for _, c := range storagetest.OldConsents {
+		_, err := pool.Exec(ctx, `INSERT INTO consents (subject, client_id, scopes, resources, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, c.Subject, c.ClientID, list(c.Scopes), list(c.Resources), stamp(c.CreatedAt), stamp(c.UpdatedAt))
+		if err != nil {
+			t.Fatalf("writing an old-shape consent: %v", err)
+		}
+	}
+	pool.Close()
+	s := open(t, dsn)
+	defer s.Close()
+	storagetest.CheckMigratedConsents(t, s)
 }

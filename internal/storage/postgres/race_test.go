@@ -179,7 +179,7 @@ func TestCrossStoreUpdates(t *testing.T) {
 		})
 		// Every writer's first approval races to create the consent.
 		_, errs[3*i+2] = s.UpsertConsent(ctx, storage.Consent{Subject: "user-1", ClientID: "client-a",
-			Scopes: []string{fmt.Sprintf("scope-%d", i)}, CreatedAt: now, UpdatedAt: now})
+			Approved: map[string][]string{"https://mcp.example/a": {fmt.Sprintf("scope-%d", i)}}, CreatedAt: now, UpdatedAt: now})
 	})
 	must(errors.Join(errs...))
 	c, err := stores[0].GetClient(ctx, "client-a")
@@ -188,9 +188,9 @@ func TestCrossStoreUpdates(t *testing.T) {
 	must(err)
 	consent, err := stores[0].GetConsent(ctx, "user-1", "client-a")
 	must(err)
-	if len(c.RedirectURIs) != writers || len(r.Scopes) != writers || len(consent.Scopes) != writers {
+	if len(c.RedirectURIs) != writers || len(r.Scopes) != writers || len(consent.Approved["https://mcp.example/a"]) != writers {
 		t.Errorf("after %d updates from two stores: %d redirect URIs, %d request scopes, %d consent scopes",
-			writers, len(c.RedirectURIs), len(r.Scopes), len(consent.Scopes))
+			writers, len(c.RedirectURIs), len(r.Scopes), len(consent.Approved["https://mcp.example/a"]))
 	}
 	checkNoRetries(t, stores)
 }

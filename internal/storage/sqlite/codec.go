@@ -53,6 +53,16 @@ func list(v []string) string {
 	return string(b)
 }
 
+// approved encodes a consent's approvals as a JSON object of resource to
+// scopes; nil is "{}".
+func approved(m map[string][]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // strings only: always marshals
+	return string(b)
+}
+
 func identity(id storage.Identity) string {
 	b, _ := json.Marshal(id) // only strings: always marshals
 	return string(b)
@@ -102,6 +112,17 @@ func (c listCol) Scan(src any) error {
 		v = nil
 	}
 	*c.dst = v
+	return nil
+}
+
+type approvedCol struct{ dst *map[string][]string }
+
+func (c approvedCol) Scan(src any) error {
+	var m map[string][]string
+	if err := unmarshalText(src, &m); err != nil {
+		return fmt.Errorf("approved column: %w", err)
+	}
+	*c.dst = storage.MergeApproved(nil, m) // empty lists and maps become nil
 	return nil
 }
 

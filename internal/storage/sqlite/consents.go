@@ -9,12 +9,11 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
-const consentCols = `subject, client_id, scopes, resources, created_at, updated_at`
+const consentCols = `subject, client_id, approved, created_at, updated_at`
 
 func scanConsent(r scanner) (storage.Consent, error) {
 	var c storage.Consent
-	err := r.Scan(&c.Subject, &c.ClientID, listCol{&c.Scopes}, listCol{&c.Resources}, timeCol{&c.CreatedAt},
-		timeCol{&c.UpdatedAt})
+	err := r.Scan(&c.Subject, &c.ClientID, approvedCol{&c.Approved}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
 	return c, err
 }
 
@@ -34,7 +33,8 @@ func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (stora
 	return c, nil
 }
 
-// UpsertConsent merges c's scopes and resources into the stored consent.
+// UpsertConsent merges c's approvals into the stored consent, resource by
+// resource.
 func (s *Store) UpsertConsent(ctx context.Context, c storage.Consent) (storage.Consent, error) {
 	var merged storage.Consent
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -42,12 +42,12 @@ func (s *Store) UpsertConsent(ctx context.Context, c storage.Consent) (storage.C
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			merged = c
-			merged.Scopes, merged.Resources = merge(nil, c.Scopes), merge(nil, c.Resources)
+			merged.Approved = storage.MergeApproved(nil, c.Approved)
 		case err != nil:
 			return err
 		default:
 			merged = old
-			merged.Scopes, merged.Resources = merge(old.Scopes, c.Scopes), merge(old.Resources, c.Resources)
+			merged.Approved = storage.MergeApproved(old.Approved, c.Approved)
 			merged.UpdatedAt = c.UpdatedAt
 		}
 		return putConsent(ctx, tx, merged)
@@ -60,25 +60,10 @@ func (s *Store) UpsertConsent(ctx context.Context, c storage.Consent) (storage.C
 }
 
 func putConsent(ctx context.Context, tx *sql.Tx, c storage.Consent) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO consents (`+consentCols+`) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (subject, client_id) DO UPDATE SET scopes = excluded.scopes,
-			resources = excluded.resources, updated_at = excluded.updated_at`,
-		c.Subject, c.ClientID, list(c.Scopes), list(c.Resources), stamp(c.CreatedAt), stamp(c.UpdatedAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO consents (`+consentCols+`) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (subject, client_id) DO UPDATE SET approved = excluded.approved, updated_at = excluded.updated_at`,
+		c.Subject, c.ClientID, approved(c.Approved), stamp(c.CreatedAt), stamp(c.UpdatedAt))
 	return err
-}
-
-// merge appends the entries of add that have not been seen, keeping the
-// order of both, so that repeated approvals never grow the list.
-func merge(have, add []string) []string {
-	seen := make(map[string]bool, len(have)+len(add))
-	var out []string
-	for _, s := range append(append([]string(nil), have...), add...) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // DeleteConsent forgets what subject approved for the client.

@@ -22,7 +22,7 @@ var unsetInFixtures = map[string]bool{
 
 // consentFields are the fields the consent tests, which write consents
 // inline rather than from a fixture, know about.
-var consentFields = []string{"Subject", "ClientID", "Scopes", "Resources", "CreatedAt", "UpdatedAt"}
+var consentFields = []string{"Subject", "ClientID", "Approved", "CreatedAt", "UpdatedAt"}
 
 // testFixturesComplete fails when a storage type gains a field the fixtures
 // do not set, since a round trip cannot catch a backend dropping a field that
@@ -31,7 +31,7 @@ func testFixturesComplete(t *testing.T, _ storage.Store) {
 	identity := newIdentity("user-1")
 	for _, v := range []any{
 		newClient("c"), identity, newAuthRequest("r"), newAuthCode("h", "g"), newGrant("g", "c", "u"),
-		newRefreshToken("h"), newUpstreamSession("s"), newSigningKey("k"),
+		newRefreshToken("h"), newUpstreamSession("s"), newSigningKey("k"), newClientBlock(storage.BlockHost, "h"),
 	} {
 		rv := reflect.ValueOf(v)
 		for i := range rv.NumField() {

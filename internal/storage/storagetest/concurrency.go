@@ -63,7 +63,7 @@ func writeRows(ctx context.Context, s storage.Store, id string, revoke bool) err
 			})
 		},
 		func() error {
-			_, err := s.UpsertConsent(ctx, storage.Consent{Subject: "user-" + id, ClientID: "client-" + id, Scopes: []string{"read"}})
+			_, err := s.UpsertConsent(ctx, storage.Consent{Subject: "user-" + id, ClientID: "client-" + id, Approved: map[string][]string{"https://mcp.example/a": {"read"}}})
 			return err
 		},
 		func() error { return s.CreateAuthCode(ctx, code) },

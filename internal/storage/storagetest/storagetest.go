@@ -38,6 +38,7 @@ var suite = []struct {
 	{"Client/Paging", testClientPaging},
 	{"Consent/Upsert", testConsentUpsert},
 	{"Consent/ListDelete", testConsentListDelete},
+	{"ClientBlocks", testClientBlocks},
 	{"AuthRequest/CRUD", testAuthRequestCRUD},
 	{"AuthRequest/Expiry", testAuthRequestExpiry},
 	{"AuthRequest/Update", testAuthRequestUpdate},

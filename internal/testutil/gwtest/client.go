@@ -50,6 +50,13 @@ func RegisterClient(t testing.TB, gw *Gateway, extra map[string]any) *Client {
 	return c
 }
 
+// NewClient is a client that is not registered here: one known by its
+// client ID metadata document (id is the document's URL), or a
+// pre-registered one.
+func NewClient(t testing.TB, gw *Gateway, id, redirect string) *Client {
+	return &Client{t: t, GW: gw, ID: id, Redirect: redirect, Browser: browser.New(gw.URL)}
+}
+
 // AuthorizeURL is a correct authorization request; set overrides fields
 // (an empty value deletes the field).
 func (c *Client) AuthorizeURL(verifier string, set map[string]string) string {

@@ -24,9 +24,9 @@ type metadataClient struct {
 	tokens map[string]any
 }
 
-func newMetadataClient(t *testing.T, gw *gwtest.Gateway, docs *docServer, path string) *metadataClient {
+func newMetadataClient(t *testing.T, gw *gwtest.Gateway, docs *gwtest.DocServer, path string) *metadataClient {
 	t.Helper()
-	id := docs.publish(path, map[string]any{
+	id := docs.Publish(path, map[string]any{
 		"client_name": "Agent " + path, "redirect_uris": []string{gwtest.Redirect},
 		"token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code", "refresh_token"},
 	})
@@ -84,9 +84,9 @@ func wantWorking(t *testing.T, what string, c *metadataClient) {
 // them back (with a new authorization).
 func TestBlockMetadataDocumentClients(t *testing.T) {
 	dir := t.TempDir()
-	docs, docs6 := startDocServer(t), startDocServerOn(t, "[::1]:0")
-	gw := gwtest.Start(t, gwtest.Options{DataDir: dir, ExtraYAML: cimdYAML + "admin: {groups: [eng]}\n",
-		MetadataRootCAs: docs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs})
+	docs, docs6 := gwtest.StartDocServer(t), gwtest.StartDocServerOn(t, "[::1]:0")
+	gw := gwtest.Start(t, gwtest.Options{DataDir: dir, ExtraYAML: gwtest.MetadataDocumentsYAML + "admin: {groups: [eng]}\n",
+		MetadataRootCAs: docs.RootCAs()})
 	a := newMetadataClient(t, gw, docs, "/a.json")
 	b := newMetadataClient(t, gw, docs, "/b.json")
 	var other *metadataClient // another host: ::1
@@ -129,7 +129,7 @@ func TestBlockMetadataDocumentClients(t *testing.T) {
 	})
 
 	t.Run("by client_id, with the document cached", func(t *testing.T) {
-		fetched := docs.fetches("/a.json")
+		fetched := docs.Fetches("/a.json")
 		if fetched != 1 {
 			t.Fatalf("the document was fetched %d times before the block; the test needs it cached", fetched)
 		}
@@ -138,7 +138,7 @@ func TestBlockMetadataDocumentClients(t *testing.T) {
 			t.Fatalf("block: %d %v", status, m)
 		}
 		wantRefused(t, "client a, blocked by client_id", a)
-		if n := docs.fetches("/a.json"); n != fetched {
+		if n := docs.Fetches("/a.json"); n != fetched {
 			t.Errorf("the blocked client's document was fetched again (%d times)", n)
 		}
 		wantWorking(t, "client b, same host, not blocked", b)
@@ -155,11 +155,11 @@ func TestBlockMetadataDocumentClients(t *testing.T) {
 		}
 		wantRefused(t, "client b, its host blocked", b)
 		// A client of that host never seen before is refused without a fetch.
-		id := docs.publish("/new.json", map[string]any{"client_name": "New", "redirect_uris": []string{gwtest.Redirect}})
+		id := docs.Publish("/new.json", map[string]any{"client_name": "New", "redirect_uris": []string{gwtest.Redirect}})
 		if status, _, redirected, _ := authorizeStatus(t, gwtest.NewClient(t, gw, id, gwtest.Redirect)); status != http.StatusForbidden || redirected {
 			t.Errorf("a new client of the blocked host: %d (redirected %v), want 403", status, redirected)
 		}
-		if n := docs.fetches("/new.json"); n != 0 {
+		if n := docs.Fetches("/new.json"); n != 0 {
 			t.Errorf("a document of the blocked host was fetched %d times", n)
 		}
 		if other == nil {
@@ -245,9 +245,9 @@ func TestBlockMetadataDocumentClients(t *testing.T) {
 // API (the client is refused, its grant revoked), a forged form or a
 // non-administrator changes nothing.
 func TestConsoleBlocksClients(t *testing.T) {
-	docs := startDocServer(t)
-	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: cimdYAML + "admin: {groups: [eng]}\n",
-		MetadataRootCAs: docs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs})
+	docs := gwtest.StartDocServer(t)
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: gwtest.MetadataDocumentsYAML + "admin: {groups: [eng]}\n",
+		MetadataRootCAs: docs.RootCAs()})
 	a := newMetadataClient(t, gw, docs, "/a.json")
 
 	// bob is no administrator: the form is refused, whatever it carries.
@@ -290,10 +290,10 @@ func TestConsoleBlocksClients(t *testing.T) {
 // consent page gets nothing: neither Allow nor Deny sends the browser to
 // its redirect URI.
 func TestBlockDuringAuthorization(t *testing.T) {
-	docs := startDocServer(t)
-	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: cimdYAML + "admin: {groups: [eng]}\n",
-		MetadataRootCAs: docs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs})
-	id := docs.publish("/late.json", map[string]any{"client_name": "Late", "redirect_uris": []string{gwtest.Redirect}})
+	docs := gwtest.StartDocServer(t)
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: gwtest.MetadataDocumentsYAML + "admin: {groups: [eng]}\n",
+		MetadataRootCAs: docs.RootCAs()})
+	id := docs.Publish("/late.json", map[string]any{"client_name": "Late", "redirect_uris": []string{gwtest.Redirect}})
 	c := gwtest.NewClient(t, gw, id, gwtest.Redirect)
 	admin := adminToken(t, gw, gwtest.User)
 	for _, action := range []bool{true, false} {
@@ -318,12 +318,12 @@ func TestBlockDuringAuthorization(t *testing.T) {
 // client's document in its cache.
 func TestBlockReachesEveryReplica(t *testing.T) {
 	dsn, dir := gwtest.PostgresDSN(t), t.TempDir()
-	docs := startDocServer(t)
-	opt := gwtest.Options{PostgresDSN: dsn, DataDir: dir, ExtraYAML: cimdYAML + "admin: {groups: [eng]}\n",
-		MetadataRootCAs: docs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+	docs := gwtest.StartDocServer(t)
+	opt := gwtest.Options{PostgresDSN: dsn, DataDir: dir, ExtraYAML: gwtest.MetadataDocumentsYAML + "admin: {groups: [eng]}\n",
+		MetadataRootCAs: docs.RootCAs()}
 	one, two := gwtest.Start(t, opt), gwtest.Start(t, opt)
 	c := newMetadataClient(t, two, docs, "/replicated.json") // its document is in two's cache
-	fetched := docs.fetches("/replicated.json")
+	fetched := docs.Fetches("/replicated.json")
 	status, m := adminCall(t, one, adminToken(t, one, gwtest.User), "POST", "/admin/api/blocks?client_id="+url.QueryEscape(c.ID))
 	if status != http.StatusOK || m["grants_revoked"] != 1.0 {
 		t.Fatalf("block on replica one: %d %v", status, m)
@@ -334,7 +334,7 @@ func TestBlockReachesEveryReplica(t *testing.T) {
 	if st, body := c.Refresh(c.tokens["refresh_token"].(string)); st != http.StatusUnauthorized || body["error"] != "invalid_client" {
 		t.Errorf("refresh on replica two: %d %v, want 401 invalid_client", st, body)
 	}
-	if n := docs.fetches("/replicated.json"); n != fetched {
+	if n := docs.Fetches("/replicated.json"); n != fetched {
 		t.Errorf("the document was fetched again (%d, was %d)", n, fetched)
 	}
 }

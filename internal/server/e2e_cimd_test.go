@@ -2,13 +2,9 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,74 +15,8 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
 
-// docServer publishes client ID metadata documents over TLS on loopback.
-type docServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	docs map[string]map[string]any
-	hits map[string]int
-}
-
-func startDocServer(t *testing.T) *docServer {
-	d := startDocServerOn(t, "127.0.0.1:0")
-	if d == nil {
-		t.Fatal("cannot listen on 127.0.0.1")
-	}
-	return d
-}
-
-// startDocServerOn listens on addr ("[::1]:0" gives a second host); nil
-// when it cannot.
-func startDocServerOn(t *testing.T, addr string) *docServer {
-	d := &docServer{docs: map[string]map[string]any{}, hits: map[string]int{}}
-	d.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d.mu.Lock()
-		doc, ok := d.docs[r.URL.Path]
-		d.hits[r.URL.Path]++
-		d.mu.Unlock()
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(doc)
-	}))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Logf("cannot listen on %s: %v", addr, err)
-		return nil
-	}
-	d.Listener.Close()
-	d.Listener = ln
-	d.StartTLS()
-	t.Cleanup(d.Close)
-	return d
-}
-
-func (d *docServer) publish(path string, doc map[string]any) string {
-	id := d.URL + path
-	if _, ok := doc["client_id"]; !ok {
-		doc["client_id"] = id
-	}
-	d.mu.Lock()
-	d.docs[path] = doc
-	d.mu.Unlock()
-	return id
-}
-
-// fetches counts the requests for path.
-func (d *docServer) fetches(path string) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.hits[path]
-}
-
-const cimdYAML = "registration: {metadata_documents: {allow_private_networks: true}}\n"
-
-func startCIMD(t *testing.T) (*gwtest.Gateway, *docServer) {
-	docs := startDocServer(t)
-	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: cimdYAML, MetadataRootCAs: docs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs})
-	return gw, docs
+func startCIMD(t *testing.T) (*gwtest.Gateway, *gwtest.DocServer) {
+	return gwtest.StartWithDocuments(t, gwtest.Options{})
 }
 
 // TestGoSDKClientWithMetadataDocument: the client's id is the URL of its
@@ -94,7 +24,7 @@ func startCIMD(t *testing.T) (*gwtest.Gateway, *docServer) {
 func TestGoSDKClientWithMetadataDocument(t *testing.T) {
 	gw, docs := startCIMD(t)
 	const redirect = "http://127.0.0.1:43229/callback"
-	id := docs.publish("/oauth/client.json", map[string]any{
+	id := docs.Publish("/oauth/client.json", map[string]any{
 		"client_name": "CIMD test client", "redirect_uris": []string{redirect},
 		"token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code", "refresh_token"},
 	})
@@ -148,9 +78,9 @@ func TestMetadataDocumentRejections(t *testing.T) {
 	gw, docs := startCIMD(t)
 	good := map[string]any{"client_name": "x", "redirect_uris": []string{gwtest.Redirect}, "token_endpoint_auth_method": "none"}
 	cases := map[string]string{
-		"id mismatch":   docs.publish("/mismatch.json", map[string]any{"client_id": docs.URL + "/other.json", "client_name": "x", "redirect_uris": []string{gwtest.Redirect}}),
-		"no name":       docs.publish("/noname.json", map[string]any{"redirect_uris": []string{gwtest.Redirect}}),
-		"secret method": docs.publish("/secret.json", map[string]any{"client_name": "x", "redirect_uris": []string{gwtest.Redirect}, "token_endpoint_auth_method": "client_secret_basic"}),
+		"id mismatch":   docs.Publish("/mismatch.json", map[string]any{"client_id": docs.URL + "/other.json", "client_name": "x", "redirect_uris": []string{gwtest.Redirect}}),
+		"no name":       docs.Publish("/noname.json", map[string]any{"redirect_uris": []string{gwtest.Redirect}}),
+		"secret method": docs.Publish("/secret.json", map[string]any{"client_name": "x", "redirect_uris": []string{gwtest.Redirect}, "token_endpoint_auth_method": "client_secret_basic"}),
 		"missing":       docs.URL + "/missing.json",
 	}
 	for name, id := range cases {
@@ -164,7 +94,7 @@ func TestMetadataDocumentRejections(t *testing.T) {
 		}
 	}
 	// A redirect URI the document does not list is refused too.
-	id := docs.publish("/good.json", good)
+	id := docs.Publish("/good.json", good)
 	c := &gwtest.Client{GW: gw, ID: id, Redirect: "http://127.0.0.1:43211/elsewhere", Browser: browser.New(gw.URL)}
 	if p, _ := c.Browser.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil)); p.Callback != nil || p.Resp.StatusCode != 400 {
 		t.Errorf("unlisted redirect: %d %v", p.Resp.StatusCode, p.Callback)
@@ -186,15 +116,15 @@ func TestMetadataDocumentRejections(t *testing.T) {
 // invalid_client, both saying the document could not be fetched now; the
 // budget comes back with the window.
 func TestMetadataDocumentHostLimit(t *testing.T) {
-	docs := startDocServer(t)
+	docs := gwtest.StartDocServer(t)
 	gw := gwtest.Start(t, gwtest.Options{
 		ExtraYAML:       "registration: {metadata_documents: {allow_private_networks: true, host_fetches: 2, host_window: 1m}}\n",
-		MetadataRootCAs: docs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs,
+		MetadataRootCAs: docs.RootCAs(),
 	})
 	doc := func() map[string]any {
 		return map[string]any{"client_name": "x", "redirect_uris": []string{gwtest.Redirect}, "token_endpoint_auth_method": "none"}
 	}
-	ids := []string{docs.publish("/a.json", doc()), docs.publish("/b.json", doc()), docs.publish("/c.json", doc())}
+	ids := []string{docs.Publish("/a.json", doc()), docs.Publish("/b.json", doc()), docs.Publish("/c.json", doc())}
 	authorize := func(id string) *browser.Page {
 		t.Helper()
 		c := &gwtest.Client{GW: gw, ID: id, Redirect: gwtest.Redirect, Browser: browser.New(gw.URL)}

@@ -65,8 +65,10 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	h := r.Header.Clone()
+	h.Set("X-Test-Url", r.URL.String()) // what the backend was asked for
 	rec.mu.Lock()
-	rec.headers = append(rec.headers, r.Header.Clone())
+	rec.headers = append(rec.headers, h)
 	rec.mu.Unlock()
 	msgs := rec.parse(body)
 	if msgs == nil {

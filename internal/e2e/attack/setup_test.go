@@ -40,8 +40,19 @@ func startSDKBackend(t *testing.T) *sdkBackend {
 // the access token.
 func token(t *testing.T, c *gwtest.Client, resource, scope string) string {
 	t.Helper()
+	return tokenFor(t, c, gwtest.User, resource, scope)
+}
+
+// tokenAs is token for another user, with a client of its own.
+func tokenAs(t *testing.T, gw *gwtest.Gateway, user, resource, scope string) string {
+	t.Helper()
+	return tokenFor(t, gwtest.RegisterClient(t, gw, nil), user, resource, scope)
+}
+
+func tokenFor(t *testing.T, c *gwtest.Client, user, resource, scope string) string {
+	t.Helper()
 	v := gwtest.NewVerifier()
-	p, err := c.Browser.SignInLocal(c.AuthorizeURL(v, map[string]string{"resource": resource, "scope": scope}), gwtest.User, gwtest.Password, true)
+	p, err := c.Browser.SignInLocal(c.AuthorizeURL(v, map[string]string{"resource": resource, "scope": scope}), user, gwtest.Password, true)
 	if err != nil {
 		t.Fatal(err)
 	}

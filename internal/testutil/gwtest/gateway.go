@@ -10,7 +10,6 @@ import (
 
 	"crypto/x509"
 	"fmt"
-	"github.com/drawbridge-mcp/drawbridge/assertion"
 	"io"
 	"log/slog"
 	"net"
@@ -20,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/assertion"
 
 	"github.com/drawbridge-mcp/drawbridge/examples/snippets"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"

@@ -1,40 +1,14 @@
-package server_test
+package attack
 
 import (
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
-
-// fromAddress sends requests as if from a client address: the gateway
-// trusts the loopback peer (trusted_proxies: [127.0.0.1]) and believes the
-// X-Forwarded-For entry it adds.
-type fromAddress struct {
-	mu   sync.Mutex
-	addr string
-}
-
-func (f *fromAddress) set(addr string) {
-	f.mu.Lock()
-	f.addr = addr
-	f.mu.Unlock()
-}
-
-func (f *fromAddress) RoundTrip(r *http.Request) (*http.Response, error) {
-	f.mu.Lock()
-	addr := f.addr
-	f.mu.Unlock()
-	r = r.Clone(r.Context())
-	if addr != "" {
-		r.Header.Set("X-Forwarded-For", addr)
-	}
-	return http.DefaultTransport.RoundTrip(r)
-}
 
 // addressLimitsYAML: every per-address limit allows two requests, and the
 // gateway believes X-Forwarded-For from the test's loopback peer.
@@ -68,8 +42,9 @@ func TestPerAddressLimitsCountIPv6Per64(t *testing.T) {
 		},
 		"login": func(addr string) int { return wrongPassword(t, c, addr) },
 		"tools/call rule per address": func(addr string) int {
-			resp, _ := toolCall(t, gw.MCP, at, map[string]string{"X-Forwarded-For": addr})
-			return resp.StatusCode
+			status, _ := post(t, gw.MCP, at, `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"hello_mcp","arguments":{}}}`,
+				http.Header{"X-Forwarded-For": {addr}})
+			return status
 		},
 	}
 	for name, call := range endpoints {
@@ -132,13 +107,13 @@ var formFrom int
 // submission.
 func wrongPassword(t *testing.T, c *gwtest.Client, addr string) int {
 	t.Helper()
-	from := &fromAddress{}
+	from := gwtest.NewFromAddress("")
 	b := c.Browser
 	saved := b.Client.Transport
 	b.Client.Transport = from
 	defer func() { b.Client.Transport = saved }()
 	formFrom++
-	from.set(fmt.Sprintf("203.0.113.%d", formFrom)) // not the address under test
+	from.Set(fmt.Sprintf("203.0.113.%d", formFrom)) // not the address under test
 	p, err := b.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
 	if err != nil || p.Path() != "/login" {
 		t.Fatalf("sign-in form: %v", err)
@@ -146,7 +121,7 @@ func wrongPassword(t *testing.T, c *gwtest.Client, addr string) int {
 	f := p.HiddenFields()
 	f.Set("username", gwtest.User)
 	f.Set("password", "wrong")
-	from.set(addr)
+	from.Set(addr)
 	p, err = b.Submit(p, "/login", f)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,13 @@
-package server_test
+package attack
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,9 +54,9 @@ func (a *attacker) assertion(t *testing.T, gw *gwtest.Gateway, id string) string
 // grant and its own keys. Such a client must get no token, for any server
 // or scope: machine clients are configured by the operator, nothing else.
 func TestClientCredentialsRefusedToMetadataDocuments(t *testing.T) {
-	gw, docs := startCIMD(t)
+	gw, docs := gwtest.StartWithDocuments(t, gwtest.Options{})
 	a := newAttacker(t)
-	id := docs.publish("/machine.json", map[string]any{
+	id := docs.Publish("/machine.json", map[string]any{
 		"client_name": "Totally legitimate job", "grant_types": []string{"client_credentials"},
 		"redirect_uris":              []string{gwtest.Redirect}, // required of every document
 		"token_endpoint_auth_method": "private_key_jwt", "jwks": a.jwks,
@@ -88,9 +90,9 @@ func TestClientCredentialsRefusedToMetadataDocuments(t *testing.T) {
 // authorization code flow (a document is published for every authorization
 // server, and the grant is this one's to refuse), and gets no machine token.
 func TestMetadataDocumentListingClientCredentials(t *testing.T) {
-	gw, docs := startCIMD(t)
+	gw, docs := gwtest.StartWithDocuments(t, gwtest.Options{})
 	a := newAttacker(t)
-	id := docs.publish("/both.json", map[string]any{
+	id := docs.Publish("/both.json", map[string]any{
 		"client_name": "Both grants", "redirect_uris": []string{gwtest.Redirect},
 		"grant_types":                []string{"authorization_code", "client_credentials"},
 		"token_endpoint_auth_method": "private_key_jwt", "jwks": a.jwks,
@@ -147,4 +149,25 @@ func TestClientCredentialsRefusedThroughRegistration(t *testing.T) {
 	if status != 400 || body["error"] != "unauthorized_client" {
 		t.Fatalf("a registered confidential client: %d %v, want 400 unauthorized_client", status, body)
 	}
+}
+
+func assertionForm(a string) url.Values {
+	return url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}}
+}
+
+// postToken sends a token request as it is, with HTTP Basic when
+// basicUser is set.
+func postToken(t *testing.T, gw *gwtest.Gateway, form url.Values, basicUser, basicPass string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicUser != "" {
+		req.SetBasicAuth(basicUser, basicPass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, gwtest.DecodeBody(t, resp)
 }

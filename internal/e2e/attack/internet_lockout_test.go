@@ -1,4 +1,4 @@
-package server_test
+package attack
 
 import (
 	"fmt"
@@ -24,12 +24,12 @@ type person struct {
 	t    *testing.T
 	c    *gwtest.Client
 	b    *browser.Browser
-	from *fromAddress
+	from *gwtest.FromAddress
 }
 
 func newPerson(t *testing.T, c *gwtest.Client, addr string) *person {
 	b := browser.New(c.GW.URL)
-	from := &fromAddress{addr: addr}
+	from := gwtest.NewFromAddress(addr)
 	b.Client.Transport = from
 	return &person{t: t, c: c, b: b, from: from}
 }
@@ -141,7 +141,7 @@ func TestLockoutRememberedDevice(t *testing.T) {
 	}
 	wantLocked(t, newPerson(t, c, shared).signIn(gwtest.User, gwtest.Password), "alice without her cookie")
 
-	alice.from.set(shared)
+	alice.from.Set(shared)
 	wantSignedIn(t, alice.signIn(gwtest.User, gwtest.Password), "alice's browser at the locked address")
 
 	// Not for another user: bob in alice's browser is locked like anyone.

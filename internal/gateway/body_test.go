@@ -31,7 +31,7 @@ func TestKeepAliveOnlyBetweenEvents(t *testing.T) {
 	}
 }
 
-func FuzzPeekHeaders(f *testing.F) {
+func FuzzHeadersAgreeWithBody(f *testing.F) {
 	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`), "tools/call", "x", "2026-07-28")
 	f.Add([]byte(`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`), "ping", "", "")
 	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"a"}}`), "resources/read", "=?base64?YQ==?=", "")

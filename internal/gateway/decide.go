@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
@@ -26,7 +27,30 @@ const (
 	reasonStepUp         = "insufficient_scope"
 	reasonRateLimited    = "rate_limited"
 	reasonUnreadableArgs = "unreadable_arguments"
+	reasonTaskNotYours   = "task_not_found"
+	reasonUnavailable    = "store_unavailable"
 )
+
+// taskMethods act on one task, named by params.taskId (the tasks
+// extension, SEP-2663, and the tasks of 2025-11-25).
+var taskMethods = map[string]bool{"tasks/get": true, "tasks/update": true, "tasks/cancel": true, "tasks/result": true}
+
+// checkTask binds a task to the first subject that uses its id and
+// refuses it to anyone else (see claimTask).
+func (rt *route) checkTask(x *exchange, m *jsonrpc.Message) string {
+	if !taskMethods[m.Method] || m.TaskID == "" || !m.IsRequest() {
+		return ""
+	}
+	err := rt.gw.sessions.claimTask(x.r.Context(), rt.Name, m.TaskID, x.claims)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, errSessionNotYours):
+		return reasonTaskNotYours
+	}
+	rt.gw.opt.Log.Error("checking task binding", "server", rt.Name, "err", err)
+	return reasonUnavailable
+}
 
 // decide takes the gateway's decisions on every message of the body —
 // policy (with step-up) first, then rate limits and quotas, each message on
@@ -50,6 +74,9 @@ func (rt *route) decide(x *exchange) bool {
 	for i := range msgs {
 		if x.verdicts[i].reason == "" {
 			x.verdicts[i] = rt.checkRate(x, msgs[i].Method, targetOf(&msgs[i]), msgs[i].ID)
+		}
+		if x.verdicts[i].reason == "" {
+			x.verdicts[i].reason = rt.checkTask(x, &msgs[i])
 		}
 	}
 	if !x.body.Batch {
@@ -124,6 +151,8 @@ func (rt *route) refuse(w http.ResponseWriter, m *jsonrpc.Message, v *verdict) {
 		w.Header().Set("Retry-After", itoa(RetryAfterSeconds(v.wait)))
 	case reasonUnreadableArgs:
 		status = http.StatusBadRequest
+	case reasonUnavailable:
+		status = http.StatusServiceUnavailable
 	}
 	writeRPC(w, status, refusalError(m, v))
 }
@@ -137,6 +166,11 @@ func refusalError(m *jsonrpc.Message, v *verdict) []byte {
 		return rateLimitedError(m.ID, v)
 	case reasonUnreadableArgs:
 		return rpcErrorJSON(m.ID, jsonrpc.CodeInvalidParams, "Invalid params: the arguments could not be read", nil)
+	case reasonTaskNotYours:
+		// What a server answers for a task id it does not know.
+		return rpcErrorJSON(m.ID, jsonrpc.CodeInvalidParams, "Task not found", nil)
+	case reasonUnavailable:
+		return rpcErrorJSON(m.ID, codeInternalError, "the gateway cannot check the request right now; try again shortly", nil)
 	}
 	switch m.Method {
 	case "tools/call":

@@ -42,23 +42,11 @@ var errSessionNotYours = errors.New("session not found")
 // check reports whether the caller may use the session: it must have been
 // opened through this gateway by the same subject.
 func (s *sessions) check(ctx context.Context, server, id string, c *tokens.AccessClaims) (storage.SessionBinding, error) {
-	key := sessionKey(server, id)
-	b, ok := s.cached(key)
-	if !ok {
-		var err error
-		b, err = s.store.GetSessionBinding(ctx, key, s.now())
-		if errors.Is(err, storage.ErrNotFound) {
-			return b, errSessionNotYours
-		}
-		if err != nil {
-			return b, err
-		}
-		s.remember(b)
-	}
-	if !b.ExpiresAt.After(s.now()) || b.Subject != c.Subject {
+	b, err := s.checkKey(ctx, sessionKey(server, id), c)
+	if errors.Is(err, storage.ErrNotFound) {
 		return b, errSessionNotYours
 	}
-	return b, nil
+	return b, err
 }
 
 // bind records a session the backend just created for the caller.
@@ -100,4 +88,57 @@ func (s *sessions) remember(b storage.SessionBinding) {
 		s.prev, s.cur = s.cur, make(map[string]storage.SessionBinding, sessionCacheSize)
 	}
 	s.cur[b.Key] = b
+}
+
+// Tasks (the tasks extension, SEP-2663; 2025-11-25 tasks) are bound to the
+// subject that first uses their id, as sessions are: a backend behind the
+// gateway sees only its own credential, so without this a task id would
+// be the only thing between one user and another's task results. The
+// creator polls its task first, so trust on first use binds it to the
+// creator; a task id learned later (from a log, a shared screen) is of no
+// use to anyone else. The binding lives beside session bindings, under a
+// key no session id can have (session ids are visible ASCII).
+func taskKey(server, id string) string { return sessionKey(server, "\x00task\x00"+id) }
+
+// claimTask reports whether the caller may act on the task: it is bound to
+// the caller, or to nobody yet, in which case it now is.
+func (s *sessions) claimTask(ctx context.Context, server, id string, c *tokens.AccessClaims) error {
+	key := taskKey(server, id)
+	for range 2 {
+		_, err := s.checkKey(ctx, key, c)
+		if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		now := s.now()
+		b := storage.SessionBinding{Key: key, Subject: c.Subject, ClientID: c.ClientID, Server: server,
+			CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
+		err = s.store.PutSessionBinding(ctx, b)
+		if err == nil {
+			s.remember(b)
+			return nil
+		}
+		if !errors.Is(err, storage.ErrAlreadyExists) {
+			return err
+		}
+		// Another request (or replica) claimed it at the same moment:
+		// look again at who did.
+	}
+	return errSessionNotYours
+}
+
+// checkKey is check by key: ErrNotFound when nobody holds the key.
+func (s *sessions) checkKey(ctx context.Context, key string, c *tokens.AccessClaims) (storage.SessionBinding, error) {
+	b, ok := s.cached(key)
+	if !ok || !b.ExpiresAt.After(s.now()) {
+		var err error
+		b, err = s.store.GetSessionBinding(ctx, key, s.now())
+		if err != nil {
+			return b, err
+		}
+		s.remember(b)
+	}
+	if b.Subject != c.Subject {
+		return b, errSessionNotYours
+	}
+	return b, nil
 }

@@ -343,3 +343,41 @@ func TestMcpNameOfTasksAndUnknownMethods(t *testing.T) {
 		}
 	}
 }
+
+// A task belongs to the subject that first used its id: another user who
+// learns the id gets the answer for an unknown task, and the backend never
+// sees the request.
+func TestTasksAreBoundToTheirSubject(t *testing.T) {
+	be := &batchBackend{}
+	gw := newTestGateway(t, be, nil)
+	get := func(token, method, id string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, gw.URL+"/mcp", strings.NewReader(msg("1", method, `{"taskId":"`+id+`"}`)))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := get("good", "tasks/get", "t-1"); status != http.StatusOK || !strings.Contains(body, `"result"`) {
+		t.Fatalf("alice's first poll: %d %s", status, body)
+	}
+	forwarded := len(be.got())
+	for _, method := range []string{"tasks/get", "tasks/update", "tasks/cancel", "tasks/result"} {
+		status, body := get("bob", method, "t-1")
+		if status != http.StatusOK || !strings.Contains(body, "Task not found") {
+			t.Errorf("bob's %s of alice's task: %d %s", method, status, body)
+		}
+	}
+	if n := len(be.got()); n != forwarded {
+		t.Errorf("%d of bob's requests on alice's task reached the backend", n-forwarded)
+	}
+	if status, body := get("good", "tasks/cancel", "t-1"); status != http.StatusOK || !strings.Contains(body, `"result"`) {
+		t.Errorf("alice after bob's attempts: %d %s", status, body)
+	}
+	if status, body := get("bob", "tasks/get", "t-2"); status != http.StatusOK || !strings.Contains(body, `"result"`) {
+		t.Errorf("bob's own task: %d %s", status, body)
+	}
+}

@@ -114,11 +114,14 @@ func (rec *recorder) execute(m map[string]any) any {
 			tools = append(tools, map[string]any{"name": n, "inputSchema": map[string]any{"type": "object"}})
 		}
 		result = map[string]any{"tools": tools}
-	case "tools/call", "prompts/get", "resources/read":
+	case "tools/call", "prompts/get", "resources/read", "tasks/get", "tasks/update", "tasks/cancel":
 		c := call{Method: method}
 		c.Name, _ = params["name"].(string)
-		if method == "resources/read" {
+		switch method {
+		case "resources/read":
 			c.Name, _ = params["uri"].(string)
+		case "tasks/get", "tasks/update", "tasks/cancel":
+			c.Name, _ = params["taskId"].(string)
 		}
 		c.Args, _ = params["arguments"].(map[string]any)
 		rec.mu.Lock()

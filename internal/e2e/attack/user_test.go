@@ -54,3 +54,29 @@ func requests(gw *gwtest.Gateway) int {
 	defer gw.Backend.Mu.Unlock()
 	return gw.Backend.Requests
 }
+
+// In the stateless era a backend behind the gateway sees only its own
+// credential, so a task id is all that separates one user's task from
+// another's. Bob learns alice's task id and tries to read, answer or
+// cancel her task: the backend never sees his requests.
+func TestAnotherUsersTask(t *testing.T) {
+	rec, url := startRecorder(t, parseFirstWins)
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "  - {name: rec, path: /rec, upstream: " + url + ", scopes: [rec]}\n"})
+	alice := token(t, gwtest.RegisterClient(t, gw, nil), gw.URL+"/rec", "rec")
+	bob := tokenAs(t, gw, "bob", gw.URL+"/rec", "rec")
+	poll := func(tok, method string) (int, string) {
+		return post(t, gw.URL+"/rec", tok, `{"jsonrpc":"2.0","id":3,"method":"`+method+`","params":{"taskId":"task-786512e2"}}`, nil)
+	}
+	if status, body := poll(alice, "tasks/get"); status != http.StatusOK || len(rec.calls()) != 1 {
+		t.Fatalf("alice polling her task: %d %s", status, body)
+	}
+	rec.reset()
+	for _, method := range []string{"tasks/get", "tasks/update", "tasks/cancel"} {
+		if status, body := poll(bob, method); status != http.StatusOK || !strings.Contains(body, "Task not found") {
+			t.Errorf("bob's %s: %d %s", method, status, body)
+		}
+	}
+	if calls := rec.calls(); len(calls) != 0 {
+		t.Errorf("bob's requests on alice's task reached the backend: %v", calls)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -26,20 +27,34 @@ type demoFlags struct {
 	addr, publicURL, dataDir, user, password, logLevel string
 }
 
+var demoCmd = &command{
+	name:    "demo",
+	summary: "run Drawbridge, a demo user and a sample MCP server on loopback",
+	about: `Starts everything on this computer with no setup: Drawbridge on 127.0.0.1:8080, SQLite
+storage in the data directory, a local user whose name and password are printed, and the
+sample snippets MCP server (tools hello_mcp, save_snippet, get_snippet) behind
+http://127.0.0.1:8080/mcp. The banner shows settings to paste into Claude Code, VS Code and
+the MCP Inspector. Ctrl-C stops it; the data directory keeps registrations and approvals
+for the next run (delete it to start afresh).`,
+	examples: []string{
+		"drawbridge demo",
+		"drawbridge demo --addr 127.0.0.1:9090 --user dana",
+	},
+	flags: func(fs *flag.FlagSet) action {
+		var f demoFlags
+		fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "`address` to listen on")
+		fs.StringVar(&f.publicURL, "public-url", "", "`URL` clients use (default http://<addr>)")
+		fs.StringVar(&f.dataDir, "data", "drawbridge-demo", "`directory` for the database, keys and snippets")
+		fs.StringVar(&f.user, "user", "demo", "demo user's `name`")
+		fs.StringVar(&f.password, "password", "", "demo user's `password` (default: random, printed at start; or $DRAWBRIDGE_DEMO_PASSWORD)")
+		fs.StringVar(&f.logLevel, "log-level", "info", "`level`: debug, info, warn or error")
+		return func(ctx context.Context, stdout, stderr io.Writer) error { return runDemo(ctx, f, stdout, stderr) }
+	},
+}
+
 // runDemo starts Drawbridge with everything it needs on loopback: SQLite in
 // a data directory, a local user, and the snippets MCP server behind it.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", stderr)
-	var f demoFlags
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&f.publicURL, "public-url", "", "URL clients use (default http://<addr>)")
-	fs.StringVar(&f.dataDir, "data", "drawbridge-demo", "directory for the database, keys and snippets")
-	fs.StringVar(&f.user, "user", "demo", "demo user's name")
-	fs.StringVar(&f.password, "password", "", "demo user's password (default: random, printed at start; or $DRAWBRIDGE_DEMO_PASSWORD)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	if f.password == "" {
 		f.password = os.Getenv("DRAWBRIDGE_DEMO_PASSWORD")
 	}

@@ -35,7 +35,8 @@ storage in the data directory, a local user whose name and password are printed,
 sample snippets MCP server (tools hello_mcp, save_snippet, get_snippet) behind
 http://127.0.0.1:8080/mcp. The banner shows settings to paste into Claude Code, VS Code and
 the MCP Inspector. Ctrl-C stops it; the data directory keeps registrations and approvals
-for the next run (delete it to start afresh).`,
+for the next run (delete it to start afresh); by default it is in your cache directory
+(~/.cache/drawbridge/demo on Linux), so that nothing is written where you run the demo.`,
 	examples: []string{
 		"drawbridge demo",
 		"drawbridge demo --addr 127.0.0.1:9090 --user dana",
@@ -44,7 +45,7 @@ for the next run (delete it to start afresh).`,
 		var f demoFlags
 		fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "`address` to listen on")
 		fs.StringVar(&f.publicURL, "public-url", "", "`URL` clients use (default http://<addr>)")
-		fs.StringVar(&f.dataDir, "data", "drawbridge-demo", "`directory` for the database, keys and snippets")
+		fs.StringVar(&f.dataDir, "data", defaultDemoDir(), "`directory` for the database, keys and snippets")
 		fs.StringVar(&f.user, "user", "demo", "demo user's `name`")
 		fs.StringVar(&f.password, "password", "", "demo user's `password` (default: random, printed at start; or $DRAWBRIDGE_DEMO_PASSWORD)")
 		fs.StringVar(&f.logLevel, "log-level", "info", "`level`: debug, info, warn or error")
@@ -195,3 +196,18 @@ Press Ctrl-C to stop. Started %s.
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
+
+// defaultDemoDir keeps the demo's data out of the working directory, which
+// is often a checkout where it would show up in git status: it goes to the
+// user's cache directory (~/.cache/drawbridge/demo on Linux), since all of
+// it can be lost without harm; a new demo starts afresh.
+func defaultDemoDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "drawbridge", "demo")
+	}
+	return fallbackDemoDir
+}
+
+// fallbackDemoDir, in the working directory, is used when there is no
+// user cache directory (no $HOME); .gitignore covers it.
+const fallbackDemoDir = "drawbridge-demo"

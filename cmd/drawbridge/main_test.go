@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 )
 
@@ -107,8 +109,16 @@ func TestHashPassword(t *testing.T) {
 }
 
 // TestDemo runs `drawbridge demo` as a user would and connects the Go SDK
-// client to the URL it prints, signing in with the printed credentials.
+// client to the URL it prints, signing in with the printed credentials. Its
+// data goes to the user's cache directory, not the working directory.
 func TestDemo(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache) // Linux
+	t.Setenv("HOME", cache)           // macOS: $HOME/Library/Caches
+	wantData, _ := os.UserCacheDir()
+	wantData = filepath.Join(wantData, "drawbridge", "demo")
+	wd := t.TempDir()
+	t.Chdir(wd)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +130,7 @@ func TestDemo(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--addr", addr, "--data", t.TempDir(), "--user", "dana", "--log-level", "warn"}, &out, &errOut)
+		done <- run(ctx, []string{"demo", "--addr", addr, "--user", "dana", "--log-level", "warn"}, &out, &errOut)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "Press Ctrl-C") {
@@ -133,6 +143,15 @@ func TestDemo(t *testing.T) {
 	mcpURL, user, password := field(banner, "MCP server URL:"), field(banner, "Sign in as:"), field(banner, "Password:")
 	if mcpURL != "http://"+addr+"/mcp" || user != "dana" || len(password) < 12 {
 		t.Fatalf("banner:\n%s", banner)
+	}
+	if !strings.Contains(banner, "(data in "+wantData+")") {
+		t.Errorf("banner does not name the data directory %s:\n%s", wantData, banner)
+	}
+	if _, err := os.Stat(filepath.Join(wantData, "encryption.key")); err != nil {
+		t.Errorf("no key in the data directory: %v", err)
+	}
+	if left, _ := os.ReadDir(wd); len(left) > 0 {
+		t.Errorf("the demo wrote to the working directory: %v", left)
 	}
 	if !strings.Contains(banner, "claude mcp add --transport http snippets "+mcpURL) || !strings.Contains(banner, `"url": "`+mcpURL+`"`) {
 		t.Errorf("banner lacks client settings:\n%s", banner)
@@ -178,4 +197,25 @@ func field(banner, label string) string {
 		}
 	}
 	return ""
+}
+
+// TestDemoDataIsGitIgnored: the folders Drawbridge creates in a working
+// directory by default (the demo's, when there is no user cache
+// directory, and the SQLite default of serve) never show up in git status
+// of a checkout.
+func TestDemoDataIsGitIgnored(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Skip("not in a git checkout")
+	}
+	repo := strings.TrimSpace(string(top))
+	for _, p := range []string{fallbackDemoDir + "/drawbridge.db", fallbackDemoDir + "/encryption.key", filepath.Dir(config.DefaultSQLitePath) + "/drawbridge.db"} {
+		// --no-index: whether the path would be ignored, tracked or not.
+		if out, err := exec.Command("git", "-C", repo, "check-ignore", "--no-index", "-v", p).CombinedOutput(); err != nil {
+			t.Errorf("%s is not git-ignored: %v %s", p, err, out)
+		}
+	}
 }

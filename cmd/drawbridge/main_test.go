@@ -92,6 +92,39 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", auth: {mo
 	}
 }
 
+// TestCheckReportsEveryUnknownKey: check goes on past the first unknown
+// key, and reports every one with its line, next to the other problems.
+func TestCheckReportsEveryUnknownKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drawbridge.yaml")
+	os.WriteFile(path, []byte(`public_url: https://mcp.example.com
+encryption_keys: [{id: k1, key: short}]
+identity:
+  type: local
+  local:
+    users: [{username: alice, pasword_hash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"}]
+servers:
+  - name: snippets
+    path: /mcp
+    upstream: http://127.0.0.1:7071/mcp
+    scope: [snippets]
+    timeout: 5 minutes
+tokenz: {access_token_ttl: 1h}
+`), 0o600)
+	var out, errOut syncBuffer
+	code := run(context.Background(), []string{"check", "--config", path}, &out, &errOut)
+	want := `drawbridge: config has 6 problem(s):
+  - line 6: identity.local.users[0].pasword_hash: unknown key (did you mean password_hash?)
+  - line 11: servers[0].scope: unknown key (did you mean scopes?)
+  - line 12: servers[0].timeout: "5 minutes" is not a duration such as 90s, 10m or 720h
+  - line 13: tokenz: unknown key (did you mean tokens?)
+  - encryption_keys[0].key: must be 32 bytes in standard base64
+  - identity.local.users[0].password_hash: must be a bcrypt or argon2id hash (use ` + "`drawbridge hash-password`" + `)
+`
+	if code != 1 || errOut.String() != want || out.String() != "" {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, out.String(), errOut.String(), want)
+	}
+}
+
 func TestHashPassword(t *testing.T) {
 	stdin = strings.NewReader("a long enough password\n")
 	defer func() { stdin = os.Stdin }()

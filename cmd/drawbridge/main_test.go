@@ -125,6 +125,26 @@ tokenz: {access_token_ttl: 1h}
 	}
 }
 
+// TestCheckMachineOnly: a configuration for machine clients only needs no
+// identity section and passes check without a warning.
+func TestCheckMachineOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drawbridge.yaml")
+	os.WriteFile(path, []byte(`public_url: https://mcp.example.com
+encryption_keys: [{id: k1, key: "`+generateKey()+`"}]
+clients:
+  - id: nightly-report
+    secret: "a-long-enough-client-secret"
+    grant_types: [client_credentials]
+servers:
+  - {name: snippets, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", scopes: [snippets]}
+`), 0o600)
+	var out, errOut syncBuffer
+	if code := run(context.Background(), []string{"check", "--config", path}, &out, &errOut); code != 0 ||
+		out.String() != path+": configuration is valid\n" || errOut.String() != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
+
 func TestHashPassword(t *testing.T) {
 	stdin = strings.NewReader("a long enough password\n")
 	defer func() { stdin = os.Stdin }()

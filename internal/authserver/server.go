@@ -265,7 +265,7 @@ func (s *Server) resource(requested []string) (*Resource, *oauth.Error) {
 		for i := range s.opt.Resources {
 			if r := &s.opt.Resources[i]; !r.ExplicitOnly {
 				if only != nil {
-					return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource parameter is required: this server protects several resources")
+					return nil, s.resourceRequired()
 				}
 				only = r
 			}

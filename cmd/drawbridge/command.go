@@ -31,10 +31,6 @@ type command struct {
 // An action runs a command whose flags have been parsed.
 type action func(ctx context.Context, stdout, stderr io.Writer) error
 
-// errUsage means the command line was wrong and the action has said how:
-// exit status 2, like a bad flag.
-var errUsage = errors.New("usage")
-
 // isHelp reports whether arg asks for help.
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
@@ -62,15 +58,11 @@ func (c *command) dispatch(ctx context.Context, path string, args []string, stdo
 		c.shortUsage(stderr, path)
 		return 2
 	}
-	err = act(ctx, stdout, stderr)
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errUsage):
-		return 2
+	if err := act(ctx, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "drawbridge:", err)
+		return 1
 	}
-	fmt.Fprintln(stderr, "drawbridge:", err)
-	return 1
+	return 0
 }
 
 func (c *command) dispatchGroup(ctx context.Context, path string, args []string, stdout, stderr io.Writer) int {

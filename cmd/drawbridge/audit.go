@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -15,48 +16,70 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
-// runAudit: drawbridge audit verify|list --config FILE.
-func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "list") {
-		fmt.Fprintln(stderr, "usage: drawbridge audit verify|list --config FILE [flags]")
-		return errUsage
-	}
-	fs := newFlags("audit "+args[0], stderr)
-	path := fs.String("config", "drawbridge.yaml", "configuration file")
-	var f storage.AuditFilter
-	var since time.Duration
-	if args[0] == "list" {
-		fs.StringVar(&f.Subject, "user", "", "only this subject")
-		fs.StringVar(&f.ClientID, "client", "", "only this client id")
-		fs.StringVar(&f.Server, "server", "", "only this MCP server")
-		fs.StringVar(&f.Name, "tool", "", "only this tool, prompt or resource")
-		fs.StringVar(&f.Type, "type", "", "only this event type")
-		fs.DurationVar(&since, "since", 0, "only events newer than this, e.g. 24h")
-		fs.IntVar(&f.Limit, "limit", 1000, "at most this many events")
-	}
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	as, ok := st.(storage.AuditStore)
-	if !ok {
-		return errors.New("this store keeps no audit trail")
-	}
-	if args[0] == "list" {
-		if since > 0 {
-			f.From = time.Now().Add(-since)
+var auditCmd = &command{
+	name:    "audit",
+	summary: "verify the audit trail's hash chain, or list events",
+	about: `Works on the audit trail kept in the store named by the configuration (audit.store):
+verify checks that no record was changed, inserted or removed, list prints events.`,
+	examples: []string{
+		"drawbridge audit verify --config drawbridge.yaml",
+		"drawbridge audit list --config drawbridge.yaml --user local:alice --since 24h",
+	},
+	subs: []*command{
+		{
+			name:    "verify",
+			summary: "check that every record is intact and chained to the one before",
+			about: `Checks every record of the audit trail against its seal and the seal of the record before,
+with the configuration's encryption keys, and prints each problem. Exits 1 when the trail is
+not intact. It prints the last seal: compare it with your exported log to detect records cut
+from the end.`,
+			examples: []string{"drawbridge audit verify --config drawbridge.yaml"},
+			flags: func(fs *flag.FlagSet) action {
+				return auditAction(fs, func(ctx context.Context, cfg *config.Config, as storage.AuditStore, stdout io.Writer) error {
+					return verifyAudit(ctx, as, cfg, stdout)
+				})
+			},
+		},
+		{
+			name:    "list",
+			summary: "print events as JSON lines",
+			about: `Prints audit events as JSON lines, one event a line with its sequence number (seq),
+filtered by the flags.`,
+			examples: []string{
+				"drawbridge audit list --config drawbridge.yaml --since 24h",
+				"drawbridge audit list --config drawbridge.yaml --user local:alice --tool save_snippet",
+			},
+			flags: func(fs *flag.FlagSet) action {
+				var f storage.AuditFilter
+				var since time.Duration
+				fs.StringVar(&f.Subject, "user", "", "only this `subject`")
+				fs.StringVar(&f.ClientID, "client", "", "only this `client_id`")
+				fs.StringVar(&f.Server, "server", "", "only this MCP `server`")
+				fs.StringVar(&f.Name, "tool", "", "only this tool, prompt or resource (`name`)")
+				fs.StringVar(&f.Type, "type", "", "only this event `type`")
+				fs.DurationVar(&since, "since", 0, "only events newer than this `duration`, such as 24h")
+				fs.IntVar(&f.Limit, "limit", 1000, "at most `n` events")
+				return auditAction(fs, func(ctx context.Context, _ *config.Config, as storage.AuditStore, stdout io.Writer) error {
+					if since > 0 {
+						f.From = time.Now().Add(-since)
+					}
+					return listAudit(ctx, as, f, stdout)
+				})
+			},
+		},
+	},
+}
+
+// auditAction opens the configuration's store and runs fn on its audit
+// trail.
+func auditAction(fs *flag.FlagSet, fn func(context.Context, *config.Config, storage.AuditStore, io.Writer) error) action {
+	return storeAction(fs, func(ctx context.Context, cfg *config.Config, st storage.Store, stdout io.Writer) error {
+		as, ok := st.(storage.AuditStore)
+		if !ok {
+			return errors.New("this store keeps no audit trail")
 		}
-		return listAudit(ctx, as, f, stdout)
-	}
-	return verifyAudit(ctx, as, cfg, stdout)
+		return fn(ctx, cfg, as, stdout)
+	})
 }
 
 func verifyAudit(ctx context.Context, as storage.AuditStore, cfg *config.Config, stdout io.Writer) error {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -26,20 +27,35 @@ type demoFlags struct {
 	addr, publicURL, dataDir, user, password, logLevel string
 }
 
+var demoCmd = &command{
+	name:    "demo",
+	summary: "run Drawbridge, a demo user and a sample MCP server on loopback",
+	about: `Starts everything on this computer with no setup: Drawbridge on 127.0.0.1:8080, SQLite
+storage in the data directory, a local user whose name and password are printed, and the
+sample snippets MCP server (tools hello_mcp, save_snippet, get_snippet) behind
+http://127.0.0.1:8080/mcp. The banner shows settings to paste into Claude Code, VS Code and
+the MCP Inspector. Ctrl-C stops it; the data directory keeps registrations and approvals
+for the next run (delete it to start afresh); by default it is in your cache directory
+(~/.cache/drawbridge/demo on Linux), so that nothing is written where you run the demo.`,
+	examples: []string{
+		"drawbridge demo",
+		"drawbridge demo --addr 127.0.0.1:9090 --user dana",
+	},
+	flags: func(fs *flag.FlagSet) action {
+		var f demoFlags
+		fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "`address` to listen on")
+		fs.StringVar(&f.publicURL, "public-url", "", "`URL` clients use (default http://<addr>)")
+		fs.StringVar(&f.dataDir, "data", defaultDemoDir(), "`directory` for the database, keys and snippets")
+		fs.StringVar(&f.user, "user", "demo", "demo user's `name`")
+		fs.StringVar(&f.password, "password", "", "demo user's `password` (default: random, printed at start; or $DRAWBRIDGE_DEMO_PASSWORD)")
+		fs.StringVar(&f.logLevel, "log-level", "info", "`level`: debug, info, warn or error")
+		return func(ctx context.Context, stdout, stderr io.Writer) error { return runDemo(ctx, f, stdout, stderr) }
+	},
+}
+
 // runDemo starts Drawbridge with everything it needs on loopback: SQLite in
 // a data directory, a local user, and the snippets MCP server behind it.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", stderr)
-	var f demoFlags
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&f.publicURL, "public-url", "", "URL clients use (default http://<addr>)")
-	fs.StringVar(&f.dataDir, "data", "drawbridge-demo", "directory for the database, keys and snippets")
-	fs.StringVar(&f.user, "user", "demo", "demo user's name")
-	fs.StringVar(&f.password, "password", "", "demo user's password (default: random, printed at start; or $DRAWBRIDGE_DEMO_PASSWORD)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	if f.password == "" {
 		f.password = os.Getenv("DRAWBRIDGE_DEMO_PASSWORD")
 	}
@@ -180,3 +196,18 @@ Press Ctrl-C to stop. Started %s.
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
+
+// defaultDemoDir keeps the demo's data out of the working directory, which
+// is often a checkout where it would show up in git status: it goes to the
+// user's cache directory (~/.cache/drawbridge/demo on Linux), since all of
+// it can be lost without harm; a new demo starts afresh.
+func defaultDemoDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "drawbridge", "demo")
+	}
+	return fallbackDemoDir
+}
+
+// fallbackDemoDir, in the working directory, is used when there is no
+// user cache directory (no $HOME); .gitignore covers it.
+const fallbackDemoDir = "drawbridge-demo"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 )
 
@@ -90,6 +92,59 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", auth: {mo
 	}
 }
 
+// TestCheckReportsEveryUnknownKey: check goes on past the first unknown
+// key, and reports every one with its line, next to the other problems.
+func TestCheckReportsEveryUnknownKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drawbridge.yaml")
+	os.WriteFile(path, []byte(`public_url: https://mcp.example.com
+encryption_keys: [{id: k1, key: short}]
+identity:
+  type: local
+  local:
+    users: [{username: alice, pasword_hash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"}]
+servers:
+  - name: snippets
+    path: /mcp
+    upstream: http://127.0.0.1:7071/mcp
+    scope: [snippets]
+    timeout: 5 minutes
+tokenz: {access_token_ttl: 1h}
+`), 0o600)
+	var out, errOut syncBuffer
+	code := run(context.Background(), []string{"check", "--config", path}, &out, &errOut)
+	want := `drawbridge: config has 6 problem(s):
+  - line 6: identity.local.users[0].pasword_hash: unknown key (did you mean password_hash?)
+  - line 11: servers[0].scope: unknown key (did you mean scopes?)
+  - line 12: servers[0].timeout: "5 minutes" is not a duration such as 90s, 10m or 720h
+  - line 13: tokenz: unknown key (did you mean tokens?)
+  - encryption_keys[0].key: must be 32 bytes in standard base64
+  - identity.local.users[0].password_hash: must be a bcrypt or argon2id hash (use ` + "`drawbridge hash-password`" + `)
+`
+	if code != 1 || errOut.String() != want || out.String() != "" {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, out.String(), errOut.String(), want)
+	}
+}
+
+// TestCheckMachineOnly: a configuration for machine clients only needs no
+// identity section and passes check without a warning.
+func TestCheckMachineOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drawbridge.yaml")
+	os.WriteFile(path, []byte(`public_url: https://mcp.example.com
+encryption_keys: [{id: k1, key: "`+generateKey()+`"}]
+clients:
+  - id: nightly-report
+    secret: "a-long-enough-client-secret"
+    grant_types: [client_credentials]
+servers:
+  - {name: snippets, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", scopes: [snippets]}
+`), 0o600)
+	var out, errOut syncBuffer
+	if code := run(context.Background(), []string{"check", "--config", path}, &out, &errOut); code != 0 ||
+		out.String() != path+": configuration is valid\n" || errOut.String() != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
+
 func TestHashPassword(t *testing.T) {
 	stdin = strings.NewReader("a long enough password\n")
 	defer func() { stdin = os.Stdin }()
@@ -107,8 +162,16 @@ func TestHashPassword(t *testing.T) {
 }
 
 // TestDemo runs `drawbridge demo` as a user would and connects the Go SDK
-// client to the URL it prints, signing in with the printed credentials.
+// client to the URL it prints, signing in with the printed credentials. Its
+// data goes to the user's cache directory, not the working directory.
 func TestDemo(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache) // Linux
+	t.Setenv("HOME", cache)           // macOS: $HOME/Library/Caches
+	wantData, _ := os.UserCacheDir()
+	wantData = filepath.Join(wantData, "drawbridge", "demo")
+	wd := t.TempDir()
+	t.Chdir(wd)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +183,7 @@ func TestDemo(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--addr", addr, "--data", t.TempDir(), "--user", "dana", "--log-level", "warn"}, &out, &errOut)
+		done <- run(ctx, []string{"demo", "--addr", addr, "--user", "dana", "--log-level", "warn"}, &out, &errOut)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "Press Ctrl-C") {
@@ -133,6 +196,15 @@ func TestDemo(t *testing.T) {
 	mcpURL, user, password := field(banner, "MCP server URL:"), field(banner, "Sign in as:"), field(banner, "Password:")
 	if mcpURL != "http://"+addr+"/mcp" || user != "dana" || len(password) < 12 {
 		t.Fatalf("banner:\n%s", banner)
+	}
+	if !strings.Contains(banner, "(data in "+wantData+")") {
+		t.Errorf("banner does not name the data directory %s:\n%s", wantData, banner)
+	}
+	if _, err := os.Stat(filepath.Join(wantData, "encryption.key")); err != nil {
+		t.Errorf("no key in the data directory: %v", err)
+	}
+	if left, _ := os.ReadDir(wd); len(left) > 0 {
+		t.Errorf("the demo wrote to the working directory: %v", left)
 	}
 	if !strings.Contains(banner, "claude mcp add --transport http snippets "+mcpURL) || !strings.Contains(banner, `"url": "`+mcpURL+`"`) {
 		t.Errorf("banner lacks client settings:\n%s", banner)
@@ -178,4 +250,25 @@ func field(banner, label string) string {
 		}
 	}
 	return ""
+}
+
+// TestDemoDataIsGitIgnored: the folders Drawbridge creates in a working
+// directory by default (the demo's, when there is no user cache
+// directory, and the SQLite default of serve) never show up in git status
+// of a checkout.
+func TestDemoDataIsGitIgnored(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Skip("not in a git checkout")
+	}
+	repo := strings.TrimSpace(string(top))
+	for _, p := range []string{fallbackDemoDir + "/drawbridge.db", fallbackDemoDir + "/encryption.key", filepath.Dir(config.DefaultSQLitePath) + "/drawbridge.db"} {
+		// --no-index: whether the path would be ignored, tracked or not.
+		if out, err := exec.Command("git", "-C", repo, "check-ignore", "--no-index", "-v", p).CombinedOutput(); err != nil {
+			t.Errorf("%s is not git-ignored: %v %s", p, err, out)
+		}
+	}
 }

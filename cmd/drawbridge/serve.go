@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,17 +14,26 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 )
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", stderr)
-	path := fs.String("config", "drawbridge.yaml", "configuration file")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg, newLogger(cfg, stderr), nil)
+var serveCmd = &command{
+	name:    "serve",
+	summary: "run Drawbridge from a configuration file",
+	about: `Runs the authorization server and the gateway described by the configuration file until
+it is interrupted (Ctrl-C or SIGTERM), then finishes the requests in flight. Logs go to
+standard error. Values written ${NAME} in the file come from the environment.
+Check a file first with 'drawbridge check'; docs/configuration.md describes every setting.`,
+	examples: []string{
+		"drawbridge serve --config /etc/drawbridge/drawbridge.yaml",
+	},
+	flags: func(fs *flag.FlagSet) action {
+		path := configFlag(fs)
+		return func(ctx context.Context, _, stderr io.Writer) error {
+			cfg, err := config.Load(*path)
+			if err != nil {
+				return err
+			}
+			return serve(ctx, cfg, newLogger(cfg, stderr), nil)
+		}
+	},
 }
 
 // serve runs a Drawbridge until ctx ends. ready, if set, is called once
@@ -65,32 +75,4 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", stderr)
-	path := fs.String("config", "drawbridge.yaml", "configuration file")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	if _, err := server.CompilePolicies(cfg); err != nil {
-		return err
-	}
-	for _, w := range cfg.Warnings() {
-		fmt.Fprintf(stdout, "%s: warning: %s\n", *path, w)
-	}
-	fmt.Fprintf(stdout, "%s: configuration is valid\n", *path)
-	return nil
-}
-
-func runGenKey(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := parse(newFlags("gen-key", stderr), args); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, generateKey())
-	return nil
 }

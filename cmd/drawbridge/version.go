@@ -28,10 +28,15 @@ func version() string {
 	return "devel"
 }
 
-func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := parse(newFlags("version", stderr), args); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "drawbridge %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return nil
+var versionCmd = &command{
+	name:    "version",
+	summary: "print the version",
+	about:   "Prints Drawbridge's version, the Go version it was built with, and the platform.",
+	examples: []string{
+		"drawbridge version",
+	},
+	flags: noFlags(func(_ context.Context, stdout, _ io.Writer) error {
+		fmt.Fprintf(stdout, "drawbridge %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return nil
+	}),
 }

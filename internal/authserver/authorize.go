@@ -16,6 +16,9 @@ import (
 // to an unverified URI is an open redirect (§4.1.2.1); every other error goes
 // back to the client with state and iss (RFC 9207).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	if s.noSignIn(w, r) {
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		s.errorPage(w, http.StatusMethodNotAllowed, "This address only accepts GET and POST.", "")

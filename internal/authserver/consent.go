@@ -54,6 +54,9 @@ type consentPage struct {
 type scopeView struct{ Name, Description string }
 
 func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	if s.noSignIn(w, r) {
+		return
+	}
 	switch r.Method {
 	case http.MethodGet:
 		s.showConsent(w, r)

@@ -10,6 +10,9 @@ import (
 // Metadata is the authorization server metadata document (RFC 8414 §2).
 func (s *Server) Metadata() *oauth.AuthServerMetadata {
 	authMethods := []string{authNone, authSecretBasic, authSecretPost, authPrivateKeyJWT}
+	if !s.signsIn() {
+		authMethods = authMethods[1:] // a machine client authenticates: no public clients
+	}
 	var algs []string
 	for _, a := range assertionAlgs {
 		algs = append(algs, string(a))
@@ -30,6 +33,14 @@ func (s *Server) Metadata() *oauth.AuthServerMetadata {
 		CodeChallengeMethodsSupported:              []string{oauth.PKCEMethodS256},
 		// RFC 9207: every authorization response carries iss.
 		AuthorizationResponseIssParameterSupported: true,
+	}
+	if !s.signsIn() {
+		// RFC 8414 §2: authorization_endpoint is left out when no grant
+		// type that uses it is supported; response_types_supported is
+		// required, and empty. PKCE stays: MCP clients (the Go SDK, for
+		// client credentials too) refuse metadata without it.
+		m.AuthorizationEndpoint, m.ResponseTypesSupported, m.ResponseModesSupported = "", []string{}, nil
+		m.GrantTypesSupported, m.AuthorizationResponseIssParameterSupported = nil, false
 	}
 	for _, c := range s.clients {
 		if c.allowsGrant(grantClientCredentials) {

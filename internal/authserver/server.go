@@ -49,7 +49,9 @@ type Options struct {
 		Inspect(ctx context.Context, raw string) (*tokens.AccessClaims, error)
 	}
 	Resources []Resource
-	// Exactly one of Password or Redirect is set.
+	// At most one of Password or Redirect is set. Neither: nobody signs in
+	// (nosignin.go), and only Clients with the client_credentials grant
+	// get tokens.
 	Password identity.PasswordProvider
 	Redirect identity.RedirectProvider
 	// Logout, if set, serves PathBackChannelLogout: the Redirect provider's
@@ -147,8 +149,8 @@ type Server struct {
 
 // New checks the options and builds the server.
 func New(opt Options) (*Server, error) {
-	if (opt.Password == nil) == (opt.Redirect == nil) {
-		return nil, fmt.Errorf("authserver: exactly one identity provider is required")
+	if opt.Password != nil && opt.Redirect != nil {
+		return nil, fmt.Errorf("authserver: at most one identity provider may be set")
 	}
 	if len(opt.Resources) == 0 {
 		return nil, fmt.Errorf("authserver: at least one resource is required")
@@ -181,7 +183,10 @@ func New(opt Options) (*Server, error) {
 		s.resources[canon] = r
 		s.scopes = oauth.ScopeUnion(oauth.ScopeUnion(s.scopes, r.Scopes), r.Optional)
 	}
-	s.scopes = oauth.ScopeUnion(s.scopes, []string{scopeOfflineAccess})
+	if s.signsIn() {
+		// A refresh token needs a grant a user made.
+		s.scopes = oauth.ScopeUnion(s.scopes, []string{scopeOfflineAccess})
+	}
 	pages, err := newPages()
 	if err != nil {
 		return nil, err
@@ -260,7 +265,7 @@ func (s *Server) resource(requested []string) (*Resource, *oauth.Error) {
 		for i := range s.opt.Resources {
 			if r := &s.opt.Resources[i]; !r.ExplicitOnly {
 				if only != nil {
-					return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource parameter is required: this server protects several resources")
+					return nil, s.resourceRequired()
 				}
 				only = r
 			}

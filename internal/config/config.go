@@ -112,7 +112,13 @@ type EncryptionKey struct {
 
 // Identity selects and configures the identity provider.
 type Identity struct {
-	// Type is local, oidc or entra. Default local.
+	// Type is local, oidc, entra or none. Default local; with no identity
+	// section at all, none: nobody signs in, and only clients configured
+	// with the client_credentials grant get tokens (a machine-only
+	// deployment). Then dynamic registration, metadata-document clients and
+	// the console are off, /authorize answers 404 with a page saying that
+	// this server signs nobody in, and the metadata advertises only the
+	// client_credentials grant.
 	Type string `yaml:"type"`
 	// Local lists users who sign in with a password on Drawbridge's own page.
 	Local Local `yaml:"local"`

@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"reflect"
+	"time"
+)
 
 // Defaults, in one place.
 const (
@@ -15,6 +18,10 @@ const (
 	DefaultClientTTL         = 30 * 24 * time.Hour
 	DefaultServerTimeout     = 60 * time.Second
 	DefaultEntraCloud        = "https://login.microsoftonline.com"
+	// IdentityNone is identity.type when the configuration has no
+	// identity section: nobody signs in, and only machine clients
+	// (client_credentials) get tokens.
+	IdentityNone = "none"
 )
 
 func (c *Config) applyDefaults() {
@@ -23,6 +30,10 @@ func (c *Config) applyDefaults() {
 	setString(&c.Log.Format, "text")
 	setString(&c.Storage.Type, "sqlite")
 	setString(&c.Storage.SQLite.Path, DefaultSQLitePath)
+	if c.Identity.Type == "" && reflect.ValueOf(c.Identity).IsZero() {
+		// No identity section: nobody signs in (machine clients only).
+		c.Identity.Type = IdentityNone
+	}
 	setString(&c.Identity.Type, "local")
 	if len(c.Identity.OIDC.Scopes) == 0 {
 		c.Identity.OIDC.Scopes = []string{"openid", "email", "profile"}
@@ -52,13 +63,15 @@ func (c *Config) applyDefaults() {
 		g := Duration(DefaultRefreshReuseGrace)
 		t.RefreshReuseGrace = &g
 	}
+	// What only a signed-in user can use is off by default when nobody
+	// signs in; Validate refuses turning it on.
+	interactive := c.Identity.Type != IdentityNone
 	if c.Registration.Dynamic == nil {
-		on := true
-		c.Registration.Dynamic = &on
+		c.Registration.Dynamic = &interactive
 	}
 	setDuration(&c.Registration.ClientTTL, DefaultClientTTL)
 	if c.Registration.MetadataDocuments.Enabled == nil {
-		on := true
+		on := interactive
 		c.Registration.MetadataDocuments.Enabled = &on
 	}
 	if c.Registration.PerAddressPerHour == 0 {
@@ -78,7 +91,7 @@ func (c *Config) applyDefaults() {
 	}
 	setDuration(&c.SessionTTL, 24*time.Hour)
 	if c.Console.Enabled == nil {
-		on := true
+		on := interactive
 		c.Console.Enabled = &on
 	}
 	setDuration(&c.Console.SessionTTL, 8*time.Hour)

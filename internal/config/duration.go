@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Duration is a time.Duration written as a Go duration string ("90s", "1h").
@@ -15,6 +17,22 @@ func (d *Duration) UnmarshalText(b []byte) error {
 		return fmt.Errorf("%q is not a duration such as 90s, 10m or 720h", b)
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML parses a duration from its YAML node, so that a value that
+// is not one is reported with its line (decode.go). Null leaves it unset.
+func (d *Duration) UnmarshalYAML(n ast.Node) error {
+	if n.Type() == ast.NullType {
+		return nil
+	}
+	s, ok := n.(ast.ScalarNode)
+	if !ok {
+		return &valueError{tok: n.GetToken(), msg: "must be a duration such as 90s, 10m or 720h"}
+	}
+	if err := d.UnmarshalText([]byte(fmt.Sprint(s.GetValue()))); err != nil {
+		return &valueError{tok: n.GetToken(), msg: err.Error()}
+	}
 	return nil
 }
 

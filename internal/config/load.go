@@ -2,11 +2,10 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
-
-	"github.com/goccy/go-yaml"
+	"slices"
+	"strings"
 )
 
 // Load reads, expands, defaults and validates the file at path.
@@ -19,28 +18,41 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes data strictly, expands ${NAME} from lookup, applies defaults
-// and validates. Every problem found is returned at once, joined.
+// and validates. Every problem found is returned at once, joined: unknown
+// keys and values of the wrong type with their line, then what validation
+// finds in the rest.
 func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
-	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF(err)) {
-		return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, true))
+	c, d, err := decode(data)
+	if err != nil {
+		return nil, err
 	}
-	problems := expandEnv(&c, lookup)
+	if !d.complete {
+		return nil, &Problems{List: d.problems}
+	}
+	problems := append(d.problems, expandEnv(&c, lookup)...)
 	c.applyDefaults()
-	problems = append(problems, c.Validate()...)
+	problems = append(problems, withoutPlaces(c.Validate(), d.cut)...)
 	if len(problems) > 0 {
 		return &c, &Problems{List: problems}
 	}
 	return &c, nil
 }
 
-// errEOF treats an empty document as an empty configuration.
-func errEOF(err error) error {
-	if err != nil && err.Error() == "EOF" {
-		return err
+// withoutPlaces drops the problems about places already reported (a value
+// of the wrong type is decoded as absent, and would be reported again as
+// missing).
+func withoutPlaces(problems []error, places []string) []error {
+	var out []error
+	for _, p := range problems {
+		msg := p.Error()
+		if !slices.ContainsFunc(places, func(pl string) bool {
+			rest, ok := strings.CutPrefix(msg, pl)
+			return ok && rest != "" && strings.ContainsRune(":.[", rune(rest[0]))
+		}) {
+			out = append(out, p)
+		}
 	}
-	return nil
+	return out
 }
 
 // Problems is every problem found in a configuration.

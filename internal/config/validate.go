@@ -59,6 +59,9 @@ func (c *Config) Validate() []error {
 	v.encryptionKeys(c.EncryptionKeys)
 	v.identity(&c.Identity)
 	v.identityType = c.Identity.Type
+	if c.Identity.Type == IdentityNone {
+		v.noSignIn(c)
+	}
 	v.tokens(&c.Tokens)
 	v.clients(c.Clients, c.Registration.AllowPrivateUseSchemes)
 	v.servers(c.Servers)
@@ -170,8 +173,37 @@ func (v *validator) identity(id *Identity) {
 		v.required("identity.entra.client_id", id.Entra.ClientID)
 		v.clientCredential("identity.entra", id.Entra.ClientSecret, id.Entra.ClientCertificate, true)
 		v.idpURL("identity.entra.cloud", id.Entra.Cloud)
+	case IdentityNone:
+		// Checked with the rest of the configuration (noSignIn).
 	default:
-		v.add("identity.type: %q is not one of local, oidc, entra", id.Type)
+		v.add("identity.type: %q is not one of local, oidc, entra, none", id.Type)
+	}
+}
+
+// noSignIn checks a configuration in which nobody signs in (no identity
+// section): whatever only a signed-in user could use is refused, and some
+// client must be able to get a token without one.
+func (v *validator) noSignIn(c *Config) {
+	const why = "users who sign in, and identity is not configured: add an identity section, or "
+	if *c.Registration.Dynamic {
+		v.add("registration.dynamic: clients that register themselves need " + why + "leave registration.dynamic out")
+	}
+	if *c.Registration.MetadataDocuments.Enabled {
+		v.add("registration.metadata_documents.enabled: metadata-document clients need " + why + "leave registration.metadata_documents.enabled out")
+	}
+	if *c.Console.Enabled {
+		v.add("console.enabled: the console needs " + why + "leave console.enabled out")
+	}
+	machine := false
+	for i, cl := range c.Clients {
+		if contains(cl.GrantTypes, "authorization_code") {
+			v.add("clients[%d].grant_types: authorization_code needs "+why+"give this client grant_types: [client_credentials]", i)
+		}
+		machine = machine || contains(cl.GrantTypes, "client_credentials")
+	}
+	if !machine {
+		v.add("identity: not configured, and no client has the client_credentials grant, so nobody could get a token: " +
+			"add an identity section (such as identity.local.users), or clients with grant_types: [client_credentials]")
 	}
 }
 

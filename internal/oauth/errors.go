@@ -3,6 +3,7 @@ package oauth
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 // Error codes from RFC 6749 §4.1.2.1 and §5.2, RFC 7591 §3.2.2, RFC 8707 §2,
@@ -51,9 +52,10 @@ func (e *Error) HTTPStatus() int {
 	return e.Status
 }
 
-// NewError returns an Error with status 400.
+// NewError returns an Error with status 400 (the description made safe
+// by SafeDescription).
 func NewError(code, description string) *Error {
-	return &Error{Code: code, Description: description}
+	return &Error{Code: code, Description: SafeDescription(description)}
 }
 
 // WithStatus returns a copy of e sent with the given HTTP status.
@@ -67,7 +69,7 @@ func (e *Error) WithStatus(status int) *Error {
 // requires 401 and a WWW-Authenticate challenge when the client used the
 // Authorization header; callers add that header.
 func InvalidClient(description string) *Error {
-	return &Error{Code: ErrInvalidClient, Description: description, Status: http.StatusUnauthorized}
+	return &Error{Code: ErrInvalidClient, Description: SafeDescription(description), Status: http.StatusUnauthorized}
 }
 
 // ServerError hides an internal failure behind a generic description.
@@ -84,4 +86,34 @@ func WriteJSON(w http.ResponseWriter, e *Error) {
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(e.HTTPStatus())
 	_ = json.NewEncoder(w).Encode(e)
+}
+
+// MaxDescription bounds an error_description: it travels in the redirect
+// URL next to state, and is read by a person.
+const MaxDescription = 1024
+
+// SafeDescription makes s a valid error_description, whose characters
+// must be %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §4.1.2.1, §5.2): a double
+// quote becomes a single one, a backslash a slash, any other character
+// outside the set a question mark; and it is cut to MaxDescription bytes.
+// NewError and InvalidClient apply it, so every description is one.
+func SafeDescription(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteByte('\'')
+		case r == '\\':
+			b.WriteByte('/')
+		case r < 0x20 || r > 0x7e:
+			b.WriteByte('?')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	if len(out) > MaxDescription {
+		out = out[:MaxDescription-3] + "..."
+	}
+	return out
 }

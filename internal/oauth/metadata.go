@@ -5,7 +5,7 @@ package oauth
 // Only capabilities that work are listed.
 type AuthServerMetadata struct {
 	Issuer                                     string   `json:"issuer"`
-	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                              string   `json:"token_endpoint"`
 	JWKSURI                                    string   `json:"jwks_uri,omitempty"`
 	RegistrationEndpoint                       string   `json:"registration_endpoint,omitempty"`

@@ -60,6 +60,8 @@ func (s *Server) identityProvider(ctx context.Context, opt *authserver.Options) 
 		}
 		opt.Redirect, s.idp = p, p
 		s.idpReady = p.Ready
+	case config.IdentityNone:
+		// Nobody signs in: machine clients only (authserver's nosignin.go).
 	default:
 		return fmt.Errorf("identity type %q is not supported", id.Type)
 	}

@@ -131,6 +131,10 @@ type Options struct {
 	ExtraYAML string
 	// Identity replaces the local-users identity section.
 	Identity string
+	// NoIdentity leaves the identity section out: nobody signs in (a
+	// machine-only gateway, for clients with client_credentials in
+	// ExtraYAML).
+	NoIdentity bool
 	// DataDir holds the database; default a temporary directory.
 	DataDir string
 	// Env supplies ${NAME} values for ExtraYAML and Identity.
@@ -198,7 +202,7 @@ func Start(t testing.TB, opt Options) *Gateway {
 		opt.DataDir = t.TempDir()
 	}
 	ident := opt.Identity
-	if ident == "" {
+	if ident == "" && !opt.NoIdentity {
 		ident = `
 identity:
   type: local

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+var grantsCmd = &command{
+	name:    "grants",
+	summary: "list or revoke grants",
+	about: `A grant is what a user's approval of a client for one MCP server produced: the refresh token
+and the access tokens issued from it. These commands list and revoke them in the store named
+by the configuration; revoked access tokens are refused by every replica within seconds.`,
+	examples: []string{
+		"drawbridge grants list --config drawbridge.yaml --user local:alice",
+		"drawbridge grants revoke --config drawbridge.yaml --client 3f9c2a",
+	},
+	subs: []*command{
+		{
+			name:    "list",
+			summary: "list grants, of one user or client",
+			about:   "Lists grants: id, user (subject), client, MCP server (resource) and last use.",
+			examples: []string{
+				"drawbridge grants list --config drawbridge.yaml --user local:alice",
+			},
+			flags: func(fs *flag.FlagSet) action {
+				f := grantFilter(fs)
+				return storeAction(fs, func(ctx context.Context, _ *config.Config, st storage.Store, stdout io.Writer) error {
+					return listGrants(ctx, st, *f, stdout)
+				})
+			},
+		},
+		{
+			name:    "revoke",
+			summary: "revoke one grant (--id), or every grant of a user and/or client",
+			about: `Revokes one grant (--id), or every grant of a user (--user) and/or a client (--client).
+The client keeps its registration, and the user's approval stays: revoke the approval too
+with 'drawbridge clients revoke --id CLIENT --user SUBJECT'.`,
+			examples: []string{
+				"drawbridge grants revoke --config drawbridge.yaml --id 01J9Z8Y4QK",
+				"drawbridge grants revoke --config drawbridge.yaml --user local:alice",
+			},
+			flags: func(fs *flag.FlagSet) action {
+				f := grantFilter(fs)
+				id := fs.String("id", "", "one grant's `id`")
+				return storeAction(fs, func(ctx context.Context, _ *config.Config, st storage.Store, stdout io.Writer) error {
+					return revokeGrantsCmd(ctx, st, *id, *f, stdout)
+				})
+			},
+		},
+	},
+}
+
+func grantFilter(fs *flag.FlagSet) *storage.GrantFilter {
+	var f storage.GrantFilter
+	fs.StringVar(&f.Subject, "user", "", "only this user (`subject`)")
+	fs.StringVar(&f.ClientID, "client", "", "only this `client_id`")
+	return &f
+}
+
+func listGrants(ctx context.Context, st storage.Store, f storage.GrantFilter, stdout io.Writer) error {
+	gs, err := st.ListGrants(ctx, f)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\tlast used %s\n", g.ID, g.Identity.Subject, g.ClientID, g.Resource, g.LastUsedAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func revokeGrantsCmd(ctx context.Context, st storage.Store, id string, f storage.GrantFilter, stdout io.Writer) error {
+	if id != "" {
+		if err := st.RevokeGrant(ctx, id, "revoked_by_admin", time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "grant %s revoked\n", id)
+		return nil
+	}
+	if f.Subject == "" && f.ClientID == "" {
+		return errors.New("name --id, or --user and/or --client")
+	}
+	n, err := revokeGrants(ctx, st, f, "revoked_by_admin")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d grant(s) revoked\n", n)
+	return nil
+}
+
+func revokeGrants(ctx context.Context, st storage.Store, f storage.GrantFilter, reason string) (int, error) {
+	gs, err := st.ListGrants(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	for _, g := range gs {
+		if err := st.RevokeGrant(ctx, g.ID, reason, time.Now()); err != nil {
+			return 0, err
+		}
+	}
+	return len(gs), nil
+}

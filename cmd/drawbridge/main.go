@@ -3,6 +3,7 @@
 //	drawbridge demo                       everything on loopback, no setup
 //	drawbridge serve --config FILE        run from a configuration file
 //	drawbridge check --config FILE        validate a configuration file
+//	drawbridge doctor URL                 check a running deployment as clients see it
 //	drawbridge audit verify|list          check or read the audit trail
 //	drawbridge hash-password              hash a local user's password
 //	drawbridge gen-key                    make an encryption key
@@ -29,6 +30,7 @@ var commands = []command{
 	{"serve", "run Drawbridge from a configuration file", runServe},
 	{"demo", "run Drawbridge, a demo user and a sample MCP server on loopback", runDemo},
 	{"check", "validate a configuration file and report every problem", runCheck},
+	{"doctor", "check a running deployment from outside, as MCP clients see it, and print each problem's fix (doctor URL)", runDoctor},
 	{"audit", "verify the audit trail's hash chain, or list events (audit verify|list)", runAudit},
 	{"keys", "list signing keys, make a new one current, or re-encrypt the vault with the first encryption key (keys list|rotate|reseal)", runKeys},
 	{"clients", "list clients, revoke their grants, disable, enable or delete them (clients list|revoke|disable|enable|delete)", runClients},

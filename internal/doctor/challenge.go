@@ -62,11 +62,6 @@ func (r *run) checkChallenge(ctx context.Context) {
 			r.advertised = o
 		}
 	}
-	if len(bc.Scope) == 0 {
-		res.warn("the challenge names no scope",
-			"Clients choose the scopes to request from the challenge first (MCP authorization, scope selection); without it some request none. "+
-				"Drawbridge names the server's scopes: set servers[].scopes.")
-	}
 	res.ok("401 with a Bearer challenge: resource_metadata %s, scope %s", quote(bc.ResourceMetadata), quote(oauth.FormatScope(bc.Scope)))
 }
 

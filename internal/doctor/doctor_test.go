@@ -1,7 +1,10 @@
 package doctor_test
 
 import (
+	"crypto/x509"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +161,64 @@ func TestNginxBuffering(t *testing.T) {
 				t.Errorf("sse: %+v", c)
 			}
 		})
+	}
+}
+
+// A certificate for other names than the one clients use.
+func TestCertificateName(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	u := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/mcp"
+	rep := diagnose(t, u, doctor.Options{RootCAs: roots})
+	if c := rep.Check("tls"); c.Status != doctor.Problem || !strings.Contains(c.Seen, "not localhost") || strings.Contains(c.Seen, "expired") {
+		t.Errorf("tls: %+v", c)
+	}
+}
+
+// Nothing listens: that is said once, and the rest is skipped.
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	rep := diagnose(t, "http://"+addr+"/mcp", doctor.Options{})
+	want := map[string]doctor.Status{"tls": doctor.Skip, "challenge": doctor.Problem}
+	for _, n := range doctor.Names[3:] {
+		want[n] = doctor.Skip
+	}
+	expect(t, rep, want)
+	rep = diagnose(t, "https://"+addr+"/mcp", doctor.Options{})
+	want["tls"], want["challenge"] = doctor.Problem, doctor.Skip
+	expect(t, rep, want)
+	if c := rep.Check("sse"); c.Seen != "the deployment cannot be reached" {
+		t.Errorf("sse: %+v", c)
+	}
+}
+
+// With several MCP servers, Drawbridge serves no root metadata: a bare
+// origin cannot name an endpoint, and the root location is a warning for
+// each endpoint. A server without scopes draws the scopes warning.
+func TestSeveralServers(t *testing.T) {
+	t.Parallel()
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "  - {name: other, path: /other, upstream: \"http://127.0.0.1:9/mcp\"}\n"})
+	rep := diagnose(t, gw.URL, doctor.Options{})
+	want := map[string]doctor.Status{"url": doctor.Problem}
+	for _, n := range doctor.Names[1:] {
+		want[n] = doctor.Skip
+	}
+	expect(t, rep, want)
+	if c := rep.Check("url"); !strings.Contains(c.Fix, gw.URL+"/mcp") {
+		t.Errorf("url: %+v", c)
+	}
+	rep = diagnose(t, gw.URL+"/other", doctor.Options{})
+	expect(t, rep, map[string]doctor.Status{"well_known": doctor.Warn, "scopes": doctor.Warn})
+	if c := rep.Check("scopes"); !strings.Contains(c.Seen, "neither the challenge nor scopes_supported names a scope") {
+		t.Errorf("scopes: %+v", c)
 	}
 }

@@ -121,3 +121,60 @@ func afterPRM() map[string]doctor.Status {
 	return map[string]doctor.Status{"resource_metadata": doctor.Problem, "well_known": doctor.Skip, "scopes": doctor.Skip,
 		"authorization_server": doctor.Skip, "issuer": doctor.Skip, "registration": doctor.Skip, "cors": doctor.Skip}
 }
+
+// serveJSON answers like a well-behaved metadata endpoint (CORS included)
+// with a document built from the base URL the request came to.
+func serveJSON(status int, doc func(base string) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Headers", "*")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, doc("http://"+r.Host))
+	}
+}
+
+// Metadata that parses but says the wrong thing: each is reported by the
+// check it belongs to, and only there.
+func TestWrongMetadata(t *testing.T) {
+	t.Parallel()
+	asDoc := func(issuerSuffix, pkce string) func(string) string {
+		return func(base string) string {
+			return `{"issuer": "` + base + issuerSuffix + `", "authorization_endpoint": "` + base + `/authorize", "token_endpoint": "` +
+				base + `/token", "registration_endpoint": "` + base + `/register", "response_types_supported": ["code"], ` +
+				`"code_challenge_methods_supported": ["` + pkce + `"]}`
+		}
+	}
+	for _, tt := range []struct {
+		name, path string
+		h          http.HandlerFunc
+		want       map[string]doctor.Status
+		seen       string
+	}{
+		{"an issuer with a trailing slash", "/.well-known/oauth-authorization-server", serveJSON(http.StatusOK, asDoc("/", "S256")),
+			map[string]doctor.Status{"issuer": doctor.Problem}, "differ only by a trailing slash"},
+		{"no PKCE S256", "/.well-known/oauth-authorization-server", serveJSON(http.StatusOK, asDoc("", "plain")),
+			map[string]doctor.Status{"authorization_server": doctor.Problem}, "does not list S256"},
+		{"another resource", "/.well-known/oauth-protected-resource/mcp", serveJSON(http.StatusOK, func(base string) string {
+			return `{"resource": "` + base + `/other", "authorization_servers": ["` + base + `"], "scopes_supported": ["snippets"]}`
+		}), map[string]doctor.Status{"resource_metadata": doctor.Problem, "well_known": doctor.Warn}, "not the MCP URL"},
+		{"registration wants credentials", "/register", serveJSON(http.StatusUnauthorized, func(string) string { return `{"error": "invalid_token"}` }),
+			map[string]doctor.Status{"registration": doctor.Problem}, "it wants credentials"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := startFront(t, nil, intercept(tt.path, tt.h))
+			rep := diagnose(t, f.gw.MCP, doctor.Options{StreamDelay: time.Second})
+			expect(t, rep, tt.want)
+			var text bytes.Buffer
+			_ = rep.WriteText(&text)
+			if !strings.Contains(text.String(), tt.seen) {
+				t.Errorf("the report does not say %q:\n%s", tt.seen, text.String())
+			}
+		})
+	}
+}

@@ -191,6 +191,11 @@ func (r *run) checkScopes() {
 				"for, other servers may not: list the scopes (servers[].scopes).")
 		return
 	}
+	if len(asked) == 0 {
+		res.warn("the challenge names no scope, scopes_supported lists "+quote(oauth.FormatScope(listed)),
+			"Clients choose the scopes to request from the challenge first (MCP authorization, scope selection); without it some "+
+				"request none. Drawbridge names the server's scopes in the challenge: set servers[].scopes.")
+	}
 	if missing := oauth.ScopeMissing(asked, listed); len(missing) > 0 && len(listed) > 0 {
 		res.warn("the challenge asks for "+quote(oauth.FormatScope(missing))+", which scopes_supported does not list",
 			"Clients that read scopes_supported (VS Code) and those that read the challenge then ask for different scopes: list every scope "+

@@ -22,6 +22,9 @@ const expiresSoon = 14 * 24 * time.Hour
 // verifying the certificate (they send nothing secret).
 func (r *run) checkTLS(ctx context.Context, u *url.URL) (insecure bool) {
 	res := r.result("tls")
+	if res == nil {
+		return false
+	}
 	if u.Scheme != "https" {
 		res.skip("not https")
 		return false

@@ -33,10 +33,10 @@ func (r *run) checkURL(u *url.URL) {
 // protected resource metadata, which Drawbridge serves when it has a
 // single MCP server (RFC 9728 §3.1 with an empty path).
 func (r *run) discover(ctx context.Context) {
-	res := r.result("url")
-	if res == nil {
+	if r.down != "" {
 		return
 	}
+	res := r.results["url"]
 	at := r.reached + "/.well-known/oauth-protected-resource"
 	prm, err := r.fetchPRM(ctx, at)
 	if err == nil {

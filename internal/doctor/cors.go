@@ -20,6 +20,8 @@ type corsTarget struct {
 	headers     []string
 	contentType string
 	body        []byte
+	// answered, when set, is the answer to that request, already had.
+	answered *response
 }
 
 // checkCORS sends the preflights (and, for documents, the requests) of a
@@ -52,7 +54,7 @@ func (r *run) checkCORS(ctx context.Context) {
 		}
 		if absoluteHTTPS(r.as.RegistrationEndpoint) == nil {
 			targets = append(targets, corsTarget{what: "the registration endpoint", url: r.rebase(r.as.RegistrationEndpoint), method: http.MethodPost,
-				headers: []string{"content-type"}, contentType: "application/json", body: []byte("{}")})
+				headers: []string{"content-type"}, answered: r.registered})
 		}
 	}
 	if len(targets) == 0 {
@@ -100,19 +102,22 @@ func (r *run) crossOrigin(ctx context.Context, res *result, t corsTarget, from, 
 			return nil, false
 		}
 	}
-	h := http.Header{"Origin": {from}}
-	for _, name := range t.headers {
-		if name == "mcp-protocol-version" {
-			h.Set(name, "2025-06-18")
+	resp := t.answered
+	if resp == nil {
+		h := http.Header{"Origin": {from}}
+		for _, name := range t.headers {
+			if name == "mcp-protocol-version" {
+				h.Set(name, "2025-06-18")
+			}
 		}
-	}
-	if t.contentType != "" {
-		h.Set("Content-Type", t.contentType)
-	}
-	resp, err := r.c.do(ctx, t.method, t.url, h, t.body)
-	if err != nil {
-		res.problem(t.method+" "+t.what+" from a browser origin: "+err.Error(), fix)
-		return nil, false
+		if t.contentType != "" {
+			h.Set("Content-Type", t.contentType)
+		}
+		var err error
+		if resp, err = r.c.do(ctx, t.method, t.url, h, t.body); err != nil {
+			res.problem(t.method+" "+t.what+" from a browser origin: "+err.Error(), fix)
+			return nil, false
+		}
 	}
 	if !allowsOrigin(resp, from) {
 		res.problem(fmt.Sprintf("the %d answer of %s (%s) has no Access-Control-Allow-Origin for %s", resp.status, t.what, t.url, from), fix)

@@ -51,6 +51,9 @@ type run struct {
 	// fetched (RFC 8414, OpenID Connect discovery) by its URL.
 	as     *oauth.AuthServerMetadata
 	asDocs []asDoc
+	// registered is the registration endpoint's answer to the empty
+	// registration, sent with probeOrigin.
+	registered *response
 	// gatewayTime is the server's own clock, from the test stream.
 	gatewayTime *dateSeen
 

@@ -222,3 +222,17 @@ func TestSeveralServers(t *testing.T) {
 		t.Errorf("scopes: %+v", c)
 	}
 }
+
+// Each run spends one of the registrations an address may make per hour
+// (the empty one, which is refused), so two runs fit in a quota of two.
+func TestOneRegistrationPerRun(t *testing.T) {
+	t.Parallel()
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "registration: {per_address_per_hour: 2}\n"})
+	for range 2 {
+		expect(t, diagnose(t, gw.MCP, doctor.Options{StreamDelay: time.Second}), nil)
+	}
+	rep := diagnose(t, gw.MCP, doctor.Options{StreamDelay: time.Second})
+	if c := rep.Check("registration"); c.Status != doctor.Warn || !strings.Contains(c.Seen, "429") {
+		t.Errorf("a third run: %+v", c)
+	}
+}

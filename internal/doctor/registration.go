@@ -72,11 +72,16 @@ func (r *run) checkRegistrationEndpoint(ctx context.Context, res *result, endpoi
 	}
 	fix := "Clients that register dynamically (Claude, VS Code, mcp-remote; ChatGPT without a metadata document) cannot get a client id: " +
 		"make the registration endpoint reachable at the advertised URL."
-	resp, err := r.c.do(ctx, http.MethodPost, at, http.Header{"Content-Type": {"application/json"}}, []byte("{}"))
+	// Sent as from a browser page, so that the cors check can read this
+	// answer rather than spend another of the registrations an address
+	// is allowed per hour.
+	h := http.Header{"Content-Type": {"application/json"}, "Origin": {probeOrigin}}
+	resp, err := r.c.do(ctx, http.MethodPost, at, h, []byte("{}"))
 	if err != nil {
 		res.problem("registration endpoint "+at+": "+err.Error(), fix)
 		return
 	}
+	r.registered = resp
 	var oerr struct {
 		Error string `json:"error"`
 	}

@@ -25,8 +25,18 @@ type command struct {
 	// flags declares the command's flags on fs and returns the action that
 	// runs it with their parsed values. Nil for a group.
 	flags func(fs *flag.FlagSet) action
-	subs  []*command
+	// args names the positional arguments in the usage line ("URL"); a
+	// command without it takes none. Flags may come before and after them;
+	// the action finds them in fs.Args().
+	args string
+	subs []*command
 }
+
+// usageError is an action's complaint about its command line: exit
+// status 2 with the short usage, as for a wrong flag.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
 
 // An action runs a command whose flags have been parsed.
 type action func(ctx context.Context, stdout, stderr io.Writer) error
@@ -44,7 +54,7 @@ func (c *command) dispatch(ctx context.Context, path string, args []string, stdo
 		return c.dispatchGroup(ctx, path, args, stdout, stderr)
 	}
 	fs, act := c.flagSet(path)
-	err := fs.Parse(args)
+	err := c.parse(fs, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		c.help(stdout, path)
@@ -53,16 +63,41 @@ func (c *command) dispatch(ctx context.Context, path string, args []string, stdo
 		fmt.Fprintf(stderr, "%s: %v\n", path, err)
 		c.shortUsage(stderr, path)
 		return 2
-	case fs.NArg() > 0:
+	case fs.NArg() > 0 && c.args == "":
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", path, fs.Arg(0))
 		c.shortUsage(stderr, path)
 		return 2
 	}
-	if err := act(ctx, stdout, stderr); err != nil {
+	err = act(ctx, stdout, stderr)
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		c.shortUsage(stderr, path)
+		return 2
+	case err != nil:
 		fmt.Fprintln(stderr, "drawbridge:", err)
 		return 1
 	}
 	return 0
+}
+
+// parse reads the flags; for a command with positional arguments, flags
+// may also follow them, and fs.Args() holds the arguments afterwards.
+func (c *command) parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil || c.args == "" {
+		return err
+	}
+	var pos []string
+	for fs.NArg() > 0 {
+		rest := fs.Args()
+		pos = append(pos, rest[0])
+		if err := fs.Parse(rest[1:]); err != nil {
+			return err
+		}
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 func (c *command) dispatchGroup(ctx context.Context, path string, args []string, stdout, stderr io.Writer) int {
@@ -149,10 +184,14 @@ func (c *command) shortUsage(w io.Writer, path string) {
 }
 
 func (c *command) flagsHint(path string) string {
+	hint := ""
 	if fs, _ := c.flagSet(path); hasFlags(fs) {
-		return " [flags]"
+		hint = " [flags]"
 	}
-	return ""
+	if c.args != "" {
+		hint += " " + c.args
+	}
+	return hint
 }
 
 func hasFlags(fs *flag.FlagSet) bool {

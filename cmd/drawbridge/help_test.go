@@ -124,10 +124,10 @@ func exampleError(c *command, path, example string) error {
 		return exampleError(c.find(args[0]), path+" "+args[0], example)
 	}
 	fs, _ := c.flagSet(path)
-	if err := fs.Parse(args); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && c.args == "" {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return nil

@@ -3,6 +3,7 @@
 //	drawbridge demo                       everything on loopback, no setup
 //	drawbridge serve --config FILE        run from a configuration file
 //	drawbridge check --config FILE        validate a configuration file
+//	drawbridge doctor URL                 check a running deployment as clients see it
 //	drawbridge audit verify|list          check or read the audit trail
 //	drawbridge keys|clients|grants …      administer the store
 //	drawbridge hash-password              hash a local user's password
@@ -33,7 +34,7 @@ MCP clients sign in with, and the gateway in front of the MCP servers behind it.
 		"drawbridge check --config drawbridge.yaml",
 		"drawbridge serve --config drawbridge.yaml",
 	},
-	subs: []*command{serveCmd, demoCmd, checkCmd, auditCmd, keysCmd, clientsCmd, grantsCmd, hashPasswordCmd, genKeyCmd, versionCmd},
+	subs: []*command{serveCmd, demoCmd, checkCmd, doctorCmd, auditCmd, keysCmd, clientsCmd, grantsCmd, hashPasswordCmd, genKeyCmd, versionCmd},
 }
 
 func main() {

@@ -21,6 +21,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/console"
+	"github.com/drawbridge-mcp/drawbridge/internal/doctor"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
@@ -203,6 +204,8 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 	}
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/readyz", s.readyz)
+	// The connection doctor's test stream: tiny, unauthenticated, bounded.
+	mux.Handle(doctor.StreamPath, doctor.NewStreamHandler(s.opt.Now))
 	mux.HandleFunc("/{$}", s.home)
 	return chain(mux, s.opt.Log, s.opt.TracerProvider, s.spanName, s.addrs), nil
 }

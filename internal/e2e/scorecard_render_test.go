@@ -33,6 +33,8 @@ func renderScorecard(results scoreResults, exps []explanation) (map[string]strin
 		s, err := renderResourceServer(results, rev)
 		add("resource-server-"+rev, s, err)
 	}
+	s, err = renderCheckTable(results, clientColumns())
+	add("client", s, err)
 	regions["not-passing"] = renderExplanations(exps, matched)
 	return regions, errors.Join(append([]error{explainErr}, errs...)...)
 }
@@ -77,11 +79,15 @@ func requirementRevisions() []string {
 
 // allColumns is every column of every table.
 func allColumns() []scoreColumn {
-	cols := authorizationColumns()
+	cols := append(authorizationColumns(), clientColumns()...)
 	for _, rev := range requirementRevisions() {
 		cols = append(cols, resourceServerColumns(rev)...)
 	}
 	return cols
+}
+
+func clientColumns() []scoreColumn {
+	return []scoreColumn{{roleClient, conformanceClientRun, targetDrawbridge, "Drawbridge, backend auth `client_credentials`"}}
 }
 
 func findRun(results scoreResults, c scoreColumn) (scoreRun, error) {
@@ -102,6 +108,7 @@ func renderVersions(results scoreResults) string {
 var roleTitles = map[string]string{
 	roleAuthorizationServer: "Authorization server",
 	roleResourceServer:      "Resource server",
+	roleClient:              "Client of an upstream authorization server",
 }
 
 // runTitle names a run in the summary: its column's title, or, for a run

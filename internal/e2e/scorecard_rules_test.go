@@ -48,7 +48,7 @@ func TestExplainNarrowsByRunAndCheck(t *testing.T) {
 	for name, narrow := range map[string]func(*explanation){
 		"another run":      func(e *explanation) { e.Runs = []string{"2025-11-25-stdio"} },
 		"another check id": func(e *explanation) { e.Checks = []string{"check-z"} },
-		"another role":     func(e *explanation) { e.Role = roleAuthorizationServer },
+		"another role":     func(e *explanation) { e.Role = roleClient },
 		"another scenario": func(e *explanation) { e.Scenarios = []string{"server-*"} },
 	} {
 		e := tasksExplanation("backend")
@@ -56,6 +56,17 @@ func TestExplainNarrowsByRunAndCheck(t *testing.T) {
 		if _, err := explain(results, []explanation{e}); err == nil {
 			t.Errorf("an explanation for %s explained the failure", name)
 		}
+	}
+}
+
+func TestHarnessNotesExplainNoFailure(t *testing.T) {
+	results := scoreResults{Runs: []scoreRun{testRun(targetGateway, "SUCCESS", "FAILURE")}}
+	matched, err := explain(results, []explanation{tasksExplanation("harness")})
+	if err == nil {
+		t.Error("a harness note explained a failure")
+	}
+	if len(matched[0]) != 1 || matched[0][0].check.Status != "SUCCESS" {
+		t.Errorf("the harness note matched %v, want the passing check alone", matched[0])
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 )
 
 // The conformance scorecard publishes what the official MCP conformance
-// suite says about Drawbridge. Its parts:
+// suite says about Drawbridge in its three roles. Its parts:
 //
 //   - docs/conformance-results.json: every check of every run, as the
 //     suite reported it (the machine-readable result). TestConformanceScorecard
@@ -46,11 +46,12 @@ var (
 const (
 	roleAuthorizationServer = "authorization-server"
 	roleResourceServer      = "resource-server"
+	roleClient              = "client"
 )
 
 // Where a run's requests went.
 const (
-	targetDrawbridge = "drawbridge" // Drawbridge itself: its authorization server
+	targetDrawbridge = "drawbridge" // Drawbridge itself: its authorization server, or its client
 	targetDirect     = "direct"     // the Go SDK's everything-server alone
 	targetGateway    = "gateway"    // the everything-server through Drawbridge
 )
@@ -365,8 +366,9 @@ func diffLines(a, b []string) (onlyA, onlyB []string) {
 }
 
 // TestConformanceScorecard runs the official MCP conformance suite against
-// Drawbridge as an authorization server and as the resource server in
-// front of the Go SDK's conformance server, and requires
+// Drawbridge in its three roles (authorization server; resource server, in
+// front of the Go SDK's conformance server; client of upstream
+// authorization servers, where the suite can test that) and requires
 // exactly the results in docs/conformance-results.json, and
 // docs/conformance.md to show them. With -update it rewrites both from
 // this run, provided every run completed and passed its own assertions.
@@ -375,6 +377,7 @@ func TestConformanceScorecard(t *testing.T) {
 	sc := &scorecard{}
 	t.Run(roleAuthorizationServer, func(t *testing.T) { conformanceAuthorizationServer(t, nt, sc) })
 	t.Run(roleResourceServer, func(t *testing.T) { conformanceResourceServer(t, nt, sc) })
+	t.Run(roleClient, func(t *testing.T) { conformanceClient(t, nt, sc) })
 
 	runs, missing := sc.results(configuredRuns())
 	if len(missing) > 0 {
@@ -410,7 +413,7 @@ func configuredRuns() []scoreRun {
 				Requirements: cfg.requirements, NotRun: cfg.waitsFor})
 		}
 	}
-	return runs
+	return append(runs, scoreRun{Role: roleClient, Run: conformanceClientRun, Target: targetDrawbridge})
 }
 
 // suiteVersion is the installed conformance suite's version.

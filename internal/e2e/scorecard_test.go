@@ -322,6 +322,9 @@ func TestConformanceScorecard(t *testing.T) {
 	results := scoreResults{Suite: suiteVersion(t, nt), Fixture: goRequirements(t)[goSDKModule], Runs: runs}
 	writeArtifact(t, "conformance-results.json", marshalResults(results))
 	syncResults(t, results)
+	if *updateScorecard && t.Failed() {
+		return // the page stays true to the results file, which was not rewritten
+	}
 	syncScorecardDoc(t, results)
 }
 

@@ -35,29 +35,32 @@ var conformanceScenarios = map[string][]string{
 	"authorization-code-grant":               {"authorization-code-grant"},
 }
 
-// TestConformanceAuthorizationServer runs the official MCP conformance
-// suite's `authorization` command against Drawbridge's authorization
-// server. The suite plays an OAuth client that knows only the issuer URL
-// and a client id: it reads the RFC 8414 metadata, prints an authorization
-// URL for a person to open, listens on http://127.0.0.1:<port>/callback,
-// and redeems the code. The test registers that client, plays the person
-// (sign-in as alice, approve), and requires every check to succeed: a
-// failure, a warning or a skipped check fails the test.
-//
-// The suite sends no `resource` unless told to; Drawbridge must then bind
-// the grant to its only MCP server. Both ways are run.
-func TestConformanceAuthorizationServer(t *testing.T) {
-	nt := needNode(t)
+// conformanceAuthorizationRuns are the ways the suite's `authorization`
+// command is run against Drawbridge's authorization server. The suite sends
+// no `resource` unless told to; Drawbridge must then bind the grant to its
+// only MCP server.
+var conformanceAuthorizationRuns = []struct {
+	name, title string
+	resource    bool // send the MCP server's URL as `resource`
+}{
+	{"no-resource", "without `resource`", false},
+	{"resource", "with `resource`", true},
+}
+
+// conformanceAuthorizationServer runs the official MCP conformance suite's
+// `authorization` command against Drawbridge's authorization server. The
+// suite plays an OAuth client that knows only the issuer URL and a client
+// id: it reads the RFC 8414 metadata, prints an authorization URL for a
+// person to open, listens on http://127.0.0.1:<port>/callback, and redeems
+// the code. The test registers that client, plays the person (sign-in as
+// alice, approve), and requires every check to succeed: a failure, a
+// warning or a skipped check fails the test. The checks go to the
+// scorecard.
+func conformanceAuthorizationServer(t *testing.T, nt nodeTools, sc *scorecard) {
 	cli := nt.bin(t, "@modelcontextprotocol/conformance", "conformance")
 	gw := gwtest.Start(t, gwtest.Options{})
-	for _, tc := range []struct {
-		name     string
-		resource string
-	}{
-		{"no-resource", ""},
-		{"resource", gw.MCP},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, run := range conformanceAuthorizationRuns {
+		t.Run(run.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 
@@ -72,8 +75,8 @@ func TestConformanceAuthorizationServer(t *testing.T) {
 			out := t.TempDir()
 			args := []string{cli, "authorization", "--url", gw.URL, "--client-id", client.ID,
 				"--port", strconv.Itoa(port), "--output-dir", out}
-			if tc.resource != "" {
-				args = append(args, "--resource", tc.resource)
+			if run.resource {
+				args = append(args, "--resource", gw.MCP)
 			}
 			p := startNode(t, ctx, nt, t.TempDir(), nt.env(t.TempDir()), args...)
 			report := func() string { return "conformance suite output:\n" + p.transcript() }
@@ -108,6 +111,10 @@ func TestConformanceAuthorizationServer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, report())
 			}
+			// The suite's requirement sets leave authorization servers out
+			// (the MCP specification does not say how to build one), so
+			// no scenario is labelled required or not.
+			sc.record(t, newScoreRun(roleAuthorizationServer, run.name, targetDrawbridge, "", checks, nil))
 			var bad []string
 			seen := map[string]bool{}
 			for _, c := range checks {

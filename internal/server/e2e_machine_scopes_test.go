@@ -43,7 +43,7 @@ func TestMachineClientSensitiveScopes(t *testing.T) {
 	token := func(client string, form url.Values) (int, map[string]any) {
 		t.Helper()
 		form.Set("grant_type", "client_credentials")
-		return postToken(t, gw, form, client, secret)
+		return gwtest.PostToken(t, gw, form, client, secret)
 	}
 
 	t.Run("no scopes listed", func(t *testing.T) {

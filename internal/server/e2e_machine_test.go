@@ -44,21 +44,6 @@ func startMachine(t *testing.T) *machineSetup {
 	return &machineSetup{gw: gw, key: key}
 }
 
-func postToken(t *testing.T, gw *gwtest.Gateway, form url.Values, basicUser, basicPass string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if basicUser != "" {
-		req.SetBasicAuth(basicUser, basicPass)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	return resp.StatusCode, gwtest.DecodeBody(t, resp)
-}
-
 func (m *machineSetup) assertion(t *testing.T, mod func(*jwt.Claims)) string {
 	t.Helper()
 	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: m.key}, (&jose.SignerOptions{}).WithHeader("kid", "k1").WithType("JWT"))
@@ -83,7 +68,7 @@ func TestClientCredentials(t *testing.T) {
 	m := startMachine(t)
 	gw := m.gw
 	t.Run("client_secret_basic", func(t *testing.T) {
-		status, body := postToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "nightly-job", "job-secret-0123456789abcdef")
+		status, body := gwtest.PostToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "nightly-job", "job-secret-0123456789abcdef")
 		if status != 200 || body["refresh_token"] != nil || body["scope"] != "snippets" {
 			t.Fatalf("%d %v", status, body)
 		}
@@ -93,17 +78,17 @@ func TestClientCredentials(t *testing.T) {
 		}
 	})
 	t.Run("wrong secret", func(t *testing.T) {
-		status, body := postToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "nightly-job", "nope-nope-nope-nope")
+		status, body := gwtest.PostToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "nightly-job", "nope-nope-nope-nope")
 		if status != 401 || body["error"] != "invalid_client" {
 			t.Fatalf("%d %v", status, body)
 		}
 	})
 	t.Run("scope outside the client's allowance", func(t *testing.T) {
-		status, body := postToken(t, gw, url.Values{"grant_type": {"client_credentials"}, "scope": {"admin"}}, "nightly-job", "job-secret-0123456789abcdef")
+		status, body := gwtest.PostToken(t, gw, url.Values{"grant_type": {"client_credentials"}, "scope": {"admin"}}, "nightly-job", "job-secret-0123456789abcdef")
 		if status != 400 || body["error"] != "invalid_scope" {
 			t.Fatalf("%d %v", status, body)
 		}
-		status, body = postToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "narrow-job", "job-secret-0123456789abcdef")
+		status, body = gwtest.PostToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "narrow-job", "job-secret-0123456789abcdef")
 		if status != 200 || body["scope"] != nil {
 			t.Fatalf("narrow client: %d %v", status, body)
 		}
@@ -119,7 +104,7 @@ func TestClientCredentials(t *testing.T) {
 	})
 	t.Run("private_key_jwt", func(t *testing.T) {
 		a := m.assertion(t, nil)
-		status, body := postToken(t, gw, assertionForm(a), "", "")
+		status, body := gwtest.PostToken(t, gw, assertionForm(a), "", "")
 		if status != 200 {
 			t.Fatalf("%d %v", status, body)
 		}
@@ -127,7 +112,7 @@ func TestClientCredentials(t *testing.T) {
 			t.Fatalf("at the MCP server: %d", resp.StatusCode)
 		}
 		// The same assertion again is a replay.
-		if status, body = postToken(t, gw, assertionForm(a), "", ""); status != 401 || body["error"] != "invalid_client" {
+		if status, body = gwtest.PostToken(t, gw, assertionForm(a), "", ""); status != 401 || body["error"] != "invalid_client" {
 			t.Fatalf("replayed assertion: %d %v", status, body)
 		}
 	})
@@ -146,12 +131,12 @@ func TestClientCredentials(t *testing.T) {
 			"not a JWT":      "abc.def.ghi",
 		}
 		for name, a := range cases {
-			if status, body := postToken(t, gw, assertionForm(a), "", ""); status != 401 || body["error"] != "invalid_client" {
+			if status, body := gwtest.PostToken(t, gw, assertionForm(a), "", ""); status != 401 || body["error"] != "invalid_client" {
 				t.Errorf("%s: %d %v", name, status, body)
 			}
 		}
 		// A secret client cannot switch to an assertion, nor the other way round.
-		if status, _ := postToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "signed-job", "whatever-whatever"); status != 401 {
+		if status, _ := gwtest.PostToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "signed-job", "whatever-whatever"); status != 401 {
 			t.Errorf("signed client with a secret: %d", status)
 		}
 	})

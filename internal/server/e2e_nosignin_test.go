@@ -81,7 +81,7 @@ clients:
 		t.Errorf("dynamic registration: %d", resp.StatusCode)
 	}
 	// The machine client cannot turn into an interactive one.
-	status, body := postToken(t, gw, url.Values{"grant_type": {"authorization_code"}, "code": {"made-up"}, "redirect_uri": {gwtest.Redirect},
+	status, body := gwtest.PostToken(t, gw, url.Values{"grant_type": {"authorization_code"}, "code": {"made-up"}, "redirect_uri": {gwtest.Redirect},
 		"code_verifier": {"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}, "client_id": {"nightly-job"}, "client_secret": {secret}}, "", "")
 	if status != http.StatusBadRequest || body["error"] != "unauthorized_client" {
 		t.Errorf("authorization_code from the machine client: %d %v", status, body)

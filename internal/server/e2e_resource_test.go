@@ -37,12 +37,12 @@ clients:
 		t.Errorf("authorize without resource: %v\nwant error_description %q", q, want)
 	}
 
-	status, body := postToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "job", secret)
+	status, body := gwtest.PostToken(t, gw, url.Values{"grant_type": {"client_credentials"}}, "job", secret)
 	if status != http.StatusBadRequest || body["error"] != "invalid_target" || body["error_description"] != want {
 		t.Errorf("client_credentials without resource: %d %v", status, body)
 	}
 	// Naming one works.
-	status, body = postToken(t, gw, url.Values{"grant_type": {"client_credentials"}, "resource": {gw.URL + "/other/mcp"}}, "job", secret)
+	status, body = gwtest.PostToken(t, gw, url.Values{"grant_type": {"client_credentials"}, "resource": {gw.URL + "/other/mcp"}}, "job", secret)
 	if status != http.StatusOK {
 		t.Errorf("client_credentials with resource: %d %v", status, body)
 	}

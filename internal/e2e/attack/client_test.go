@@ -5,9 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
-	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -70,7 +68,7 @@ func TestClientCredentialsRefusedToMetadataDocuments(t *testing.T) {
 		for k, v := range extra {
 			form[k] = v
 		}
-		status, body := postToken(t, gw, form, "", "")
+		status, body := gwtest.PostToken(t, gw, form, "", "")
 		if status != 400 || body["error"] != "unauthorized_client" {
 			t.Errorf("%s: %d %v, want 400 unauthorized_client", name, status, body)
 		}
@@ -98,7 +96,7 @@ func TestMetadataDocumentListingClientCredentials(t *testing.T) {
 		"token_endpoint_auth_method": "private_key_jwt", "jwks": a.jwks,
 	})
 	c := &gwtest.Client{GW: gw, ID: id, Redirect: gwtest.Redirect, Browser: browser.New(gw.URL)}
-	if status, body := postToken(t, gw, assertionForm(a.assertion(t, gw, id)), "", ""); status != 400 || body["error"] != "unauthorized_client" {
+	if status, body := gwtest.PostToken(t, gw, assertionForm(a.assertion(t, gw, id)), "", ""); status != 400 || body["error"] != "unauthorized_client" {
 		t.Fatalf("client_credentials: %d %v, want 400 unauthorized_client", status, body)
 	}
 	// The code flow, with the user's consent, still works.
@@ -108,7 +106,7 @@ func TestMetadataDocumentListingClientCredentials(t *testing.T) {
 	form.Set("code", signInCode(t, c, v))
 	form.Set("code_verifier", v)
 	form.Set("redirect_uri", c.Redirect)
-	status, body := postToken(t, gw, form, "", "")
+	status, body := gwtest.PostToken(t, gw, form, "", "")
 	if status != 200 || body["scope"] != "snippets" {
 		t.Fatalf("authorization code: %d %v", status, body)
 	}
@@ -153,21 +151,4 @@ func TestClientCredentialsRefusedThroughRegistration(t *testing.T) {
 
 func assertionForm(a string) url.Values {
 	return url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}}
-}
-
-// postToken sends a token request as it is, with HTTP Basic when
-// basicUser is set.
-func postToken(t *testing.T, gw *gwtest.Gateway, form url.Values, basicUser, basicPass string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if basicUser != "" {
-		req.SetBasicAuth(basicUser, basicPass)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	return resp.StatusCode, gwtest.DecodeBody(t, resp)
 }

@@ -177,3 +177,20 @@ func MCPCall(t testing.TB, endpoint, authz string) *http.Response {
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
+
+// PostToken sends a token request as it is (no client_id added), with
+// HTTP Basic when basicUser is set, and returns the status and JSON body.
+func PostToken(t testing.TB, gw *Gateway, form url.Values, basicUser, basicPass string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicUser != "" {
+		req.SetBasicAuth(basicUser, basicPass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, DecodeBody(t, resp)
+}

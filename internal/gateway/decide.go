@@ -73,7 +73,7 @@ func (rt *route) decide(x *exchange) bool {
 	}
 	for i := range msgs {
 		if x.verdicts[i].reason == "" {
-			x.verdicts[i] = rt.checkRate(x, msgs[i].Method, targetOf(&msgs[i]), msgs[i].ID)
+			x.verdicts[i] = rt.checkRate(x, msgs[i].Method, targetOf(&msgs[i]))
 		}
 		if x.verdicts[i].reason == "" {
 			x.verdicts[i].reason = rt.checkTask(x, &msgs[i])

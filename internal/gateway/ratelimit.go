@@ -44,7 +44,7 @@ func (rr *RateRule) applies(method, name string) bool {
 // checkRate charges every limit that applies to one message (or, for a
 // request without a body, to its HTTP method); the first that refuses
 // decides.
-func (rt *route) checkRate(x *exchange, method, name string, id []byte) verdict {
+func (rt *route) checkRate(x *exchange, method, name string) verdict {
 	if len(rt.RateRules) == 0 || rt.gw.opt.Limiter == nil {
 		return verdict{}
 	}
@@ -72,7 +72,7 @@ func (rt *route) checkRate(x *exchange, method, name string, id []byte) verdict 
 // checkRequestRate limits a request without a body (a GET stream, a
 // DELETE) by its HTTP method.
 func (rt *route) checkRequestRate(x *exchange) bool {
-	v := rt.checkRate(x, "http "+x.r.Method, "", nil)
+	v := rt.checkRate(x, "http "+x.r.Method, "")
 	if v.reason == "" {
 		return true
 	}

@@ -55,7 +55,7 @@ var (
 		name:    "block",
 		summary: "block a metadata-document client by its client_id URL (--id) or host (--host)",
 		about: `Blocks a client known by its client ID metadata document, by its client_id URL (--id) or
-every such client on a host (--host, any port, not its subdomains), and revokes the grants of
+every such client on a host (--host, any port, its subdomains too), and revokes the grants of
 the clients it matches. Such clients are not stored, so a block is how to refuse one.`,
 		examples: []string{
 			"drawbridge clients block --config drawbridge.yaml --host agents.example.com --reason phishing",
@@ -98,7 +98,7 @@ the clients it matches. Such clients are not stored, so a block is how to refuse
 
 func blockTarget(fs *flag.FlagSet) (id, host *string) {
 	return fs.String("id", "", "a metadata-document client's client_id `URL`"),
-		fs.String("host", "", "every metadata-document client on this `host` (any port, not its subdomains)")
+		fs.String("host", "", "every metadata-document client on this `host` and its subdomains (any port)")
 }
 
 // blockKind says what --id and --host name: exactly one of them.

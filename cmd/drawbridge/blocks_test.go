@@ -84,7 +84,7 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:9/mcp"}]
 			t.Errorf("grant %s: revoked %v (%q), want %v: %v", id, g.Revoked(), g.RevokeReason, wantRevoked, err)
 		}
 	}
-	if _, err := st.FindClientBlock(context.Background(), "https://agents.example/new.json", "agents.example"); err != nil {
+	if _, err := st.FindClientBlock(context.Background(), "https://agents.example/new.json", []string{"agents.example"}); err != nil {
 		t.Errorf("a new client of the blocked host: %v", err)
 	}
 	st.Close()

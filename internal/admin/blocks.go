@@ -38,8 +38,8 @@ type BlockResult struct {
 // ParseBlock checks and normalises what to block: kind is
 // storage.BlockClientID (value a client_id URL, kept as given, since
 // client IDs compare as strings) or storage.BlockHost (value a host,
-// canonicalised by cimd.CanonicalHost: lower case, any port, not its
-// subdomains).
+// canonicalised by cimd.CanonicalHost: lower case; it covers any port and
+// the host's subdomains).
 func ParseBlock(kind, value string) (string, error) {
 	switch kind {
 	case storage.BlockClientID:
@@ -112,8 +112,9 @@ func (a *API) ClientBlocks(ctx context.Context) ([]storage.ClientBlock, error) {
 }
 
 // revokeBlocked revokes the live grants of the clients b matches. A host
-// block matches the grants whose client_id URL is on that host, which no
-// index finds, so every live grant is read, a page at a time.
+// block matches the grants whose client_id URL is on that host or under it
+// (cimd.HostCovers), which no index finds, so every live grant is read, a
+// page at a time.
 func (a *API) revokeBlocked(ctx context.Context, b storage.ClientBlock) (int, error) {
 	if b.Kind == storage.BlockClientID {
 		gs, err := a.opt.Store.ListGrants(ctx, storage.GrantFilter{ClientID: b.Value})
@@ -131,7 +132,7 @@ func (a *API) revokeBlocked(ctx context.Context, b storage.ClientBlock) (int, er
 		}
 		var matched []storage.Grant
 		for _, g := range gs {
-			if h, ok := cimd.ClientIDHost(g.ClientID); ok && h == b.Value {
+			if h, ok := cimd.ClientIDHost(g.ClientID); ok && cimd.HostCovers(b.Value, h) {
 				matched = append(matched, g)
 			}
 		}

@@ -129,13 +129,13 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 }
 
 // checkBlocked refuses a metadata-document client that an administrator
-// blocked, by its client_id URL or by its host (the one rule for what a
-// block matches: the client_id as given, or cimd.ClientIDHost of it). A
-// store that cannot be read refuses too (errStoreFailed): a block must not
-// lapse while the database is down.
+// blocked, by its client_id URL or by its host or a domain above it (the
+// one rule for what a block matches: the client_id as given, or
+// cimd.BlockHosts of it). A store that cannot be read refuses too
+// (errStoreFailed): a block must not lapse while the database is down.
 func (s *Server) checkBlocked(ctx context.Context, id string) error {
-	host, _ := cimd.ClientIDHost(id) // "" for a malformed URL, which the fetcher refuses anyway
-	b, err := s.opt.Store.FindClientBlock(ctx, id, host)
+	// No hosts for a malformed URL, which the fetcher refuses anyway.
+	b, err := s.opt.Store.FindClientBlock(ctx, id, cimd.BlockHosts(id))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil

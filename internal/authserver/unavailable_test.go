@@ -25,7 +25,7 @@ func (downStore) GetClient(context.Context, string) (storage.Client, error) {
 	return storage.Client{}, errDown
 }
 func (downStore) CreateClient(context.Context, storage.Client) error { return errDown }
-func (downStore) FindClientBlock(context.Context, string, string) (storage.ClientBlock, error) {
+func (downStore) FindClientBlock(context.Context, string, []string) (storage.ClientBlock, error) {
 	return storage.ClientBlock{}, errDown
 }
 func (downStore) GetRefreshToken(context.Context, string, time.Time) (storage.RefreshToken, error) {

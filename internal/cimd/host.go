@@ -34,3 +34,36 @@ func ClientIDHost(id string) (host string, ok bool) {
 	h, err := CanonicalHost(u.Hostname())
 	return h, err == nil
 }
+
+// BlockHosts lists the host blocks that refuse a client identifier URL:
+// its canonical host and every domain above it (app.agents.example,
+// agents.example, example). Whoever controls a domain makes names under it
+// at will, so a block of a host covers its subdomains; an IP address is
+// only itself. Nil when id is not a client identifier URL.
+func BlockHosts(id string) []string {
+	h, ok := ClientIDHost(id)
+	if !ok {
+		return nil
+	}
+	hosts := []string{h}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return hosts
+	}
+	for i := strings.IndexByte(h, '.'); i >= 0; i = strings.IndexByte(h, '.') {
+		h = h[i+1:]
+		hosts = append(hosts, h)
+	}
+	return hosts
+}
+
+// HostCovers reports whether a block of host block refuses clients on
+// host (both canonical): the same host, or a subdomain of it.
+func HostCovers(block, host string) bool {
+	if host == block {
+		return true
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return false // an address has no subdomains
+	}
+	return strings.HasSuffix(host, "."+block)
+}

@@ -90,10 +90,11 @@ type Store interface {
 	// ListClientBlocks returns every block, by kind then value.
 	ListClientBlocks(ctx context.Context) ([]ClientBlock, error)
 	// FindClientBlock returns the block that refuses a client: the block
-	// of clientID itself if there is one, else the block of host (the
-	// caller gives the client_id URL's host in the form blocks store it);
-	// ErrNotFound when neither is blocked. An empty host matches no block.
-	FindClientBlock(ctx context.Context, clientID, host string) (ClientBlock, error)
+	// of clientID itself if there is one, else a block of one of hosts
+	// (the caller gives them in the form blocks store them: the client_id
+	// URL's host and the domains above it, cimd.BlockHosts); ErrNotFound
+	// when none is blocked. An empty host matches no block.
+	FindClientBlock(ctx context.Context, clientID string, hosts []string) (ClientBlock, error)
 
 	// Authorization requests in progress (login, then consent).
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
@@ -220,8 +221,8 @@ const (
 	// BlockClientID blocks one client_id URL, compared as a string (as
 	// CIMD compares client IDs).
 	BlockClientID = "client_id"
-	// BlockHost blocks every client_id URL on one host (the host exactly,
-	// not its subdomains; any port).
+	// BlockHost blocks every client_id URL on one host and its
+	// subdomains, on any port.
 	BlockHost = "host"
 )
 

@@ -122,9 +122,9 @@ func (i *instrumentedStore) ListClientBlocks(ctx context.Context) ([]storage.Cli
 	return v, err
 }
 
-func (i *instrumentedStore) FindClientBlock(ctx context.Context, clientID, host string) (storage.ClientBlock, error) {
+func (i *instrumentedStore) FindClientBlock(ctx context.Context, clientID string, hosts []string) (storage.ClientBlock, error) {
 	start := time.Now()
-	v, err := i.s.FindClientBlock(ctx, clientID, host)
+	v, err := i.s.FindClientBlock(ctx, clientID, hosts)
 	i.observe("find_client_block", start, err)
 	return v, err
 }

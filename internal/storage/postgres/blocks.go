@@ -44,13 +44,16 @@ func (s *Store) ListClientBlocks(ctx context.Context) ([]storage.ClientBlock, er
 	return bs, nil
 }
 
-// FindClientBlock returns the block of clientID, else of host.
-func (s *Store) FindClientBlock(ctx context.Context, clientID, host string) (storage.ClientBlock, error) {
+// FindClientBlock returns the block of clientID, else of one of hosts.
+func (s *Store) FindClientBlock(ctx context.Context, clientID string, hosts []string) (storage.ClientBlock, error) {
+	if hosts == nil {
+		hosts = []string{}
+	}
 	// 'client_id' sorts before 'host' (COLLATE "C"): a block of the client
 	// itself wins.
 	row := s.pool.QueryRow(ctx, blockCols.selectFrom("client_blocks")+
-		` WHERE (kind = 'client_id' AND value = $1) OR (kind = 'host' AND value = $2 AND value <> '') ORDER BY kind LIMIT 1`,
-		clientID, host)
+		` WHERE (kind = 'client_id' AND value = $1) OR (kind = 'host' AND value = ANY($2) AND value <> '') ORDER BY kind LIMIT 1`,
+		clientID, hosts)
 	b, err := scanBlock(row)
 	if err := notFound(err); err != nil {
 		return storage.ClientBlock{}, fmt.Errorf("postgres: find client block: %w", err)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
@@ -44,12 +45,20 @@ func (s *Store) ListClientBlocks(ctx context.Context) ([]storage.ClientBlock, er
 	return bs, nil
 }
 
-// FindClientBlock returns the block of clientID, else of host.
-func (s *Store) FindClientBlock(ctx context.Context, clientID, host string) (storage.ClientBlock, error) {
+// FindClientBlock returns the block of clientID, else of one of hosts.
+func (s *Store) FindClientBlock(ctx context.Context, clientID string, hosts []string) (storage.ClientBlock, error) {
+	args := []any{clientID}
+	for _, h := range hosts {
+		args = append(args, h)
+	}
+	in := strings.TrimSuffix(strings.Repeat("?,", len(hosts)), ",")
+	if in == "" {
+		in = "NULL"
+	}
 	// 'client_id' sorts before 'host': a block of the client itself wins.
 	row := s.read.QueryRowContext(ctx, blockCols.selectFrom("client_blocks")+
-		` WHERE (kind = 'client_id' AND value = ?) OR (kind = 'host' AND value = ? AND value != '') ORDER BY kind LIMIT 1`,
-		clientID, host)
+		` WHERE (kind = 'client_id' AND value = ?) OR (kind = 'host' AND value IN (`+in+`) AND value != '') ORDER BY kind LIMIT 1`,
+		args...)
 	b, err := scanBlock(row)
 	if err := notFound(err); err != nil {
 		return storage.ClientBlock{}, fmt.Errorf("sqlite: find client block: %w", err)

@@ -214,6 +214,7 @@ func parseFolding(body []byte) []map[string]any {
 	type params struct {
 		Name      string         `json:"name"`
 		URI       string         `json:"uri"`
+		TaskID    string         `json:"taskId"`
 		Arguments map[string]any `json:"arguments"`
 	}
 	type message struct {
@@ -243,7 +244,7 @@ func parseFolding(body []byte) []map[string]any {
 			out["id"] = id
 		}
 		if m.Params != nil {
-			p := map[string]any{"name": m.Params.Name, "uri": m.Params.URI}
+			p := map[string]any{"name": m.Params.Name, "uri": m.Params.URI, "taskId": m.Params.TaskID}
 			if m.Params.Arguments != nil {
 				p["arguments"] = m.Params.Arguments
 			}

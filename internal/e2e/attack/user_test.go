@@ -58,25 +58,43 @@ func requests(gw *gwtest.Gateway) int {
 // In the stateless era a backend behind the gateway sees only its own
 // credential, so a task id is all that separates one user's task from
 // another's. Bob learns alice's task id and tries to read, answer or
-// cancel her task: the backend never sees his requests.
+// cancel her task — plainly, in a batch, and under a member name that a
+// case-insensitive backend reads as taskId beside one of his own: the
+// backends never act on alice's task for him.
 func TestAnotherUsersTask(t *testing.T) {
-	rec, url := startRecorder(t, parseFirstWins)
-	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "  - {name: rec, path: /rec, upstream: " + url + ", scopes: [rec]}\n"})
-	alice := token(t, gwtest.RegisterClient(t, gw, nil), gw.URL+"/rec", "rec")
-	bob := tokenAs(t, gw, "bob", gw.URL+"/rec", "rec")
-	poll := func(tok, method string) (int, string) {
-		return post(t, gw.URL+"/rec", tok, `{"jsonrpc":"2.0","id":3,"method":"`+method+`","params":{"taskId":"task-786512e2"}}`, nil)
-	}
-	if status, body := poll(alice, "tasks/get"); status != http.StatusOK || len(rec.calls()) != 1 {
-		t.Fatalf("alice polling her task: %d %s", status, body)
-	}
-	rec.reset()
-	for _, method := range []string{"tasks/get", "tasks/update", "tasks/cancel"} {
-		if status, body := poll(bob, method); status != http.StatusOK || !strings.Contains(body, "Task not found") {
-			t.Errorf("bob's %s: %d %s", method, status, body)
+	first, firstURL := startRecorder(t, parseFirstWins)
+	fold, foldURL := startRecorder(t, parseFolding)
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "  - {name: first, path: /first, upstream: " + firstURL + ", scopes: [first]}\n" +
+		"  - {name: fold, path: /fold, upstream: " + foldURL + ", scopes: [fold]}\n"})
+	const task = "task-786512e2"
+	for _, b := range []struct {
+		path string
+		rec  *recorder
+	}{{"/first", first}, {"/fold", fold}} {
+		scope := strings.TrimPrefix(b.path, "/")
+		alice := token(t, gwtest.RegisterClient(t, gw, nil), gw.URL+b.path, scope)
+		bob := tokenAs(t, gw, "bob", gw.URL+b.path, scope)
+		call := func(method, params string) string {
+			return `{"jsonrpc":"2.0","id":3,"method":"` + method + `","params":` + params + `}`
 		}
-	}
-	if calls := rec.calls(); len(calls) != 0 {
-		t.Errorf("bob's requests on alice's task reached the backend: %v", calls)
+		if status, body := post(t, gw.URL+b.path, alice, call("tasks/get", `{"taskId":"`+task+`"}`), nil); status != http.StatusOK || len(b.rec.calls()) != 1 {
+			t.Fatalf("%s: alice polling her task: %d %s", b.path, status, body)
+		}
+		for _, body := range []string{
+			call("tasks/get", `{"taskId":"`+task+`"}`),
+			call("tasks/update", `{"taskId":"`+task+`","inputResponses":{}}`),
+			call("tasks/cancel", `{"taskId":"`+task+`"}`),
+			`[` + call("tasks/get", `{"taskId":"`+task+`"}`) + `]`,
+			call("tasks/get", `{"taskId":"bobs-own","TaskId":"`+task+`"}`),
+			call("tasks/get", `{"TASKID":"`+task+`"}`),
+		} {
+			b.rec.reset()
+			status, answer := post(t, gw.URL+b.path, bob, body, nil)
+			for _, c := range b.rec.calls() {
+				if c.Name == task {
+					t.Errorf("%s: bob's %s reached alice's task (%d %s)", b.path, body, status, answer)
+				}
+			}
+		}
 	}
 }

@@ -44,16 +44,22 @@ func (rt *route) stripClientHeaders(h http.Header, cred ...http.Header) {
 		h.Del(name)
 	}
 	for name := range h {
+		if len(name) >= len(identityPrefix) && strings.EqualFold(name[:len(identityPrefix)], identityPrefix) {
+			delete(h, name)
+			continue
+		}
+		if !strings.Contains(name, "_") {
+			continue // the common case: nothing to normalise
+		}
 		norm := normalizeName(name)
-		switch {
-		case strings.HasPrefix(norm, "x-drawbridge-"):
-			h.Del(name)
-		case !strings.Contains(name, "_"):
-		case owned[norm] || strings.HasPrefix(norm, "x-forwarded-") || rt.setsHeader(norm, cred):
+		if strings.HasPrefix(norm, identityPrefix) || strings.HasPrefix(norm, "x-forwarded-") || owned[norm] || rt.setsHeader(norm, cred) {
 			delete(h, name)
 		}
 	}
 }
+
+// identityPrefix starts the gateway's own identity headers (HeaderSubject…).
+const identityPrefix = "x-drawbridge-"
 
 // setsHeader reports whether the gateway sets a header of that normalised
 // name for the backend.

@@ -167,7 +167,7 @@ func readOrCreate(path string, make func() string) (string, error) {
 }
 
 func printDemoBanner(w io.Writer, cfg *config.Config, f demoFlags) {
-	mcpURL := cfg.ResourceURL(&cfg.Servers[0])
+	mcpURL := cfg.ResourceURL(&cfg.Backends[0])
 	vscode, _ := json.MarshalIndent(map[string]any{"servers": map[string]any{"snippets": map[string]string{"type": "http", "url": mcpURL}}}, "", "  ")
 	fmt.Fprintf(w, `
 Drawbridge demo is running (data in %s).

@@ -151,8 +151,8 @@ func (a *API) RotateKeys(ctx context.Context, who Actor) (string, error) {
 // CurrentKey is the id of the key that signs new tokens.
 func (a *API) CurrentKey() string { return a.opt.Keys.Current() }
 
-// ServerStatus is an MCP server and the result of probing it.
-type ServerStatus struct {
+// BackendStatus is an MCP server and the result of probing it.
+type BackendStatus struct {
 	Name     string `json:"name"`
 	Path     string `json:"path"`
 	Resource string `json:"resource"`
@@ -161,12 +161,12 @@ type ServerStatus struct {
 	Health string `json:"health"`
 }
 
-// Servers probes every server (3 s each, all at once).
-func (a *API) Servers(ctx context.Context) []ServerStatus {
-	out := make([]ServerStatus, len(a.opt.Servers))
+// Backends probes every server (3 s each, all at once).
+func (a *API) Backends(ctx context.Context) []BackendStatus {
+	out := make([]BackendStatus, len(a.opt.Backends))
 	done := make(chan struct{})
-	for i, s := range a.opt.Servers {
-		out[i] = ServerStatus{Name: s.Name, Path: s.Path, Resource: s.Resource, Upstream: s.Upstream, Health: "unknown"}
+	for i, s := range a.opt.Backends {
+		out[i] = BackendStatus{Name: s.Name, Path: s.Path, Resource: s.Resource, Upstream: s.Upstream, Health: "unknown"}
 		go func() {
 			defer func() { done <- struct{}{} }()
 			if s.Health == nil {
@@ -180,7 +180,7 @@ func (a *API) Servers(ctx context.Context) []ServerStatus {
 			}
 		}()
 	}
-	for range a.opt.Servers {
+	for range a.opt.Backends {
 		<-done
 	}
 	return out

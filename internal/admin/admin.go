@@ -29,8 +29,9 @@ type Verifier interface {
 	Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error)
 }
 
-// Server is one MCP server as the admin API shows it.
-type Server struct {
+// Backend is one MCP server behind Drawbridge as the admin API shows it (the
+// API and the console keep calling it a server, as users do).
+type Backend struct {
 	Name, Path, Resource, Upstream string
 	// Health probes the backend; nil means no probe.
 	Health func(context.Context) error
@@ -48,7 +49,7 @@ type Options struct {
 	// AllowedNetworks, if set, are the only client addresses admitted.
 	AllowedNetworks []netip.Prefix
 	SealKeys        []audit.SealKey
-	Servers         []Server
+	Backends        []Backend
 	// Record receives admin actions for the audit trail.
 	Record audit.Emitter
 	Log    *slog.Logger

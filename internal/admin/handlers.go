@@ -268,7 +268,7 @@ func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, c *tokens.Acces
 }
 
 func (a *API) listServers(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
-	writeJSON(w, http.StatusOK, map[string]any{"servers": a.Servers(r.Context())})
+	writeJSON(w, http.StatusOK, map[string]any{"servers": a.Backends(r.Context())})
 }
 
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {

@@ -55,8 +55,8 @@ type Config struct {
 	// Introspection lists the backends allowed to call the token
 	// introspection endpoint (RFC 7662).
 	Introspection Introspection `yaml:"introspection"`
-	// Servers are the MCP servers behind Drawbridge.
-	Servers []Server `yaml:"servers"`
+	// Backends are the MCP servers behind Drawbridge (the servers: list).
+	Backends []Backend `yaml:"servers"`
 	// SessionTTL is how long an MCP session stays bound to the user who
 	// opened it; after it the client is told to start a new session.
 	// Default 24h.
@@ -583,8 +583,11 @@ type Client struct {
 	Scopes []string `yaml:"scopes"`
 }
 
-// Server is one MCP server behind Drawbridge.
-type Server struct {
+// Backend is one MCP server behind Drawbridge, an entry under servers:.
+// Clients see it as an MCP server at public_url + Path (its own resource,
+// token audience and consent); Drawbridge reaches it at Upstream or runs it
+// as Command.
+type Backend struct {
 	// Name identifies the server in logs and metrics.
 	Name string `yaml:"name"`
 	// Path is where clients reach it on the public URL, such as /mcp.

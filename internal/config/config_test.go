@@ -40,16 +40,16 @@ func TestParseMinimalAppliesDefaults(t *testing.T) {
 	if c.Identity.OIDC.BackChannelLogout == nil || !*c.Identity.OIDC.BackChannelLogout {
 		t.Error("back-channel logout is not on by default")
 	}
-	if got := c.Servers[0].Headers["x-functions-key"]; got != "s3cr$t" {
+	if got := c.Backends[0].Headers["x-functions-key"]; got != "s3cr$t" {
 		t.Errorf("header not expanded: %q", got)
 	}
 	if c.Identity.Local.Users[0].PasswordHash != "$2a$10$abcdefghijklmnopqrstuv" {
 		t.Error("a bcrypt hash was mangled by env expansion")
 	}
-	if got := c.ResourceURL(&c.Servers[0]); got != "http://127.0.0.1:8080/mcp" {
+	if got := c.ResourceURL(&c.Backends[0]); got != "http://127.0.0.1:8080/mcp" {
 		t.Errorf("ResourceURL = %q", got)
 	}
-	if got := c.ResourceMetadataURL(&c.Servers[0]); got != "http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp" {
+	if got := c.ResourceMetadataURL(&c.Backends[0]); got != "http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp" {
 		t.Errorf("ResourceMetadataURL = %q", got)
 	}
 }

@@ -92,7 +92,7 @@ servers:
   - {name: b, path: /b, upstream: "http://127.0.0.1:2/mcp", headers: *h, timeout: *t}
 `
 	c, err := Parse([]byte(merged), env(nil))
-	if err != nil || len(c.Servers) != 2 || c.Servers[1].Headers["x-key"] != "k" || c.Servers[1].Timeout.D() != 30*time.Second {
+	if err != nil || len(c.Backends) != 2 || c.Backends[1].Headers["x-key"] != "k" || c.Backends[1].Timeout.D() != 30*time.Second {
 		t.Fatalf("aliases: %v %+v", err, c)
 	}
 	_, err = Parse([]byte(strings.Replace(merged, "path: /b", "path: [1]", 1)), env(nil))

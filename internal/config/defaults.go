@@ -128,18 +128,18 @@ func (c *Config) applyDefaults() {
 	if c.Audit.RedactKeys == nil {
 		c.Audit.RedactKeys = []string{"password", "secret", "token", "api_key", "apikey", "authorization", "credential", "private_key"}
 	}
-	for i := range c.Servers {
-		if c.Servers[i].MaxRequestBytes == 0 {
-			c.Servers[i].MaxRequestBytes = 4 << 20
+	for i := range c.Backends {
+		if c.Backends[i].MaxRequestBytes == 0 {
+			c.Backends[i].MaxRequestBytes = 4 << 20
 		}
-		setDuration(&c.Servers[i].Timeout, DefaultServerTimeout)
-		if len(c.Servers[i].Command) > 0 {
-			setString(&c.Servers[i].Transport, "stdio")
-			setString(&c.Servers[i].Stdio.Mode, "per-session")
+		setDuration(&c.Backends[i].Timeout, DefaultServerTimeout)
+		if len(c.Backends[i].Command) > 0 {
+			setString(&c.Backends[i].Transport, "stdio")
+			setString(&c.Backends[i].Stdio.Mode, "per-session")
 		}
-		setString(&c.Servers[i].Transport, "streamable-http")
-		setString(&c.Servers[i].Auth.Mode, "none")
-		setString(&c.Servers[i].Title, c.Servers[i].Name)
+		setString(&c.Backends[i].Transport, "streamable-http")
+		setString(&c.Backends[i].Auth.Mode, "none")
+		setString(&c.Backends[i].Title, c.Backends[i].Name)
 	}
 }
 

@@ -11,10 +11,10 @@ func (c *Config) URL(path string) string { return c.Issuer() + path }
 
 // ResourceURL is the canonical resource identifier of a server: the exact
 // public URL of its MCP endpoint (RFC 8707, RFC 9728 §2).
-func (c *Config) ResourceURL(s *Server) string { return c.Issuer() + s.Path }
+func (c *Config) ResourceURL(s *Backend) string { return c.Issuer() + s.Path }
 
 // ResourceMetadataURL is where the server's protected resource metadata is
 // served: the well-known suffix inserted before the path (RFC 9728 §3.1).
-func (c *Config) ResourceMetadataURL(s *Server) string {
+func (c *Config) ResourceMetadataURL(s *Backend) string {
 	return c.Issuer() + "/.well-known/oauth-protected-resource" + s.Path
 }

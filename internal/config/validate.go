@@ -64,7 +64,7 @@ func (c *Config) Validate() []error {
 	}
 	v.tokens(&c.Tokens)
 	v.clients(c.Clients, c.Registration.AllowPrivateUseSchemes)
-	v.servers(c.Servers)
+	v.servers(c.Backends)
 	v.scopes(c)
 	v.introspection(c.Introspection)
 	v.networks("trusted_proxies", c.TrustedProxies)
@@ -287,7 +287,7 @@ func (v *validator) clients(clients []Client, privateSchemes bool) {
 	}
 }
 
-func (v *validator) servers(servers []Server) {
+func (v *validator) servers(servers []Backend) {
 	if len(servers) == 0 {
 		v.add("servers: at least one MCP server is required")
 	}
@@ -416,7 +416,7 @@ func (v *validator) scopes(c *Config) {
 		}
 		known[s.Name] = true
 	}
-	for i, s := range c.Servers {
+	for i, s := range c.Backends {
 		for _, sc := range s.Scopes {
 			if !known[sc] {
 				v.add("servers[%d].scopes: %q is not in the scope catalogue (scopes:)", i, sc)
@@ -443,7 +443,7 @@ func (v *validator) introspection(in Introspection) {
 	}
 }
 
-func (v *validator) backend(field string, s *Server) {
+func (v *validator) backend(field string, s *Backend) {
 	switch {
 	case len(s.Command) > 0 && s.Upstream != "":
 		v.add("%s: set upstream or command, not both", field)

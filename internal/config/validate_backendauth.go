@@ -7,7 +7,7 @@ import (
 var backendAuthModes = []string{"none", "headers", "identity_assertion", "client_credentials", "token_exchange", "entra_obo", "upstream_token"}
 
 // backendAuth checks a server's credential section (docs/backends.md).
-func (v *validator) backendAuth(field string, s *Server) {
+func (v *validator) backendAuth(field string, s *Backend) {
 	a := s.Auth
 	if !contains(backendAuthModes, a.Mode) {
 		v.add("%s.mode: %q is not one of none, headers, identity_assertion, client_credentials, token_exchange, entra_obo, upstream_token", field, a.Mode)

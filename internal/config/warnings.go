@@ -11,7 +11,7 @@ import (
 func (c *Config) Warnings() []string {
 	var w []string
 	if scopes, ok := c.upstreamScopes(); ok && !slices.Contains(scopes, "offline_access") {
-		for _, s := range c.Servers {
+		for _, s := range c.Backends {
 			if s.Auth.UsesUpstreamTokens() {
 				w = append(w, fmt.Sprintf("servers[%s].auth.mode %s acts with the user's upstream tokens, but identity.%s.scopes "+
 					"lacks offline_access: without an upstream refresh token users must sign in again each time "+

@@ -315,7 +315,7 @@ func (c *Console) withdrawConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) serversPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, http.StatusOK, "servers.html", &view{Title: "Servers", Section: "servers", Data: c.opt.Admin.Servers(r.Context())})
+	c.render(w, r, http.StatusOK, "servers.html", &view{Title: "Servers", Section: "servers", Data: c.opt.Admin.Backends(r.Context())})
 }
 
 type keyRow struct {

@@ -49,7 +49,7 @@ func (b *recorder) count() int {
 // backend.
 func TestClientTokenNeverLeaves(t *testing.T) {
 	be := &recorder{}
-	gw := newTestGateway(t, be, func(s *Server) {
+	gw := newTestGateway(t, be, func(s *Backend) {
 		s.Credential = credentialFunc(func(_ context.Context, c *tokens.AccessClaims) (http.Header, error) {
 			h := http.Header{}
 			h.Set("Authorization", "Bearer backend-own")
@@ -90,7 +90,7 @@ func TestEndedUpstreamSessionIsAChallenge(t *testing.T) {
 		{errors.New("token endpoint down"), http.StatusBadGateway},
 	} {
 		be := &recorder{}
-		gw := newTestGateway(t, be, func(s *Server) {
+		gw := newTestGateway(t, be, func(s *Backend) {
 			s.Credential = credentialFunc(func(context.Context, *tokens.AccessClaims) (http.Header, error) { return nil, tc.err })
 		})
 		resp := do(t, http.MethodPost, gw.URL+"/mcp", longToken, nil)

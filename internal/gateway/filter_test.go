@@ -41,7 +41,7 @@ func TestListFilteringJSONAndSSE(t *testing.T) {
 					}
 				}
 			}
-		}), func(s *Server) { s.Policy = p })
+		}), func(s *Backend) { s.Policy = p })
 		for method := range lists {
 			_, body := post(t, gw.URL+"/mcp", `{"jsonrpc":"2.0","id":1,"method":"`+method+`"}`, nil)
 			if strings.Contains(body, hidden[method]) && !(sse && strings.Count(body, hidden[method]) == 1 && method == "tools/list") {

@@ -27,8 +27,9 @@ type Verifier interface {
 	Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error)
 }
 
-// Server describes one MCP server behind the gateway.
-type Server struct {
+// Backend describes one MCP server behind the gateway: the endpoint clients
+// see (Path, Resource) and how to reach the backend (Upstream or Handler).
+type Backend struct {
 	Name string
 	// Path is the public path of the MCP endpoint, such as /mcp.
 	Path string
@@ -80,7 +81,7 @@ type Server struct {
 // Options configures the gateway.
 type Options struct {
 	Issuer   string
-	Servers  []Server
+	Backends []Backend
 	Verifier Verifier
 	// Store keeps session bindings; Now is the clock.
 	Store storage.Store
@@ -118,7 +119,7 @@ type Gateway struct {
 }
 
 type route struct {
-	Server
+	Backend
 	gw    *Gateway
 	proxy *httputil.ReverseProxy
 	prm   []byte
@@ -145,7 +146,7 @@ func New(opt Options) (*Gateway, error) {
 		opt.TracerProvider = telemetry.Off
 	}
 	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer)}
-	for _, s := range opt.Servers {
+	for _, s := range opt.Backends {
 		if s.MaxBodyBytes == 0 {
 			s.MaxBodyBytes = 4 << 20
 		}
@@ -162,7 +163,7 @@ func New(opt Options) (*Gateway, error) {
 		if err != nil || pub.Host == "" {
 			return nil, fmt.Errorf("gateway: server %q: the resource %q is not an absolute URL", s.Name, s.Resource)
 		}
-		rt := &route{Server: s, gw: g, publicHost: pub.Host, publicScheme: pub.Scheme}
+		rt := &route{Backend: s, gw: g, publicHost: pub.Host, publicScheme: pub.Scheme}
 		if s.Upstream != nil {
 			rt.proxy = rt.newProxy(opt.Transport)
 		}

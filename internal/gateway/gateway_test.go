@@ -37,20 +37,20 @@ func (fakeVerifier) Verify(_ context.Context, raw, aud string) (*tokens.AccessCl
 	return nil, tokens.ErrBadSignature
 }
 
-func newTestGateway(t *testing.T, backend http.Handler, mod func(*Server)) *httptest.Server {
+func newTestGateway(t *testing.T, backend http.Handler, mod func(*Backend)) *httptest.Server {
 	t.Helper()
 	return newTestGatewayLog(t, backend, mod, nil)
 }
 
 // newTestGatewayLog is newTestGateway logging to log (nil: discarded).
-func newTestGatewayLog(t *testing.T, backend http.Handler, mod func(*Server), log *slog.Logger) *httptest.Server {
+func newTestGatewayLog(t *testing.T, backend http.Handler, mod func(*Backend), log *slog.Logger) *httptest.Server {
 	t.Helper()
 	return newTestGatewayOpts(t, backend, mod, func(o *Options) { o.Log = log })
 }
 
 // newTestGatewayOpts is newTestGateway with the gateway's options changed
 // by omod.
-func newTestGatewayOpts(t *testing.T, backend http.Handler, mod func(*Server), omod func(*Options)) *httptest.Server {
+func newTestGatewayOpts(t *testing.T, backend http.Handler, mod func(*Backend), omod func(*Options)) *httptest.Server {
 	t.Helper()
 	be := httptest.NewServer(backend)
 	t.Cleanup(be.Close)
@@ -60,7 +60,7 @@ func newTestGatewayOpts(t *testing.T, backend http.Handler, mod func(*Server), o
 	var handler http.Handler
 	gw := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	self := "http://" + gw.Listener.Addr().String()
-	s := Server{Name: "t", Path: "/mcp", Resource: "https://gw.example/mcp", MetadataURL: "https://gw.example/.well-known/oauth-protected-resource/mcp",
+	s := Backend{Name: "t", Path: "/mcp", Resource: "https://gw.example/mcp", MetadataURL: "https://gw.example/.well-known/oauth-protected-resource/mcp",
 		Upstream: up, Scopes: []string{"mcp"}, Headers: map[string]string{"X-Backend-Key": "backend-secret"}, ForwardIdentity: true, Timeout: 5 * time.Second}
 	if mod != nil {
 		mod(&s)
@@ -71,7 +71,7 @@ func newTestGatewayOpts(t *testing.T, backend http.Handler, mod func(*Server), o
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	opt := Options{Issuer: "https://gw.example", Servers: []Server{s}, Verifier: fakeVerifier{}, Store: st}
+	opt := Options{Issuer: "https://gw.example", Backends: []Backend{s}, Verifier: fakeVerifier{}, Store: st}
 	if omod != nil {
 		omod(&opt)
 	}
@@ -154,7 +154,7 @@ func TestProxyHeaders(t *testing.T) {
 func TestIdentityHeadersOffStillStripsForgeries(t *testing.T) {
 	var got http.Header
 	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }),
-		func(s *Server) { s.ForwardIdentity = false })
+		func(s *Backend) { s.ForwardIdentity = false })
 	do(t, http.MethodPost, gw.URL+"/mcp", "good", map[string]string{"X-Drawbridge-Subject": "mallory", "x-drawbridge-email": "m@evil"})
 	for k := range got {
 		if strings.HasPrefix(strings.ToLower(k), "x-drawbridge-") {
@@ -244,7 +244,7 @@ func TestBackendErrorsAreJSONRPC(t *testing.T) {
 		}
 	})
 	t.Run("backend down", func(t *testing.T) {
-		gw := newTestGateway(t, http.NotFoundHandler(), func(s *Server) { s.Upstream, _ = url.Parse("http://127.0.0.1:1/mcp") })
+		gw := newTestGateway(t, http.NotFoundHandler(), func(s *Backend) { s.Upstream, _ = url.Parse("http://127.0.0.1:1/mcp") })
 		resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", nil)
 		b, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(b), `"jsonrpc":"2.0"`) || resp.Header.Get("Content-Type") != "application/json" {
@@ -259,7 +259,7 @@ func TestBackendErrorsAreJSONRPC(t *testing.T) {
 			case <-release:
 			case <-r.Context().Done():
 			}
-		}), func(s *Server) { s.Timeout = 50 * time.Millisecond })
+		}), func(s *Backend) { s.Timeout = 50 * time.Millisecond })
 		resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", nil)
 		b, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(b), `"error"`) {
@@ -416,7 +416,7 @@ func TestModernHeadersMustMatchBody(t *testing.T) {
 func TestRequestBodyLimit(t *testing.T) {
 	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-	}), func(s *Server) { s.MaxBodyBytes = 1024 })
+	}), func(s *Backend) { s.MaxBodyBytes = 1024 })
 	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":"` + strings.Repeat("x", 2000) + `"}}}`
 	resp, body := post(t, gw.URL+"/mcp", big, nil)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"jsonrpc":"2.0"`) {
@@ -429,7 +429,7 @@ func TestRequestBodyLimit(t *testing.T) {
 
 func TestOriginValidation(t *testing.T) {
 	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
-		func(s *Server) { s.AllowedOrigins = []string{"http://localhost:6274"} })
+		func(s *Backend) { s.AllowedOrigins = []string{"http://localhost:6274"} })
 	for origin, want := range map[string]int{
 		"":                      200,
 		"https://gw.example":    200,
@@ -481,7 +481,7 @@ func TestKeepAliveNeverSplitsAnEvent(t *testing.T) {
 			return
 		}
 		_, _ = io.WriteString(w, ", second half\n\n")
-	}), func(s *Server) { s.KeepAlive = 20 * time.Millisecond })
+	}), func(s *Backend) { s.KeepAlive = 20 * time.Millisecond })
 	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", nil)
 	sc := bufio.NewScanner(resp.Body)
 	if !sc.Scan() {
@@ -506,7 +506,7 @@ func TestIdleStreamGetsKeepAlive(t *testing.T) {
 		case <-r.Context().Done():
 		}
 		_, _ = io.WriteString(w, "data: two\n\n")
-	}), func(s *Server) { s.KeepAlive = 20 * time.Millisecond })
+	}), func(s *Backend) { s.KeepAlive = 20 * time.Millisecond })
 	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", nil)
 	sc := bufio.NewScanner(resp.Body)
 	var lines []string

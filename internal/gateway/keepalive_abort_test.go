@@ -24,7 +24,7 @@ func TestBrokenStreamStopsKeepAlive(t *testing.T) {
 		if err == nil {
 			_ = conn.Close() // mid-stream: the chunked body never ends
 		}
-	}), func(s *Server) { s.KeepAlive = time.Millisecond })
+	}), func(s *Backend) { s.KeepAlive = time.Millisecond })
 	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", nil)
 	_, _ = io.ReadAll(resp.Body)
 	// Give a leaked timer many chances to fire before the test ends.

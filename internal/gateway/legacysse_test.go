@@ -53,7 +53,7 @@ func subjects(h http.Handler, seen *[]string, mu *sync.Mutex) http.Handler {
 func TestLegacySSEThroughGateway(t *testing.T) {
 	var seen []string
 	var mu sync.Mutex
-	gw := newTestGateway(t, subjects(legacyBackend(), &seen, &mu), func(s *Server) {
+	gw := newTestGateway(t, subjects(legacyBackend(), &seen, &mu), func(s *Backend) {
 		s.Transport = TransportSSE
 		s.Path = "/legacy/sse"
 		s.Resource = "http://self/legacy/sse"
@@ -93,7 +93,7 @@ func TestLegacySSEThroughGateway(t *testing.T) {
 }
 
 func TestLegacySSEHandleIsBoundToItsUser(t *testing.T) {
-	gw := newTestGateway(t, legacyBackend(), func(s *Server) {
+	gw := newTestGateway(t, legacyBackend(), func(s *Backend) {
 		s.Transport, s.Path, s.Resource = TransportSSE, "/legacy/sse", "http://self/legacy/sse"
 	})
 	// Open the stream as alice and read the endpoint event.

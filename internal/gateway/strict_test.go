@@ -129,7 +129,7 @@ func TestBatchElementsAreDecidedOneByOne(t *testing.T) {
 	for _, sse := range []bool{false, true} {
 		be := &batchBackend{sse: sse}
 		log := &auditLog{}
-		gw := newTestGatewayOpts(t, be, func(s *Server) { s.Policy = denySecrets(t) }, func(o *Options) { o.Audit = log })
+		gw := newTestGatewayOpts(t, be, func(s *Backend) { s.Policy = denySecrets(t) }, func(o *Options) { o.Audit = log })
 		body := batchOf(
 			msg("1", "tools/call", `{"name":"ok"}`),
 			msg("2", "tools/call", `{"name":"secret_tool","arguments":{"x":1}}`),
@@ -176,7 +176,7 @@ func TestBatchElementsAreDecidedOneByOne(t *testing.T) {
 // without the backend.
 func TestBatchRefusalsWithoutBackendAnswers(t *testing.T) {
 	be := &batchBackend{}
-	gw := newTestGateway(t, be, func(s *Server) { s.Policy = denySecrets(t) })
+	gw := newTestGateway(t, be, func(s *Backend) { s.Policy = denySecrets(t) })
 	resp, answer := post(t, gw.URL+"/mcp", batchOf(msg("", "notifications/x", ""), msg("9", "tools/call", `{"name":"secret_a"}`)), nil)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(answer, "[") || !strings.Contains(answer, `"id":9`) || !strings.Contains(answer, "-32602") {
 		t.Errorf("202 from the backend: %d %s", resp.StatusCode, answer)
@@ -199,7 +199,7 @@ func TestBatchRefusalsWithoutBackendAnswers(t *testing.T) {
 func TestBatchStepUp(t *testing.T) {
 	be := &batchBackend{}
 	lim := ratelimit.NewMemory(nil)
-	gw := newTestGatewayOpts(t, be, func(s *Server) {
+	gw := newTestGatewayOpts(t, be, func(s *Backend) {
 		s.Policy = denySecrets(t)
 		s.RateRules = []RateRule{{Limit: ratelimit.Limit{Name: "q", Kind: ratelimit.Quota, Window: ratelimit.Day, Max: 1}, Per: []string{"user"}}}
 	}, func(o *Options) { o.Limiter = lim })
@@ -221,7 +221,7 @@ func TestBatchStepUp(t *testing.T) {
 func TestBatchElementsSpendQuota(t *testing.T) {
 	be := &batchBackend{}
 	lim := ratelimit.NewMemory(func() time.Time { return time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC) })
-	gw := newTestGatewayOpts(t, be, func(s *Server) {
+	gw := newTestGatewayOpts(t, be, func(s *Backend) {
 		s.RateRules = []RateRule{{Limit: ratelimit.Limit{Name: "calls", Kind: ratelimit.Quota, Window: ratelimit.Day, Max: 2}, Per: []string{"user"}, Methods: []string{"tools/call"}}}
 	}, func(o *Options) { o.Limiter = lim })
 	var calls []string
@@ -290,7 +290,7 @@ func TestUnreadableArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 	be := &batchBackend{}
-	gw := newTestGateway(t, be, func(s *Server) { s.Policy = p })
+	gw := newTestGateway(t, be, func(s *Backend) { s.Policy = p })
 	huge := msg("1", "tools/call", `{"name":"pay","arguments":{"amount":1e999}}`)
 	resp, answer := post(t, gw.URL+"/mcp", huge, nil)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(answer, "-32602") || len(be.got()) != 0 {

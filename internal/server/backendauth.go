@@ -12,7 +12,7 @@ import (
 )
 
 // backendCredential builds a server's own credential (docs/backends.md).
-func (s *Server) backendCredential(sv *config.Server) (backendauth.Credential, error) {
+func (s *Server) backendCredential(sv *config.Backend) (backendauth.Credential, error) {
 	a := sv.Auth
 	field := "servers." + sv.Name + ".auth"
 	switch a.Mode {
@@ -38,7 +38,7 @@ func (s *Server) backendCredential(sv *config.Server) (backendauth.Credential, e
 
 // userCredential builds the credentials that act with the user's upstream
 // tokens, kept in the vault.
-func (s *Server) userCredential(sv *config.Server, field string) (backendauth.Credential, error) {
+func (s *Server) userCredential(sv *config.Backend, field string) (backendauth.Credential, error) {
 	a := sv.Auth
 	if s.vault == nil || s.idp == nil {
 		return nil, fmt.Errorf("%s: mode %s needs sign-in at an identity provider (identity.type oidc or entra)", field, a.Mode)
@@ -63,7 +63,7 @@ func (s *Server) userCredential(sv *config.Server, field string) (backendauth.Cr
 
 // tokenClient is a configured token endpoint and client for token_exchange
 // or entra_obo; what is not configured comes from the identity provider.
-func (s *Server) tokenClient(sv *config.Server, field string) (backendauth.TokenEndpoint, error) {
+func (s *Server) tokenClient(sv *config.Backend, field string) (backendauth.TokenEndpoint, error) {
 	a := sv.Auth
 	o := oidc.TokenClientOptions{Name: sv.Name, TokenURL: a.TokenURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
 		Entra: a.Mode == "entra_obo", BasicAuth: true, HTTPClient: s.opt.IdentityHTTPClient}
@@ -81,7 +81,7 @@ func (s *Server) tokenClient(sv *config.Server, field string) (backendauth.Token
 
 // assertionAudience defaults to the upstream's origin: what the backend
 // knows itself as.
-func assertionAudience(sv *config.Server) string {
+func assertionAudience(sv *config.Backend) string {
 	if sv.Auth.Audience != "" {
 		return sv.Auth.Audience
 	}

@@ -52,8 +52,8 @@ func (s *Server) newConsole(as *authserver.Server, adm *admin.API) (*console.Con
 		Resources:         map[string]string{iss + admin.Path: "Drawbridge administration", console.Resource(iss): "Drawbridge console"},
 		ScopeDescriptions: map[string]string{},
 	}
-	for i := range cfg.Servers {
-		o.Resources[cfg.ResourceURL(&cfg.Servers[i])] = cfg.Servers[i].Title
+	for i := range cfg.Backends {
+		o.Resources[cfg.ResourceURL(&cfg.Backends[i])] = cfg.Backends[i].Title
 	}
 	for _, sc := range cfg.Scopes {
 		o.ScopeDescriptions[sc.Name] = sc.Description

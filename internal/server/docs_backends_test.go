@@ -31,7 +31,7 @@ func TestBackendsDocExamples(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if got := cfg.Servers[0].Auth.Mode; got != mode {
+		if got := cfg.Backends[0].Auth.Mode; got != mode {
 			t.Errorf("%s: mode %q, want %q", name, got, mode)
 		}
 	}

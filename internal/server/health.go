@@ -47,7 +47,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintf(w, "Drawbridge: an OAuth gateway for MCP servers.\n\nMCP endpoints:\n")
-	for i := range s.cfg.Servers {
-		fmt.Fprintf(w, "  %s\n", s.cfg.ResourceURL(&s.cfg.Servers[i]))
+	for i := range s.cfg.Backends {
+		fmt.Fprintf(w, "  %s\n", s.cfg.ResourceURL(&s.cfg.Backends[i]))
 	}
 }

@@ -69,7 +69,7 @@ func (s *Server) authLimit(l ratelimit.Limiter) authserver.LimitFunc {
 }
 
 // rateRules are the limits that apply to one server.
-func rateRules(cfg *config.Config, sv *config.Server) []gateway.RateRule {
+func rateRules(cfg *config.Config, sv *config.Backend) []gateway.RateRule {
 	var out []gateway.RateRule
 	for _, r := range cfg.RateLimits.Rules {
 		if !matchAny(r.Servers, sv.Name) {

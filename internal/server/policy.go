@@ -14,8 +14,8 @@ import (
 func CompilePolicies(cfg *config.Config) (map[string]*policy.Policy, error) {
 	out := map[string]*policy.Policy{}
 	var errs []error
-	for i := range cfg.Servers {
-		sv := &cfg.Servers[i]
+	for i := range cfg.Backends {
+		sv := &cfg.Backends[i]
 		p := sv.Policy
 		if p.Default == "" && len(p.Rules) == 0 && isZeroWho(p.Connect) {
 			continue
@@ -45,7 +45,7 @@ func isZeroWho(w config.Who) bool {
 
 // stepUpScopes are the scopes a server's rules may require beyond its own:
 // clients must be able to ask for them.
-func stepUpScopes(sv *config.Server) []string {
+func stepUpScopes(sv *config.Backend) []string {
 	var out []string
 	for _, r := range sv.Policy.Rules {
 		for _, sc := range r.RequireScopes {

@@ -225,8 +225,8 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 		SecureCookies:  strings.HasPrefix(cfg.PublicURL, "https://"), Debug: cfg.Log.OAuthDebug,
 		Now: s.opt.Now, Log: s.opt.Log,
 	}
-	for i := range cfg.Servers {
-		sv := &cfg.Servers[i]
+	for i := range cfg.Backends {
+		sv := &cfg.Backends[i]
 		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.ResourceURL(sv), Title: sv.Title,
 			Scopes: sv.Scopes, Optional: stepUpScopes(sv)})
 	}
@@ -272,7 +272,7 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 }
 
 // newBridge starts nothing yet: processes start with the first session.
-func (s *Server) newBridge(sv *config.Server) (*stdio.Bridge, error) {
+func (s *Server) newBridge(sv *config.Backend) (*stdio.Bridge, error) {
 	b, err := stdio.New(stdio.Options{
 		Name: sv.Name, Command: sv.Command, Env: sv.Env, Dir: sv.Dir, Mode: stdio.Mode(sv.Stdio.Mode),
 		MaxSessions: sv.Stdio.MaxSessions, IdleTimeout: sv.Stdio.IdleTimeout.D(), MaxBodyBytes: sv.MaxRequestBytes,
@@ -302,8 +302,8 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
 		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
 		Debug: cfg.Log.OAuthDebug, TracerProvider: s.opt.TracerProvider, Limiter: s.limiter}
-	for i := range cfg.Servers {
-		sv := &cfg.Servers[i]
+	for i := range cfg.Backends {
+		sv := &cfg.Backends[i]
 		var up *url.URL
 		var handler http.Handler
 		var err error
@@ -320,7 +320,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 		if err != nil {
 			return nil, err
 		}
-		opt.Servers = append(opt.Servers, gateway.Server{Credential: cred,
+		opt.Backends = append(opt.Backends, gateway.Backend{Credential: cred,
 			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
 			Title: sv.Title, Upstream: up, Handler: handler, Scopes: sv.Scopes, Headers: sv.Headers, Policy: policies[sv.Name],
 			RateRules: rateRules(cfg, sv), AllowedNetworks: prefixes(sv.AllowedNetworks), DeniedNetworks: prefixes(sv.DeniedNetworks),
@@ -483,8 +483,8 @@ func traced(c *http.Client, tp trace.TracerProvider) *http.Client {
 // chosen by clients, span names must stay few.
 func (s *Server) spanName(_ string, r *http.Request) string {
 	p := r.URL.Path
-	for i := range s.cfg.Servers {
-		sv := &s.cfg.Servers[i]
+	for i := range s.cfg.Backends {
+		sv := &s.cfg.Backends[i]
 		if p == sv.Path || strings.HasPrefix(p, sv.Path+"/") {
 			return r.Method + " " + sv.Path
 		}
@@ -518,22 +518,22 @@ func (s *Server) adminEnabled() bool {
 // revocation list as the rest of the server.
 func (s *Server) newAdmin() *admin.API {
 	keys, _ := SealKeys(s.cfg)
-	var servers []admin.Server
-	for i := range s.cfg.Servers {
-		sv := &s.cfg.Servers[i]
-		servers = append(servers, admin.Server{Name: sv.Name, Path: sv.Path, Resource: s.cfg.ResourceURL(sv),
+	var servers []admin.Backend
+	for i := range s.cfg.Backends {
+		sv := &s.cfg.Backends[i]
+		servers = append(servers, admin.Backend{Name: sv.Name, Path: sv.Path, Resource: s.cfg.ResourceURL(sv),
 			Upstream: sv.Upstream, Health: backendProbe(sv)})
 	}
 	return admin.New(admin.Options{Issuer: s.cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked,
 		Verifier: s.verifier, Users: s.cfg.Admin.Users, Groups: s.cfg.Admin.Groups, SealKeys: keys,
 		AllowedNetworks: prefixes(s.cfg.Admin.AllowedNetworks),
-		Servers:         servers, Record: s.events(), Log: s.opt.Log, Now: s.opt.Now})
+		Backends:        servers, Record: s.events(), Log: s.opt.Log, Now: s.opt.Now})
 }
 
 // backendProbe checks that a URL backend answers HTTP at all (any status:
 // an MCP endpoint answers a bare GET with an error, which still proves it
 // is up). Stdio servers have no probe.
-func backendProbe(sv *config.Server) func(context.Context) error {
+func backendProbe(sv *config.Backend) func(context.Context) error {
 	if sv.Upstream == "" {
 		return nil
 	}

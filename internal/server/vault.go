@@ -16,7 +16,7 @@ import (
 // user's tokens from the identity provider; otherwise none is kept at all.
 func (s *Server) newVault() *vault.Vault {
 	needed := false
-	for _, sv := range s.cfg.Servers {
+	for _, sv := range s.cfg.Backends {
 		needed = needed || sv.Auth.UsesUpstreamTokens()
 	}
 	if !needed || s.idp == nil {

@@ -27,15 +27,15 @@ type IdentityAssertion struct {
 	Now    func() time.Time
 
 	mu    sync.Mutex
-	cache map[string]cachedAssertion
+	cache map[string]cachedIdentityAssertion
 }
 
-type cachedAssertion struct {
+type cachedIdentityAssertion struct {
 	jwt     string
 	expires time.Time
 }
 
-type assertionClaims struct {
+type identityClaims struct {
 	jwt.Claims
 	Email    string   `json:"email,omitempty"`
 	Name     string   `json:"name,omitempty"`
@@ -49,7 +49,7 @@ var _ Credential = (*IdentityAssertion)(nil)
 // Headers signs (or reuses, while it has most of its life left) an
 // assertion for the caller.
 func (a *IdentityAssertion) Headers(_ context.Context, c *tokens.AccessClaims) (http.Header, error) {
-	raw, err := a.assertion(c)
+	raw, err := a.sign(c)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (a *IdentityAssertion) Headers(_ context.Context, c *tokens.AccessClaims) (
 	return h, nil
 }
 
-func (a *IdentityAssertion) assertion(c *tokens.AccessClaims) (string, error) {
+func (a *IdentityAssertion) sign(c *tokens.AccessClaims) (string, error) {
 	now := a.now()
 	ttl := a.TTL
 	if ttl == 0 {
@@ -81,7 +81,7 @@ func (a *IdentityAssertion) assertion(c *tokens.AccessClaims) (string, error) {
 	if exp.After(c.Expiry) {
 		exp = c.Expiry // never outlive the access token it stands for
 	}
-	raw, err := a.Keys.Sign(assertionClaims{
+	raw, err := a.Keys.Sign(identityClaims{
 		Claims: jwt.Claims{Issuer: a.Issuer, Subject: c.Subject, Audience: jwt.Audience{a.Audience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(exp),
 			ID: tokens.NewID()},
@@ -93,9 +93,9 @@ func (a *IdentityAssertion) assertion(c *tokens.AccessClaims) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.cache == nil || len(a.cache) > 10000 {
-		a.cache = map[string]cachedAssertion{} // bounded: a full cache starts over
+		a.cache = map[string]cachedIdentityAssertion{} // bounded: a full cache starts over
 	}
-	a.cache[key] = cachedAssertion{jwt: raw, expires: exp}
+	a.cache[key] = cachedIdentityAssertion{jwt: raw, expires: exp}
 	return raw, nil
 }
 

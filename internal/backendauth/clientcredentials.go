@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -18,7 +18,7 @@ import (
 // token is cached until shortly before it expires, and one request fetches
 // a new one while every other request waits for it (singleflight).
 type ClientCredentials struct {
-	client *oidc.TokenClient
+	client *oauthclient.TokenClient
 	form   url.Values
 	cache  tokenCache
 }
@@ -32,7 +32,7 @@ type ClientCredentialsConfig struct {
 	ClientSecret string
 	// Certificate authenticates with a client assertion instead of the
 	// secret.
-	Certificate *oidc.Certificate
+	Certificate *oauthclient.Certificate
 	Scopes      []string
 	// Audience and Resource are sent when set (RFC 8707 resource; many
 	// providers use audience).
@@ -45,7 +45,7 @@ type ClientCredentialsConfig struct {
 
 // NewClientCredentials builds the credential; no request is made yet.
 func NewClientCredentials(c ClientCredentialsConfig) (*ClientCredentials, error) {
-	tc, err := oidc.NewTokenClient(oidc.TokenClientOptions{Name: "client_credentials", TokenURL: c.TokenURL,
+	tc, err := oauthclient.New(oauthclient.Options{Name: "client_credentials", TokenURL: c.TokenURL,
 		ClientID: c.ClientID, ClientSecret: c.ClientSecret, Certificate: c.Certificate, BasicAuth: true,
 		HTTPClient: c.HTTPClient})
 	if err != nil {

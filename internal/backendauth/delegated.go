@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
@@ -20,7 +20,7 @@ import (
 // answers 401 with a challenge so that the MCP client signs in again.
 var ErrSignInAgain = vault.ErrSignInAgain
 
-// TokenEndpoint makes an authenticated token request: *oidc.TokenClient
+// TokenEndpoint makes an authenticated token request: *oauthclient.TokenClient
 // for a configured endpoint, *oidc.Provider for the identity provider's own
 // (as the client users sign in with).
 type TokenEndpoint interface {
@@ -130,15 +130,15 @@ func (d *Delegated) fetch(ctx context.Context, grantID string) (*oauth2.Token, e
 		return nil, err
 	}
 	tok, err := d.endpoint.Token(ctx, d.form(up.AccessToken))
-	if !oidc.NeedsSignIn(err) {
+	if !oauthclient.NeedsSignIn(err) {
 		return tok, redact(err)
 	}
 	if up, err = d.vault.Refresh(ctx, grantID, up.AccessToken); err != nil {
 		return nil, err
 	}
 	tok, err = d.endpoint.Token(ctx, d.form(up.AccessToken))
-	var te *oidc.TokenError
-	if errors.As(err, &te) && te.Code != "invalid_grant" && oidc.NeedsSignIn(err) {
+	var te *oauthclient.TokenError
+	if errors.As(err, &te) && te.Code != "invalid_grant" && oauthclient.NeedsSignIn(err) {
 		_ = d.vault.End(ctx, grantID, "upstream_"+te.Code)
 		return nil, ErrSignInAgain
 	}
@@ -148,7 +148,7 @@ func (d *Delegated) fetch(ctx context.Context, grantID string) (*oauth2.Token, e
 // redact keeps the status and OAuth error code of a refusal and drops the
 // description, which a token endpoint may fill with what it was sent.
 func redact(err error) error {
-	var te *oidc.TokenError
+	var te *oauthclient.TokenError
 	if errors.As(err, &te) {
 		return fmt.Errorf("backend token endpoint answered %d %s", te.StatusCode, te.Code)
 	}

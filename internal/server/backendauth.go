@@ -8,7 +8,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
-	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 )
 
 // backendCredential builds a server's own credential (docs/backends.md).
@@ -65,7 +65,7 @@ func (s *Server) userCredential(sv *config.Backend, field string) (backendauth.C
 // or entra_obo; what is not configured comes from the identity provider.
 func (s *Server) tokenClient(sv *config.Backend, field string) (backendauth.TokenEndpoint, error) {
 	a := sv.Auth
-	o := oidc.TokenClientOptions{Name: sv.Name, TokenURL: a.TokenURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
+	o := oauthclient.Options{Name: sv.Name, TokenURL: a.TokenURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
 		Entra: a.Mode == "entra_obo", BasicAuth: true, HTTPClient: s.opt.IdentityHTTPClient}
 	cert, err := s.clientCertificate(context.Background(), field+".client_certificate", a.ClientCertificate)
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *Server) tokenClient(sv *config.Backend, field string) (backendauth.Toke
 		// Resolved on first use, from the provider's discovery document.
 		return &lazyTokenClient{s: s, o: o}, nil
 	}
-	return oidc.NewTokenClient(o)
+	return oauthclient.New(o)
 }
 
 // assertionAudience defaults to the upstream's origin: what the backend

@@ -9,6 +9,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 )
 
 // identityProvider sets the configured identity provider on opt.
@@ -74,11 +75,11 @@ func (s *Server) identityProvider(ctx context.Context, opt *authserver.Options) 
 // configuration key in the message, rather than failing the first sign-in;
 // a renewed certificate takes a restart. The SHA-1 thumbprint is logged
 // because it is what the Entra admin center lists for uploaded certificates.
-func (s *Server) clientCertificate(ctx context.Context, field string, c *config.ClientCertificate) (*oidc.Certificate, error) {
+func (s *Server) clientCertificate(ctx context.Context, field string, c *config.ClientCertificate) (*oauthclient.Certificate, error) {
 	if c == nil {
 		return nil, nil
 	}
-	cert, err := oidc.LoadCertificate(c.CertFile, c.KeyFile)
+	cert, err := oauthclient.LoadCertificate(c.CertFile, c.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", field, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
-	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
 
@@ -40,9 +40,9 @@ func (s *Server) upstreamEnded(_ context.Context, grantID, reason string) {
 // provider's token endpoint on first use, when discovery has happened.
 type lazyTokenClient struct {
 	s    *Server
-	o    oidc.TokenClientOptions
+	o    oauthclient.Options
 	once sync.Mutex
-	tc   *oidc.TokenClient
+	tc   *oauthclient.TokenClient
 }
 
 func (l *lazyTokenClient) Token(ctx context.Context, form url.Values) (*oauth2.Token, error) {
@@ -55,7 +55,7 @@ func (l *lazyTokenClient) Token(ctx context.Context, form url.Values) (*oauth2.T
 		}
 		o := l.o
 		o.TokenURL = idp.TokenURL()
-		if l.tc, err = oidc.NewTokenClient(o); err != nil {
+		if l.tc, err = oauthclient.New(o); err != nil {
 			l.once.Unlock()
 			return nil, err
 		}

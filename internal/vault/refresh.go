@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -104,7 +104,7 @@ func (v *Vault) acquire(ctx context.Context, sid string, read storage.UpstreamSe
 func (v *Vault) refreshLeased(ctx context.Context, grantID, sid, owner string, leased storage.UpstreamSession, t Tokens, stale string) (Tokens, error) {
 	tok, err := v.opt.Refresher.Refresh(ctx, t.RefreshToken)
 	switch {
-	case oidc.NeedsSignIn(err):
+	case oauthclient.NeedsSignIn(err):
 		v.opt.Log.Info("upstream refresh refused; ending the grant", "grant", grantID, "err", err)
 		return Tokens{}, v.end(ctx, grantID, ReasonUpstreamRevoked)
 	case err != nil:

@@ -60,7 +60,7 @@ type Tokens struct {
 
 // Refresher redeems a refresh token at the identity provider;
 // *oidc.Provider is one. A refusal that only a new sign-in can fix must
-// satisfy oidc.NeedsSignIn.
+// satisfy oauthclient.NeedsSignIn.
 type Refresher interface {
 	Refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error)
 }

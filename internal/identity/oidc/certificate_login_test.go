@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
 )
@@ -18,9 +19,9 @@ import (
 // next to the secret one (clientID) that startIdP registers.
 const certClientID = "drawbridge-cert"
 
-func loadCert(t *testing.T, cc *oidctest.ClientCertificate) *oidc.Certificate {
+func loadCert(t *testing.T, cc *oidctest.ClientCertificate) *oauthclient.Certificate {
 	t.Helper()
-	c, err := oidc.LoadCertificate(cc.CertFile, cc.KeyFile)
+	c, err := oauthclient.LoadCertificate(cc.CertFile, cc.KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestCertificateLoginWrongKey(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Exchange succeeded with an unregistered certificate: %+v", res.Identity)
 			}
-			var te *oidc.TokenError
+			var te *oauthclient.TokenError
 			if !errors.As(err, &te) || te.Code != "invalid_client" || te.StatusCode != 401 {
 				t.Fatalf("Exchange error = %v, want the provider's invalid_client", err)
 			}
@@ -153,7 +154,7 @@ func TestCertificateLoginWrongKey(t *testing.T) {
 				t.Errorf("description = %q, want Entra's AADSTS700027", te.Description)
 			}
 			assertNoSecrets(t, err, code, l.verifier, l.nonce, "eyJ") // eyJ: the start of any JWT
-			assertNoKeyMaterial(t, err, held, registered)
+			oidctest.AssertNoKeyMaterial(t, err, held, registered)
 			checkAssertionSent(t, idp, 1)
 		})
 	}
@@ -193,9 +194,9 @@ func TestCertificateOptionsValidate(t *testing.T) {
 		{"generic, public client", generic(func(o *oidc.Options) { o.ClientCertificate = nil }), ""},
 		{"generic with both", generic(func(o *oidc.Options) { o.ClientSecret = "s" }), "client_secret and client_certificate are both set"},
 		{"generic, key of another certificate", generic(func(o *oidc.Options) {
-			o.ClientCertificate = &oidc.Certificate{Leaf: rsaCC.Cert, Key: other.Key}
+			o.ClientCertificate = &oauthclient.Certificate{Leaf: rsaCC.Cert, Key: other.Key}
 		}), "client_certificate: the private key does not belong to the certificate"},
-		{"generic, no key", generic(func(o *oidc.Options) { o.ClientCertificate = &oidc.Certificate{Leaf: rsaCC.Cert} }), "client_certificate: needs both"},
+		{"generic, no key", generic(func(o *oidc.Options) { o.ClientCertificate = &oauthclient.Certificate{Leaf: rsaCC.Cert} }), "client_certificate: needs both"},
 		{"Entra issuer with an ECDSA certificate", generic(func(o *oidc.Options) { o.Issuer, o.ClientCertificate = entraIssuer, ecCert }), "RSA certificates only"},
 		{"Entra with a certificate", entra(func(*oidc.EntraOptions) {}), ""},
 		{"Entra with a secret", entra(func(o *oidc.EntraOptions) { o.ClientCertificate, o.ClientSecret = nil, "s" }), ""},

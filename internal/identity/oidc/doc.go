@@ -52,20 +52,13 @@
 // At the token endpoint Drawbridge authenticates with its client secret
 // (client_secret_basic, or client_secret_post for providers that want it,
 // as the oauth2 package detects) or, with Options.ClientCertificate, with a
-// certificate: private_key_jwt (OIDC Core, section 9; RFC 7523, section
-// 2.2). Each token request then carries client_id, client_assertion_type
-// urn:ietf:params:oauth:client-assertion-type:jwt-bearer and a freshly
-// signed client_assertion with iss = sub = the client ID, aud = the token
-// endpoint URL from discovery, a random jti, nbf = iat = now and exp five
-// minutes later. Toward Entra ID the header is the one Microsoft documents
-// for certificate credentials: alg PS256, typ JWT and x5t#S256 (the
-// base64url SHA-256 thumbprint of the certificate), and the key must be
-// RSA. Other providers get RS256 for RSA keys (PS256 if they list only that)
-// or ES256 for P-256 keys, and kid (the SHA-256 thumbprint), x5t and
-// x5t#S256, so that they find the registered key whichever way they look.
-// A provider whose discovery document lists token endpoint authentication
+// certificate (private_key_jwt). The token requests themselves, the client
+// assertions and the certificates belong to package oauthclient, which
+// backend credentials and the vault use too; this package prepares the
+// assertion from the discovery document (its audience is the discovered
+// token endpoint, and a provider whose document lists authentication
 // methods without private_key_jwt, or algorithms the key cannot make, is
-// reported when the document is read.
+// reported when the document is read).
 //
 // Errors from this package never contain tokens, codes, verifiers, client
 // secrets, private keys or client assertions.

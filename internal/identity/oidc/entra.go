@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 )
 
 // DefaultEntraCloud is the Entra ID instance of the global Azure cloud.
@@ -28,7 +30,7 @@ type EntraOptions struct {
 	// with its private key. Exactly one of the two is required: Entra ID
 	// authenticates every web app at its token endpoint. The key must be
 	// RSA.
-	ClientCertificate *Certificate
+	ClientCertificate *oauthclient.Certificate
 	// Cloud is the Entra instance; default https://login.microsoftonline.com
 	// (national clouds: https://login.microsoftonline.us, ...).
 	Cloud string
@@ -69,7 +71,7 @@ func NewEntra(o EntraOptions) (*Provider, error) {
 		o.Cloud = DefaultEntraCloud
 	}
 	cloud := strings.TrimSuffix(o.Cloud, "/")
-	if err := checkURL(cloud, true); err != nil {
+	if err := oauthclient.CheckURL(cloud, true); err != nil {
 		errs = append(errs, fmt.Errorf("cloud: %w", err))
 		cloud = DefaultEntraCloud // reported once, as cloud, not again as issuer
 	} else if u, _ := url.Parse(cloud); u.Path != "" {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 )
 
 // s256ChallengeLen is the length of BASE64URL(SHA256(verifier)) without
@@ -95,7 +96,7 @@ func (p *Provider) clientAuth(d *discovered) ([]oauth2.AuthCodeOption, error) {
 	if d.assertion == nil {
 		return nil, nil
 	}
-	opts, err := d.assertion.params(p.now())
+	opts, err := d.assertion.AuthCodeOptions(p.now())
 	if err != nil {
 		return nil, fmt.Errorf("oidc: provider %q: %w", p.name, err)
 	}
@@ -134,22 +135,4 @@ func (p *Provider) verify(ctx context.Context, d *discovered, rawID, nonce, acce
 	return claims, nil
 }
 
-func (p *Provider) tokenError(err error) error { return tokenError(p.name, err) }
-
-// tokenError keeps the error code and a bounded description of a refused
-// token request, never the body or anything sent (secrets travel in the
-// body; transport errors from net/http name only the URL).
-func tokenError(provider string, err error) error {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) {
-		return fmt.Errorf("oidc: provider %q: token request: %w", provider, err)
-	}
-	te := &TokenError{Provider: provider, Code: re.ErrorCode, Description: re.ErrorDescription}
-	if re.Response != nil {
-		te.StatusCode = re.Response.StatusCode
-	}
-	if len(te.Description) > maxDescription {
-		te.Description = te.Description[:maxDescription] + "..."
-	}
-	return te
-}
+func (p *Provider) tokenError(err error) error { return oauthclient.RequestError(p.name, err) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
 )
@@ -314,7 +315,7 @@ func TestExchangeRejects(t *testing.T) {
 			name:   "wrong PKCE verifier",
 			mangle: func(l *login) { l.verifier = oauth2.GenerateVerifier() },
 			check: func(err error) bool {
-				var te *oidc.TokenError
+				var te *oauthclient.TokenError
 				return errors.As(err, &te) && te.Code == "invalid_grant"
 			},
 		},
@@ -354,7 +355,7 @@ func TestExchangeErrorsCarryNoSecrets(t *testing.T) {
 	l := startLogin(t, p, idp, "alice")
 	code := l.code(t)
 	_, err = p.Exchange(t.Context(), code, l.verifier, l.nonce)
-	var te *oidc.TokenError
+	var te *oauthclient.TokenError
 	if !errors.As(err, &te) || te.Code != "invalid_client" {
 		t.Fatalf("Exchange with a wrong client secret: %v", err)
 	}

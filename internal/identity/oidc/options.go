@@ -4,10 +4,10 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 )
 
 // Options configures a generic OpenID Connect provider. Each field's comment
@@ -27,7 +27,7 @@ type Options struct {
 	// ClientCertificate, instead of ClientSecret, authenticates Drawbridge
 	// at the token endpoint with a signed JWT (private_key_jwt). Setting
 	// both is an error: which one the provider checks would be a guess.
-	ClientCertificate *Certificate
+	ClientCertificate *oauthclient.Certificate
 	// RedirectURL is Drawbridge's callback URL, registered at the provider.
 	RedirectURL string
 	// Scopes requested; default "openid email profile". "openid" is added
@@ -105,7 +105,7 @@ func (o *Options) validate(entra bool) error {
 	if o.Name == "" {
 		errs = append(errs, errors.New("name is empty"))
 	}
-	if err := checkURL(o.Issuer, true); err != nil {
+	if err := oauthclient.CheckURL(o.Issuer, true); err != nil {
 		errs = append(errs, fmt.Errorf("issuer: %w", err))
 	}
 	if o.ClientID == "" {
@@ -115,7 +115,7 @@ func (o *Options) validate(entra bool) error {
 		if o.ClientSecret != "" {
 			errs = append(errs, errors.New("client_secret and client_certificate are both set; use one"))
 		}
-		if err := c.validate(); err != nil {
+		if err := c.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("client_certificate: %w", err))
 		} else if _, rsaKey := c.Key.(*rsa.PrivateKey); entra && !rsaKey {
 			// Entra ID verifies certificate credentials with RSA only
@@ -123,7 +123,7 @@ func (o *Options) validate(entra bool) error {
 			errs = append(errs, errors.New("client_certificate: Entra ID accepts RSA certificates only"))
 		}
 	}
-	if err := checkURL(o.RedirectURL, false); err != nil {
+	if err := oauthclient.CheckURL(o.RedirectURL, false); err != nil {
 		errs = append(errs, fmt.Errorf("redirect_url: %w", err))
 	}
 	for k := range o.ExtraAuthParams {
@@ -135,32 +135,4 @@ func (o *Options) validate(entra bool) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// checkURL requires an absolute https URL, or http on a loopback host for
-// development and tests (OIDC Discovery, section 3 requires https issuers).
-// An issuer also has no query or fragment.
-func checkURL(raw string, issuer bool) error {
-	if raw == "" {
-		return errors.New("is empty")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return errors.New("is not an absolute URL")
-	}
-	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
-		return errors.New("must use https (http only on a loopback host)")
-	}
-	if issuer && (u.RawQuery != "" || u.Fragment != "") {
-		return errors.New("must not have a query or fragment")
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

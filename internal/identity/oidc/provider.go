@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 )
 
 const (
@@ -32,8 +33,8 @@ type Provider struct {
 	oauth   oauth2.Config // Endpoint filled in from discovery
 	claims  ClaimMapping
 	extra   map[string]string
-	cert    *Certificate // nil: the client secret (or none) authenticates
-	entra   bool         // Entra ID's rules apply
+	cert    *oauthclient.Certificate // nil: the client secret (or none) authenticates
+	entra   bool                     // Entra ID's rules apply
 	client  *http.Client
 	now     func() time.Time // injected by tests
 	discMu  chan struct{}    // a lock that waiting callers can give up on
@@ -49,7 +50,8 @@ type discovered struct {
 	// logoutVerifier checks logout tokens: as ID tokens, but expiry is
 	// checked by VerifyLogoutToken, since exp is optional there.
 	logoutVerifier *gooidc.IDTokenVerifier
-	assertion      *clientAssertion // set when a certificate authenticates
+	assertion      *oauthclient.ClientAssertion // set when a certificate authenticates
+	tokens         *oauthclient.TokenClient     // the provider's token endpoint, as this client
 }
 
 var _ identity.RedirectProvider = (*Provider)(nil)
@@ -165,7 +167,7 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	d := &discovered{oauth: p.oauth}
 	d.oauth.Endpoint = ep
 	if p.cert != nil {
-		d.assertion, err = newClientAssertion(p.cert, p.oauth.ClientID, ep.TokenURL, p.entra, meta.TokenAuthMethods, meta.TokenAuthAlgs)
+		d.assertion, err = oauthclient.NewClientAssertion(p.cert, p.oauth.ClientID, ep.TokenURL, p.entra, meta.TokenAuthMethods, meta.TokenAuthAlgs)
 		if err != nil {
 			return nil, fmt.Errorf("oidc: provider %q: %w", p.name, err)
 		}
@@ -175,6 +177,12 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 		d.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	}
 	now := func() time.Time { return p.now() }
+	d.tokens, err = oauthclient.New(oauthclient.Options{Name: p.name, TokenURL: ep.TokenURL, ClientID: p.oauth.ClientID,
+		ClientSecret: p.oauth.ClientSecret, Assertion: d.assertion, Entra: p.entra,
+		BasicAuth: d.oauth.Endpoint.AuthStyle != oauth2.AuthStyleInParams, HTTPClient: p.client, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("oidc: provider %q: discovery document: %w", p.name, err)
+	}
 	d.verifier = gp.Verifier(&gooidc.Config{ClientID: p.oauth.ClientID, Now: now})
 	d.logoutVerifier = gp.Verifier(&gooidc.Config{ClientID: p.oauth.ClientID, Now: now, SkipExpiryCheck: true})
 	return d, nil

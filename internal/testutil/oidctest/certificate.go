@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -80,4 +81,18 @@ func NewClientCertificate(t testing.TB, key crypto.Signer) *ClientCertificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// AssertNoKeyMaterial fails t if any line of the certificates' private key
+// PEM made it into err: errors may name key files, never their contents.
+func AssertNoKeyMaterial(t testing.TB, err error, ccs ...*ClientCertificate) {
+	t.Helper()
+	for _, cc := range ccs {
+		for _, line := range strings.Split(string(cc.KeyPEM), "\n") {
+			if len(line) > 16 && !strings.HasPrefix(line, "-----") && strings.Contains(err.Error(), line) {
+				t.Errorf("error contains key material: %v", err)
+				return
+			}
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package oidc_test
+package oauthclient_test
 
 import (
 	"crypto/ecdsa"
@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
 )
 
@@ -89,7 +89,7 @@ func TestLoadCertificate(t *testing.T) {
 			if !tt.sameFile {
 				keyFile = writeFile(t, "k.pem", tt.keyPEM...)
 			}
-			c, err := oidc.LoadCertificate(certFile, keyFile)
+			c, err := oauthclient.LoadCertificate(certFile, keyFile)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tt.wantErr)
@@ -97,7 +97,7 @@ func TestLoadCertificate(t *testing.T) {
 				if !strings.Contains(err.Error(), certFile) || !strings.Contains(err.Error(), keyFile) {
 					t.Errorf("error does not name the files: %v", err)
 				}
-				assertNoKeyMaterial(t, err, rsaCC, ecCC, ca)
+				oidctest.AssertNoKeyMaterial(t, err, rsaCC, ecCC, ca)
 				return
 			}
 			if err != nil {
@@ -136,7 +136,7 @@ func TestLoadCertificateRefusesWeakOrUnsupportedKeys(t *testing.T) {
 		"ECDSA 384": {oidctest.NewClientCertificate(t, p384), "only P-256"},
 		"Ed25519":   {oidctest.NewClientCertificate(t, edKey), "unsupported key type"},
 	} {
-		_, err := oidc.LoadCertificate(tc.cc.CertFile, tc.cc.KeyFile)
+		_, err := oauthclient.LoadCertificate(tc.cc.CertFile, tc.cc.KeyFile)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error = %v, want %q", name, err, tc.want)
 		}
@@ -147,21 +147,8 @@ func TestLoadCertificateMissingFile(t *testing.T) {
 	t.Parallel()
 	cc := oidctest.NewClientCertificate(t, nil)
 	missing := filepath.Join(t.TempDir(), "nope.key")
-	_, err := oidc.LoadCertificate(cc.CertFile, missing)
+	_, err := oauthclient.LoadCertificate(cc.CertFile, missing)
 	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("error = %v, want one naming %s", err, missing)
-	}
-}
-
-// assertNoKeyMaterial checks that no line of any PEM file made it into err.
-func assertNoKeyMaterial(t *testing.T, err error, ccs ...*oidctest.ClientCertificate) {
-	t.Helper()
-	for _, cc := range ccs {
-		for _, line := range strings.Split(string(cc.KeyPEM), "\n") {
-			if len(line) > 16 && !strings.HasPrefix(line, "-----") && strings.Contains(err.Error(), line) {
-				t.Errorf("error contains key material: %v", err)
-				return
-			}
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package oidc
+package oauthclient
 
 import (
 	"crypto"
@@ -15,27 +15,27 @@ import (
 )
 
 const (
-	// clientAssertionType is the client_assertion_type of a JWT client
+	// ClientAssertionType is the client_assertion_type of a JWT client
 	// assertion (RFC 7523, section 2.2).
-	clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 	// assertionLifetime is short because an assertion is used once, at
 	// once; Entra ID asks for exp at most 5 to 10 minutes after nbf, and an
 	// intercepted assertion is worth less the sooner it expires.
 	assertionLifetime = 5 * time.Minute
 )
 
-// clientAssertion makes the JWTs Drawbridge authenticates with at one token
-// endpoint (private_key_jwt, OIDC Core, section 9). It is built when the
-// discovery document is read, because the audience and, for generic
-// providers, the algorithm come from it.
-type clientAssertion struct {
+// ClientAssertion makes the JWTs Drawbridge authenticates with at one token
+// endpoint (private_key_jwt, OIDC Core, section 9). For a sign-in provider it
+// is built when the discovery document is read, because the audience and,
+// for generic providers, the algorithm come from it.
+type ClientAssertion struct {
 	signer   jose.Signer
 	alg      jose.SignatureAlgorithm
 	clientID string
 	audience string
 }
 
-// newClientAssertion prepares the signer. methods and algs are the
+// NewClientAssertion prepares the signer. methods and algs are the
 // provider's token_endpoint_auth_methods_supported and
 // token_endpoint_auth_signing_alg_values_supported (nil when absent); a
 // provider that lists them without what the certificate needs is reported
@@ -47,7 +47,7 @@ type clientAssertion struct {
 // Other providers find the key in different ways, so they get every
 // standard pointer to the certificate: kid (set to the SHA-256 thumbprint),
 // x5t and x5t#S256.
-func newClientAssertion(c *Certificate, clientID, tokenURL string, entra bool, methods, algs []string) (*clientAssertion, error) {
+func NewClientAssertion(c *Certificate, clientID, tokenURL string, entra bool, methods, algs []string) (*ClientAssertion, error) {
 	if methods != nil && !slices.Contains(methods, "private_key_jwt") {
 		return nil, fmt.Errorf("the provider does not accept private_key_jwt client authentication (token_endpoint_auth_methods_supported: %v); configure a client secret instead of a certificate", methods)
 	}
@@ -65,7 +65,7 @@ func newClientAssertion(c *Certificate, clientID, tokenURL string, entra bool, m
 	if err != nil {
 		return nil, fmt.Errorf("client certificate: %w", err)
 	}
-	return &clientAssertion{signer: signer, alg: alg, clientID: clientID, audience: tokenURL}, nil
+	return &ClientAssertion{signer: signer, alg: alg, clientID: clientID, audience: tokenURL}, nil
 }
 
 // assertionAlgorithm picks the JWS algorithm. Entra ID gets PS256, the
@@ -101,7 +101,7 @@ func assertionAlgorithm(key crypto.Signer, entra bool, supported []string) (jose
 // token endpoint URL (what Entra ID requires, and what OIDC Core, section 9
 // recommends), a random jti so that the provider can refuse a replay, and
 // nbf = iat = now.
-func (a *clientAssertion) sign(now time.Time) (string, error) {
+func (a *ClientAssertion) sign(now time.Time) (string, error) {
 	jti, err := newGUID()
 	if err != nil {
 		return "", err
@@ -118,15 +118,16 @@ func (a *clientAssertion) sign(now time.Time) (string, error) {
 	return jwt.Signed(a.signer).Claims(claims).Serialize()
 }
 
-// params are the token request parameters that authenticate Drawbridge
-// (RFC 7523, section 2.2). client_id is sent by the oauth2 package itself.
-func (a *clientAssertion) params(now time.Time) ([]oauth2.AuthCodeOption, error) {
+// AuthCodeOptions are the token request parameters that authenticate
+// Drawbridge (RFC 7523, section 2.2), for oauth2.Config.Exchange. client_id
+// is sent by the oauth2 package itself.
+func (a *ClientAssertion) AuthCodeOptions(now time.Time) ([]oauth2.AuthCodeOption, error) {
 	raw, err := a.sign(now)
 	if err != nil {
 		return nil, fmt.Errorf("signing the client assertion: %w", err)
 	}
 	return []oauth2.AuthCodeOption{
-		oauth2.SetAuthURLParam("client_assertion_type", clientAssertionType),
+		oauth2.SetAuthURLParam("client_assertion_type", ClientAssertionType),
 		oauth2.SetAuthURLParam("client_assertion", raw),
 	}, nil
 }

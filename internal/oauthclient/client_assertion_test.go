@@ -1,4 +1,4 @@
-package oidc
+package oauthclient
 
 import (
 	"crypto/ecdsa"
@@ -57,10 +57,10 @@ func TestClientAssertionFormat(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			cert := &Certificate{Leaf: tt.cc.Cert, Key: tt.cc.Key}
-			if err := cert.validate(); err != nil {
+			if err := cert.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			a, err := newClientAssertion(cert, testClientID, testTokenURL, tt.entra, []string{"client_secret_post", "private_key_jwt"}, tt.algs)
+			a, err := NewClientAssertion(cert, testClientID, testTokenURL, tt.entra, []string{"client_secret_post", "private_key_jwt"}, tt.algs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +172,7 @@ func TestClientAssertionProviderMismatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := newClientAssertion(cert, testClientID, testTokenURL, tt.entra, tt.methods, tt.algs)
+			_, err := NewClientAssertion(cert, testClientID, testTokenURL, tt.entra, tt.methods, tt.algs)
 			if tt.wantError == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -189,7 +189,7 @@ func TestClientAssertionProviderMismatch(t *testing.T) {
 func TestClientAssertionIsJSONCompact(t *testing.T) {
 	t.Parallel()
 	cc := oidctest.NewClientCertificate(t, nil)
-	a, err := newClientAssertion(&Certificate{Leaf: cc.Cert, Key: cc.Key}, testClientID, testTokenURL, true, nil, nil)
+	a, err := NewClientAssertion(&Certificate{Leaf: cc.Cert, Key: cc.Key}, testClientID, testTokenURL, true, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

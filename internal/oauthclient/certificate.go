@@ -1,4 +1,4 @@
-package oidc
+package oauthclient
 
 import (
 	"crypto"
@@ -45,11 +45,11 @@ type Certificate struct {
 func LoadCertificate(certPEMFile, keyPEMFile string) (*Certificate, error) {
 	certPEM, err := os.ReadFile(certPEMFile)
 	if err != nil {
-		return nil, fmt.Errorf("oidc: client certificate: %w", err)
+		return nil, fmt.Errorf("oauthclient: client certificate: %w", err)
 	}
 	keyPEM, err := os.ReadFile(keyPEMFile)
 	if err != nil {
-		return nil, fmt.Errorf("oidc: client certificate key: %w", err)
+		return nil, fmt.Errorf("oauthclient: client certificate key: %w", err)
 	}
 	c, err := ParseCertificate(certPEM, keyPEM)
 	if err != nil {
@@ -69,8 +69,8 @@ func ParseCertificate(certPEM, keyPEM []byte) (*Certificate, error) {
 		return nil, err
 	}
 	c := &Certificate{Leaf: leaf, Key: key}
-	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("oidc: client certificate: %w", err)
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("oauthclient: client certificate: %w", err)
 	}
 	return c, nil
 }
@@ -79,14 +79,14 @@ func parseLeaf(data []byte) (*x509.Certificate, error) {
 	for {
 		var b *pem.Block
 		if b, data = pem.Decode(data); b == nil {
-			return nil, errors.New("oidc: client certificate: no PEM CERTIFICATE block found")
+			return nil, errors.New("oauthclient: client certificate: no PEM CERTIFICATE block found")
 		}
 		if b.Type != "CERTIFICATE" {
 			continue
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("oidc: client certificate: %w", err)
+			return nil, fmt.Errorf("oauthclient: client certificate: %w", err)
 		}
 		return c, nil
 	}
@@ -99,7 +99,7 @@ func parseKey(data []byte) (crypto.Signer, error) {
 	for {
 		var b *pem.Block
 		if b, data = pem.Decode(data); b == nil {
-			return nil, errors.New("oidc: client certificate key: no PEM private key block found (RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY)")
+			return nil, errors.New("oauthclient: client certificate key: no PEM private key block found (RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY)")
 		}
 		var (
 			key any
@@ -109,7 +109,7 @@ func parseKey(data []byte) (crypto.Signer, error) {
 		case b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] == "4,ENCRYPTED":
 			// A passphrase would have to live next to the file anyway;
 			// protect the file (mode 0600, a secret store mount) instead.
-			return nil, errors.New("oidc: client certificate key: the key is encrypted; store it unencrypted with restricted file permissions (openssl pkey -in KEY -out KEY.plain)")
+			return nil, errors.New("oauthclient: client certificate key: the key is encrypted; store it unencrypted with restricted file permissions (openssl pkey -in KEY -out KEY.plain)")
 		case b.Type == "RSA PRIVATE KEY":
 			key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
 		case b.Type == "EC PRIVATE KEY":
@@ -120,19 +120,19 @@ func parseKey(data []byte) (crypto.Signer, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("oidc: client certificate key: %s block: %w", b.Type, err)
+			return nil, fmt.Errorf("oauthclient: client certificate key: %s block: %w", b.Type, err)
 		}
 		s, ok := key.(crypto.Signer)
 		if !ok {
-			return nil, fmt.Errorf("oidc: client certificate key: unsupported key type %T", key)
+			return nil, fmt.Errorf("oauthclient: client certificate key: unsupported key type %T", key)
 		}
 		return s, nil
 	}
 }
 
-// validate checks what the provider would otherwise reject with an opaque
+// Validate checks what the provider would otherwise reject with an opaque
 // invalid_client at the first sign-in.
-func (c *Certificate) validate() error {
+func (c *Certificate) Validate() error {
 	if c.Leaf == nil || c.Key == nil {
 		return errors.New("needs both the certificate and its private key")
 	}

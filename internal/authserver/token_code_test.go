@@ -64,6 +64,8 @@ func TestCodeGrant(t *testing.T) {
 			req: func(f url.Values) { f.Set("resource", "HTTPS://MCP.example:443/snippets/") }, status: 200, refresh: true},
 		{rule: "RFC 8707 §2.2: another resource is invalid_target",
 			req: func(f url.Values) { f.Set("resource", resFiles) }, status: 400, err: oauth.ErrInvalidTarget},
+		{rule: "RFC 8707 §2: resource may repeat, but one at a time is this server's limit: invalid_target",
+			req: func(f url.Values) { f.Set("resource", resSnippets); f.Add("resource", resFiles) }, status: 400, err: oauth.ErrInvalidTarget},
 		{rule: "RFC 8707 §2.2: a resource that is no URI is invalid_target",
 			req: func(f url.Values) { f.Set("resource", "snippets") }, status: 400, err: oauth.ErrInvalidTarget},
 		{rule: "MCP: no refresh token for a client without the grant that did not ask for offline_access",

@@ -113,6 +113,8 @@ func TestRefreshGrant(t *testing.T) {
 			func(f url.Values) { f.Set("resource", resSnippets) }, 200, "", "snippets offline_access"},
 		{"RFC 8707 §2.2: another resource is invalid_target",
 			func(f url.Values) { f.Set("resource", resFiles) }, 400, oauth.ErrInvalidTarget, ""},
+		{"RFC 8707 §2: resource may repeat, but one at a time is this server's limit: invalid_target",
+			func(f url.Values) { f.Set("resource", resSnippets); f.Add("resource", resSnippets) }, 400, oauth.ErrInvalidTarget, ""},
 		{"RFC 8707 §2.2: the admin API is invalid_target",
 			func(f url.Values) { f.Set("resource", resAdmin) }, 400, oauth.ErrInvalidTarget, ""},
 		{"OAuth 2.1 §4.3.1: the token is bound to its client",

@@ -60,8 +60,10 @@ func (s *Server) runGrant(w http.ResponseWriter, r *http.Request, tr *tokenReque
 		return oauth.NewError(oauth.ErrUnsupportedGrantType, "grant_type must be authorization_code, refresh_token or client_credentials")
 	case grant == grantClientCredentials && !tr.client.allowsGrant(grant):
 		return oauth.NewError(oauth.ErrUnauthorizedClient, "only clients configured by the operator may use the client_credentials grant")
-	case !tr.client.allowsGrant(grant):
-		return oauth.NewError(oauth.ErrUnauthorizedClient, "this client is not registered for the "+grant+" grant")
+	case grant != grantRefreshToken && !tr.client.allowsGrant(grant):
+		// Whether a client may refresh depends on the grant whose token
+		// it presents (checkRefresh).
+		return notRegisteredFor(grant)
 	}
 	resp, oerr := run(r, tr)
 	if oerr != nil {
@@ -214,6 +216,10 @@ func (s *Server) issueTokens(g *storage.Grant, scopes []string, refresh string) 
 		RefreshToken: refresh,
 		Scope:        oauth.FormatScope(scopes),
 	}, nil
+}
+
+func notRegisteredFor(grant string) *oauth.Error {
+	return oauth.NewError(oauth.ErrUnauthorizedClient, "this client is not registered for the "+grant+" grant")
 }
 
 // wantsRefreshToken: refresh tokens go to clients that registered the

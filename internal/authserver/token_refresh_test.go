@@ -8,6 +8,8 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
 // refreshForm is public-app's refresh request for rt.
@@ -144,6 +146,43 @@ func TestRefreshGrant(t *testing.T) {
 				t.Error("a refused refresh revoked the grant")
 			}
 			tokenResponse(t, h.do(formRequest(PathToken, refreshForm(first.RefreshToken))))
+		})
+	}
+}
+
+// TestRefreshGrantType: the refresh_token grant is open to the clients
+// refresh tokens are issued to (wantsRefreshToken): those that registered
+// the grant, and, where the grant holds offline_access, a client that did
+// not (SEP-2207 lets the scope stand for the registration). Each row
+// stores a grant with a refresh token as the code grant would have.
+func TestRefreshGrantType(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		rule   string
+		client string
+		scopes []string
+		status int
+		err    string
+	}{
+		{"RFC 7591 §2: a client that registered the refresh_token grant", publicApp, []string{"snippets"}, 200, ""},
+		{"SEP-2207: offline_access stands for the registration, so its refresh token works",
+			dynPublic, []string{"snippets", scopeOfflineAccess}, 200, ""},
+		{"RFC 6749 §5.2: neither registered nor offline_access: unauthorized_client",
+			dynPublic, []string{"snippets"}, 400, oauth.ErrUnauthorizedClient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			now := h.clock()
+			g := storage.Grant{ID: tokens.NewID(), ClientID: tt.client, Identity: storage.Identity{Subject: aliceSubject},
+				Scopes: tt.scopes, Resource: resSnippets, AuthTime: now, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(grantTTL)}
+			rt := tokens.NewOpaque(tokens.PrefixRefreshToken)
+			err := h.store.CreateGrant(t.Context(), g, &storage.RefreshToken{Hash: tokens.Hash(rt), GrantID: g.ID, CreatedAt: now, ExpiresAt: now.Add(refreshTTL)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := refreshForm(rt)
+			f.Set("client_id", tt.client)
+			wantAnswer(t, h.do(formRequest(PathToken, f)), tt.status, tt.err)
 		})
 	}
 }

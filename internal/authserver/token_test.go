@@ -77,7 +77,9 @@ func TestTokenParse(t *testing.T) {
 		{"the grant type is looked at only after the client authenticated",
 			raw(http.MethodPost, PathToken, formType, "grant_type=password&client_id=nobody"), 401, oauth.ErrInvalidClient},
 		{"RFC 6749 §5.2: a client uses only the grants it registered (unauthorized_client)",
-			raw(http.MethodPost, PathToken, formType, form("grant_type", grantRefreshToken, "refresh_token", unknownRefresh, "client_id", dynPublic).Encode()), 400, oauth.ErrUnauthorizedClient},
+			func() *http.Request {
+				return withBasic(formRequest(PathToken, form("grant_type", grantAuthorizationCode, "code", "c", "code_verifier", flowVerifier, "redirect_uri", appRedirect)), machine, machineKey)
+			}, 400, oauth.ErrUnauthorizedClient},
 		{"RFC 6749 §4.4: client_credentials is not for a client that did not register it",
 			raw(http.MethodPost, PathToken, formType, form("grant_type", grantClientCredentials, "client_id", publicApp).Encode()), 400, oauth.ErrUnauthorizedClient},
 		{"issue #13: client_credentials is only for clients the operator configured, whatever a registration says",

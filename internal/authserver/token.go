@@ -29,7 +29,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if s.limited(w, r, LimitToken, false) {
 		return
 	}
-	form, oerr := parseTokenForm(w, r)
+	form, oerr := parseTokenRequest(w, r)
 	s.debugStep(r, "token: request", form, "basic_auth", r.Header.Get("Authorization") != "")
 	if oerr == nil {
 		var c *client
@@ -60,8 +60,10 @@ func (s *Server) runGrant(w http.ResponseWriter, r *http.Request, tr *tokenReque
 		return oauth.NewError(oauth.ErrUnsupportedGrantType, "grant_type must be authorization_code, refresh_token or client_credentials")
 	case grant == grantClientCredentials && !tr.client.allowsGrant(grant):
 		return oauth.NewError(oauth.ErrUnauthorizedClient, "only clients configured by the operator may use the client_credentials grant")
-	case !tr.client.allowsGrant(grant):
-		return oauth.NewError(oauth.ErrUnauthorizedClient, "this client is not registered for the "+grant+" grant")
+	case grant != grantRefreshToken && !tr.client.allowsGrant(grant):
+		// Whether a client may refresh depends on the grant whose token
+		// it presents (checkRefresh).
+		return notRegisteredFor(grant)
 	}
 	resp, oerr := run(r, tr)
 	if oerr != nil {
@@ -74,9 +76,22 @@ func (s *Server) runGrant(w http.ResponseWriter, r *http.Request, tr *tokenReque
 	return nil
 }
 
-// parseTokenForm reads the form body; parameters may not repeat (OAuth 2.1
-// §3.2.2) and may not come in the query string.
-func parseTokenForm(w http.ResponseWriter, r *http.Request) (url.Values, *oauth.Error) {
+// parseTokenRequest reads a token request. Only resource may repeat (RFC
+// 8707 §2), so more than one is not a malformed request: it asks for more
+// than this server issues a token for, which is invalid_target, as at
+// /authorize.
+func parseTokenRequest(w http.ResponseWriter, r *http.Request) (url.Values, *oauth.Error) {
+	form, oerr := parseTokenForm(w, r, "resource")
+	if oerr == nil && len(form["resource"]) > 1 {
+		return nil, oauth.NewError(oauth.ErrInvalidTarget, "only one resource may be requested at a time")
+	}
+	return form, oerr
+}
+
+// parseTokenForm reads the form body; parameters other than those named
+// repeatable may not repeat (OAuth 2.1 §3.2.2), and none may come in the
+// query string.
+func parseTokenForm(w http.ResponseWriter, r *http.Request, repeatable ...string) (url.Values, *oauth.Error) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		return nil, oauth.NewError(oauth.ErrInvalidRequest, "the token request must be application/x-www-form-urlencoded")
 	}
@@ -88,7 +103,7 @@ func parseTokenForm(w http.ResponseWriter, r *http.Request) (url.Values, *oauth.
 		return nil, oauth.NewError(oauth.ErrInvalidRequest, "token request parameters must be sent in the body, not the URL")
 	}
 	for k, v := range r.PostForm {
-		if len(v) > 1 {
+		if len(v) > 1 && !containsString(repeatable, k) {
 			return nil, oauth.NewError(oauth.ErrInvalidRequest, "the parameter "+k+" appears more than once")
 		}
 	}
@@ -201,6 +216,10 @@ func (s *Server) issueTokens(g *storage.Grant, scopes []string, refresh string) 
 		RefreshToken: refresh,
 		Scope:        oauth.FormatScope(scopes),
 	}, nil
+}
+
+func notRegisteredFor(grant string) *oauth.Error {
+	return oauth.NewError(oauth.ErrUnauthorizedClient, "this client is not registered for the "+grant+" grant")
 }
 
 // wantsRefreshToken: refresh tokens go to clients that registered the

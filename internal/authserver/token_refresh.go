@@ -71,10 +71,16 @@ func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRe
 }
 
 // checkRefresh: a refresh token is good only for the client it was issued
-// to, the resource of its grant, and at most the grant's scopes.
+// to, while that client would still be given one (it registered the grant,
+// or the grant holds offline_access, which SEP-2207 lets stand for the
+// registration), for the resource of its grant, and at most the grant's
+// scopes.
 func checkRefresh(g *storage.Grant, tr *tokenRequest, requested []string) *oauth.Error {
 	if g.ClientID != tr.client.ID {
 		return oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was issued to another client")
+	}
+	if !wantsRefreshToken(tr.client, g.Scopes) {
+		return notRegisteredFor(grantRefreshToken)
 	}
 	if res := tr.form.Get("resource"); res != "" {
 		if canon, err := oauth.CanonicalResource(res); err != nil || canon != g.Resource {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -33,7 +34,7 @@ const legacyMessagePath = "/message"
 func (rt *route) serveLegacyStream(x *exchange, r *http.Request) {
 	if r.Method != http.MethodGet {
 		x.w.Header().Set("Allow", "GET, OPTIONS")
-		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "open the stream with GET; send messages to the endpoint it names")
+		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "open the stream with GET; send messages to the endpoint it names"})
 		return
 	}
 	ctx, ok := rt.withCredential(context.WithValue(r.Context(), claimsKey, x.claims), x)
@@ -49,7 +50,7 @@ func (rt *route) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost && r.Method != http.MethodOptions {
 		x.reason = "method"
 		w.Header().Set("Allow", "POST, OPTIONS")
-		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "messages are sent with POST")
+		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "messages are sent with POST"})
 		return
 	}
 	if !rt.admit(x) {

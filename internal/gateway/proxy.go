@@ -15,6 +15,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -113,12 +114,12 @@ func (rt *route) admit(x *exchange) bool {
 	w, r := x.w, x.r
 	if !rt.networkAllowed(r) {
 		x.reason = "network"
-		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this address are not allowed")
+		writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeForbidden, Message: "requests from this address are not allowed"})
 		return false
 	}
 	if !rt.originAllowed(r.Header.Get("Origin")) {
 		x.reason = "origin"
-		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this origin are not allowed")
+		writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeForbidden, Message: "requests from this origin are not allowed"})
 		return false
 	}
 	if r.Method == http.MethodOptions {
@@ -144,7 +145,7 @@ func (rt *route) admit(x *exchange) bool {
 	x.claims = d.claims
 	if !rt.Policy.CanConnect(identityOf(d.claims)) {
 		x.reason, x.rule = "policy", "connect"
-		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "you may not use this server")
+		writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeForbidden, Message: "you may not use this server"})
 		return false
 	}
 	if !rt.checkSessionHeader(x) {
@@ -169,7 +170,7 @@ func (rt *route) checkSessionHeader(x *exchange) bool {
 		return true
 	}
 	x.reason = "bad_session_header"
-	writeRPCError(x.w, http.StatusBadRequest, nil, codeInvalidRequest, "Bad Request: send exactly one Mcp-Session-Id header with a non-empty value of visible ASCII characters")
+	writeRPCError(x.w, http.StatusBadRequest, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "Bad Request: send exactly one Mcp-Session-Id header with a non-empty value of visible ASCII characters"})
 	return false
 }
 
@@ -218,7 +219,7 @@ func (rt *route) withCredential(ctx context.Context, x *exchange) (context.Conte
 	if err != nil {
 		x.reason = "backend_credential"
 		rt.gw.opt.Log.Error("backend credential unavailable", "server", rt.Name, "err", err)
-		writeRPCError(x.w, http.StatusBadGateway, nil, codeInternalError, "the gateway could not get a credential for the MCP server")
+		writeRPCError(x.w, http.StatusBadGateway, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway could not get a credential for the MCP server"})
 		return ctx, false
 	}
 	return context.WithValue(ctx, credKey, h), true
@@ -228,11 +229,11 @@ func (rt *route) sessionError(w http.ResponseWriter, err error) {
 	if errors.Is(err, errSessionNotYours) {
 		// 404 tells a client to start a new session (MCP Streamable HTTP
 		// "Session Management"), and does not say whether the id exists.
-		writeRPCError(w, http.StatusNotFound, nil, codeSessionNotFound, "Session not found")
+		writeRPCError(w, http.StatusNotFound, nil, &jsonrpc.Error{Code: jsonrpc.CodeSessionNotFound, Message: "Session not found"})
 		return
 	}
 	rt.gw.opt.Log.Error("checking session binding", "server", rt.Name, "err", err)
-	writeRPCError(w, http.StatusServiceUnavailable, nil, codeInternalError, "the gateway cannot check the session right now")
+	writeRPCError(w, http.StatusServiceUnavailable, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway cannot check the session right now"})
 }
 
 // preflight answers CORS preflights for browser-based MCP clients from
@@ -431,7 +432,7 @@ func (rt *route) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		// The backend is fine; our store is not. The session the backend
 		// made is never handed out, and the client may simply retry.
 		rt.gw.opt.Log.Error("recording a new session", "server", rt.Name, "err", err)
-		writeRPCError(w, http.StatusServiceUnavailable, nil, codeInternalError, "the gateway cannot record the session right now; try again shortly")
+		writeRPCError(w, http.StatusServiceUnavailable, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway cannot record the session right now; try again shortly"})
 		return
 	}
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
@@ -439,7 +440,7 @@ func (rt *route) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	rt.gw.opt.Metrics.BackendError(rt.Name, kind)
 	rt.gw.opt.Log.Warn("backend request failed", "server", rt.Name, "status", status, "err", err)
-	writeRPCError(w, status, nil, codeInternalError, msg)
+	writeRPCError(w, status, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: msg})
 }
 
 // Claims returns the verified claims of the request being served, for

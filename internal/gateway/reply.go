@@ -27,8 +27,6 @@ type reply struct {
 	extra [][]byte
 }
 
-const replyKey ctxKey = 101
-
 // replyFor says what must change in the answer to x; nil for nothing.
 func (rt *route) replyFor(x *exchange) *reply {
 	if x.body == nil {

@@ -30,7 +30,7 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, endpoint string
 // tooManyRequests answers a refused request with 429 and Retry-After
 // (RFC 6585 §4): JSON endpoints with an OAuth error, pages with a page.
 func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request, endpoint string, wait time.Duration, page bool) {
-	secs := strconv.Itoa(retryAfterSeconds(wait))
+	secs := strconv.Itoa(ratelimit.RetryAfterSeconds(wait))
 	w.Header().Set("Retry-After", secs)
 	s.opt.Log.Info("rate limited", "endpoint", endpoint, "remote", clientIP(r))
 	if page {
@@ -38,16 +38,6 @@ func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request, endpoin
 		return
 	}
 	oauth.WriteJSON(w, oauth.NewError("too_many_requests", "too many requests; retry after "+secs+" seconds").WithStatus(http.StatusTooManyRequests))
-}
-
-// retryAfterSeconds rounds a wait up to whole seconds, at least 1, for
-// Retry-After (RFC 9110 §10.2.3).
-func retryAfterSeconds(wait time.Duration) int {
-	secs := int(wait.Seconds())
-	if time.Duration(secs)*time.Second < wait || secs < 1 {
-		secs++
-	}
-	return secs
 }
 
 // allow charges the endpoint's limit, if it has one, for the request's

@@ -167,17 +167,3 @@ func TestLimitedAnswers(t *testing.T) {
 		t.Errorf("refusals counted: %v", counted)
 	}
 }
-
-func TestRetryAfterSeconds(t *testing.T) {
-	for _, tt := range []struct {
-		wait time.Duration
-		want int
-	}{
-		{0, 1}, {time.Millisecond, 1}, {time.Second, 1}, {time.Second + time.Nanosecond, 2},
-		{1500 * time.Millisecond, 2}, {30 * time.Second, 30}, {59*time.Second + 1, 60}, {time.Hour, 3600},
-	} {
-		if got := retryAfterSeconds(tt.wait); got != tt.want {
-			t.Errorf("retryAfterSeconds(%v) = %d, want %d", tt.wait, got, tt.want)
-		}
-	}
-}

@@ -148,7 +148,7 @@ func (rt *route) refuse(w http.ResponseWriter, m *jsonrpc.Message, v *verdict) {
 	switch v.reason {
 	case reasonRateLimited:
 		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", itoa(RetryAfterSeconds(v.wait)))
+		w.Header().Set("Retry-After", itoa(ratelimit.RetryAfterSeconds(v.wait.RetryAfter)))
 	case reasonUnreadableArgs:
 		status = http.StatusBadRequest
 	case reasonUnavailable:

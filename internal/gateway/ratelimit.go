@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"path"
 	"slices"
@@ -74,7 +73,7 @@ func (rt *route) checkRequestRate(x *exchange) bool {
 		return true
 	}
 	x.reason, x.rule = v.reason, v.rule
-	x.w.Header().Set("Retry-After", itoa(RetryAfterSeconds(v.wait)))
+	x.w.Header().Set("Retry-After", itoa(ratelimit.RetryAfterSeconds(v.wait.RetryAfter)))
 	writeRPCError(x.w, http.StatusTooManyRequests, nil, rateLimitedError(&v))
 	return false
 }
@@ -82,7 +81,7 @@ func (rt *route) checkRequestRate(x *exchange) bool {
 // rateLimitedError is the JSON-RPC error of a refusal by a rate limit,
 // carrying the wait for programs.
 func rateLimitedError(v *verdict) *jsonrpc.Error {
-	secs := RetryAfterSeconds(v.wait)
+	secs := ratelimit.RetryAfterSeconds(v.wait.RetryAfter)
 	return &jsonrpc.Error{Code: jsonrpc.CodeRateLimited, Message: "rate limit " + quote(v.rule) + " exceeded; retry after " + itoa(secs) + " seconds",
 		Data: rateLimitData{Limit: v.rule, RetryAfter: secs}}
 }
@@ -111,14 +110,4 @@ func (rt *route) rateKey(rr *RateRule, x *exchange, name string) string {
 		}
 	}
 	return ratelimit.Key(parts...)
-}
-
-// RetryAfterSeconds rounds a wait up to whole seconds, at least 1, for
-// the Retry-After header (RFC 9110 §10.2.3).
-func RetryAfterSeconds(d ratelimit.Decision) int {
-	s := int(math.Ceil(d.RetryAfter.Seconds()))
-	if s < 1 {
-		s = 1
-	}
-	return s
 }

@@ -388,7 +388,7 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 			return fmt.Errorf("%w: %w", errBindSession, err)
 		}
 	case existing && req.Method == http.MethodDelete && resp.StatusCode < 300:
-		rt.gw.sessions.end(req.Context(), rt.Name, req.Header.Get("Mcp-Session-Id"))
+		rt.gw.sessions.end(req.Context(), rt.Name, x.session)
 	}
 	if x.reply != nil {
 		if err := rt.rewriteReply(resp, x.reply); err != nil {

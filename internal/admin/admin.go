@@ -24,11 +24,6 @@ const Scope = "admin"
 // Path is where the API lives; Resource is the public URL + "/admin".
 const Path = "/admin"
 
-// Verifier checks access tokens (tokens.Verifier).
-type Verifier interface {
-	Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error)
-}
-
 // Backend is one MCP server behind Drawbridge as the admin API shows it (the
 // API and the console keep calling it a server, as users do).
 type Backend struct {
@@ -43,7 +38,7 @@ type Options struct {
 	Store    storage.Store
 	Keys     *tokens.Keys
 	Revoked  *tokens.RevocationList
-	Verifier Verifier
+	Verifier tokens.AccessVerifier
 	// Users and Groups are the administrators.
 	Users, Groups []string
 	// AllowedNetworks, if set, are the only client addresses admitted.

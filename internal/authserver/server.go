@@ -12,7 +12,9 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 	"github.com/drawbridge-mcp/drawbridge/internal/webpage"
@@ -69,8 +71,15 @@ type Options struct {
 	SensitiveScopes []string
 	// Introspectors may call POST /introspect; none disables it.
 	Introspectors []Introspector
-	// Limit applies per-address limits to the endpoints; nil: none.
-	Limit LimitFunc
+	// Limiter counts the per-address Limits of the endpoints; nil: no
+	// limits.
+	Limiter ratelimit.Limiter
+	// Limits maps an endpoint (LimitToken, LimitAuthorize, LimitLogin,
+	// LimitRegister) to its per-address limit; an endpoint without one is
+	// not limited.
+	Limits map[string]ratelimit.Limit
+	// Metrics counts requests refused by a limit; nil counts nothing.
+	Metrics *telemetry.Metrics
 	// Lockout after LockoutAfter failed sign-ins for a username from one
 	// client address (or from one remembered device), or
 	// LockoutAddressAfter from one address whatever the usernames, for

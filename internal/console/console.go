@@ -43,11 +43,6 @@ type Redeemer interface {
 	RedeemCode(r *http.Request, clientID, code, verifier, redirectURI string) (string, error)
 }
 
-// Verifier checks access tokens (tokens.Verifier).
-type Verifier interface {
-	Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error)
-}
-
 // Options configures the console.
 type Options struct {
 	Issuer string
@@ -57,7 +52,7 @@ type Options struct {
 	// Admin holds the administrators' actions and the rule for who is one.
 	Admin    *admin.API
 	Redeemer Redeemer
-	Verifier Verifier
+	Verifier tokens.AccessVerifier
 	Revoked  *tokens.RevocationList
 	// Clients are the pre-registered clients, which the store does not hold.
 	Clients []storage.Client

@@ -3,6 +3,8 @@ package gateway
 import (
 	"bytes"
 	"net/http"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 )
 
 // decideBatch handles a JSON-RPC batch (MCP 2025-03-26) whose messages
@@ -20,7 +22,7 @@ func (rt *route) decideBatch(x *exchange) bool {
 		if v.reason == "" {
 			allowed = append(allowed, msgs[i].Raw)
 		} else if msgs[i].IsRequest() {
-			errs = append(errs, refusalError(&msgs[i], v))
+			errs = append(errs, jsonrpc.ErrorResponse(msgs[i].ID, refusalError(&msgs[i], v)))
 		}
 	}
 	if len(allowed) == len(msgs) {

@@ -44,13 +44,13 @@ func (rt *route) checkBody(x *exchange) bool {
 	raw, err := readBody(w, r, rt.MaxBodyBytes)
 	if errors.Is(err, errTooLarge) {
 		x.reason = "request_too_large"
-		writeRPCError(w, http.StatusRequestEntityTooLarge, nil, codeRequestTooLarge,
-			fmt.Sprintf("the request body is larger than %d bytes", rt.MaxBodyBytes))
+		writeRPCError(w, http.StatusRequestEntityTooLarge, nil, &jsonrpc.Error{Code: jsonrpc.CodeRequestTooLarge,
+			Message: fmt.Sprintf("the request body is larger than %d bytes", rt.MaxBodyBytes)})
 		return false
 	}
 	if err != nil {
 		x.reason = "unreadable_body"
-		writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "the request body could not be read")
+		writeRPCError(w, http.StatusBadRequest, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "the request body could not be read"})
 		return false
 	}
 	body, err := jsonrpc.Read(raw)
@@ -58,17 +58,16 @@ func (rt *route) checkBody(x *exchange) bool {
 		var e *jsonrpc.Error
 		errors.As(err, &e)
 		x.reason = "malformed_body"
-		writeRPCError(w, http.StatusBadRequest, nil, e.Code, e.Message)
+		writeRPCError(w, http.StatusBadRequest, nil, e)
 		return false
 	}
 	x.body = body
-	if code, err := rt.checkEnvelope(r.Header, body); err != nil {
+	if e := rt.checkEnvelope(r.Header, body); e != nil {
 		x.reason = "header_mismatch"
-		msg := "Header mismatch: " + err.Error()
-		if code == codeInvalidRequest {
-			x.reason, msg = "batch_refused", err.Error()
+		if e.Code == jsonrpc.CodeInvalidRequest {
+			x.reason = "batch_refused"
 		}
-		writeRPCError(w, http.StatusBadRequest, x.singleID(), code, msg)
+		writeRPCError(w, http.StatusBadRequest, x.singleID(), e)
 		return false
 	}
 	setBody(r, body.Raw)
@@ -80,31 +79,47 @@ func (rt *route) checkBody(x *exchange) bool {
 const batchVersion = "2025-03-26"
 
 // checkEnvelope checks what surrounds the messages: the MCP headers of a
-// single message, and whether a batch is allowed at all.
-func (rt *route) checkEnvelope(h http.Header, b *jsonrpc.Body) (int, error) {
+// single message, and whether a batch is allowed at all. The error is a
+// header mismatch, or an invalid request for a batch where the protocol
+// has none; nil if the envelope is fine.
+func (rt *route) checkEnvelope(h http.Header, b *jsonrpc.Body) *jsonrpc.Error {
 	if !b.Batch {
-		return codeHeaderMismatch, checkHeaders(h, &b.Messages[0])
+		return headerMismatch(checkHeaders(h, &b.Messages[0]))
 	}
 	versions := h.Values("MCP-Protocol-Version")
 	switch {
 	case rt.Transport == TransportSSE:
-		return codeInvalidRequest, errors.New("the HTTP+SSE transport has no JSON-RPC batches")
+		return batchRefused("the HTTP+SSE transport has no JSON-RPC batches")
 	case len(versions) > 1:
-		return codeHeaderMismatch, errors.New("exactly one MCP-Protocol-Version header is allowed")
+		return headerMismatch(errors.New("exactly one MCP-Protocol-Version header is allowed"))
 	case len(versions) == 1 && versions[0] != batchVersion:
 		// A client that negotiated a later revision may not batch; one
 		// that sends no version header is taken for 2025-03-26 (MCP
 		// 2025-06-18 "Protocol Version Header").
-		return codeInvalidRequest, fmt.Errorf("JSON-RPC batches are not part of protocol version %s", clip(versions[0]))
+		return batchRefused("JSON-RPC batches are not part of protocol version " + clip(versions[0]))
 	case len(h.Values("Mcp-Method")) > 0 || len(h.Values("Mcp-Name")) > 0:
-		return codeHeaderMismatch, errors.New("a batch has no single Mcp-Method or Mcp-Name")
+		return headerMismatch(errors.New("a batch has no single Mcp-Method or Mcp-Name"))
 	}
 	for i := range b.Messages {
 		if b.Messages[i].ProtocolVersion != "" {
-			return codeInvalidRequest, errors.New("JSON-RPC batches are not part of the protocol version a message names")
+			return batchRefused("JSON-RPC batches are not part of the protocol version a message names")
 		}
 	}
-	return 0, nil
+	return nil
+}
+
+// headerMismatch is the error for headers that disagree with the body;
+// nil for no error.
+func headerMismatch(err error) *jsonrpc.Error {
+	if err == nil {
+		return nil
+	}
+	return &jsonrpc.Error{Code: jsonrpc.CodeHeaderMismatch, Message: "Header mismatch: " + err.Error()}
+}
+
+// batchRefused is the error for a batch the protocol in use does not have.
+func batchRefused(msg string) *jsonrpc.Error {
+	return &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: msg}
 }
 
 // modernVersion is the first protocol revision whose requests carry the

@@ -70,6 +70,56 @@ func FuzzHeadersAgreeWithBody(f *testing.F) {
 	})
 }
 
+// checkEnvelope answers a disagreeing header with a header mismatch and a
+// batch where the protocol in use has none with an invalid request.
+func TestCheckEnvelope(t *testing.T) {
+	one := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`
+	batch := `[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping"}]`
+	for _, tt := range []struct {
+		name, body, transport string
+		hdr                   []string
+		code                  int
+		message               string
+	}{
+		{name: "one message, headers agree", body: one, hdr: []string{"Mcp-Method", "tools/call", "Mcp-Name", "x"}},
+		{name: "one message, no headers", body: one},
+		{name: "one message, method disagrees", body: one, hdr: []string{"Mcp-Method", "tools/list"},
+			code: jsonrpc.CodeHeaderMismatch, message: `Header mismatch: Mcp-Method header "tools/list" does not match the body's method "tools/call"`},
+		{name: "batch without a version", body: batch},
+		{name: "batch of 2025-03-26", body: batch, hdr: []string{"MCP-Protocol-Version", "2025-03-26"}},
+		{name: "batch of a later version", body: batch, hdr: []string{"MCP-Protocol-Version", "2025-06-18"},
+			code: jsonrpc.CodeInvalidRequest, message: "JSON-RPC batches are not part of protocol version 2025-06-18"},
+		{name: "batch with two versions", body: batch, hdr: []string{"MCP-Protocol-Version", "2025-03-26", "MCP-Protocol-Version", "2025-03-26"},
+			code: jsonrpc.CodeHeaderMismatch, message: "Header mismatch: exactly one MCP-Protocol-Version header is allowed"},
+		{name: "batch with Mcp-Name", body: batch, hdr: []string{"Mcp-Name", "x"},
+			code: jsonrpc.CodeHeaderMismatch, message: "Header mismatch: a batch has no single Mcp-Method or Mcp-Name"},
+		{name: "batch on the HTTP+SSE transport", body: batch, transport: TransportSSE,
+			code: jsonrpc.CodeInvalidRequest, message: "the HTTP+SSE transport has no JSON-RPC batches"},
+		{name: "batch whose message names a version",
+			body: `[{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2025-03-26"}}}]`,
+			code: jsonrpc.CodeInvalidRequest, message: "JSON-RPC batches are not part of the protocol version a message names"},
+	} {
+		b, err := jsonrpc.Read([]byte(tt.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		h := http.Header{}
+		for i := 0; i+1 < len(tt.hdr); i += 2 {
+			h.Add(tt.hdr[i], tt.hdr[i+1])
+		}
+		rt := &route{Backend: Backend{Transport: tt.transport}}
+		e := rt.checkEnvelope(h, b)
+		switch {
+		case tt.code == 0 && e != nil:
+			t.Errorf("%s: refused: %v", tt.name, e)
+		case tt.code != 0 && e == nil:
+			t.Errorf("%s: accepted", tt.name)
+		case e != nil && (e.Code != tt.code || e.Message != tt.message || e.Data != nil):
+			t.Errorf("%s: %d %q, want %d %q", tt.name, e.Code, e.Message, tt.code, tt.message)
+		}
+	}
+}
+
 // TestClientDisconnectCancelsBackend: when the client goes away, the
 // backend's request context ends (TR1), so it can stop working.
 func TestClientDisconnectCancelsBackend(t *testing.T) {

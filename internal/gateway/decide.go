@@ -148,35 +148,41 @@ func (rt *route) refuse(w http.ResponseWriter, m *jsonrpc.Message, v *verdict) {
 	switch v.reason {
 	case reasonRateLimited:
 		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", itoa(RetryAfterSeconds(v.wait)))
+		w.Header().Set("Retry-After", itoa(ratelimit.RetryAfterSeconds(v.wait.RetryAfter)))
 	case reasonUnreadableArgs:
 		status = http.StatusBadRequest
 	case reasonUnavailable:
 		status = http.StatusServiceUnavailable
 	}
-	writeRPC(w, status, refusalError(m, v))
+	writeRPCError(w, status, m.ID, refusalError(m, v))
 }
 
-// refusalError is the JSON-RPC error response for a refused message. A
-// policy refusal reads as the MCP Go SDK's answer for something that does
-// not exist, so it tells nothing about what exists.
-func refusalError(m *jsonrpc.Message, v *verdict) []byte {
+// refusalError is the JSON-RPC error for a refused message. A policy
+// refusal reads as the MCP Go SDK's answer for something that does not
+// exist, so it tells nothing about what exists.
+func refusalError(m *jsonrpc.Message, v *verdict) *jsonrpc.Error {
 	switch v.reason {
 	case reasonRateLimited:
-		return rateLimitedError(m.ID, v)
+		return rateLimitedError(v)
 	case reasonUnreadableArgs:
-		return rpcErrorJSON(m.ID, jsonrpc.CodeInvalidParams, "Invalid params: the arguments could not be read", nil)
+		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "Invalid params: the arguments could not be read"}
 	case reasonTaskNotYours:
 		// What a server answers for a task id it does not know.
-		return rpcErrorJSON(m.ID, jsonrpc.CodeInvalidParams, "Task not found", nil)
+		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "Task not found"}
 	case reasonUnavailable:
-		return rpcErrorJSON(m.ID, codeInternalError, "the gateway cannot check the request right now; try again shortly", nil)
+		return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway cannot check the request right now; try again shortly"}
 	}
 	switch m.Method {
 	case "tools/call":
-		return rpcErrorJSON(m.ID, jsonrpc.CodeInvalidParams, "unknown tool "+quote(m.Name), nil)
+		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "unknown tool " + quote(m.Name)}
 	case "prompts/get":
-		return rpcErrorJSON(m.ID, jsonrpc.CodeInvalidParams, "unknown prompt "+quote(m.Name), nil)
+		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "unknown prompt " + quote(m.Name)}
 	}
-	return rpcErrorJSON(m.ID, jsonrpc.CodeInvalidParams, "Resource not found", map[string]string{"uri": m.URI})
+	return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "Resource not found", Data: resourceData{URI: m.URI}}
+}
+
+// resourceData names the resource of a "Resource not found" error, as MCP
+// servers do (MCP "Resources", error handling).
+type resourceData struct {
+	URI string `json:"uri"`
 }

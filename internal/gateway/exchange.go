@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
@@ -11,8 +13,11 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
-// exchange is one request's passage through the gateway, as the audit
-// trail sees it.
+// exchange is one request's passage through the gateway: what admit
+// learnt and decided, what the proxy hooks need to build the backend
+// request and read its answer, and what the audit trail records. It is
+// the only per-request value the gateway puts in a context (withExchange):
+// the proxy hooks and in-process backends find it there.
 type exchange struct {
 	w         *countingWriter
 	r         *http.Request
@@ -24,6 +29,40 @@ type exchange struct {
 	reason    string        // why the gateway refused the request; "" if it did not
 	rule      string        // the policy rule that decided, if one did
 	preflight bool
+
+	// reply is what must change in the backend's answer; nil for nothing.
+	reply *reply
+	// session is the Mcp-Session-Id the request named, checked to belong
+	// to the caller; "" for none.
+	session string
+	// cred are the backend's own credential headers for this caller.
+	cred http.Header
+	// target is where a legacy (HTTP+SSE) message goes: the URL the
+	// backend's endpoint event named; nil for other requests.
+	target *url.URL
+}
+
+type exchangeKey struct{}
+
+// withExchange is ctx carrying x, for the proxy hooks and in-process
+// backends.
+func withExchange(ctx context.Context, x *exchange) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, x)
+}
+
+// exchangeOf is the exchange ctx carries; nil outside the gateway.
+func exchangeOf(ctx context.Context) *exchange {
+	x, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return x
+}
+
+// Claims returns the verified claims of the request being served, for
+// in-process backends; nil outside a request the gateway admitted.
+func Claims(ctx context.Context) *tokens.AccessClaims {
+	if x := exchangeOf(ctx); x != nil {
+		return x.claims
+	}
+	return nil
 }
 
 // singleID is the id of a body that is one request, for error answers.

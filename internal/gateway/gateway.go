@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,11 +20,6 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// Verifier checks an access token for an audience; *tokens.Verifier is one.
-type Verifier interface {
-	Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error)
-}
 
 // Backend describes one MCP server behind the gateway: the endpoint clients
 // see (Path, Resource) and how to reach the backend (Upstream or Handler).
@@ -82,7 +76,7 @@ type Backend struct {
 type Options struct {
 	Issuer   string
 	Backends []Backend
-	Verifier Verifier
+	Verifier tokens.AccessVerifier
 	// Store keeps session bindings; Now is the clock.
 	Store storage.Store
 	Now   func() time.Time

@@ -3,14 +3,13 @@ package gateway
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -30,15 +29,14 @@ const (
 const legacyMessagePath = "/message"
 
 // serveLegacyStream handles the GET that opens a legacy SSE stream.
-func (rt *route) serveLegacyStream(x *exchange, r *http.Request) {
-	if r.Method != http.MethodGet {
+func (rt *route) serveLegacyStream(x *exchange) {
+	if x.r.Method != http.MethodGet {
 		x.w.Header().Set("Allow", "GET, OPTIONS")
-		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "open the stream with GET; send messages to the endpoint it names")
+		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "open the stream with GET; send messages to the endpoint it names"})
 		return
 	}
-	ctx, ok := rt.withCredential(context.WithValue(r.Context(), claimsKey, x.claims), x)
-	if ok {
-		rt.forward(x, r, ctx)
+	if rt.withCredential(x) {
+		rt.forward(x)
 	}
 }
 
@@ -49,7 +47,7 @@ func (rt *route) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost && r.Method != http.MethodOptions {
 		x.reason = "method"
 		w.Header().Set("Allow", "POST, OPTIONS")
-		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "messages are sent with POST")
+		writeRPCError(x.w, http.StatusMethodNotAllowed, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "messages are sent with POST"})
 		return
 	}
 	if !rt.admit(x) {
@@ -68,9 +66,9 @@ func (rt *route) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
 		rt.sessionError(x.w, err)
 		return
 	}
-	ctx, ok := rt.withCredential(context.WithValue(r.Context(), claimsKey, x.claims), x)
-	if ok {
-		rt.forward(x, r, context.WithValue(ctx, targetKey, target))
+	x.target = target
+	if rt.withCredential(x) {
+		rt.forward(x)
 	}
 }
 
@@ -159,12 +157,4 @@ func (rt *route) rewriteLegacyStream(resp *http.Response, claims *tokens.AccessC
 		}
 		return rt.Resource + legacyMessagePath + "?session=" + url.QueryEscape(handle), nil
 	}}
-}
-
-// targetKey carries a legacy message's backend URL to the rewrite hook.
-const targetKey ctxKey = 100
-
-func legacyTarget(pr *httputil.ProxyRequest) (*url.URL, bool) {
-	u, ok := pr.In.Context().Value(targetKey).(*url.URL)
-	return u, ok
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -34,15 +35,6 @@ const (
 	HeaderScope    = "X-Drawbridge-Scope"
 )
 
-type ctxKey int
-
-const (
-	claimsKey ctxKey = iota
-	sessionKeyCtx
-	credKey
-	writerKey
-)
-
 // ServeHTTP runs one MCP request through the gateway's checks, in order:
 // origin, bearer token and scopes, body size and header/body agreement,
 // session ownership; then proxies it, and records what happened.
@@ -53,48 +45,46 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.Transport == TransportSSE {
-		rt.serveLegacyStream(x, r)
+		rt.serveLegacyStream(x)
 		return
 	}
-	ctx := context.WithValue(r.Context(), claimsKey, x.claims)
-	rp := rt.replyFor(x)
-	if rp != nil {
-		ctx = context.WithValue(ctx, replyKey, rp)
-	}
+	x.reply = rt.replyFor(x)
 	if rt.Handler != nil {
 		// An in-process backend keeps its own sessions, bound to the same
 		// subject through Claims; client credentials never reach it.
-		r = r.WithContext(ctx)
+		r = r.WithContext(withExchange(r.Context(), x))
 		rt.stripClientHeaders(r.Header)
-		if rp != nil {
-			rt.serveReply(x.w, r, rp)
+		if x.reply != nil {
+			rt.serveReply(x.w, r, x.reply)
 			return
 		}
 		rt.Handler.ServeHTTP(x.w, r)
 		return
 	}
-	ctx, ok := rt.withCredential(ctx, x)
-	if !ok {
+	if !rt.withCredential(x) {
 		return
 	}
 	if sid := r.Header.Get("Mcp-Session-Id"); sid != "" {
-		if _, err := rt.gw.sessions.check(ctx, rt.Name, sid, x.claims); err != nil {
+		if _, err := rt.gw.sessions.check(r.Context(), rt.Name, sid, x.claims); err != nil {
 			x.reason = "session_not_found"
 			rt.sessionError(x.w, err)
 			return
 		}
-		ctx = context.WithValue(ctx, sessionKeyCtx, sid)
+		x.session = sid
 	}
-	rt.forward(x, r, ctx)
+	rt.forward(x)
 }
 
-// forward proxies r, with ctx, to the backend and answers on x.w.
-func (rt *route) forward(x *exchange, r *http.Request, ctx context.Context) {
+// forward proxies the request to the backend and answers on x.w. It is
+// the proxy's only caller: the hooks (rewrite, modifyResponse) find the
+// exchange in the request's context.
+func (rt *route) forward(x *exchange) {
 	// Deferred: the proxy panics with http.ErrAbortHandler when a stream
 	// breaks mid-body, and a keep-alive timer left running would write to
 	// a finished response.
 	defer x.w.stopKeepAlive()
-	out := r.WithContext(context.WithValue(ctx, writerKey, x.w))
+	r := x.r
+	out := r.WithContext(withExchange(r.Context(), x))
 	if r.Method != http.MethodPost {
 		// MCP sends bodies only with POST (whose body admit has read and
 		// checked). Anything sent with a GET or DELETE is dropped rather
@@ -113,12 +103,12 @@ func (rt *route) admit(x *exchange) bool {
 	w, r := x.w, x.r
 	if !rt.networkAllowed(r) {
 		x.reason = "network"
-		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this address are not allowed")
+		writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeForbidden, Message: "requests from this address are not allowed"})
 		return false
 	}
 	if !rt.originAllowed(r.Header.Get("Origin")) {
 		x.reason = "origin"
-		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "requests from this origin are not allowed")
+		writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeForbidden, Message: "requests from this origin are not allowed"})
 		return false
 	}
 	if r.Method == http.MethodOptions {
@@ -144,7 +134,7 @@ func (rt *route) admit(x *exchange) bool {
 	x.claims = d.claims
 	if !rt.Policy.CanConnect(identityOf(d.claims)) {
 		x.reason, x.rule = "policy", "connect"
-		writeRPCError(w, http.StatusForbidden, nil, codeForbidden, "you may not use this server")
+		writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeForbidden, Message: "you may not use this server"})
 		return false
 	}
 	if !rt.checkSessionHeader(x) {
@@ -169,7 +159,7 @@ func (rt *route) checkSessionHeader(x *exchange) bool {
 		return true
 	}
 	x.reason = "bad_session_header"
-	writeRPCError(x.w, http.StatusBadRequest, nil, codeInvalidRequest, "Bad Request: send exactly one Mcp-Session-Id header with a non-empty value of visible ASCII characters")
+	writeRPCError(x.w, http.StatusBadRequest, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "Bad Request: send exactly one Mcp-Session-Id header with a non-empty value of visible ASCII characters"})
 	return false
 }
 
@@ -198,13 +188,13 @@ func (rt *route) networkAllowed(r *http.Request) bool {
 	return len(rt.AllowedNetworks) == 0 || clientaddr.Contains(rt.AllowedNetworks, a)
 }
 
-// withCredential adds the backend's own credential for this caller to the
-// context, for rewrite. It answers the request itself when there is none.
-func (rt *route) withCredential(ctx context.Context, x *exchange) (context.Context, bool) {
+// withCredential gets the backend's own credential for this caller, for
+// rewrite. It answers the request itself when there is none.
+func (rt *route) withCredential(x *exchange) bool {
 	if rt.Credential == nil {
-		return ctx, true
+		return true
 	}
-	h, err := rt.Credential.Headers(ctx, x.claims)
+	h, err := rt.Credential.Headers(x.r.Context(), x.claims)
 	if errors.Is(err, backendauth.ErrSignInAgain) {
 		// The user's upstream session has ended and the grant with it: a
 		// new sign-in fixes this, so the client gets a challenge, not a
@@ -213,26 +203,27 @@ func (rt *route) withCredential(ctx context.Context, x *exchange) (context.Conte
 		deny(x.w, decision{status: http.StatusUnauthorized, challenge: oauth.BearerChallenge{
 			ResourceMetadata: rt.MetadataURL, Scope: rt.Scopes, Error: oauth.ErrInvalidToken,
 			ErrorDescription: "the sign-in at the identity provider has ended; sign in again"}})
-		return ctx, false
+		return false
 	}
 	if err != nil {
 		x.reason = "backend_credential"
 		rt.gw.opt.Log.Error("backend credential unavailable", "server", rt.Name, "err", err)
-		writeRPCError(x.w, http.StatusBadGateway, nil, codeInternalError, "the gateway could not get a credential for the MCP server")
-		return ctx, false
+		writeRPCError(x.w, http.StatusBadGateway, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway could not get a credential for the MCP server"})
+		return false
 	}
-	return context.WithValue(ctx, credKey, h), true
+	x.cred = h
+	return true
 }
 
 func (rt *route) sessionError(w http.ResponseWriter, err error) {
 	if errors.Is(err, errSessionNotYours) {
 		// 404 tells a client to start a new session (MCP Streamable HTTP
 		// "Session Management"), and does not say whether the id exists.
-		writeRPCError(w, http.StatusNotFound, nil, codeSessionNotFound, "Session not found")
+		writeRPCError(w, http.StatusNotFound, nil, &jsonrpc.Error{Code: jsonrpc.CodeSessionNotFound, Message: "Session not found"})
 		return
 	}
 	rt.gw.opt.Log.Error("checking session binding", "server", rt.Name, "err", err)
-	writeRPCError(w, http.StatusServiceUnavailable, nil, codeInternalError, "the gateway cannot check the session right now")
+	writeRPCError(w, http.StatusServiceUnavailable, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway cannot check the session right now"})
 }
 
 // preflight answers CORS preflights for browser-based MCP clients from
@@ -284,7 +275,8 @@ func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
 // a copy whose hop-by-hop headers are already gone and keeps the inbound
 // request untouched.
 func (rt *route) rewrite(pr *httputil.ProxyRequest) {
-	if target, ok := legacyTarget(pr); ok {
+	x := exchangeOf(pr.In.Context())
+	if target := x.target; target != nil {
 		// A legacy message goes exactly where the backend's endpoint
 		// event said, its own query included; the client's query (our
 		// handle) stays here.
@@ -296,8 +288,7 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.URL.RawQuery = mergeQuery(rt.Upstream.RawQuery, pr.In.URL.RawQuery)
 	}
 	h := pr.Out.Header
-	cred, _ := pr.In.Context().Value(credKey).(http.Header)
-	rt.stripClientHeaders(h, cred)
+	rt.stripClientHeaders(h, x.cred)
 	rt.setForwarded(pr)
 	// Streams must reach the client uncompressed and event by event (TR1);
 	// asking the backend for identity encoding guarantees it.
@@ -305,11 +296,11 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	for name, v := range rt.Headers {
 		h.Set(name, v)
 	}
-	for name, v := range cred {
+	for name, v := range x.cred {
 		h[name] = v
 	}
-	if c, ok := pr.In.Context().Value(claimsKey).(*tokens.AccessClaims); ok && rt.ForwardIdentity {
-		setIdentity(h, c)
+	if rt.ForwardIdentity && x.claims != nil {
+		setIdentity(h, x.claims)
 	}
 	withoutClientToken(pr)
 }
@@ -386,9 +377,10 @@ var errBindSession = errors.New("binding the new session")
 // ones, and keeps streams flowing through any proxy in front of us.
 func (rt *route) modifyResponse(resp *http.Response) error {
 	req := resp.Request
-	claims, _ := req.Context().Value(claimsKey).(*tokens.AccessClaims)
+	x := exchangeOf(req.Context())
+	claims := x.claims
 	sid := resp.Header.Get("Mcp-Session-Id")
-	_, existing := req.Context().Value(sessionKeyCtx).(string)
+	existing := x.session != ""
 	switch {
 	case rt.Transport == TransportSSE:
 	case sid != "" && !existing && claims != nil && resp.StatusCode < 300:
@@ -396,10 +388,10 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 			return fmt.Errorf("%w: %w", errBindSession, err)
 		}
 	case existing && req.Method == http.MethodDelete && resp.StatusCode < 300:
-		rt.gw.sessions.end(req.Context(), rt.Name, req.Header.Get("Mcp-Session-Id"))
+		rt.gw.sessions.end(req.Context(), rt.Name, x.session)
 	}
-	if rp, ok := req.Context().Value(replyKey).(*reply); ok {
-		if err := rt.rewriteReply(resp, rp); err != nil {
+	if x.reply != nil {
+		if err := rt.rewriteReply(resp, x.reply); err != nil {
 			return err
 		}
 	}
@@ -412,8 +404,8 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 		resp.Body = &onClose{ReadCloser: resp.Body, fn: func() { rt.gw.opt.Metrics.StreamClosed(rt.Name) }}
 		resp.Header.Set("X-Accel-Buffering", "no")
 		resp.Header.Set("Cache-Control", "no-cache")
-		if w, ok := req.Context().Value(writerKey).(*countingWriter); ok && rt.KeepAlive > 0 {
-			w.startKeepAlive(rt.KeepAlive)
+		if rt.KeepAlive > 0 {
+			x.w.startKeepAlive(rt.KeepAlive)
 		}
 	}
 	return nil
@@ -431,7 +423,7 @@ func (rt *route) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		// The backend is fine; our store is not. The session the backend
 		// made is never handed out, and the client may simply retry.
 		rt.gw.opt.Log.Error("recording a new session", "server", rt.Name, "err", err)
-		writeRPCError(w, http.StatusServiceUnavailable, nil, codeInternalError, "the gateway cannot record the session right now; try again shortly")
+		writeRPCError(w, http.StatusServiceUnavailable, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway cannot record the session right now; try again shortly"})
 		return
 	}
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
@@ -439,14 +431,7 @@ func (rt *route) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	rt.gw.opt.Metrics.BackendError(rt.Name, kind)
 	rt.gw.opt.Log.Warn("backend request failed", "server", rt.Name, "status", status, "err", err)
-	writeRPCError(w, status, nil, codeInternalError, msg)
-}
-
-// Claims returns the verified claims of the request being served, for
-// in-process backends.
-func Claims(ctx context.Context) *tokens.AccessClaims {
-	c, _ := ctx.Value(claimsKey).(*tokens.AccessClaims)
-	return c
+	writeRPCError(w, status, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: msg})
 }
 
 // onClose runs fn once when the body is closed.

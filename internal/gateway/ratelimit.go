@@ -2,12 +2,12 @@ package gateway
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"path"
 	"slices"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 )
 
@@ -20,10 +20,6 @@ type RateRule struct {
 	Methods []string
 	Tools   []string
 }
-
-// codeRateLimited is the JSON-RPC error for a refused request, in the
-// implementation-defined server range.
-const codeRateLimited = -32029
 
 // applies reports whether the rule counts this request.
 func (rr *RateRule) applies(method, name string) bool {
@@ -77,17 +73,24 @@ func (rt *route) checkRequestRate(x *exchange) bool {
 		return true
 	}
 	x.reason, x.rule = v.reason, v.rule
-	x.w.Header().Set("Retry-After", itoa(RetryAfterSeconds(v.wait)))
-	writeRPC(x.w, http.StatusTooManyRequests, rateLimitedError(nil, &v))
+	x.w.Header().Set("Retry-After", itoa(ratelimit.RetryAfterSeconds(v.wait.RetryAfter)))
+	writeRPCError(x.w, http.StatusTooManyRequests, nil, rateLimitedError(&v))
 	return false
 }
 
 // rateLimitedError is the JSON-RPC error of a refusal by a rate limit,
 // carrying the wait for programs.
-func rateLimitedError(id []byte, v *verdict) []byte {
-	secs := RetryAfterSeconds(v.wait)
-	return rpcErrorJSON(id, codeRateLimited, "rate limit "+quote(v.rule)+" exceeded; retry after "+itoa(secs)+" seconds",
-		map[string]any{"limit": v.rule, "retry_after": secs})
+func rateLimitedError(v *verdict) *jsonrpc.Error {
+	secs := ratelimit.RetryAfterSeconds(v.wait.RetryAfter)
+	return &jsonrpc.Error{Code: jsonrpc.CodeRateLimited, Message: "rate limit " + quote(v.rule) + " exceeded; retry after " + itoa(secs) + " seconds",
+		Data: rateLimitData{Limit: v.rule, RetryAfter: secs}}
+}
+
+// rateLimitData tells programs which limit refused and how many seconds
+// to wait (the Retry-After header's value).
+type rateLimitData struct {
+	Limit      string `json:"limit"`
+	RetryAfter int    `json:"retry_after"`
 }
 
 func (rt *route) rateKey(rr *RateRule, x *exchange, name string) string {
@@ -107,14 +110,4 @@ func (rt *route) rateKey(rr *RateRule, x *exchange, name string) string {
 		}
 	}
 	return ratelimit.Key(parts...)
-}
-
-// RetryAfterSeconds rounds a wait up to whole seconds, at least 1, for
-// the Retry-After header (RFC 9110 §10.2.3).
-func RetryAfterSeconds(d ratelimit.Decision) int {
-	s := int(math.Ceil(d.RetryAfter.Seconds()))
-	if s < 1 {
-		s = 1
-	}
-	return s
 }

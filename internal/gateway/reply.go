@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 )
 
@@ -25,8 +26,6 @@ type reply struct {
 	lists map[string]string
 	extra [][]byte
 }
-
-const replyKey ctxKey = 101
 
 // replyFor says what must change in the answer to x; nil for nothing.
 func (rt *route) replyFor(x *exchange) *reply {
@@ -189,7 +188,7 @@ func (rt *route) serveReply(w http.ResponseWriter, r *http.Request, rp *reply) {
 		resp.StatusCode = http.StatusOK
 	}
 	if err := rt.rewriteReply(resp, rp); err != nil {
-		writeRPCError(w, http.StatusBadGateway, nil, codeInternalError, "the MCP server's answer could not be filtered")
+		writeRPCError(w, http.StatusBadGateway, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the MCP server's answer could not be filtered"})
 		return
 	}
 	for k, v := range resp.Header {

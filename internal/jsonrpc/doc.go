@@ -16,4 +16,9 @@
 // JSON-RPC error (-32700 for text that is not JSON, -32600 for a message
 // that is not a valid request, -32602 for parameters the gateway needs and
 // cannot read), never a guess.
+//
+// The package is also the gateway's one vocabulary of JSON-RPC errors: the
+// codes it answers with (Code...), the error object (Error) and its
+// encoding as a response (ErrorResponse), so that Read's refusals and the
+// gateway's own are written the same way.
 package jsonrpc

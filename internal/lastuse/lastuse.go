@@ -83,22 +83,17 @@ func (t *Tracker) Run(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// Verifier is a token verifier.
-type Verifier interface {
-	Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error)
-}
-
 // Verifying wraps v so that every token it accepts counts as a use of its
 // grant.
-func (t *Tracker) Verifying(v Verifier) Verifier { return verifier{v, t} }
+func (t *Tracker) Verifying(v tokens.AccessVerifier) tokens.AccessVerifier { return verifier{v, t} }
 
 type verifier struct {
-	Verifier
-	t *Tracker
+	next tokens.AccessVerifier
+	t    *Tracker
 }
 
 func (v verifier) Verify(ctx context.Context, raw, audience string) (*tokens.AccessClaims, error) {
-	c, err := v.Verifier.Verify(ctx, raw, audience)
+	c, err := v.next.Verify(ctx, raw, audience)
 	if err == nil {
 		v.t.Seen(c.GrantID)
 	}

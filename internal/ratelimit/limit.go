@@ -37,10 +37,18 @@ type Decision struct {
 	Remaining int64
 	// RetryAfter is, when denied, how long until the same request would be
 	// allowed if nothing else is charged meanwhile; 0 when allowed. Round it
-	// up to whole seconds for a Retry-After header (RFC 9110, section 10.2.3).
+	// up to whole seconds for a Retry-After header (RFC 9110, section 10.2.3)
+	// with RetryAfterSeconds.
 	RetryAfter time.Duration
 	// Limit is the Name of the limit that decided.
 	Limit string
+}
+
+// RetryAfterSeconds is a wait as the value of a Retry-After header (RFC
+// 9110, section 10.2.3): rounded up to whole seconds, and at least 1, so
+// that a client never retries at once.
+func RetryAfterSeconds(wait time.Duration) int {
+	return max(1, int(math.Ceil(wait.Seconds())))
 }
 
 // Kind is the algorithm a Limit uses.

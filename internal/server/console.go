@@ -9,9 +9,9 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/console"
-	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/lastuse"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
 // usageTracker is the Server's lastuse.Tracker (named here so that the
@@ -81,7 +81,7 @@ func (s *Server) collectConsole(ctx context.Context) {
 
 // gatewayVerifier is the verifier of MCP requests: every token it accepts
 // is noted as a use of its grant, written in batches (package lastuse).
-func (s *Server) gatewayVerifier() gateway.Verifier {
+func (s *Server) gatewayVerifier() tokens.AccessVerifier {
 	gu, ok := s.store.(storage.GrantUsageStore)
 	if !ok {
 		return s.verifier

@@ -2,10 +2,8 @@ package server
 
 import (
 	"fmt"
-	"net/http"
 	"net/netip"
 	"path"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -35,37 +33,24 @@ func (s *Server) newLimiter() (ratelimit.Limiter, error) {
 	return ratelimit.NewRedis(c, ratelimit.RedisOptions{Now: s.opt.Now, FailOpen: rl.Redis.FailOpen, Timeout: rl.Redis.Timeout.D(), Prefix: rl.Redis.Prefix})
 }
 
-// authLimit limits the authorization server's endpoints per address.
-func (s *Server) authLimit(l ratelimit.Limiter) authserver.LimitFunc {
-	a := s.cfg.RateLimits.Auth
-	perMinute := func(name string, n int64) *ratelimit.Limit {
-		if n <= 0 {
-			return nil
+// authLimits are the authorization server's per-address limits: a token
+// bucket per minute for the token, authorize and login endpoints, a quota
+// per hour for registration; an endpoint configured with 0 has none.
+func authLimits(cfg *config.Config) map[string]ratelimit.Limit {
+	a := cfg.RateLimits.Auth
+	limits := map[string]ratelimit.Limit{}
+	perMinute := func(endpoint string, n int64) {
+		if n > 0 {
+			limits[endpoint] = ratelimit.Limit{Name: endpoint, Kind: ratelimit.TokenBucket, Rate: float64(n) / 60, Burst: n}
 		}
-		return &ratelimit.Limit{Name: name, Kind: ratelimit.TokenBucket, Rate: float64(n) / 60, Burst: n}
 	}
-	limits := map[string]*ratelimit.Limit{
-		authserver.LimitToken:     perMinute("token", a.TokenPerMinute),
-		authserver.LimitAuthorize: perMinute("authorize", a.AuthorizePerMinute),
-		authserver.LimitLogin:     perMinute("login", a.LoginPerMinute),
+	perMinute(authserver.LimitToken, a.TokenPerMinute)
+	perMinute(authserver.LimitAuthorize, a.AuthorizePerMinute)
+	perMinute(authserver.LimitLogin, a.LoginPerMinute)
+	if n := cfg.Registration.PerAddressPerHour; n > 0 {
+		limits[authserver.LimitRegister] = ratelimit.Limit{Name: authserver.LimitRegister, Kind: ratelimit.Quota, Window: ratelimit.Hour, Max: int64(n)}
 	}
-	if n := s.cfg.Registration.PerAddressPerHour; n > 0 {
-		limits[authserver.LimitRegister] = &ratelimit.Limit{Name: "register", Kind: ratelimit.Quota, Window: ratelimit.Hour, Max: int64(n)}
-	}
-	return func(r *http.Request, endpoint string) (bool, time.Duration) {
-		lim := limits[endpoint]
-		if lim == nil {
-			return true, 0
-		}
-		d, err := l.Allow(r.Context(), *lim, ratelimit.Key("as", clientaddr.LimitKey(r)), 1)
-		if err != nil {
-			s.opt.Log.Warn("rate limit", "limit", lim.Name, "err", err)
-		}
-		if !d.Allowed {
-			s.metrics.RateLimited(lim.Name)
-		}
-		return d.Allowed, d.RetryAfter
-	}
+	return limits
 }
 
 // rateRules are the limits that apply to one server.

@@ -245,7 +245,7 @@ func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) 
 	for _, in := range cfg.Introspection.Clients {
 		opt.Introspectors = append(opt.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})
 	}
-	opt.Limit = s.authLimit(s.limiter)
+	opt.Limiter, opt.Limits, opt.Metrics = s.limiter, authLimits(cfg), s.metrics
 	s.addConsoleClient(&opt)
 	if err := s.identityProvider(ctx, &opt); err != nil {
 		return nil, err

@@ -23,6 +23,16 @@ var (
 	ErrRevoked      = errors.New("the access token has been revoked")
 )
 
+// AccessVerifier checks an access token for an audience. It is what every
+// part that accepts Drawbridge's access tokens needs (the gateway, the
+// admin API, the console); *Verifier is one, and package lastuse wraps one
+// to note each grant's use.
+type AccessVerifier interface {
+	Verify(ctx context.Context, raw, audience string) (*AccessClaims, error)
+}
+
+var _ AccessVerifier = (*Verifier)(nil)
+
 // Verifier checks access tokens entirely in memory: signature against the
 // published keys, issuer, audience, lifetime, and the revocation list.
 type Verifier struct {

@@ -6,45 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os/user"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
-	"github.com/drawbridge-mcp/drawbridge/internal/server"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
-
-// cliClientID names the command line as the "client" of the admin
-// actions it takes, in the audit trail.
-const cliClientID = "drawbridge-cli"
-
-// cliUser is the operating-system account running the command: the
-// administrator, as far as the command line knows.
-func cliUser() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	return "unknown"
-}
-
-// withAdmin runs fn with the admin actions over st (the same ones the API
-// and the console call) and the configuration's audit trail, which it
-// flushes before returning.
-func withAdmin(cfg *config.Config, st storage.Store, fn func(*admin.API, admin.Actor) error) error {
-	rec, out, err := server.CommandRecorder(cfg, st, slog.Default())
-	if err != nil {
-		return err
-	}
-	opt := admin.Options{Store: st, Now: time.Now, Log: slog.Default()}
-	if rec != nil {
-		opt.Record = rec
-	}
-	err = fn(admin.New(opt), admin.Actor{Subject: "cli:" + cliUser(), ClientID: cliClientID})
-	rec.Close()
-	return errors.Join(err, out.Close())
-}
 
 // Blocking revokes the grants of every client the block matches; running
 // servers refuse those clients at once (blocks are read from the store on

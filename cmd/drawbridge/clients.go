@@ -9,7 +9,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -18,13 +20,17 @@ import (
 // also refuses it from now on; delete removes it. Pre-registered clients
 // live in the configuration: they are listed, and their grants can be
 // revoked, but changing them means changing the file. block, unblock and
-// blocked manage blocks of metadata-document clients (blocks.go).
+// blocked manage blocks of metadata-document clients (blocks.go). Each
+// change is the admin API's action (admincli.go).
 var clientsCmd = &command{
 	name:    "clients",
 	summary: "list clients, revoke their grants, disable, enable, delete or block them",
 	about: `Manages the OAuth clients known to the store named by the configuration: pre-registered
 (in the configuration file), dynamically registered, and known by their metadata document.
-What it changes, every replica sees; revoked tokens are refused within seconds.`,
+Each change is the admin API's action, with its checks, and is recorded in the audit trail as
+admin.<action> by cli:<operating-system user>, each grant it ends as grant.revoked. What it
+changes, every replica sees; this command has no revocation list of its own, so running servers
+refuse revoked access tokens when they next sync theirs from the store (every 5 seconds).`,
 	examples: []string{
 		"drawbridge clients list --config drawbridge.yaml",
 		"drawbridge clients revoke --config drawbridge.yaml --id 3f9c2a --user local:alice",
@@ -38,9 +44,10 @@ What it changes, every replica sees; revoked tokens are refused within seconds.`
 			flags:    func(fs *flag.FlagSet) action { return storeAction(fs, listClients) },
 		},
 		clientChange("revoke", "end the client's grants (of one user with --user); it stays registered",
-			`Revokes every grant of the client, or with --user only that user's, and that user's approval
-of it: its users must approve it again to reconnect. The client stays registered.
-Pre-registered clients can be revoked too.`,
+			`Revokes every grant of the client (reason revoked_by_admin), or with --user withdraws that
+user's approval of it and revokes that user's grants (reason consent_revoked, as the console's
+and the API's consent withdrawal): its users must approve it again to reconnect. The client
+stays registered. Pre-registered clients can be revoked too.`,
 			"drawbridge clients revoke --config drawbridge.yaml --id 3f9c2a --user local:alice"),
 		clientChange("disable", "revoke the client's grants and refuse it from now on",
 			"Revokes every grant of a registered client and refuses it until it is enabled again.",
@@ -69,25 +76,29 @@ func clientChange(sub, summary, about, example string) *command {
 					return errors.New("--id is required")
 				}
 				if sub == "revoke" {
-					return revokeClient(ctx, st, *id, *user, stdout)
+					return revokeClient(ctx, cfg, st, *id, *user, stdout)
 				}
 				return changeClient(ctx, cfg, st, sub, *id, stdout)
 			})
 		}}
 }
 
-func revokeClient(ctx context.Context, st storage.Store, id, user string, stdout io.Writer) error {
-	n, err := revokeGrants(ctx, st, storage.GrantFilter{ClientID: id, Subject: user}, "revoked_by_admin")
-	if err != nil {
-		return err
-	}
-	if user != "" {
-		if err := st.DeleteConsent(ctx, user, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return err
+// revokeClient revokes a client's grants, or withdraws one user's
+// approval of it (which revokes that user's grants).
+func revokeClient(ctx context.Context, cfg *config.Config, st storage.Store, id, user string, stdout io.Writer) error {
+	return withAdmin(cfg, st, func(a *admin.API, who admin.Actor) error {
+		var n int
+		var err error
+		if user != "" {
+			n, err = a.WithdrawConsent(ctx, who, user, id, "consent_revoked")
+		} else {
+			n, err = a.RevokeGrants(ctx, who, storage.GrantFilter{ClientID: id}, revoke.ReasonByAdmin)
 		}
-	}
-	fmt.Fprintf(stdout, "%d grant(s) of client %s revoked; running servers refuse their tokens within seconds\n", n, id)
-	return nil
+		if err == nil {
+			fmt.Fprintf(stdout, "%d grant(s) of client %s revoked%s\n", n, id, syncNote)
+		}
+		return err
+	})
 }
 
 // changeClient disables, enables or deletes a registered client.
@@ -95,24 +106,22 @@ func changeClient(ctx context.Context, cfg *config.Config, st storage.Store, sub
 	if slices.ContainsFunc(cfg.Clients, func(c config.Client) bool { return c.ID == id }) {
 		return fmt.Errorf("client %s is pre-registered in the configuration file; change it there (revoke still ends its grants)", id)
 	}
-	n := 0
-	var err error
-	if reason := map[string]string{"disable": "client_disabled", "delete": "client_deleted"}[sub]; reason != "" {
-		if n, err = revokeGrants(ctx, st, storage.GrantFilter{ClientID: id}, reason); err != nil {
-			return err
+	return withAdmin(cfg, st, func(a *admin.API, who admin.Actor) error {
+		var n int
+		var err error
+		if sub == "delete" {
+			n, err = a.DeleteClient(ctx, who, id)
+		} else {
+			n, err = a.SetClientDisabled(ctx, who, id, sub == "disable")
 		}
-	}
-	switch sub {
-	case "disable", "enable":
-		err = st.UpdateClient(ctx, id, func(c storage.Client) (storage.Client, error) { c.Disabled = sub == "disable"; return c, nil })
-	case "delete":
-		err = st.DeleteClient(ctx, id)
-	}
-	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no registered client %s (a client known by its metadata document is blocked instead: drawbridge clients block)", id)
+		}
+		if err == nil {
+			fmt.Fprintf(stdout, "client %s %sd; %d grant(s) revoked\n", id, sub, n)
+		}
 		return err
-	}
-	fmt.Fprintf(stdout, "client %s %sd; %d grant(s) revoked\n", id, sub, n)
-	return nil
+	})
 }
 
 func listClients(ctx context.Context, cfg *config.Config, st storage.Store, stdout io.Writer) error {

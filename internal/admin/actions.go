@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -15,14 +16,10 @@ import (
 // session) both call them, so the two cannot drift apart. Each one that
 // changes something records who did it in the audit trail.
 
-// Actor is who asks for an action, for the audit trail.
-type Actor struct {
-	Subject string
-	// ClientID is the client the actor used (the console's, or the
-	// operator tool's).
-	ClientID string
-	Remote   string
-}
+// Actor is who asks for an action, for the audit trail: Subject is the
+// administrator, ClientID the client they used (the console's, the
+// command line's), Remote and RequestID their address and request.
+type Actor = revoke.Actor
 
 // ErrNotSupported: the store keeps no audit trail.
 var ErrNotSupported = errors.New("admin: this store keeps no audit trail")
@@ -81,11 +78,7 @@ func (a *API) DeleteClient(ctx context.Context, who Actor, id string) (int, erro
 
 // RevokeGrant revokes one grant (ErrNotFound if there is none).
 func (a *API) RevokeGrant(ctx context.Context, who Actor, id string) error {
-	g, err := a.opt.Store.GetGrant(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := a.revoke(ctx, g, "revoked_by_admin"); err != nil {
+	if err := a.opt.Revoker.Revoke(ctx, id, revoke.ReasonByAdmin, who); err != nil {
 		return err
 	}
 	a.record(who, "grant_revoked", id)
@@ -98,18 +91,31 @@ func (a *API) RevokeGrants(ctx context.Context, who Actor, f storage.GrantFilter
 	if f.Subject == "" && f.ClientID == "" {
 		return 0, errors.New("admin: name a user, a client, or both")
 	}
-	f.IncludeRevoked = false
-	gs, err := a.opt.Store.ListGrants(ctx, f)
+	n, err := a.opt.Revoker.RevokeAll(ctx, storage.GrantFilter{Subject: f.Subject, ClientID: f.ClientID}, reason, who)
 	if err != nil {
 		return 0, err
 	}
-	if err := a.revokeAll(ctx, gs, reason); err != nil {
-		return 0, err
-	}
-	if reason == "revoked_by_admin" {
+	if reason == revoke.ReasonByAdmin {
 		a.record(who, "grants_revoked", f.Subject+" "+f.ClientID)
 	}
-	return len(gs), nil
+	return n, nil
+}
+
+// revokeAll revokes the grants gs (found by the caller) for reason and
+// returns how many are now revoked; one deleted meanwhile is skipped.
+func (a *API) revokeAll(ctx context.Context, who Actor, gs []storage.Grant, reason string) (int, error) {
+	n := 0
+	for _, g := range gs {
+		err := a.opt.Revoker.Revoke(ctx, g.ID, reason, who)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return n, err
+		default:
+			n++
+		}
+	}
+	return n, nil
 }
 
 // WithdrawConsent deletes a user's consent for a client (if there is one)
@@ -210,5 +216,5 @@ func (a *API) record(who Actor, action, target string) {
 		return
 	}
 	a.opt.Record.Record(audit.Event{Time: a.opt.Now(), Type: "admin." + action, Subject: who.Subject,
-		ClientID: who.ClientID, Name: target, Remote: who.Remote})
+		ClientID: who.ClientID, Name: target, Remote: who.Remote, RequestID: who.RequestID})
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -34,10 +36,12 @@ type Backend struct {
 
 // Options configures the API.
 type Options struct {
-	Issuer   string
-	Store    storage.Store
-	Keys     *tokens.Keys
-	Revoked  *tokens.RevocationList
+	Issuer string
+	Store  storage.Store
+	Keys   *tokens.Keys
+	// Revoker revokes grants (store, this replica's revocation list, audit
+	// trail); default one over Store and Record with no revocation list.
+	Revoker  *revoke.Revoker
 	Verifier tokens.AccessVerifier
 	// Users and Groups are the administrators.
 	Users, Groups []string
@@ -64,6 +68,9 @@ func New(o Options) *API {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Revoker == nil {
+		o.Revoker = revoke.New(revoke.Options{Store: o.Store, Audit: o.Record, Now: o.Now})
 	}
 	return &API{opt: o, resource: o.Issuer + Path}
 }
@@ -194,5 +201,5 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 
 // actor is who called the API, for the audit trail.
 func actor(r *http.Request, c *tokens.AccessClaims) Actor {
-	return Actor{Subject: c.Subject, ClientID: c.ClientID, Remote: clientaddr.String(r)}
+	return Actor{Subject: c.Subject, ClientID: c.ClientID, Remote: clientaddr.String(r), RequestID: requestid.From(r.Context())}
 }

@@ -85,7 +85,7 @@ func (a *API) BlockClient(ctx context.Context, who Actor, kind, value, reason st
 	// lookupClient refuses the client, so no new grant starts. A token
 	// request already past that check (a code redeemed in the same
 	// instant) can still finish; blocking again revokes such a grant.
-	if res.Revoked, err = a.revokeBlocked(ctx, res.Block); err != nil {
+	if res.Revoked, err = a.revokeBlocked(ctx, who, res.Block); err != nil {
 		return BlockResult{}, err
 	}
 	return res, nil
@@ -115,13 +115,9 @@ func (a *API) ClientBlocks(ctx context.Context) ([]storage.ClientBlock, error) {
 // block matches the grants whose client_id URL is on that host or under it
 // (cimd.HostCovers), which no index finds, so every live grant is read, a
 // page at a time.
-func (a *API) revokeBlocked(ctx context.Context, b storage.ClientBlock) (int, error) {
+func (a *API) revokeBlocked(ctx context.Context, who Actor, b storage.ClientBlock) (int, error) {
 	if b.Kind == storage.BlockClientID {
-		gs, err := a.opt.Store.ListGrants(ctx, storage.GrantFilter{ClientID: b.Value})
-		if err == nil {
-			err = a.revokeAll(ctx, gs, "client_blocked")
-		}
-		return len(gs), err
+		return a.opt.Revoker.RevokeAll(ctx, storage.GrantFilter{ClientID: b.Value}, "client_blocked", who)
 	}
 	const page = 500
 	n, f := 0, storage.GrantFilter{Limit: page}
@@ -136,10 +132,11 @@ func (a *API) revokeBlocked(ctx context.Context, b storage.ClientBlock) (int, er
 				matched = append(matched, g)
 			}
 		}
-		if err := a.revokeAll(ctx, matched, "client_blocked"); err != nil {
+		m, err := a.revokeAll(ctx, who, matched, "client_blocked")
+		n += m
+		if err != nil {
 			return n, err
 		}
-		n += len(matched)
 		if len(gs) < page {
 			return n, nil
 		}

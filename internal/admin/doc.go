@@ -3,7 +3,8 @@
 // grants and consents, signing keys, the MCP servers and their health, and
 // the audit trail (query and verify). The actions behind it (actions.go,
 // blocks.go) are the one set of admin actions: the console calls them too,
-// and so do the command line's block commands.
+// and so do the command line's client, block and grant commands. Grants
+// are revoked through the one revoker (internal/revoke).
 //
 // The API is an OAuth protected resource of its own (<public_url>/admin,
 // scope "admin", with protected resource metadata like any MCP server), so

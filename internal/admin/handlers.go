@@ -1,12 +1,10 @@
 package admin
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -156,33 +154,6 @@ func (a *API) revokeGrants(w http.ResponseWriter, r *http.Request, c *tokens.Acc
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"grants_revoked": n})
-}
-
-// revoke revokes in the store and, at once, in this replica's list (other
-// replicas follow within their sync interval), and records it in the
-// audit trail as grant.revoked with its reason, like every revocation.
-func (a *API) revoke(ctx context.Context, g storage.Grant, reason string) error {
-	now := a.opt.Now()
-	if err := a.opt.Store.RevokeGrant(ctx, g.ID, reason, now); err != nil {
-		return err
-	}
-	if a.opt.Revoked != nil {
-		a.opt.Revoked.Add(g.ID, now)
-	}
-	if a.opt.Record != nil {
-		a.opt.Record.Record(audit.Event{Time: now, Type: audit.GrantRevoked, Subject: g.Identity.Subject,
-			ClientID: g.ClientID, GrantID: g.ID, Reason: reason})
-	}
-	return nil
-}
-
-func (a *API) revokeAll(ctx context.Context, gs []storage.Grant, reason string) error {
-	for _, g := range gs {
-		if err := a.revoke(ctx, g, reason); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // consentView is a consent as the API shows it: per resource (MCP server

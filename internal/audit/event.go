@@ -32,7 +32,9 @@ type Event struct {
 	Subject   string    `json:"sub,omitempty"`
 	ClientID  string    `json:"client_id,omitempty"`
 	GrantID   string    `json:"grant_id,omitempty"`
-	Remote    string    `json:"remote,omitempty"`
+	// Actor is who revoked a grant, when a person did (grant.revoked).
+	Actor  string `json:"actor,omitempty"`
+	Remote string `json:"remote,omitempty"`
 	// GrantType, Scope and Resource describe token events.
 	GrantType string `json:"grant_type,omitempty"`
 	Scope     string `json:"scope,omitempty"`

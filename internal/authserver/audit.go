@@ -6,6 +6,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -19,6 +20,11 @@ func (s *Server) record(r *http.Request, e audit.Event) {
 	e.RequestID = requestid.From(r.Context())
 	e.Remote = clientIP(r)
 	s.opt.Audit.Record(e)
+}
+
+// actor is the request that makes a revocation, for its audit record.
+func actor(r *http.Request) revoke.Actor {
+	return revoke.Actor{Remote: clientIP(r), RequestID: requestid.From(r.Context())}
 }
 
 func (s *Server) recordIssued(r *http.Request, grantType string, g *storage.Grant, scopes []string) {

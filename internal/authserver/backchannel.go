@@ -133,8 +133,6 @@ func (s *Server) endUpstreamSessions(r *http.Request, lo *identity.Logout, gs []
 		if err := s.revokeGrant(r, g.ID, ReasonUpstreamLogout); err != nil {
 			return 0, err
 		}
-		s.record(r, audit.Event{Type: audit.GrantRevoked, Subject: g.Identity.Subject, ClientID: g.ClientID,
-			GrantID: g.ID, Reason: ReasonUpstreamLogout})
 	}
 	e := audit.Event{Type: audit.UpstreamLogout, Reason: "by_" + logoutKind(lo), Count: len(gs), Status: http.StatusOK}
 	if len(gs) > 0 && !slices.ContainsFunc(gs, func(g storage.Grant) bool { return g.Identity.Subject != gs[0].Identity.Subject }) {

@@ -23,6 +23,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -122,7 +123,8 @@ func newHarness(t *testing.T, edit ...func(*Options)) *harness {
 		t.Fatal(err)
 	}
 	opt := Options{
-		Issuer: hIssuer, Store: st, Keys: keys, Revoked: h.revoked, Tokens: h.verifier, Audit: h.events,
+		Issuer: hIssuer, Store: st, Keys: keys, Tokens: h.verifier, Audit: h.events,
+		Revoker: revoke.New(revoke.Options{Store: st, List: h.revoked, Audit: h.events, Now: h.clock}),
 		Resources: []Resource{
 			{URL: resSnippets, Title: "Snippets", Scopes: []string{"snippets", "deploy"}, Optional: []string{"snippets:delete"}},
 			{URL: resFiles, Title: "Files", Scopes: []string{"files"}},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -56,9 +55,9 @@ func (s *Server) revokeToken(r *http.Request, c *client, token, hint string) *oa
 		// §2.1: the token must have been issued to the requesting client.
 		return oauth.NewError(oauth.ErrUnauthorizedClient, "the token was not issued to this client")
 	}
-	_ = s.revokeGrant(r, g.ID, "revoked_by_client")
-	s.opt.Log.Info("grant revoked by its client", "client_id", c.ID, "grant", g.ID)
-	s.record(r, audit.Event{Type: audit.GrantRevoked, Subject: g.Identity.Subject, ClientID: c.ID, GrantID: g.ID, Reason: "revoked_by_client"})
+	if s.revokeGrant(r, g.ID, "revoked_by_client") == nil {
+		s.opt.Log.Info("grant revoked by its client", "client_id", c.ID, "grant", g.ID)
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -41,10 +42,12 @@ type Vault interface {
 }
 
 type Options struct {
-	Issuer  string
-	Store   storage.Store
-	Keys    *tokens.Keys
-	Revoked *tokens.RevocationList
+	Issuer string
+	Store  storage.Store
+	Keys   *tokens.Keys
+	// Revoker revokes grants (store, this replica's revocation list, audit
+	// trail); default one over Store and Audit with no revocation list.
+	Revoker *revoke.Revoker
 	// Tokens verifies access tokens presented for revocation or
 	// introspection (any audience).
 	Tokens interface {
@@ -172,6 +175,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opt.Revoker == nil {
+		opt.Revoker = revoke.New(revoke.Options{Store: opt.Store, Audit: opt.Audit, Now: opt.Now})
 	}
 	s := &Server{opt: opt, clients: map[string]*client{}, resources: map[string]*Resource{},
 		jwksCache: newJWKSCache(opt.HTTPClient, jwksEntries),

@@ -107,20 +107,14 @@ func checkCodeBinding(ac *storage.AuthCode, tr *tokenRequest) *oauth.Error {
 	return nil
 }
 
-// revokeGrant revokes a grant in storage (which deletes its refresh tokens
-// and upstream tokens) and, at once, in this replica's revocation list. A
-// storage failure is logged and returned; the grant is in this replica's
-// list regardless.
+// revokeGrant revokes a grant through the Revoker (which records it) and
+// logs a failure of the store, which the caller may answer or not: the
+// grant is in this replica's revocation list either way.
 func (s *Server) revokeGrant(r *http.Request, grantID, reason string) error {
-	now := s.opt.Now()
-	err := s.opt.Store.RevokeGrant(r.Context(), grantID, reason, now)
+	err := s.opt.Revoker.Revoke(r.Context(), grantID, reason, actor(r))
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		s.opt.Log.Error("revoking grant", "grant", grantID, "err", err)
-	} else {
-		err = nil
+		return err
 	}
-	if s.opt.Revoked != nil {
-		s.opt.Revoked.Add(grantID, now)
-	}
-	return err
+	return nil
 }

@@ -45,9 +45,7 @@ func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRe
 	case refusal != nil:
 		return nil, refusal
 	case errors.Is(err, storage.ErrReused):
-		if s.opt.Revoked != nil {
-			s.opt.Revoked.Add(g.ID, now)
-		}
+		s.opt.Revoker.Finish(g, actor(r))
 		s.opt.Log.Warn("refresh token reused; grant revoked", "client_id", tr.client.ID, "grant", g.ID)
 		s.record(r, audit.Event{Type: audit.RefreshReuse, Subject: g.Identity.Subject, ClientID: tr.client.ID, GrantID: g.ID})
 		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was already used; the grant has been revoked")

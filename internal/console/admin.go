@@ -13,6 +13,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -21,7 +22,8 @@ import (
 // and then redirects back with a notice.
 
 func (c *Console) actor(r *http.Request) admin.Actor {
-	return admin.Actor{Subject: current(r.Context()).Identity.Subject, ClientID: ClientID, Remote: clientaddr.String(r)}
+	return admin.Actor{Subject: current(r.Context()).Identity.Subject, ClientID: ClientID, Remote: clientaddr.String(r),
+		RequestID: requestid.From(r.Context())}
 }
 
 // failed answers an error of an admin action: a missing object is the

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/admin"
-	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
@@ -171,7 +169,7 @@ func (c *Console) revokeAgent(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, http.StatusBadRequest, "Choose an agent to revoke from the list. Nothing was changed.", "")
 		return
 	}
-	who := admin.Actor{Subject: s.Identity.Subject, ClientID: ClientID, Remote: clientaddr.String(r)}
+	who := c.actor(r)
 	n, err := c.opt.Admin.WithdrawConsent(r.Context(), who, s.Identity.Subject, id, "revoked_by_user")
 	if err != nil {
 		c.opt.Log.Error("console: revoking an agent", "err", err)

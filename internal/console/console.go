@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/webpage"
@@ -53,7 +54,9 @@ type Options struct {
 	Admin    *admin.API
 	Redeemer Redeemer
 	Verifier tokens.AccessVerifier
-	Revoked  *tokens.RevocationList
+	// Revoker ends the grant of a console session at sign-out; default one
+	// over Store with no revocation list and no audit trail.
+	Revoker *revoke.Revoker
 	// Clients are the pre-registered clients, which the store does not hold.
 	Clients []storage.Client
 	// Resources names each MCP server's resource URL.
@@ -101,6 +104,9 @@ func New(o Options) (*Console, error) {
 	}
 	if o.LoginTTL <= 0 {
 		o.LoginTTL = 10 * time.Minute
+	}
+	if o.Revoker == nil {
+		o.Revoker = revoke.New(revoke.Options{Store: o.Store, Now: o.Now})
 	}
 	pages, err := parsePages()
 	if err != nil {

@@ -274,12 +274,9 @@ func (c *Console) adminNetwork(r *http.Request) bool {
 // logout ends the session and the grant it rests on.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	s := current(r.Context())
-	now := c.opt.Now()
-	if err := c.opt.Store.RevokeGrant(r.Context(), s.GrantID, "signed_out", now); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	err := c.opt.Revoker.Revoke(r.Context(), s.GrantID, "signed_out", c.actor(r))
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		c.opt.Log.Warn("console sign-out: revoking the grant", "err", err)
-	}
-	if c.opt.Revoked != nil {
-		c.opt.Revoked.Add(s.GrantID, now)
 	}
 	_ = c.opt.Sessions.DeleteConsoleSession(r.Context(), s.Hash)
 	c.setCookie(w, sessionCookie, "", -1)

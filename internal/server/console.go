@@ -46,7 +46,7 @@ func (s *Server) newConsole(as *authserver.Server, adm *admin.API) (*console.Con
 	cfg := s.cfg
 	iss := cfg.Issuer()
 	o := console.Options{Issuer: iss, Store: s.store, Sessions: sessions, Admin: adm, Redeemer: as, Verifier: s.verifier,
-		Revoked: s.revoked, AllowedNetworks: prefixes(cfg.Admin.AllowedNetworks),
+		Revoker: s.revoker, AllowedNetworks: prefixes(cfg.Admin.AllowedNetworks),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), SessionTTL: cfg.Console.SessionTTL.D(),
 		LoginTTL: cfg.Tokens.LoginTTL.D(), Log: s.opt.Log, Now: s.opt.Now,
 		Resources:         map[string]string{iss + admin.Path: "Drawbridge administration", console.Resource(iss): "Drawbridge console"},

@@ -26,6 +26,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/postgres"
@@ -64,6 +65,7 @@ type Server struct {
 	store    storage.Store
 	keys     *tokens.Keys
 	revoked  *tokens.RevocationList
+	revoker  *revoke.Revoker
 	verifier *tokens.Verifier
 	handler  http.Handler
 	bridges  []*stdio.Bridge
@@ -138,6 +140,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 	if s.audit, s.auditOut, err = s.newRecorder(); err != nil {
 		return nil, err
 	}
+	s.revoker = revoke.New(revoke.Options{Store: s.store, List: s.revoked, Audit: s.events(), Now: opt.Now})
 	if s.limiter, err = s.newLimiter(); err != nil {
 		return nil, err
 	}
@@ -213,7 +216,7 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) {
 	cfg := s.cfg
 	opt := authserver.Options{
-		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier, Audit: s.events(),
+		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoker: s.revoker, Tokens: s.verifier, Audit: s.events(),
 		LockoutAfter: cfg.RateLimits.Lockout.After, LockoutAddressAfter: cfg.RateLimits.Lockout.AddressAfter,
 		LockoutBase: cfg.RateLimits.Lockout.Base.D(), LockoutMax: cfg.RateLimits.Lockout.Max.D(),
 		Keyring: s.ring, DeviceTTL: cfg.RateLimits.Lockout.DeviceTTL.D(),
@@ -514,8 +517,8 @@ func (s *Server) adminEnabled() bool {
 	return len(s.cfg.Admin.Users)+len(s.cfg.Admin.Groups) > 0
 }
 
-// newAdmin builds the admin API over the same store, keys and
-// revocation list as the rest of the server.
+// newAdmin builds the admin API over the same store, keys and revoker as
+// the rest of the server.
 func (s *Server) newAdmin() *admin.API {
 	keys, _ := SealKeys(s.cfg)
 	var servers []admin.Backend
@@ -524,7 +527,7 @@ func (s *Server) newAdmin() *admin.API {
 		servers = append(servers, admin.Backend{Name: sv.Name, Path: sv.Path, Resource: s.cfg.ResourceURL(sv),
 			Upstream: sv.Upstream, Health: backendProbe(sv)})
 	}
-	return admin.New(admin.Options{Issuer: s.cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked,
+	return admin.New(admin.Options{Issuer: s.cfg.Issuer(), Store: s.store, Keys: s.keys, Revoker: s.revoker,
 		Verifier: s.verifier, Users: s.cfg.Admin.Users, Groups: s.cfg.Admin.Groups, SealKeys: keys,
 		AllowedNetworks: prefixes(s.cfg.Admin.AllowedNetworks),
 		Backends:        servers, Record: s.events(), Log: s.opt.Log, Now: s.opt.Now})

@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
@@ -24,16 +23,7 @@ func (s *Server) newVault() *vault.Vault {
 	}
 	return vault.New(vault.Options{Store: s.store, Keyring: s.ring, Refresher: s.idp, Provider: s.idp.Name(),
 		Pending: s.cfg.Tokens.LoginTTL.D() + s.cfg.Tokens.CodeTTL.D(), Now: s.opt.Now, Log: s.opt.Log,
-		Ended: s.upstreamEnded})
-}
-
-// upstreamEnded: the vault revoked a grant because its upstream session
-// ended. This replica refuses its access tokens at once; others within one
-// revocation-list sync.
-func (s *Server) upstreamEnded(_ context.Context, grantID, reason string) {
-	s.revoked.Add(grantID, s.opt.Now())
-	s.opt.Log.Info("grant ended with its upstream session", "grant", grantID, "reason", reason)
-	s.events().Record(audit.Event{Time: s.opt.Now(), Type: audit.GrantRevoked, GrantID: grantID, Reason: reason})
+		Revoker: s.revoker})
 }
 
 // lazyTokenClient completes a backend's token client with the identity

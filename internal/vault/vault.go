@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -56,11 +57,12 @@ type Options struct {
 	// (sign-in, consent and code redemption); the grant then extends it to
 	// its own lifetime. Default 30m.
 	Pending time.Duration
-	// Ended is told about every grant the vault revokes (this replica's
-	// revocation list, the audit trail).
-	Ended func(ctx context.Context, grantID, reason string)
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Revoker ends the grants whose upstream session ended (store, this
+	// replica's revocation list, audit trail); default one over Store with
+	// neither list nor audit trail.
+	Revoker *revoke.Revoker
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Vault is safe for concurrent use.
@@ -92,6 +94,9 @@ func New(o Options) *Vault {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Revoker == nil {
+		o.Revoker = revoke.New(revoke.Options{Store: o.Store, Now: o.Now})
 	}
 	return &Vault{opt: o, cache: map[string]cached{}}
 }
@@ -179,16 +184,15 @@ func (v *Vault) sessionOf(ctx context.Context, grantID string) (string, error) {
 }
 
 // end revokes the grant (which deletes its upstream session) and returns
-// ErrSignInAgain.
+// ErrSignInAgain. Drawbridge revokes it on its own account: the record
+// names no actor, and the reason says why.
 func (v *Vault) end(ctx context.Context, grantID, reason string) error {
 	v.forget(grantID)
-	err := v.opt.Store.RevokeGrant(ctx, grantID, reason, v.opt.Now())
+	err := v.opt.Revoker.Revoke(ctx, grantID, reason, revoke.Actor{})
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("vault: ending grant: %w", err)
 	}
-	if v.opt.Ended != nil {
-		v.opt.Ended(ctx, grantID, reason)
-	}
+	v.opt.Log.Info("grant ended with its upstream session", "grant", grantID, "reason", reason)
 	return ErrSignInAgain
 }
 

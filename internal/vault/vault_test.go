@@ -2,7 +2,6 @@ package vault_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/postgres"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
@@ -34,8 +35,11 @@ type rig struct {
 	dir   string
 	keys  []tokens.RingKey
 	off   atomic.Int64 // clock offset, nanoseconds
-	ended []string
-	mu    sync.Mutex
+	// revoked is the revocation list of the vault's revoker, and ended
+	// what it recorded (grant:reason:user).
+	revoked *tokens.RevocationList
+	ended   []string
+	mu      sync.Mutex
 }
 
 func newRig(t *testing.T) *rig {
@@ -69,12 +73,18 @@ func (r *rig) vault(keys ...tokens.RingKey) *vault.Vault {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return vault.New(vault.Options{Store: r.store, Keyring: ring, Refresher: r.rp, Provider: "oidc", Now: r.now,
-		Ended: func(_ context.Context, grantID, reason string) {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			r.ended = append(r.ended, grantID+":"+reason)
-		}})
+	r.revoked = tokens.NewRevocationList(r.store, r.now, time.Hour)
+	rv := revoke.New(revoke.Options{Store: r.store, List: r.revoked, Audit: r, Now: r.now})
+	return vault.New(vault.Options{Store: r.store, Keyring: ring, Refresher: r.rp, Provider: "oidc", Now: r.now, Revoker: rv})
+}
+
+// Record notes the grants the vault's revoker records as ended.
+func (r *rig) Record(e audit.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Type == audit.GrantRevoked {
+		r.ended = append(r.ended, e.GrantID+":"+e.Reason+":"+e.Subject)
+	}
 }
 
 // signIn runs a real authorization code flow at the provider and keeps
@@ -268,8 +278,11 @@ func TestUpstreamSignOutEndsGrant(t *testing.T) {
 	if _, err := r.store.GetUpstreamSession(t.Context(), g.UpstreamSessionID, r.now()); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the upstream tokens outlived the grant: %v", err)
 	}
-	if len(r.ended) != 1 || r.ended[0] != grant+":"+vault.ReasonUpstreamRevoked {
-		t.Errorf("Ended hook calls: %v", r.ended)
+	if len(r.ended) != 1 || r.ended[0] != grant+":"+vault.ReasonUpstreamRevoked+":"+g.Identity.Subject {
+		t.Errorf("grant.revoked records: %v", r.ended)
+	}
+	if !r.revoked.IsRevoked(grant) {
+		t.Error("the ended grant is not in this replica's revocation list")
 	}
 	if _, err := v.Token(t.Context(), grant); !errors.Is(err, vault.ErrSignInAgain) {
 		t.Errorf("Token of the ended grant: %v", err)

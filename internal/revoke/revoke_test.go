@@ -1,0 +1,350 @@
+package revoke_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// The clock of every test: revocations must carry it, never the wall clock.
+var (
+	earlier = time.Date(2031, 1, 2, 3, 0, 0, 0, time.UTC)
+	clock   = time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+)
+
+// events collects what the revoker records.
+type events struct {
+	mu sync.Mutex
+	es []audit.Event
+}
+
+func (e *events) Record(ev audit.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.es = append(e.es, ev)
+}
+
+// failing is a store whose chosen operations fail.
+type failing struct {
+	storage.Store
+	get, revoke, list bool
+}
+
+var errStore = errors.New("the database is down")
+
+func (f failing) GetGrant(ctx context.Context, id string) (storage.Grant, error) {
+	if f.get {
+		return storage.Grant{}, errStore
+	}
+	return f.Store.GetGrant(ctx, id)
+}
+
+func (f failing) RevokeGrant(ctx context.Context, id, reason string, now time.Time) error {
+	if f.revoke {
+		return errStore
+	}
+	return f.Store.RevokeGrant(ctx, id, reason, now)
+}
+
+func (f failing) ListGrants(ctx context.Context, gf storage.GrantFilter) ([]storage.Grant, error) {
+	if f.list {
+		return nil, errStore
+	}
+	return f.Store.ListGrants(ctx, gf)
+}
+
+// grants every test starts with: alice's two with client a (one revoked
+// earlier by its client), bob's with a, and alice's with b, signed in at
+// the provider's session sid-1.
+var fixture = []storage.Grant{
+	{ID: "g-alice-a", ClientID: "a", Identity: storage.Identity{Subject: "local:alice"}},
+	{ID: "g-alice-a-old", ClientID: "a", Identity: storage.Identity{Subject: "local:alice"}},
+	{ID: "g-bob-a", ClientID: "a", Identity: storage.Identity{Subject: "local:bob"}},
+	{ID: "g-alice-b", ClientID: "b", Identity: storage.Identity{Subject: "oidc:alice",
+		Upstream: storage.UpstreamLogin{Subject: "up-alice", SID: "sid-1"}}},
+}
+
+func newStore(t *testing.T) storage.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	for _, g := range fixture {
+		g.CreatedAt, g.ExpiresAt = earlier, clock.Add(time.Hour)
+		if err := st.CreateGrant(t.Context(), g, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.RevokeGrant(t.Context(), "g-alice-a-old", "revoked_by_client", earlier); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+var admin = revoke.Actor{Subject: "local:root", ClientID: "drawbridge-console", Remote: "192.0.2.7", RequestID: "req-1"}
+
+// record is what a revocation of g by admin must write.
+func record(g, sub, client, reason string) string {
+	return strings.Join([]string{audit.GrantRevoked, sub, client, g, reason, "local:root", "192.0.2.7", "req-1"}, " ")
+}
+
+func show(es []audit.Event) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, strings.Join([]string{e.Type, e.Subject, e.ClientID, e.GrantID, e.Reason, e.Actor, e.Remote, e.RequestID}, " "))
+	}
+	return out
+}
+
+// state is each fixture grant's revocation as the store has it: reason,
+// or "live".
+func state(t *testing.T, st storage.Store) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, f := range fixture {
+		g, err := st.GetGrant(t.Context(), f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !g.Revoked():
+			out[g.ID] = "live"
+		case g.RevokeReason == "revoked_by_client" && g.RevokedAt.Equal(earlier):
+			out[g.ID] = "earlier"
+		case g.RevokedAt.Equal(clock):
+			out[g.ID] = g.RevokeReason
+		default:
+			out[g.ID] = "revoked at " + g.RevokedAt.String() + ", not at the revoker's clock"
+		}
+	}
+	return out
+}
+
+func TestRevoke(t *testing.T) {
+	live := map[string]string{"g-alice-a": "live", "g-alice-a-old": "earlier", "g-bob-a": "live", "g-alice-b": "live"}
+	with := func(id, reason string) map[string]string {
+		m := map[string]string{}
+		for k, v := range live {
+			m[k] = v
+		}
+		m[id] = reason
+		return m
+	}
+	for _, tc := range []struct {
+		name  string
+		store func(storage.Store) storage.Store
+		id    string
+		// wantErr is the error the revocation returns; nil for success.
+		wantErr   error
+		wantState map[string]string
+		wantAudit []string
+		// wantListed: this replica refuses the grant's tokens now.
+		wantListed bool
+	}{
+		{name: "live grant", id: "g-alice-a", wantState: with("g-alice-a", "code_replay"),
+			wantAudit: []string{record("g-alice-a", "local:alice", "a", "code_replay")}, wantListed: true},
+		{name: "already revoked: not an error, not recorded again", id: "g-alice-a-old", wantState: live, wantListed: true},
+		{name: "not found", id: "g-nobody", wantErr: storage.ErrNotFound, wantState: live},
+		{name: "the store cannot revoke: nothing recorded, refused here anyway", id: "g-bob-a",
+			store:   func(s storage.Store) storage.Store { return failing{Store: s, revoke: true} },
+			wantErr: errStore, wantState: live, wantListed: true},
+		{name: "the store cannot be read: refused here anyway", id: "g-bob-a",
+			store:   func(s storage.Store) storage.Store { return failing{Store: s, get: true} },
+			wantErr: errStore, wantState: live, wantListed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newStore(t)
+			use := st
+			if tc.store != nil {
+				use = tc.store(st)
+			}
+			list := tokens.NewRevocationList(st, func() time.Time { return clock }, time.Hour)
+			var rec events
+			r := revoke.New(revoke.Options{Store: use, List: list, Audit: &rec, Now: func() time.Time { return clock }})
+			err := r.Revoke(t.Context(), tc.id, "code_replay", admin)
+			if (tc.wantErr == nil) != (err == nil) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+				t.Fatalf("Revoke: %v, want %v", err, tc.wantErr)
+			}
+			if got := state(t, st); !equalMaps(got, tc.wantState) {
+				t.Errorf("grants: %v\nwant %v", got, tc.wantState)
+			}
+			if got := show(rec.es); !slices.Equal(got, tc.wantAudit) {
+				t.Errorf("audit: %q\nwant %q", got, tc.wantAudit)
+			}
+			for _, e := range rec.es {
+				if !e.Time.Equal(clock) {
+					t.Errorf("recorded at %v, not at the revoker's clock", e.Time)
+				}
+			}
+			if got := list.IsRevoked(tc.id); got != tc.wantListed {
+				t.Errorf("in the revocation list: %v, want %v", got, tc.wantListed)
+			}
+		})
+	}
+}
+
+func TestRevokeAll(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		filter    storage.GrantFilter
+		store     func(storage.Store) storage.Store
+		wantN     int
+		wantErr   error
+		wantState map[string]string
+		wantAudit []string
+	}{
+		{name: "a client's: the one already revoked is skipped", filter: storage.GrantFilter{ClientID: "a"}, wantN: 2,
+			wantState: map[string]string{"g-alice-a": "client_disabled", "g-alice-a-old": "earlier", "g-bob-a": "client_disabled", "g-alice-b": "live"},
+			wantAudit: []string{record("g-alice-a", "local:alice", "a", "client_disabled"), record("g-bob-a", "local:bob", "a", "client_disabled")}},
+		{name: "a user's with a client", filter: storage.GrantFilter{Subject: "local:bob", ClientID: "a"}, wantN: 1,
+			wantState: map[string]string{"g-alice-a": "live", "g-alice-a-old": "earlier", "g-bob-a": "client_disabled", "g-alice-b": "live"},
+			wantAudit: []string{record("g-bob-a", "local:bob", "a", "client_disabled")}},
+		{name: "an upstream session's", filter: storage.GrantFilter{UpstreamSID: "sid-1"}, wantN: 1,
+			wantState: map[string]string{"g-alice-a": "live", "g-alice-a-old": "earlier", "g-bob-a": "live", "g-alice-b": "client_disabled"},
+			wantAudit: []string{record("g-alice-b", "oidc:alice", "b", "client_disabled")}},
+		{name: "IncludeRevoked is ignored", filter: storage.GrantFilter{Subject: "local:alice", IncludeRevoked: true}, wantN: 1,
+			wantState: map[string]string{"g-alice-a": "client_disabled", "g-alice-a-old": "earlier", "g-bob-a": "live", "g-alice-b": "live"},
+			wantAudit: []string{record("g-alice-a", "local:alice", "a", "client_disabled")}},
+		{name: "matching nothing", filter: storage.GrantFilter{ClientID: "c"},
+			wantState: map[string]string{"g-alice-a": "live", "g-alice-a-old": "earlier", "g-bob-a": "live", "g-alice-b": "live"}},
+		{name: "an empty filter is refused", filter: storage.GrantFilter{IncludeRevoked: true, Limit: 5}, wantErr: revoke.ErrNoFilter,
+			wantState: map[string]string{"g-alice-a": "live", "g-alice-a-old": "earlier", "g-bob-a": "live", "g-alice-b": "live"}},
+		{name: "the store cannot list", filter: storage.GrantFilter{ClientID: "a"}, wantErr: errStore,
+			store:     func(s storage.Store) storage.Store { return failing{Store: s, list: true} },
+			wantState: map[string]string{"g-alice-a": "live", "g-alice-a-old": "earlier", "g-bob-a": "live", "g-alice-b": "live"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newStore(t)
+			use := st
+			if tc.store != nil {
+				use = tc.store(st)
+			}
+			list := tokens.NewRevocationList(st, func() time.Time { return clock }, time.Hour)
+			var rec events
+			r := revoke.New(revoke.Options{Store: use, List: list, Audit: &rec, Now: func() time.Time { return clock }})
+			n, err := r.RevokeAll(t.Context(), tc.filter, "client_disabled", admin)
+			if n != tc.wantN || (tc.wantErr == nil) != (err == nil) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+				t.Fatalf("RevokeAll: %d, %v; want %d, %v", n, err, tc.wantN, tc.wantErr)
+			}
+			got := state(t, st)
+			if !equalMaps(got, tc.wantState) {
+				t.Errorf("grants: %v\nwant %v", got, tc.wantState)
+			}
+			if got := show(rec.es); !slices.Equal(got, tc.wantAudit) {
+				t.Errorf("audit: %q\nwant %q", got, tc.wantAudit)
+			}
+			for id, s := range got {
+				if s != "live" && !list.IsRevoked(id) && s != "earlier" {
+					t.Errorf("%s revoked but not in the revocation list", id)
+				}
+				if s == "live" && list.IsRevoked(id) {
+					t.Errorf("%s live but in the revocation list", id)
+				}
+			}
+		})
+	}
+}
+
+// TestFinish: a grant the store revoked on its own (a reused refresh
+// token) is listed and recorded like any other, with the store's reason
+// and time (the revoker's clock if the store gave none).
+func TestFinish(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		revokedAt time.Time
+		wantAt    time.Time
+	}{
+		{name: "the store's time", revokedAt: earlier, wantAt: earlier},
+		{name: "no time from the store", wantAt: clock},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newStore(t)
+			list := tokens.NewRevocationList(st, func() time.Time { return clock }, time.Hour)
+			var rec events
+			r := revoke.New(revoke.Options{Store: st, List: list, Audit: &rec, Now: func() time.Time { return clock }})
+			g := fixture[2]
+			g.RevokedAt, g.RevokeReason = tc.revokedAt, "refresh_token_reuse"
+			r.Finish(g, revoke.Actor{Remote: "192.0.2.9", RequestID: "req-2"})
+			want := []string{audit.GrantRevoked + " local:bob a g-bob-a refresh_token_reuse  192.0.2.9 req-2"}
+			if got := show(rec.es); !slices.Equal(got, want) {
+				t.Fatalf("audit: %q\nwant %q", got, want)
+			}
+			if !rec.es[0].Time.Equal(tc.wantAt) {
+				t.Errorf("recorded at %v, want %v", rec.es[0].Time, tc.wantAt)
+			}
+			if !list.IsRevoked(g.ID) {
+				t.Error("not in the revocation list")
+			}
+		})
+	}
+}
+
+// TestWithoutListOrAudit: the command line has no revocation list, and
+// a configuration may keep no audit trail; the store still revokes.
+func TestWithoutListOrAudit(t *testing.T) {
+	st := newStore(t)
+	r := revoke.New(revoke.Options{Store: st, Now: func() time.Time { return clock }})
+	if err := r.Revoke(t.Context(), "g-bob-a", revoke.ReasonByAdmin, admin); err != nil {
+		t.Fatal(err)
+	}
+	if got := state(t, st)["g-bob-a"]; got != revoke.ReasonByAdmin {
+		t.Errorf("g-bob-a: %s", got)
+	}
+}
+
+// failingAudit is an audit store that cannot append.
+type failingAudit struct{ storage.AuditStore }
+
+func (failingAudit) AppendAudit(context.Context, []storage.AuditRecord, func(*storage.AuditRecord)) error {
+	return errStore
+}
+
+// TestAuditFailure: an audit trail that cannot store the record does not
+// undo the revocation, and the lost record is counted, not silent.
+func TestAuditFailure(t *testing.T) {
+	st := newStore(t)
+	key, err := audit.DeriveSealKey("k1", tokens.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := audit.NewRecorder(audit.Options{Store: failingAudit{st.(storage.AuditStore)}, Key: key,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	r := revoke.New(revoke.Options{Store: st, Audit: rec, Now: func() time.Time { return clock }})
+	if err := r.Revoke(t.Context(), "g-bob-a", revoke.ReasonByAdmin, admin); err != nil {
+		t.Fatal(err)
+	}
+	rec.Close()
+	if got := state(t, st)["g-bob-a"]; got != revoke.ReasonByAdmin {
+		t.Errorf("g-bob-a: %s", got)
+	}
+	if rec.Dropped() != 1 {
+		t.Errorf("dropped %d audit records, want 1", rec.Dropped())
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

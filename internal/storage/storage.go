@@ -184,6 +184,13 @@ type Store interface {
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error
+
+	// The audit trail, the console's sign-in sessions and the grants' last
+	// use. Each is also an interface of its own, for the packages that need
+	// only that part.
+	AuditStore
+	ConsoleSessionStore
+	GrantUsageStore
 }
 
 // Client kinds: how a client came to be known.

@@ -12,8 +12,6 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
-var _ storage.AuditStore = (*Store)(nil)
-
 var auditCols = columns{"seq", "time", "type", "subject", "client_id", "server", "name", "payload", "key_id",
 	"prev_hash", "hash"}
 

@@ -8,8 +8,6 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
-var _ storage.ConsoleSessionStore = (*Store)(nil)
-
 var consoleCols = columns{"hash", "grant_id", "identity", "created_at", "expires_at"}
 
 // CreateConsoleSession stores a console session.
@@ -53,8 +51,6 @@ func (s *Store) DeleteExpiredConsoleSessions(ctx context.Context, now time.Time)
 	}
 	return int(tag.RowsAffected()), nil
 }
-
-var _ storage.GrantUsageStore = (*Store)(nil)
 
 // TouchGrant moves a grant's last use forward.
 func (s *Store) TouchGrant(ctx context.Context, id string, at time.Time) error {

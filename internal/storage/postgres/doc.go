@@ -20,7 +20,7 @@
 //     the old row has expired.
 //   - DeleteExpired: one transaction, taken by one replica at a time through
 //     pg_try_advisory_xact_lock; the others skip their sweep.
-//   - AppendAudit (storage.AuditStore): pg_advisory_xact_lock, so appends
+//   - AppendAudit: pg_advisory_xact_lock, so appends
 //     from all replicas form one chain.
 //
 // A grant's row is always locked before its refresh tokens (rotation,

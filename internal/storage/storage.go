@@ -455,7 +455,7 @@ type RefreshToken struct {
 //   - Otherwise the token was replayed: the grant is revoked (reason
 //     "refresh_token_reuse") and ErrReused returned.
 //
-// Rotation.Step is that decision, the same for every backend. The grace
+// Rotation.Decide is that decision, the same for every backend. The grace
 // window runs from the first rotation of OldHash, and OldHash gets one
 // retry in it. Revocation deletes the grant's refresh tokens, so a token
 // presented after its grant was revoked is unknown (ErrNotFound). A

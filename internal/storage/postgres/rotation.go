@@ -80,37 +80,38 @@ func rotate(ctx context.Context, tx pgx.Tx, r storage.Rotation) (g storage.Grant
 	// row is not locked, only the grant's.
 	g, err = scanGrant(tx.QueryRow(ctx, grantCols.selectFrom("grants")+
 		` WHERE id = (SELECT grant_id FROM refresh_tokens WHERE hash = $1) FOR UPDATE`, r.OldHash))
-	if err != nil {
-		return g, false, fmt.Errorf("postgres: rotate refresh token: %w", notFound(err))
+	if err = notFound(err); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return g, false, fmt.Errorf("postgres: rotate refresh token: %w", err)
 	}
-	// Read again under the grant's lock: a rotation that held it may have
-	// changed or deleted the token since the subquery looked.
-	old, err := getRefreshToken(ctx, tx, r.OldHash, " FOR UPDATE")
-	if err == nil && !old.ExpiresAt.After(r.Now) {
-		err = storage.ErrNotFound
-	}
-	if err != nil {
-		return storage.Grant{}, false, fmt.Errorf("postgres: rotate refresh token: %w", err)
-	}
-	if g.Revoked() || (!g.ExpiresAt.IsZero() && !g.ExpiresAt.After(r.Now)) {
-		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, storage.ErrRevoked)
-	}
-	next, err := successor(ctx, tx, old)
-	if err != nil {
-		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, err)
-	}
-	step := r.Step(old, next)
-	if step != storage.RotateReuse && r.Check != nil {
-		if err := r.Check(g); err != nil {
-			return g, false, &callerError{err}
+	var old *storage.RefreshToken
+	var next *storage.RefreshToken
+	if err == nil {
+		// Read again under the grant's lock: a rotation that held it may
+		// have changed or deleted the token since the subquery looked.
+		t, err := getRefreshToken(ctx, tx, r.OldHash, " FOR UPDATE")
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return g, false, fmt.Errorf("postgres: rotate refresh token: %w", err)
+		}
+		if err == nil {
+			old = &t
+			if next, err = successor(ctx, tx, t); err != nil {
+				return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, err)
+			}
 		}
 	}
+	step, err := r.Decide(old, g, next)
 	switch step {
+	case storage.RotateUnknown:
+		return storage.Grant{}, false, fmt.Errorf("postgres: rotate refresh token: %w", storage.ErrNotFound)
+	case storage.RotateRevoked:
+		return g, false, fmt.Errorf("postgres: rotate refresh token of grant %q: %w", g.ID, storage.ErrRevoked)
+	case storage.RotateRefused:
+		return g, false, &callerError{err}
 	case storage.RotateCurrent:
-		err = replace(ctx, tx, old, r)
+		err = replace(ctx, tx, *old, r)
 	case storage.RotateGraceRetry:
-		err = retire(ctx, tx, old, r)
-	default:
+		err = retire(ctx, tx, *old, r)
+	case storage.RotateReuse:
 		g, err = revoke(ctx, tx, g, reuseReason, r.Now)
 		return g, err == nil, err
 	}

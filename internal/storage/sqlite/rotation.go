@@ -57,34 +57,31 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r storage.Rotation) (sto
 // with a nil error, so that the revocation it makes is committed.
 func rotate(ctx context.Context, tx *sql.Tx, r storage.Rotation) (g storage.Grant, reused bool, err error) {
 	old, err := getRefreshToken(ctx, tx, r.OldHash)
-	if err == nil && !old.ExpiresAt.After(r.Now) {
-		err = storage.ErrNotFound
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return g, false, fmt.Errorf("sqlite: rotate refresh token: %w", err)
 	}
-	if g, err = getGrant(ctx, tx, old.GrantID); err != nil {
-		return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", old.GrantID, err)
-	}
-	if g.Revoked() || (!g.ExpiresAt.IsZero() && !g.ExpiresAt.After(r.Now)) {
-		return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", g.ID, storage.ErrRevoked)
-	}
-	next, err := successor(ctx, tx, old)
-	if err != nil {
-		return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", g.ID, err)
-	}
-	step := r.Step(old, next)
-	if step != storage.RotateReuse && r.Check != nil {
-		if err := r.Check(g); err != nil {
-			return g, false, err
+	var next *storage.RefreshToken
+	if err == nil {
+		if g, err = getGrant(ctx, tx, old.GrantID); err != nil {
+			return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", old.GrantID, err)
+		}
+		if next, err = successor(ctx, tx, old); err != nil {
+			return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", g.ID, err)
 		}
 	}
+	step, err := r.Decide(found(old, err), g, next)
 	switch step {
+	case storage.RotateUnknown:
+		return storage.Grant{}, false, fmt.Errorf("sqlite: rotate refresh token: %w", storage.ErrNotFound)
+	case storage.RotateRevoked:
+		return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", g.ID, storage.ErrRevoked)
+	case storage.RotateRefused:
+		return g, false, err
 	case storage.RotateCurrent:
 		err = replace(ctx, tx, old, r)
 	case storage.RotateGraceRetry:
 		err = retire(ctx, tx, old, r)
-	default:
+	case storage.RotateReuse:
 		g, err = revoke(ctx, tx, g.ID, reuseReason, r.Now)
 		return g, err == nil, err
 	}
@@ -92,6 +89,14 @@ func rotate(ctx context.Context, tx *sql.Tx, r storage.Rotation) (g storage.Gran
 		return g, false, fmt.Errorf("sqlite: rotate refresh token of grant %q: %w", g.ID, err)
 	}
 	return touchGrant(ctx, tx, g, r)
+}
+
+// found is the token read, or nil when there was none.
+func found(t storage.RefreshToken, err error) *storage.RefreshToken {
+	if err != nil {
+		return nil
+	}
+	return &t
 }
 
 // successor reads the token old was exchanged for, for Rotation.Step: nil

@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -12,10 +11,10 @@ var consoleCols = columns{"hash", "grant_id", "identity", "created_at", "expires
 
 // CreateConsoleSession stores a console session.
 func (s *Store) CreateConsoleSession(ctx context.Context, cs storage.ConsoleSession) error {
-	err := inserted(s.write.ExecContext(ctx, consoleCols.insert("console_sessions"),
-		cs.Hash, cs.GrantID, identity(cs.Identity), stamp(cs.CreatedAt), at(cs.ExpiresAt)))
+	err := inserted(s.e.Write.Exec(ctx, consoleCols.insert("console_sessions"),
+		cs.Hash, cs.GrantID, identity(cs.Identity), Stamp(cs.CreatedAt), At(cs.ExpiresAt)))
 	if err != nil {
-		return fmt.Errorf("sqlite: create console session: %w", err)
+		return s.errorf("create console session: %w", err)
 	}
 	return nil
 }
@@ -23,42 +22,38 @@ func (s *Store) CreateConsoleSession(ctx context.Context, cs storage.ConsoleSess
 // GetConsoleSession returns a session that has not expired at now.
 func (s *Store) GetConsoleSession(ctx context.Context, hash string, now time.Time) (storage.ConsoleSession, error) {
 	var cs storage.ConsoleSession
-	err := s.read.QueryRowContext(ctx, consoleCols.selectFrom("console_sessions")+" WHERE hash = ?", hash).
+	err := s.e.Read.QueryRow(ctx, consoleCols.selectFrom("console_sessions")+" WHERE hash = $1 AND expires_at > $2",
+		hash, At(now)).
 		Scan(&cs.Hash, &cs.GrantID, identityCol{&cs.Identity}, timeCol{&cs.CreatedAt}, timeCol{&cs.ExpiresAt})
-	err = notFound(err)
-	if err == nil && !cs.ExpiresAt.After(now) {
-		err = storage.ErrNotFound
-	}
 	if err != nil {
-		return storage.ConsoleSession{}, fmt.Errorf("sqlite: get console session: %w", err)
+		return storage.ConsoleSession{}, s.errorf("get console session: %w", err)
 	}
 	return cs, nil
 }
 
 // DeleteConsoleSession removes a session.
 func (s *Store) DeleteConsoleSession(ctx context.Context, hash string) error {
-	if err := deleted(s.write.ExecContext(ctx, `DELETE FROM console_sessions WHERE hash = ?`, hash)); err != nil {
-		return fmt.Errorf("sqlite: delete console session: %w", err)
+	if err := deleted(s.e.Write.Exec(ctx, `DELETE FROM console_sessions WHERE hash = $1`, hash)); err != nil {
+		return s.errorf("delete console session: %w", err)
 	}
 	return nil
 }
 
 // DeleteExpiredConsoleSessions removes the sessions expired at now.
 func (s *Store) DeleteExpiredConsoleSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM console_sessions WHERE expires_at <= ?`, at(now))
+	n, err := s.e.Write.Exec(ctx, `DELETE FROM console_sessions WHERE expires_at <= $1`, At(now))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete expired console sessions: %w", err)
+		return 0, s.errorf("delete expired console sessions: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return int(n), nil
 }
 
 // TouchGrant moves a grant's last use forward.
 func (s *Store) TouchGrant(ctx context.Context, id string, at time.Time) error {
-	_, err := s.write.ExecContext(ctx, `UPDATE grants SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
-		stamp(at), id, stamp(at))
+	_, err := s.e.Write.Exec(ctx, `UPDATE grants SET last_used_at = $2
+		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, id, Stamp(at))
 	if err != nil {
-		return fmt.Errorf("sqlite: touch grant: %w", err)
+		return s.errorf("touch grant: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,9 @@
 // tokens) is sealed by the caller before it is written.
 //
 // Every backend runs the shared conformance suite in package storagetest.
+// The two SQL backends (sqlite, postgres) share their SQL through package
+// sqlstore; rules that need no SQL at all, such as the decision a refresh
+// token rotation makes (Rotation.Decide), live here.
 package storage
 
 import (

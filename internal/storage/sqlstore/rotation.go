@@ -88,6 +88,8 @@ func (s *Store) rotate(ctx context.Context, q Querier, r storage.Rotation) (g st
 		err = replace(ctx, q, *old, r)
 	case storage.RotateGraceRetry:
 		err = retire(ctx, q, *old, r)
+	default:
+		return storage.Grant{}, false, s.errorf("rotate refresh token: no such step %d", step)
 	}
 	if err == nil {
 		err = touchGrant(ctx, q, &g, r.Now)

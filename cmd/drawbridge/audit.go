@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -74,11 +73,7 @@ filtered by the flags.`,
 // trail.
 func auditAction(fs *flag.FlagSet, fn func(context.Context, *config.Config, storage.AuditStore, io.Writer) error) action {
 	return storeAction(fs, func(ctx context.Context, cfg *config.Config, st storage.Store, stdout io.Writer) error {
-		as, ok := st.(storage.AuditStore)
-		if !ok {
-			return errors.New("this store keeps no audit trail")
-		}
-		return fn(ctx, cfg, as, stdout)
+		return fn(ctx, cfg, st, stdout)
 	})
 }
 

@@ -39,7 +39,7 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:9/mcp"}]
 		t.Fatal(err)
 	}
 	keys, _ := server.SealKeys(cfg)
-	rec := audit.NewRecorder(audit.Options{Store: st.(storage.AuditStore), Key: keys[0]})
+	rec := audit.NewRecorder(audit.Options{Store: st, Key: keys[0]})
 	for _, who := range []string{"alice", "bob", "alice"} {
 		rec.Record(audit.Event{Type: audit.MCPRequest, Subject: who, Server: "s", Name: "get_snippet"})
 	}

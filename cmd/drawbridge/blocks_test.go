@@ -100,7 +100,7 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:9/mcp"}]
 
 	st = open()
 	defer st.Close()
-	recs, err := st.(storage.AuditStore).ListAudit(context.Background(), storage.AuditFilter{})
+	recs, err := st.ListAudit(context.Background(), storage.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

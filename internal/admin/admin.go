@@ -191,9 +191,6 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrBadBlock):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
 		return
-	case errors.Is(err, ErrNotSupported):
-		writeJSON(w, http.StatusNotImplemented, apiError{Error: "not_supported", Message: "this store keeps no audit trail"})
-		return
 	}
 	a.opt.Log.Error("admin API", "err", err)
 	writeJSON(w, http.StatusInternalServerError, apiError{Error: "server_error", Message: "the operation failed; see the log"})

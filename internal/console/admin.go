@@ -378,16 +378,13 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) verifyAudit(w http.ResponseWriter, r *http.Request) {
 	rep, err := c.opt.Admin.VerifyAudit(r.Context())
-	if err != nil && !errors.Is(err, admin.ErrNotSupported) {
+	if err != nil {
 		c.failed(w, r, "audit trail", err)
 		return
 	}
-	v := &verifyResult{Intact: err == nil && rep.OK(), Records: rep.Records, LastSeq: rep.LastSeq}
+	v := &verifyResult{Intact: rep.OK(), Records: rep.Records, LastSeq: rep.LastSeq}
 	for _, p := range rep.Problems {
 		v.Problems = append(v.Problems, p.String())
-	}
-	if err != nil {
-		v.Problems = []string{"this store keeps no audit trail"}
 	}
 	c.renderAudit(w, r, v)
 }
@@ -404,10 +401,7 @@ func (c *Console) renderAudit(w http.ResponseWriter, r *http.Request, v *verifyR
 		d.Error, status = err.Error(), http.StatusBadRequest
 	} else {
 		recs, err := c.opt.Admin.Audit(r.Context(), f)
-		switch {
-		case errors.Is(err, admin.ErrNotSupported):
-			d.Error = "This store keeps no audit trail."
-		case err != nil:
+		if err != nil {
 			c.failed(w, r, "audit trail", err)
 			return
 		}

@@ -52,11 +52,7 @@ func openRecorder(c *config.Config, st storage.Store, log *slog.Logger, now func
 	}
 	o := audit.Options{Key: keys[0], Log: log, Now: now}
 	if *cfg.Store {
-		as, ok := st.(storage.AuditStore)
-		if !ok {
-			return nil, nil, fmt.Errorf("audit: the %s store cannot keep an audit trail", c.Storage.Type)
-		}
-		o.Store = as
+		o.Store = st
 	}
 	if stdout {
 		o.Writers = append(o.Writers, os.Stdout)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -39,13 +38,9 @@ func (s *Server) addConsoleClient(opt *authserver.Options) {
 // newConsole builds the console over the same store, admin actions and
 // authorization server as everything else.
 func (s *Server) newConsole(as *authserver.Server, adm *admin.API) (*console.Console, error) {
-	sessions, ok := s.store.(storage.ConsoleSessionStore)
-	if !ok {
-		return nil, fmt.Errorf("console: the %s store keeps no console sessions", s.cfg.Storage.Type)
-	}
 	cfg := s.cfg
 	iss := cfg.Issuer()
-	o := console.Options{Issuer: iss, Store: s.store, Sessions: sessions, Admin: adm, Redeemer: as, Verifier: s.verifier,
+	o := console.Options{Issuer: iss, Store: s.store, Sessions: s.store, Admin: adm, Redeemer: as, Verifier: s.verifier,
 		Revoker: s.revoker, AllowedNetworks: prefixes(cfg.Admin.AllowedNetworks),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), SessionTTL: cfg.Console.SessionTTL.D(),
 		LoginTTL: cfg.Tokens.LoginTTL.D(), Log: s.opt.Log, Now: s.opt.Now,
@@ -82,11 +77,7 @@ func (s *Server) collectConsole(ctx context.Context) {
 // gatewayVerifier is the verifier of MCP requests: every token it accepts
 // is noted as a use of its grant, written in batches (package lastuse).
 func (s *Server) gatewayVerifier() tokens.AccessVerifier {
-	gu, ok := s.store.(storage.GrantUsageStore)
-	if !ok {
-		return s.verifier
-	}
-	s.lastUse = lastuse.New(gu, s.opt.Now, time.Minute)
+	s.lastUse = lastuse.New(s.store, s.opt.Now, time.Minute)
 	return s.lastUse.Verifying(s.verifier)
 }
 

@@ -9,8 +9,8 @@ import (
 // each sealed together with the seal of the one before (a hash chain), so
 // that an edited, removed or reordered record shows.
 //
-// It is a separate interface from Store, but every backend must implement
-// both: the conformance suite requires it.
+// It is part of Store; packages that only keep or read the trail (audit)
+// take this narrower interface.
 type AuditStore interface {
 	// AppendAudit appends records in order, atomically. For each one it
 	// assigns Seq (one more than the last stored) and PrevHash (the Hash of

@@ -9,8 +9,7 @@ import (
 // (package console). A session is found by the SHA-256 of the random value
 // in the browser's cookie: the store never holds a usable session id.
 //
-// It is a separate interface from Store, like AuditStore, but every backend
-// must implement both: the conformance suite requires it.
+// It is part of Store; the console takes this narrower interface.
 type ConsoleSessionStore interface {
 	// CreateConsoleSession stores a session; a duplicate Hash gives
 	// ErrAlreadyExists.

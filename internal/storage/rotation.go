@@ -1,5 +1,7 @@
 package storage
 
+import "time"
+
 // RotationStep is what presenting a refresh token does (see Rotation).
 type RotationStep int
 
@@ -13,18 +15,53 @@ const (
 	// token keeps no successor: the retry is spent, and presenting the token
 	// again is reuse.
 	RotateGraceRetry
-	// RotateReuse: the token was replayed. The grant is revoked.
+	// RotateReuse: the token was replayed. The grant is revoked, and the
+	// rotation returns ErrReused.
 	RotateReuse
+	// RotateUnknown: no such token, or it has expired. Nothing changes; the
+	// rotation returns ErrNotFound.
+	RotateUnknown
+	// RotateRevoked: the token's grant is revoked or has expired. Nothing
+	// changes; the rotation returns ErrRevoked.
+	RotateRevoked
+	// RotateRefused: Rotation.Check refused the grant. Nothing changes; the
+	// rotation returns Check's error unchanged.
+	RotateRefused
 )
 
-// Step decides what presenting old does, for every backend: successor is
-// the token old.ReplacedBy names as stored, or nil when it names none or
-// the token is gone. The grace period serves a client that lost one
-// response, so it is granted once per token (OAuth 2.1 §4.3.1 and RFC 9700
-// §4.14.2 want a rotated token's reuse to end the grant; the grace is the
-// narrow exception docs/clients.md promises, not a window in which the old
-// token works like a current one).
-func (r Rotation) Step(old RefreshToken, successor *RefreshToken) RotationStep {
+// Decide is the one decision of a refresh-token rotation, for every backend:
+// given what the store holds, read under the lock that serialises rotations
+// of the token, it says which step to take. old is the token stored under
+// r.OldHash (nil when there is none), g its grant, and successor the token
+// old.ReplacedBy names (nil when it names none or that token is gone). With
+// RotateRefused it also returns the error of r.Check, which it calls only
+// for a token that could be exchanged (current, or a grace retry): a replay
+// revokes the grant whoever presents it.
+//
+// The grace period serves a client that lost one response, so it is granted
+// once per token (OAuth 2.1 §4.3.1 and RFC 9700 §4.14.2 want a rotated
+// token's reuse to end the grant; the grace is the narrow exception
+// docs/clients.md promises, not a window in which the old token works like a
+// current one).
+func (r Rotation) Decide(old *RefreshToken, g Grant, successor *RefreshToken) (RotationStep, error) {
+	switch {
+	case old == nil || !old.ExpiresAt.After(r.Now):
+		return RotateUnknown, nil
+	case g.Revoked() || ended(g.ExpiresAt, r.Now):
+		return RotateRevoked, nil
+	}
+	step := r.exchange(*old, successor)
+	if step != RotateReuse && r.Check != nil {
+		if err := r.Check(g); err != nil {
+			return RotateRefused, err
+		}
+	}
+	return step, nil
+}
+
+// exchange decides between a rotation, a grace retry and reuse for a live
+// token of a live grant.
+func (r Rotation) exchange(old RefreshToken, successor *RefreshToken) RotationStep {
 	switch {
 	case old.RotatedAt.IsZero():
 		return RotateCurrent
@@ -40,3 +77,6 @@ func (r Rotation) Step(old RefreshToken, successor *RefreshToken) RotationStep {
 	}
 	return RotateGraceRetry
 }
+
+// ended reports whether an optional bound (zero: none) has passed at now.
+func ended(bound, now time.Time) bool { return !bound.IsZero() && !bound.After(now) }

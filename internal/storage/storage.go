@@ -9,6 +9,9 @@
 // tokens) is sealed by the caller before it is written.
 //
 // Every backend runs the shared conformance suite in package storagetest.
+// The two SQL backends (sqlite, postgres) share their SQL through package
+// sqlstore; rules that need no SQL at all, such as the decision a refresh
+// token rotation makes (Rotation.Decide), live here.
 package storage
 
 import (
@@ -184,6 +187,13 @@ type Store interface {
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error
+
+	// The audit trail, the console's sign-in sessions and the grants' last
+	// use. Each is also an interface of its own, for the packages that need
+	// only that part.
+	AuditStore
+	ConsoleSessionStore
+	GrantUsageStore
 }
 
 // Client kinds: how a client came to be known.
@@ -448,7 +458,7 @@ type RefreshToken struct {
 //   - Otherwise the token was replayed: the grant is revoked (reason
 //     "refresh_token_reuse") and ErrReused returned.
 //
-// Rotation.Step is that decision, the same for every backend. The grace
+// Rotation.Decide is that decision, the same for every backend. The grace
 // window runs from the first rotation of OldHash, and OldHash gets one
 // retry in it. Revocation deletes the grant's refresh tokens, so a token
 // presented after its grant was revoked is unknown (ErrNotFound). A

@@ -9,8 +9,7 @@ import (
 // that people can see which agents are active. Token verification happens
 // in memory, so callers batch these writes (package lastuse).
 //
-// It is a separate interface from Store, like AuditStore, but every backend
-// must implement both: the conformance suite requires it.
+// It is part of Store; package lastuse takes this narrower interface.
 type GrantUsageStore interface {
 	// TouchGrant moves the grant's LastUsedAt forward to at; a later
 	// LastUsedAt is kept, and an unknown grant is not an error (it may

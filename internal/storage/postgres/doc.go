@@ -3,6 +3,12 @@
 // implements storage.Store on github.com/jackc/pgx/v5 through a pgxpool
 // connection pool (see Options for its limits).
 //
+// The SQL it runs is package sqlstore's, shared with the sqlite backend;
+// this package connects, describes PostgreSQL to sqlstore (an Engine: row
+// locks with FOR UPDATE, an advisory lock for audit appends, TEXT[] lists),
+// and keeps what is PostgreSQL's own: the transaction runner that retries
+// a deadlock victim, migrating under an advisory lock, and DeleteExpired.
+//
 // # Atomicity across replicas
 //
 // Every operation that reads and then writes does so in one READ COMMITTED
@@ -13,15 +19,16 @@
 //     RETURNING; the row lock decides the single winner.
 //   - RotateRefreshToken, RevokeGrant: SELECT ... FOR UPDATE on the grant,
 //     then on the token; rotations of one grant run one at a time, and
-//     Rotation.Check runs under those locks.
+//     Rotation.Decide (with the caller's Rotation.Check) decides under
+//     those locks.
 //   - UpdateClient, UpdateAuthRequest, UpsertConsent: SELECT ... FOR UPDATE,
 //     the change (the caller's fn, or the consent merge) in Go, then UPDATE.
 //   - UseOnce, PutSessionBinding: INSERT ... ON CONFLICT DO UPDATE ... WHERE
 //     the old row has expired.
 //   - DeleteExpired: one transaction, taken by one replica at a time through
 //     pg_try_advisory_xact_lock; the others skip their sweep.
-//   - AppendAudit (storage.AuditStore): pg_advisory_xact_lock, so appends
-//     from all replicas form one chain.
+//   - AppendAudit: pg_advisory_xact_lock, so appends from all replicas form
+//     one chain.
 //
 // A grant's row is always locked before its refresh tokens (rotation,
 // revocation, the sweep of dead grants), so the races that matter cannot

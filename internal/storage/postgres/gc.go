@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 )
 
 // deadGrants selects grants past their own expiry, or revoked long enough ago
@@ -30,7 +31,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, keepRevoked ti
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, gcLockKey).Scan(&mine); err != nil || !mine {
 			return err
 		}
-		return sweep(ctx, tx, &r, at(now), at(now.Add(-keepRevoked)))
+		return sweep(ctx, tx, &r, sqlstore.At(now), sqlstore.At(now.Add(-keepRevoked)))
 	})
 	if err != nil {
 		return storage.GCResult{}, fmt.Errorf("postgres: delete expired: %w", err)
@@ -42,37 +43,26 @@ func sweep(ctx context.Context, tx pgx.Tx, r *storage.GCResult, now, cutoff int6
 	// The dead grants are locked before their tokens are touched, the order
 	// rotations and revocations use, so a sweep cannot deadlock with them.
 	rows, err := tx.Query(ctx, deadGrants+` FOR UPDATE`, now, cutoff)
-	dead, err := collect(rows, err, func(s scanner) (string, error) {
-		var id string
-		return id, s.Scan(&id)
-	})
 	if err != nil {
 		return err
 	}
-	dead = list(dead) // an empty array, not NULL, for = ANY
-	steps := []struct {
-		count *int
-		query string
-		args  []any
-	}{
-		{&r.AuthRequests, `DELETE FROM auth_requests WHERE expires_at <= $1`, []any{now}},
-		{&r.AuthCodes, `DELETE FROM auth_codes WHERE expires_at <= $1`, []any{now}},
-		// Before the grants, so that tokens going with their grant are counted
-		// rather than removed silently by the cascade.
-		{&r.RefreshTokens, `DELETE FROM refresh_tokens WHERE expires_at <= $1 OR grant_id = ANY($2)`, []any{now, dead}},
-		{&r.Grants, `DELETE FROM grants WHERE id = ANY($1)`, []any{dead}},
-		{&r.Clients, `DELETE FROM clients WHERE expires_at <= $1`, []any{now}},
-		{&r.UpstreamSessions, `DELETE FROM upstream_sessions WHERE expires_at <= $1`, []any{now}},
-		{&r.SigningKeys, `DELETE FROM signing_keys WHERE expires_at <= $1`, []any{now}},
-		{&r.Once, `DELETE FROM once WHERE expires_at <= $1`, []any{now}},
-		{&r.SessionBindings, `DELETE FROM session_bindings WHERE expires_at <= $1`, []any{now}},
+	dead, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
 	}
-	for _, st := range steps {
-		tag, err := tx.Exec(ctx, st.query, st.args...)
-		if err != nil {
-			return err
-		}
-		*st.count = int(tag.RowsAffected())
+	if dead == nil {
+		dead = []string{} // an empty array, not NULL, for = ANY
 	}
-	return nil
+	// Before the grants, so that tokens going with their grant are counted
+	// rather than removed silently by the cascade.
+	tokens, err := tx.Exec(ctx, `DELETE FROM refresh_tokens WHERE expires_at <= $1 OR grant_id = ANY($2)`, now, dead)
+	if err != nil {
+		return err
+	}
+	grants, err := tx.Exec(ctx, `DELETE FROM grants WHERE id = ANY($1)`, dead)
+	if err != nil {
+		return err
+	}
+	r.RefreshTokens, r.Grants = int(tokens.RowsAffected()), int(grants.RowsAffected())
+	return sqlstore.DeleteExpiring(ctx, querier{tx}, r, now)
 }

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/storagetest"
 )
 
@@ -42,9 +42,9 @@ func appliedMigrations(t *testing.T, s *Store) map[int]appliedMigration {
 	return applied
 }
 
-func embeddedMigrations(t *testing.T) []migration {
+func embeddedMigrations(t *testing.T) []sqlstore.Migration {
 	t.Helper()
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +60,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 		t.Errorf("fresh database: %d migrations recorded, want %d", len(fresh), len(ms))
 	}
 	for _, m := range ms {
-		if fresh[m.version].name != m.name {
-			t.Errorf("migration %d recorded as %q, want %q", m.version, fresh[m.version].name, m.name)
+		if fresh[m.Version].name != m.Name {
+			t.Errorf("migration %d recorded as %q, want %q", m.Version, fresh[m.Version].name, m.Name)
 		}
 	}
 	if err := s.Close(); err != nil {
@@ -144,8 +144,8 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 	ms := embeddedMigrations(t) // applied by Open
 	n := len(ms)
 	ms = append(ms,
-		migration{version: n + 1, name: "ok.sql", sql: `CREATE TABLE ok (id INTEGER)`},
-		migration{version: n + 2, name: "broken.sql", sql: `CREATE TABLE half (id INTEGER); SELECT 1/0`})
+		sqlstore.Migration{Version: n + 1, Name: "ok.sql", SQL: `CREATE TABLE ok (id INTEGER)`},
+		sqlstore.Migration{Version: n + 2, Name: "broken.sql", SQL: `CREATE TABLE half (id INTEGER); SELECT 1/0`})
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -166,19 +166,6 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 	}
 }
 
-func TestLoadMigrationsRejectsGaps(t *testing.T) {
-	for name, fsys := range map[string]fstest.MapFS{
-		"gap":       {"migrations/0001_a.sql": {}, "migrations/0003_c.sql": {}},
-		"duplicate": {"migrations/0001_a.sql": {}, "migrations/0001_b.sql": {}},
-		"bad name":  {"migrations/1_a.sql": {}},
-		"none":      {},
-	} {
-		if _, err := loadMigrations(fsys); err == nil {
-			t.Errorf("%s: loadMigrations accepted it", name)
-		}
-	}
-}
-
 // TestConsentMigration writes consents in the old shape (one array of
 // scopes, one of resources) at the schema version before per-resource
 // consent, then opens the database, which migrates it, and checks what
@@ -187,8 +174,8 @@ func TestConsentMigration(t *testing.T) {
 	ctx := t.Context()
 	dsn := newDatabase(t)
 	ms := embeddedMigrations(t)
-	target := slices.IndexFunc(ms, func(m migration) bool {
-		return strings.HasSuffix(m.name, "_"+storagetest.ConsentMigration)
+	target := slices.IndexFunc(ms, func(m sqlstore.Migration) bool {
+		return strings.HasSuffix(m.Name, "_"+storagetest.ConsentMigration)
 	})
 	if target < 0 {
 		t.Fatalf("no migration named *_%s", storagetest.ConsentMigration)
@@ -207,7 +194,8 @@ func TestConsentMigration(t *testing.T) {
 	conn.Release()
 	for _, c := range storagetest.OldConsents {
 		_, err := pool.Exec(ctx, `INSERT INTO consents (subject, client_id, scopes, resources, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, c.Subject, c.ClientID, list(c.Scopes), list(c.Resources), stamp(c.CreatedAt), stamp(c.UpdatedAt))
+			VALUES ($1, $2, $3, $4, $5, $6)`, c.Subject, c.ClientID, list(c.Scopes), list(c.Resources), sqlstore.Stamp(c.CreatedAt),
+			sqlstore.Stamp(c.UpdatedAt))
 		if err != nil {
 			t.Fatalf("writing an old-shape consent: %v", err)
 		}

@@ -7,9 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 )
 
 var _ storage.Store = (*Store)(nil)
@@ -62,8 +64,11 @@ func (o Options) withDefaults() Options {
 
 // Store is a storage.Store in a PostgreSQL database. It is safe for
 // concurrent use, and any number of Stores, in any number of processes, may
-// share one database.
+// share one database. The shared SQL store does most of the work; Store
+// gives it the pool and its locking, and adds what is PostgreSQL's own
+// (connecting, migrating under an advisory lock, DeleteExpired).
 type Store struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	// retries counts transactions run again after a deadlock or a
 	// serialization failure; the lock order makes them rare, and tests
@@ -86,6 +91,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	s := &Store{pool: pool}
+	s.Store = sqlstore.New(s.engine())
 	if err := s.Ping(ctx); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
@@ -93,6 +99,26 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
+}
+
+// engine describes PostgreSQL to the shared store. Transactions run at READ
+// COMMITTED (txOptions) and lock the rows they read to change with SELECT
+// ... FOR UPDATE, which is what makes a read-then-write atomic across
+// replicas; audit appends take a transaction-scoped advisory lock, since
+// the row they append after is not theirs to lock.
+func (s *Store) engine() sqlstore.Engine {
+	return sqlstore.Engine{
+		Name:  "postgres",
+		Read:  querier{s.pool},
+		Write: querier{s.pool},
+		InTx: func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+			return s.inTx(ctx, func(tx pgx.Tx) error { return fn(querier{tx}) })
+		},
+		ForUpdate: " FOR UPDATE",
+		AuditLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", auditLockKey),
+		List:      list,
+		ScanList:  scanList,
+	}
 }
 
 func poolConfig(dsn string, o Options) (*pgxpool.Config, error) {

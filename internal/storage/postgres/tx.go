@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 )
 
 // maxAttempts bounds how often a transaction is run when PostgreSQL aborts it
@@ -30,13 +29,12 @@ var txOptions = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
 // inTx runs fn in a transaction and commits if fn returns nil, running it
 // again (up to maxAttempts in all) when PostgreSQL reports a serialization
 // failure or a deadlock. fn's error is returned as it is, so sentinels and
-// callers' errors pass through; an error wrapped by callerError is never
-// retried and comes back unwrapped.
+// callers' errors pass through; a *sqlstore.CallerError is never retried.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tryTx(ctx, fn)
-		if ce, ok := errors.AsType[*callerError](err); ok {
-			return ce.err
+		if _, ok := errors.AsType[*sqlstore.CallerError](err); ok {
+			return err
 		}
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return err
@@ -66,14 +64,6 @@ func (s *Store) tryTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return nil
 }
 
-// callerError marks an error that came from code the caller gave us (an
-// Update fn, Rotation.Check): it ends the transaction at once, with no retry,
-// and is returned unchanged.
-type callerError struct{ err error }
-
-func (e *callerError) Error() string { return e.err.Error() }
-func (e *callerError) Unwrap() error { return e.err }
-
 // retryable reports a serialization failure (40001) or a deadlock (40P01):
 // PostgreSQL rolled the transaction back, and running it again is safe.
 func retryable(err error) bool {
@@ -96,95 +86,36 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// querier is what both the pool and a transaction offer, so that one read
-// helper serves plain reads and reads inside a write.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// scanner is a pgx.Row or pgx.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// collect reads every row of a query with scan; no rows give nil.
-func collect[T any](rows pgx.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
-	if err != nil {
-		return nil, err
+// querier runs the shared store's SQL (sqlstore.Querier) on the pool or a
+// transaction.
+type querier struct {
+	db interface {
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
-// notFound turns "no row" into the storage sentinel.
-func notFound(err error) error {
+func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := q.db.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+func (q querier) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return q.db.Query(ctx, query, args...)
+}
+
+func (q querier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return pgRow{q.db.QueryRow(ctx, query, args...)}
+}
+
+// pgRow turns "no row" into the storage sentinel.
+type pgRow struct{ row pgx.Row }
+
+func (r pgRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return storage.ErrNotFound
 	}
 	return err
-}
-
-// inserted checks an INSERT ... ON CONFLICT DO NOTHING: no row means the key
-// was taken.
-func inserted(tag pgconn.CommandTag, err error) error {
-	return affected(tag, err, storage.ErrAlreadyExists)
-}
-
-// deleted checks a DELETE or UPDATE by key: no row means there was none.
-func deleted(tag pgconn.CommandTag, err error) error {
-	return affected(tag, err, storage.ErrNotFound)
-}
-
-func affected(tag pgconn.CommandTag, err error, none error) error {
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return none
-	}
-	return nil
-}
-
-// columns is a table's column list, key first, in the order of its args and
-// scan functions, so that the SQL is written from one list. Placeholders
-// follow the list ($1 is the key), so inserts and updates take the same args.
-type columns []string
-
-func (c columns) names() string { return strings.Join(c, ", ") }
-
-func (c columns) params() string {
-	ps := make([]string, len(c))
-	for i := range c {
-		ps[i] = "$" + strconv.Itoa(i+1)
-	}
-	return strings.Join(ps, ", ")
-}
-
-// insert is an INSERT that leaves an existing row alone, for inserted.
-func (c columns) insert(table string) string {
-	return "INSERT INTO " + table + " (" + c.names() + ") VALUES (" + c.params() +
-		") ON CONFLICT (" + c[0] + ") DO NOTHING"
-}
-
-// update sets every column but the key from the same args as insert.
-func (c columns) update(table string) string {
-	sets := make([]string, 0, len(c)-1)
-	for i, name := range c[1:] {
-		sets = append(sets, name+" = $"+strconv.Itoa(i+2))
-	}
-	return "UPDATE " + table + " SET " + strings.Join(sets, ", ") + " WHERE " + c[0] + " = $1"
-}
-
-func (c columns) selectFrom(table string) string {
-	return "SELECT " + c.names() + " FROM " + table
 }

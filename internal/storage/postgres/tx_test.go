@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 )
 
 func TestInTxRetries(t *testing.T) {
@@ -14,7 +16,7 @@ func TestInTxRetries(t *testing.T) {
 	deadlock := &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
 	serialization := &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
 	other := &pgconn.PgError{Code: "23505", Message: "duplicate key"}
-	mine := errors.New("from the caller")
+	fromCaller := &sqlstore.CallerError{Err: deadlock}
 	for _, tc := range []struct {
 		name  string
 		fails []error // what the attempts return, in order; then nil
@@ -25,8 +27,7 @@ func TestInTxRetries(t *testing.T) {
 		{"serialization failures, then success", []error{serialization, serialization}, nil, 3},
 		{"retries run out", []error{deadlock, deadlock, deadlock, deadlock, deadlock, deadlock}, deadlock, maxAttempts},
 		{"other errors are not retried", []error{other}, other, 1},
-		{"caller errors are not retried", []error{&callerError{deadlock}}, deadlock, 1},
-		{"caller errors come back unwrapped", []error{&callerError{mine}}, mine, 1},
+		{"caller errors are not retried", []error{fromCaller}, fromCaller, 1},
 	} {
 		calls := 0
 		err := s.inTx(t.Context(), func(pgx.Tx) error {

@@ -3,49 +3,16 @@ package sqlite
 import (
 	"encoding/json"
 	"fmt"
-	"math"
-	"time"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 )
 
-// The instants an int64 of Unix nanoseconds can hold.
-var (
-	minTime = time.Unix(0, math.MinInt64).UTC()
-	maxTime = time.Unix(0, math.MaxInt64).UTC()
-)
-
-// at encodes a time for comparison. The zero time is the earliest instant, so
-// it becomes the smallest value and orders as Go orders it.
-func at(t time.Time) int64 {
-	switch {
-	case t.IsZero(), t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// stamp encodes a time for storage: NULL for the zero time, so that a zero
-// expiry ("never") matches no comparison.
-func stamp(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return at(t)
-}
-
-// utc is what a time looks like after a round trip through the database.
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return time.Unix(0, at(t)).UTC()
-}
+// Lists of strings are JSON arrays in TEXT columns: SQLite has no array
+// type. This is the one column type the engines store differently
+// (sqlstore.Engine.List).
 
 // list encodes a string slice as a JSON array; nil and empty are both "[]".
-func list(v []string) string {
+func list(v []string) any {
 	if len(v) == 0 {
 		return "[]"
 	}
@@ -53,59 +20,14 @@ func list(v []string) string {
 	return string(b)
 }
 
-// approved encodes a consent's approvals as a JSON object of resource to
-// scopes; nil is "{}".
-func approved(m map[string][]string) string {
-	if len(m) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(m) // strings only: always marshals
-	return string(b)
-}
-
-func identity(id storage.Identity) string {
-	b, _ := json.Marshal(id) // only strings: always marshals
-	return string(b)
-}
-
-// optIdentity encodes a possibly absent identity, NULL when absent.
-func optIdentity(id *storage.Identity) any {
-	if id == nil {
-		return nil
-	}
-	return identity(*id)
-}
-
-// blob encodes bytes, NULL when empty so that empty and nil are one value.
-func blob(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// The scanners below decode columns straight into struct fields, so that each
-// entity is read by a single Scan call.
-
-type timeCol struct{ dst *time.Time }
-
-func (c timeCol) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*c.dst = time.Time{}
-	case int64:
-		*c.dst = time.Unix(0, v).UTC()
-	default:
-		return fmt.Errorf("time column holds %T", src)
-	}
-	return nil
-}
-
+// listCol decodes a JSON array column; an empty one becomes nil.
 type listCol struct{ dst *[]string }
+
+func scanList(dst *[]string) any { return listCol{dst} }
 
 func (c listCol) Scan(src any) error {
 	var v []string
-	if err := unmarshalText(src, &v); err != nil {
+	if err := sqlstore.UnmarshalText(src, &v); err != nil {
 		return fmt.Errorf("list column: %w", err)
 	}
 	if len(v) == 0 {
@@ -113,72 +35,4 @@ func (c listCol) Scan(src any) error {
 	}
 	*c.dst = v
 	return nil
-}
-
-type approvedCol struct{ dst *map[string][]string }
-
-func (c approvedCol) Scan(src any) error {
-	var m map[string][]string
-	if err := unmarshalText(src, &m); err != nil {
-		return fmt.Errorf("approved column: %w", err)
-	}
-	*c.dst = storage.MergeApproved(nil, m) // empty lists and maps become nil
-	return nil
-}
-
-type identityCol struct{ dst *storage.Identity }
-
-func (c identityCol) Scan(src any) error {
-	var id storage.Identity
-	if err := unmarshalText(src, &id); err != nil {
-		return fmt.Errorf("identity column: %w", err)
-	}
-	if len(id.Groups) == 0 {
-		id.Groups = nil
-	}
-	*c.dst = id
-	return nil
-}
-
-type optIdentityCol struct{ dst **storage.Identity }
-
-func (c optIdentityCol) Scan(src any) error {
-	if src == nil {
-		*c.dst = nil
-		return nil
-	}
-	id := new(storage.Identity)
-	if err := (identityCol{id}).Scan(src); err != nil {
-		return err
-	}
-	*c.dst = id
-	return nil
-}
-
-type blobCol struct{ dst *[]byte }
-
-func (c blobCol) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*c.dst = nil
-	case []byte:
-		// The driver owns src's memory only until the next Scan.
-		*c.dst = nil
-		if len(v) > 0 {
-			*c.dst = append([]byte(nil), v...)
-		}
-	default:
-		return fmt.Errorf("blob column holds %T", src)
-	}
-	return nil
-}
-
-func unmarshalText(src, dst any) error {
-	switch v := src.(type) {
-	case string:
-		return json.Unmarshal([]byte(v), dst)
-	case []byte:
-		return json.Unmarshal(v, dst)
-	}
-	return fmt.Errorf("holds %T", src)
 }

@@ -3,17 +3,29 @@
 // implements storage.Store on modernc.org/sqlite, a pure-Go SQLite, so the
 // binary needs no cgo.
 //
+// The SQL it runs is package sqlstore's, shared with the postgres backend;
+// this package opens the file, describes SQLite to sqlstore (an Engine), and
+// keeps what is SQLite's own: the connection pools, the write transaction,
+// the migration runner's use of the write lock, and DeleteExpired.
+//
 // SQLite allows one writer at a time. Rather than let writers spin on
 // SQLITE_BUSY, the Store keeps two pools over the same file: a single
 // connection for writes, where writers queue in Go, and a few read-only
 // connections that WAL mode lets run beside the writer. Every write
 // transaction begins IMMEDIATE, taking the write lock before its first read,
-// so a read-then-write (consuming a code, rotating a refresh token) cannot be
-// overtaken by another process sharing the file.
+// so a read-then-write (rotating a refresh token, updating a client) cannot
+// be overtaken by another process sharing the file; no row needs a lock of
+// its own (sqlstore.Engine.ForUpdate is empty), and audit appends are
+// serialised already.
+//
+// The shared SQL writes placeholders as $1, $2, ...; SQLite reads those as
+// named parameters, resolved one by one when a statement is prepared, so the
+// querier rewrites them to positional ? (placeholders.go).
 //
 // The schema is versioned by the numbered SQL files embedded from migrations/.
 // Open applies the ones a database has not seen yet, each in its own
-// transaction, and refuses a database written by a newer Drawbridge.
+// transaction that checks the version again under the write lock, and
+// refuses a database written by a newer Drawbridge.
 //
 // Times are stored as INTEGER Unix nanoseconds in UTC, NULL for the zero time;
 // a time outside the years 1678–2262 is clamped to that range, which keeps

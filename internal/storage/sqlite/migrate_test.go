@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/storagetest"
 )
 
@@ -14,13 +15,13 @@ import (
 func TestConsentMigration(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations()
 	if err != nil {
 		t.Fatal(err)
 	}
 	target := -1
 	for i, m := range ms {
-		if strings.HasSuffix(m.name, "_"+storagetest.ConsentMigration) {
+		if strings.HasSuffix(m.Name, "_"+storagetest.ConsentMigration) {
 			target = i
 		}
 	}
@@ -44,7 +45,8 @@ func TestConsentMigration(t *testing.T) {
 	}
 	for _, c := range storagetest.OldConsents {
 		_, err := db.ExecContext(ctx, `INSERT INTO consents (subject, client_id, scopes, resources, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, c.Subject, c.ClientID, list(c.Scopes), list(c.Resources), stamp(c.CreatedAt), stamp(c.UpdatedAt))
+			VALUES (?, ?, ?, ?, ?, ?)`, c.Subject, c.ClientID, list(c.Scopes), list(c.Resources),
+			sqlstore.Stamp(c.CreatedAt), sqlstore.Stamp(c.UpdatedAt))
 		if err != nil {
 			t.Fatalf("writing an old-shape consent: %v", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 )
 
 // TestGrantPagesUseIndexes: a page of grants is read from an index in list
@@ -27,7 +28,7 @@ func TestGrantPagesUseIndexes(t *testing.T) {
 		{storage.GrantFilter{Subject: "local:alice", NewestFirst: true, Limit: 50, After: after}, "SEARCH grants USING INDEX grants_subject_order"},
 		{storage.GrantFilter{ClientID: "c", Limit: 50, After: after}, "SEARCH grants USING INDEX grants_client_order"},
 	} {
-		q, args := grantQuery(tc.f)
+		q, args := sqlstore.GrantQuery(tc.f)
 		rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -22,7 +23,10 @@ var _ storage.Store = (*Store)(nil)
 const busyTimeoutMillis = "5000"
 
 // Store is a storage.Store in one SQLite file. It is safe for concurrent use.
+// The shared SQL store does most of the work; Store gives it the pools and
+// adds what is SQLite's own (opening the file, DeleteExpired).
 type Store struct {
+	*sqlstore.Store
 	write *sql.DB // exactly one connection: writers queue here, not on SQLITE_BUSY
 	read  *sql.DB // read-only connections; WAL lets them run beside the writer
 }
@@ -49,10 +53,30 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, errors.Join(err, write.Close())
 	}
 	s := &Store{write: write, read: read}
+	s.Store = sqlstore.New(s.engine())
 	if err := s.Ping(ctx); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
+}
+
+// engine describes SQLite to the shared store. Every write transaction
+// begins IMMEDIATE (writeParams), taking the database's one write lock
+// before its first read, so nothing it reads can change before it commits:
+// no row needs a lock of its own, and audit appends are serialised already.
+func (s *Store) engine() sqlstore.Engine {
+	return sqlstore.Engine{
+		Name:  "sqlite",
+		Read:  querier{s.read},
+		Write: querier{s.write},
+		InTx: func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+			return s.inTx(ctx, func(tx *sql.Tx) error { return fn(querier{tx}) })
+		},
+		ForUpdate: "",
+		AuditLock: "",
+		List:      list,
+		ScanList:  scanList,
+	}
 }
 
 // createFile makes the file before SQLite does, because SQLite would create

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -104,7 +103,7 @@ func appliedMigrations(t *testing.T, s *Store) map[int]int64 {
 }
 
 func TestMigrations(t *testing.T) {
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,19 +142,6 @@ func TestNewerSchemaRefused(t *testing.T) {
 	_, err = Open(t.Context(), path)
 	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "9999") {
 		t.Errorf("Open of a newer schema: got %v, want ErrSchemaTooNew naming version 9999", err)
-	}
-}
-
-func TestLoadMigrationsRejectsGaps(t *testing.T) {
-	for name, fsys := range map[string]fstest.MapFS{
-		"gap":       {"migrations/0001_a.sql": {}, "migrations/0003_c.sql": {}},
-		"duplicate": {"migrations/0001_a.sql": {}, "migrations/0001_b.sql": {}},
-		"bad name":  {"migrations/1_a.sql": {}},
-		"none":      {},
-	} {
-		if _, err := loadMigrations(fsys); err == nil {
-			t.Errorf("%s: loadMigrations accepted it", name)
-		}
 	}
 }
 

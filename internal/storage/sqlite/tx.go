@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlstore"
 )
 
 // inTx runs fn in a write transaction and commits if fn returns nil. fn's
@@ -33,96 +33,51 @@ func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// querier is what both a pool and a transaction offer, so that one read
-// helper serves plain reads and reads inside a write.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// querier runs the shared store's SQL (sqlstore.Querier) on a pool or a
+// transaction.
+type querier struct {
+	db interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
 }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
+func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	query, args = rebind(query, args)
+	res, err := q.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
-// collect reads every row of a query with scan.
-func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+func (q querier) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	query, args = rebind(query, args)
+	rows, err := q.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlRows{rows}, nil
 }
 
-// notFound turns "no row" into the storage sentinel.
-func notFound(err error) error {
+func (q querier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	query, args = rebind(query, args)
+	return sqlRow{q.db.QueryRowContext(ctx, query, args...)}
+}
+
+// sqlRow turns "no row" into the storage sentinel.
+type sqlRow struct{ row *sql.Row }
+
+func (r sqlRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.ErrNotFound
 	}
 	return err
 }
 
-// inserted checks an INSERT ... ON CONFLICT DO NOTHING: no row means the key
-// was taken.
-func inserted(res sql.Result, err error) error {
-	return affected(res, err, storage.ErrAlreadyExists)
-}
+// sqlRows closes without an error: what went wrong while reading is Err's.
+type sqlRows struct{ *sql.Rows }
 
-// deleted checks a DELETE or UPDATE by key: no row means there was none.
-func deleted(res sql.Result, err error) error {
-	return affected(res, err, storage.ErrNotFound)
-}
-
-func affected(res sql.Result, err error, none error) error {
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return none
-	}
-	return nil
-}
-
-// columns is a table's column list, key first, in the order of its args and
-// scan functions, so that the SQL is written from one list.
-type columns []string
-
-func (c columns) names() string { return strings.Join(c, ", ") }
-
-func (c columns) params() string {
-	return strings.TrimSuffix(strings.Repeat("?, ", len(c)), ", ")
-}
-
-// insert is an INSERT that leaves an existing row alone, for inserted.
-func (c columns) insert(table string) string {
-	return "INSERT INTO " + table + " (" + c.names() + ") VALUES (" + c.params() +
-		") ON CONFLICT (" + c[0] + ") DO NOTHING"
-}
-
-// update sets every column but the key; its args are all but the first,
-// followed by the key.
-func (c columns) update(table string) string {
-	return "UPDATE " + table + " SET " + strings.Join(c[1:], " = ?, ") + " = ? WHERE " + c[0] + " = ?"
-}
-
-func (c columns) selectFrom(table string) string {
-	return "SELECT " + c.names() + " FROM " + table
-}
-
-// updateArgs reorders insert args (key first) for update (key last).
-func updateArgs(args []any) []any {
-	return append(append([]any(nil), args[1:]...), args[0])
-}
+func (r sqlRows) Close() { _ = r.Rows.Close() }

@@ -26,15 +26,11 @@ func auditRecord(i int, subject string) storage.AuditRecord {
 }
 
 func testAudit(t *testing.T, s storage.Store) {
-	as, ok := s.(storage.AuditStore)
-	if !ok {
-		t.Fatal("the backend does not implement storage.AuditStore")
-	}
 	ctx := t.Context()
-	must(t, as.AppendAudit(ctx, []storage.AuditRecord{auditRecord(0, "user-1"), auditRecord(1, "user-2")}, testSeal))
-	must(t, as.AppendAudit(ctx, []storage.AuditRecord{auditRecord(2, "user-1")}, testSeal))
-	must(t, as.AppendAudit(ctx, nil, testSeal))
-	all, err := as.ListAudit(ctx, storage.AuditFilter{})
+	must(t, s.AppendAudit(ctx, []storage.AuditRecord{auditRecord(0, "user-1"), auditRecord(1, "user-2")}, testSeal))
+	must(t, s.AppendAudit(ctx, []storage.AuditRecord{auditRecord(2, "user-1")}, testSeal))
+	must(t, s.AppendAudit(ctx, nil, testSeal))
+	all, err := s.ListAudit(ctx, storage.AuditFilter{})
 	must(t, err)
 	if len(all) != 3 {
 		t.Fatalf("ListAudit = %d records, want 3", len(all))
@@ -49,17 +45,17 @@ func testAudit(t *testing.T, s storage.Store) {
 		check(t, fmt.Sprintf("record %d", i), r, want)
 		prev = r.Hash
 	}
-	byUser, err := as.ListAudit(ctx, storage.AuditFilter{Subject: "user-1"})
+	byUser, err := s.ListAudit(ctx, storage.AuditFilter{Subject: "user-1"})
 	must(t, err)
 	if len(byUser) != 2 || byUser[0].Seq != 1 || byUser[1].Seq != 3 {
 		t.Errorf("filter by subject: %+v", byUser)
 	}
-	window, err := as.ListAudit(ctx, storage.AuditFilter{From: at(time.Minute), To: at(2 * time.Minute)})
+	window, err := s.ListAudit(ctx, storage.AuditFilter{From: at(time.Minute), To: at(2 * time.Minute)})
 	must(t, err)
 	if len(window) != 1 || window[0].Seq != 2 {
 		t.Errorf("filter by time: %+v", window)
 	}
-	page, err := as.ListAudit(ctx, storage.AuditFilter{AfterSeq: 1, Limit: 1})
+	page, err := s.ListAudit(ctx, storage.AuditFilter{AfterSeq: 1, Limit: 1})
 	must(t, err)
 	if len(page) != 1 || page[0].Seq != 2 {
 		t.Errorf("paging: %+v", page)
@@ -69,24 +65,20 @@ func testAudit(t *testing.T, s storage.Store) {
 // testAuditConcurrentAppends: appends racing from many goroutines still
 // form one unbroken chain.
 func testAuditConcurrentAppends(t *testing.T, s storage.Store) {
-	as, ok := s.(storage.AuditStore)
-	if !ok {
-		t.Fatal("the backend does not implement storage.AuditStore")
-	}
 	var wg sync.WaitGroup
 	for g := range 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range 5 {
-				if err := as.AppendAudit(t.Context(), []storage.AuditRecord{auditRecord(g*5+i, "u")}, testSeal); err != nil {
+				if err := s.AppendAudit(t.Context(), []storage.AuditRecord{auditRecord(g*5+i, "u")}, testSeal); err != nil {
 					t.Error(err)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	all, err := as.ListAudit(t.Context(), storage.AuditFilter{})
+	all, err := s.ListAudit(t.Context(), storage.AuditFilter{})
 	must(t, err)
 	if len(all) != 50 {
 		t.Fatalf("%d records, want 50", len(all))

@@ -1,0 +1,138 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+var auditCols = columns{"seq", "time", "type", "subject", "client_id", "server", "name", "payload", "key_id",
+	"prev_hash", "hash"}
+
+// auditRowsPerInsert keeps a statement's parameters (11 a row) well under
+// the engines' limits (SQLite's 32766, PostgreSQL's 65535).
+const auditRowsPerInsert = 64
+
+// auditInsertBatch is the INSERT of a full batch, built once: most rows of
+// a busy gateway's appends go in one.
+var auditInsertBatch = buildAuditInsert(auditRowsPerInsert)
+
+// auditInsert is the INSERT of n rows.
+func auditInsert(n int) string {
+	if n == auditRowsPerInsert {
+		return auditInsertBatch
+	}
+	return buildAuditInsert(n)
+}
+
+func buildAuditInsert(n int) string {
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = "(" + auditCols.params(1+i*len(auditCols)) + ")"
+	}
+	return "INSERT INTO audit (" + auditCols.names() + ") VALUES " + strings.Join(rows, ", ")
+}
+
+// AppendAudit appends records after the current last one. Appends run one at
+// a time, each reading the chain's end only once the previous append has
+// committed: Engine.AuditLock serialises them where transactions do not run
+// one at a time already. (Locking the last row would not do: two appenders
+// would both lock the same row, then both append after it.)
+func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, seal func(*storage.AuditRecord)) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(q Querier) error {
+		if s.e.AuditLock != "" {
+			if _, err := q.Exec(ctx, s.e.AuditLock); err != nil {
+				return err
+			}
+		}
+		var seq int64
+		var prev []byte
+		err := q.QueryRow(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		for i := range recs {
+			r := &recs[i]
+			seq++
+			r.Seq, r.PrevHash = seq, append([]byte{}, prev...)
+			seal(r)
+			prev = r.Hash
+		}
+		// Many rows per INSERT: parsing and running one statement per
+		// record was most of the cost of auditing a busy gateway.
+		for rest := recs; len(rest) > 0; {
+			n := min(len(rest), auditRowsPerInsert)
+			args := make([]any, 0, n*len(auditCols))
+			for _, r := range rest[:n] {
+				args = append(args, r.Seq, At(r.Time), r.Type, r.Subject, r.ClientID, r.Server, r.Name, r.Payload,
+					r.KeyID, r.PrevHash, r.Hash)
+			}
+			if _, err := q.Exec(ctx, auditInsert(n), args...); err != nil {
+				return err
+			}
+			rest = rest[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		return s.errorf("append audit: %w", err)
+	}
+	return nil
+}
+
+// ListAudit returns the records f selects, in sequence order.
+func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditRecord, error) {
+	query, args := auditQuery(f)
+	rows, err := s.e.Read.Query(ctx, query, args...)
+	recs, err := collect(rows, err, func(r Row) (storage.AuditRecord, error) {
+		var a storage.AuditRecord
+		err := r.Scan(&a.Seq, timeCol{&a.Time}, &a.Type, &a.Subject, &a.ClientID, &a.Server, &a.Name,
+			&a.Payload, &a.KeyID, &a.PrevHash, &a.Hash)
+		return a, err
+	})
+	if err != nil {
+		return nil, s.errorf("list audit: %w", err)
+	}
+	return recs, nil
+}
+
+func auditQuery(f storage.AuditFilter) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, cond+" $"+strconv.Itoa(len(args)))
+	}
+	if !f.From.IsZero() {
+		add("time >=", At(f.From))
+	}
+	if !f.To.IsZero() {
+		add("time <", At(f.To))
+	}
+	for _, eq := range []struct{ col, v string }{
+		{"type", f.Type}, {"subject", f.Subject}, {"client_id", f.ClientID}, {"server", f.Server}, {"name", f.Name},
+	} {
+		if eq.v != "" {
+			add(eq.col+" =", eq.v)
+		}
+	}
+	if f.AfterSeq > 0 {
+		add("seq >", f.AfterSeq)
+	}
+	query := auditCols.selectFrom("audit")
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY seq"
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		query += " LIMIT $" + strconv.Itoa(len(args))
+	}
+	return query, args
+}

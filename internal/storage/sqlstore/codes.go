@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+var authCodeCols = columns{"hash", "client_id", "redirect_uri", "code_challenge", "resource", "scopes",
+	"identity", "auth_time", "grant_id", "upstream_session_id", "created_at", "expires_at", "used_at"}
+
+func (s *Store) authCodeArgs(c storage.AuthCode) []any {
+	return []any{c.Hash, c.ClientID, c.RedirectURI, c.CodeChallenge, c.Resource, s.e.List(c.Scopes),
+		identity(c.Identity), Stamp(c.AuthTime), c.GrantID, c.UpstreamSessionID, Stamp(c.CreatedAt),
+		Stamp(c.ExpiresAt), Stamp(c.UsedAt)}
+}
+
+func (s *Store) scanAuthCode(r Row) (storage.AuthCode, error) {
+	var c storage.AuthCode
+	err := r.Scan(&c.Hash, &c.ClientID, &c.RedirectURI, &c.CodeChallenge, &c.Resource, s.e.ScanList(&c.Scopes),
+		identityCol{&c.Identity}, timeCol{&c.AuthTime}, &c.GrantID, &c.UpstreamSessionID, timeCol{&c.CreatedAt},
+		timeCol{&c.ExpiresAt}, timeCol{&c.UsedAt})
+	return c, err
+}
+
+// CreateAuthCode stores a newly issued code by its hash.
+func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
+	if err := inserted(s.e.Write.Exec(ctx, authCodeCols.insert("auth_codes"), s.authCodeArgs(c)...)); err != nil {
+		return s.errorf("create auth code for grant %q: %w", c.GrantID, err)
+	}
+	return nil
+}
+
+// errCodeAppeared: the code was missing when the UPDATE looked and there,
+// unused, when the SELECT did; an insert landed in between, so look again.
+// Codes are random, so this takes a caller racing its own CreateAuthCode;
+// the third look reports it as an error rather than loop.
+var errCodeAppeared = errors.New("code created while being consumed")
+
+// ConsumeAuthCode marks a live code used. The winner is decided by one
+// conditional UPDATE, which each engine runs atomically (PostgreSQL locks
+// the row and re-checks "used_at IS NULL" against its latest version before
+// writing; SQLite runs one writer at a time), so of any number of racing
+// callers, on any number of replicas, exactly one changes the row. Losers
+// then read the code as the winner left it.
+func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, error) {
+	for range 2 {
+		c, err := s.consumeAuthCode(ctx, hash, now)
+		if !errors.Is(err, errCodeAppeared) {
+			return c, err
+		}
+	}
+	return s.consumeAuthCode(ctx, hash, now)
+}
+
+func (s *Store) consumeAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, error) {
+	// At, not Stamp: even a zero now must leave the code marked used.
+	row := s.e.Write.QueryRow(ctx, `UPDATE auth_codes SET used_at = $2
+		WHERE hash = $1 AND expires_at > $2 AND used_at IS NULL
+		RETURNING `+authCodeCols.names(), hash, At(now))
+	c, err := s.scanAuthCode(row)
+	if err == nil {
+		c.UsedAt = utc(now) // as the caller gave it, even zero
+		return c, nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return storage.AuthCode{}, s.errorf("consume auth code: %w", err)
+	}
+	// Unknown, expired, or used before: which one decides the answer.
+	row = s.e.Read.QueryRow(ctx, authCodeCols.selectFrom("auth_codes")+
+		` WHERE hash = $1 AND expires_at > $2`, hash, At(now))
+	if c, err = s.scanAuthCode(row); err != nil {
+		return storage.AuthCode{}, s.errorf("consume auth code: %w", err)
+	}
+	if c.UsedAt.IsZero() {
+		return storage.AuthCode{}, s.errorf("consume auth code: %w", errCodeAppeared)
+	}
+	return c, s.errorf("consume auth code for grant %q: %w", c.GrantID, storage.ErrAlreadyUsed)
+}

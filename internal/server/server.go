@@ -119,8 +119,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Server, err e
 	s.store = telemetry.InstrumentStore(s.store, s.metrics)
 	defer func() {
 		if err != nil {
-			s.audit.Close()
-			_ = s.store.Close()
+			s.closeParts()
 		}
 	}()
 	ring, err := tokens.NewKeyring(ringKeys(cfg))
@@ -393,12 +392,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	s.stop()
 	<-s.done
+	s.flushLastUse()
+	return s.closeParts()
+}
+
+// closeParts closes what New opened, also when a later stage of New
+// failed: the bridges' processes, the audit trail and its file, the Redis
+// client, then the store.
+func (s *Server) closeParts() error {
 	for _, b := range s.bridges {
 		_ = b.Close()
 	}
-	s.flushLastUse()
 	s.audit.Close()
-	_ = s.auditOut.Close()
+	if s.auditOut != nil {
+		_ = s.auditOut.Close()
+	}
 	for _, c := range s.closers {
 		_ = c()
 	}

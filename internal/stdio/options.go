@@ -70,7 +70,7 @@ type Options struct {
 	// to be (re)started and initialized (default 30s).
 	StartTimeout time.Duration
 	// KeepAlive is the interval of SSE comments on quiet streams, so that
-	// intermediaries do not cut long calls (default 15s).
+	// intermediaries do not cut long calls (default 15s; negative: none).
 	KeepAlive time.Duration
 	// MaxBodyBytes caps an HTTP request body (default 4 MiB).
 	MaxBodyBytes int64

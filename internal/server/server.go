@@ -10,21 +10,19 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
-	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/console"
 	"github.com/drawbridge-mcp/drawbridge/internal/doctor"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
-	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/lastuse"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -70,7 +68,7 @@ type Server struct {
 	audit    *audit.Recorder
 	auditOut io.Closer
 	console  *console.Console
-	lastUse  *usageTracker
+	lastUse  *lastuse.Tracker
 	metrics  *telemetry.Metrics
 	limiter  ratelimit.Limiter
 	addrs    *clientaddr.Resolver
@@ -184,21 +182,21 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 	if err != nil {
 		return nil, err
 	}
-	gw, err := s.newGateway()
+	gw, err := s.newGateway(ctx)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	as.Routes(mux)
 	gw.Routes(mux)
-	adm := s.newAdmin()
-	if s.adminEnabled() {
+	adm := admin.New(adminOptions(s.cfg, s.opt, adminParts{Store: s.store, Keys: s.keys, Revoked: s.revoked, Verifier: s.verifier, Audit: s.events()}))
+	if adminEnabled(s.cfg) {
 		adm.Routes(mux)
 	}
-	if s.consoleEnabled() {
-		if s.console, err = s.newConsole(as, adm); err != nil {
-			return nil, err
-		}
+	if s.console, err = newConsole(s.cfg, s.opt, consoleParts{Store: s.store, Admin: adm, Redeemer: as, Verifier: s.verifier, Revoked: s.revoked}); err != nil {
+		return nil, err
+	}
+	if s.console != nil {
 		s.console.Routes(mux)
 	}
 	mux.HandleFunc("/healthz", s.healthz)
@@ -210,122 +208,40 @@ func (s *Server) routes(ctx context.Context, ring *tokens.Keyring) (http.Handler
 }
 
 func (s *Server) newAuthServer(ctx context.Context) (*authserver.Server, error) {
-	cfg := s.cfg
-	opt := authserver.Options{
-		Issuer: cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked, Tokens: s.verifier, Audit: s.events(),
-		LockoutAfter: cfg.RateLimits.Lockout.After, LockoutAddressAfter: cfg.RateLimits.Lockout.AddressAfter,
-		LockoutBase: cfg.RateLimits.Lockout.Base.D(), LockoutMax: cfg.RateLimits.Lockout.Max.D(),
-		Keyring: s.ring, DeviceTTL: cfg.RateLimits.Lockout.DeviceTTL.D(),
-		AccessTokenTTL: cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
-		GrantTTL: cfg.Tokens.GrantTTL.D(), RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
-		CodeTTL: cfg.Tokens.CodeTTL.D(), LoginTTL: cfg.Tokens.LoginTTL.D(),
-		DynamicRegistration: *cfg.Registration.Dynamic, ClientTTL: cfg.Registration.ClientTTL.D(),
-		RedirectPolicy: oauth.RedirectPolicy{AllowPrivateUseSchemes: cfg.Registration.AllowPrivateUseSchemes},
-		SecureCookies:  strings.HasPrefix(cfg.PublicURL, "https://"), Debug: cfg.Log.OAuthDebug,
-		Now: s.opt.Now, Log: s.opt.Log,
-	}
-	for i := range cfg.Backends {
-		sv := &cfg.Backends[i]
-		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.ResourceURL(sv), Title: sv.Title,
-			Scopes: sv.Scopes, Optional: stepUpScopes(sv)})
-	}
-	for _, c := range cfg.Clients {
-		opt.Clients = append(opt.Clients, authserver.ConfigClient{ID: c.ID, Secret: c.Secret, Name: c.Name,
-			RedirectURIs: c.RedirectURIs, SkipConsent: c.SkipConsent, GrantTypes: c.GrantTypes,
-			AuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI, Scopes: c.Scopes})
-	}
-	opt.ScopeDescriptions = map[string]string{}
-	for _, sc := range cfg.Scopes {
-		opt.ScopeDescriptions[sc.Name] = sc.Description
-		if sc.Sensitive {
-			opt.SensitiveScopes = append(opt.SensitiveScopes, sc.Name)
-		}
-	}
-	for _, in := range cfg.Introspection.Clients {
-		opt.Introspectors = append(opt.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})
-	}
-	opt.Limit = s.authLimit(s.limiter)
-	s.addConsoleClient(&opt)
-	if err := s.identityProvider(ctx, &opt); err != nil {
-		return nil, err
-	}
-	if s.vault = s.newVault(); s.vault != nil {
-		opt.Vault = s.vault
-	}
-	if s.adminEnabled() {
-		opt.Resources = append(opt.Resources, authserver.Resource{URL: cfg.Issuer() + admin.Path,
-			Title: "Drawbridge administration", Scopes: []string{admin.Scope}, ExplicitOnly: true})
-	}
-	if md := cfg.Registration.MetadataDocuments; *md.Enabled {
-		f, err := cimd.New(cimd.Options{
-			AllowPrivateNetworks: md.AllowPrivateNetworks, AllowDomains: md.AllowDomains, DenyDomains: md.DenyDomains,
-			FailureTTL: md.FailureTTL.D(), HostFetches: md.HostFetches, HostWindow: md.HostWindow.D(), HostConcurrency: md.HostConcurrency,
-			RedirectPolicy: opt.RedirectPolicy, RootCAs: s.opt.MetadataRootCAs, Now: s.opt.Now, Log: s.opt.Log,
-		})
-		if err != nil {
-			return nil, err
-		}
-		opt.Metadata = f
-	}
-	return authserver.New(opt)
-}
-
-// newBridge starts nothing yet: processes start with the first session.
-func (s *Server) newBridge(sv *config.Backend) (*stdio.Bridge, error) {
-	b, err := stdio.New(stdio.Options{
-		Name: sv.Name, Command: sv.Command, Env: sv.Env, Dir: sv.Dir, Mode: stdio.Mode(sv.Stdio.Mode),
-		MaxSessions: sv.Stdio.MaxSessions, IdleTimeout: sv.Stdio.IdleTimeout.D(), MaxBodyBytes: sv.MaxRequestBytes,
-		KeepAlive: sv.KeepAlive.D(), Logger: s.opt.Log.With("server", sv.Name),
-		// Bind each session to the subject of the token that opened it (RS6).
-		SessionOwner: func(r *http.Request) string {
-			if c := gateway.Claims(r.Context()); c != nil {
-				return c.Subject
-			}
-			return ""
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("server %s: %w", sv.Name, err)
-	}
-	s.bridges = append(s.bridges, b)
-	return b, nil
-}
-
-func (s *Server) newGateway() (*gateway.Gateway, error) {
-	cfg := s.cfg
-	policies, err := CompilePolicies(cfg)
+	in, err := newSignIn(ctx, s.cfg, s.opt)
 	if err != nil {
 		return nil, err
 	}
-	opt := gateway.Options{Issuer: cfg.Issuer(), Verifier: s.gatewayVerifier(), Log: s.opt.Log, Transport: s.opt.BackendTransport,
-		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
-		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
-		Debug: cfg.Log.OAuthDebug, TracerProvider: s.opt.TracerProvider, Limiter: s.limiter}
-	for i := range cfg.Backends {
-		sv := &cfg.Backends[i]
-		var up *url.URL
-		var handler http.Handler
-		var err error
-		if len(sv.Command) > 0 {
-			b, err := s.newBridge(sv)
-			if err != nil {
-				return nil, err
-			}
-			handler = b
-		} else if up, err = url.Parse(sv.Upstream); err != nil {
-			return nil, fmt.Errorf("server %s: %w", sv.Name, err)
-		}
-		cred, err := s.backendCredential(sv)
-		if err != nil {
-			return nil, err
-		}
-		opt.Backends = append(opt.Backends, gateway.Backend{Credential: cred,
-			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
-			Title: sv.Title, Upstream: up, Handler: handler, Scopes: sv.Scopes, Headers: sv.Headers, Policy: policies[sv.Name],
-			RateRules: rateRules(cfg, sv), AllowedNetworks: prefixes(sv.AllowedNetworks), DeniedNetworks: prefixes(sv.DeniedNetworks),
-			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
-			Transport: sv.Transport, MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
-		})
+	s.idp, s.idpReady = in.upstream, in.ready()
+	s.vault = newVault(s.cfg, s.opt, vaultParts{Store: s.store, Keyring: s.ring, Upstream: s.idp, Ended: upstreamEnded(s.revoked, s.events(), s.opt)})
+	md, err := newMetadataFetcher(s.cfg, s.opt)
+	if err != nil {
+		return nil, err
+	}
+	return authserver.New(authServerOptions(s.cfg, s.opt, authParts{Store: s.store, Keys: s.keys, Keyring: s.ring,
+		Revoked: s.revoked, Verifier: s.verifier, Audit: s.events(), Limit: s.authLimit(s.limiter), SignIn: in,
+		Vault: s.vault, Metadata: md}))
+}
+
+func (s *Server) newGateway(ctx context.Context) (*gateway.Gateway, error) {
+	policies, err := CompilePolicies(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := backendCredentials(ctx, s.cfg, s.opt, credParts{Keys: s.keys, Vault: s.vault, Upstream: s.idp})
+	if err != nil {
+		return nil, err
+	}
+	handlers, bridges, err := newBridges(s.cfg, s.opt)
+	if err != nil {
+		return nil, err
+	}
+	s.bridges = bridges
+	s.lastUse = newUsageTracker(s.store, s.opt.Now)
+	opt, err := gatewayOptions(s.cfg, s.opt, gatewayParts{Verifier: gatewayVerifier(s.verifier, s.lastUse), Store: s.store,
+		Audit: s.events(), Metrics: s.metrics, Limiter: s.limiter, Policies: policies, Credentials: creds, Handlers: handlers})
+	if err != nil {
+		return nil, err
 	}
 	return gateway.New(opt)
 }
@@ -392,7 +308,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	s.stop()
 	<-s.done
-	s.flushLastUse()
+	flushLastUse(s.lastUse, s.opt.Log)
 	return s.closeParts()
 }
 
@@ -417,7 +333,9 @@ func (s *Server) closeParts() error {
 func (s *Server) background(ctx context.Context) {
 	defer close(s.done)
 	go s.revoked.Run(ctx, 5*time.Second, s.opt.Log)
-	go s.runLastUse(ctx)
+	if s.lastUse != nil {
+		go s.lastUse.Run(ctx, s.opt.Log)
+	}
 	go s.syncKeys(ctx)
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -433,7 +351,7 @@ func (s *Server) background(ctx context.Context) {
 }
 
 func (s *Server) collectGarbage(ctx context.Context) {
-	s.collectConsole(ctx)
+	collectConsole(ctx, s.console, s.opt.Log)
 	res, err := s.store.DeleteExpired(ctx, s.opt.Now(), s.cfg.Tokens.AccessTokenTTL.D()+time.Hour)
 	if err != nil {
 		s.opt.Log.Warn("garbage collection failed", "err", err)
@@ -515,47 +433,5 @@ func (s *Server) rotateKeys(ctx context.Context) {
 	}
 	if _, err := s.keys.Prune(ctx, s.cfg.Tokens.AccessTokenTTL.D()+time.Hour); err != nil {
 		s.opt.Log.Warn("pruning old signing keys failed", "err", err)
-	}
-}
-
-func (s *Server) adminEnabled() bool {
-	return len(s.cfg.Admin.Users)+len(s.cfg.Admin.Groups) > 0
-}
-
-// newAdmin builds the admin API over the same store, keys and
-// revocation list as the rest of the server.
-func (s *Server) newAdmin() *admin.API {
-	keys, _ := SealKeys(s.cfg)
-	var servers []admin.Backend
-	for i := range s.cfg.Backends {
-		sv := &s.cfg.Backends[i]
-		servers = append(servers, admin.Backend{Name: sv.Name, Path: sv.Path, Resource: s.cfg.ResourceURL(sv),
-			Upstream: sv.Upstream, Health: backendProbe(sv)})
-	}
-	return admin.New(admin.Options{Issuer: s.cfg.Issuer(), Store: s.store, Keys: s.keys, Revoked: s.revoked,
-		Verifier: s.verifier, Users: s.cfg.Admin.Users, Groups: s.cfg.Admin.Groups, SealKeys: keys,
-		AllowedNetworks: prefixes(s.cfg.Admin.AllowedNetworks),
-		Backends:        servers, Record: s.events(), Log: s.opt.Log, Now: s.opt.Now})
-}
-
-// backendProbe checks that a URL backend answers HTTP at all (any status:
-// an MCP endpoint answers a bare GET with an error, which still proves it
-// is up). Stdio servers have no probe.
-func backendProbe(sv *config.Backend) func(context.Context) error {
-	if sv.Upstream == "" {
-		return nil
-	}
-	u := sv.Upstream
-	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		return nil
 	}
 }

@@ -8,38 +8,64 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
 
-// newVault makes the upstream-token vault when a backend acts with the
-// user's tokens from the identity provider; otherwise none is kept at all.
-func (s *Server) newVault() *vault.Vault {
-	needed := false
-	for _, sv := range s.cfg.Backends {
-		needed = needed || sv.Auth.UsesUpstreamTokens()
+// vaultParts are what the vault takes from earlier stages.
+type vaultParts struct {
+	Store   storage.Store
+	Keyring *tokens.Keyring
+	// Upstream refreshes the tokens it keeps; Ended hears of every grant
+	// it revokes.
+	Upstream *oidc.Provider
+	Ended    func(ctx context.Context, grantID, reason string)
+}
+
+// vaultNeeded: a backend acts with the user's tokens from the identity
+// provider; otherwise none is kept at all.
+func vaultNeeded(cfg *config.Config) bool {
+	for _, sv := range cfg.Backends {
+		if sv.Auth.UsesUpstreamTokens() {
+			return true
+		}
 	}
-	if !needed || s.idp == nil {
+	return false
+}
+
+func vaultOptions(cfg *config.Config, opt Options, p vaultParts) vault.Options {
+	return vault.Options{Store: p.Store, Keyring: p.Keyring, Refresher: p.Upstream, Provider: p.Upstream.Name(),
+		Pending: cfg.Tokens.LoginTTL.D() + cfg.Tokens.CodeTTL.D(), Now: opt.Now, Log: opt.Log,
+		Ended: p.Ended}
+}
+
+// newVault makes the upstream-token vault, or nil when no backend needs
+// it or nobody signs in upstream.
+func newVault(cfg *config.Config, opt Options, p vaultParts) *vault.Vault {
+	if !vaultNeeded(cfg) || p.Upstream == nil {
 		return nil
 	}
-	return vault.New(vault.Options{Store: s.store, Keyring: s.ring, Refresher: s.idp, Provider: s.idp.Name(),
-		Pending: s.cfg.Tokens.LoginTTL.D() + s.cfg.Tokens.CodeTTL.D(), Now: s.opt.Now, Log: s.opt.Log,
-		Ended: s.upstreamEnded})
+	return vault.New(vaultOptions(cfg, opt, p))
 }
 
 // upstreamEnded: the vault revoked a grant because its upstream session
 // ended. This replica refuses its access tokens at once; others within one
 // revocation-list sync.
-func (s *Server) upstreamEnded(_ context.Context, grantID, reason string) {
-	s.revoked.Add(grantID, s.opt.Now())
-	s.opt.Log.Info("grant ended with its upstream session", "grant", grantID, "reason", reason)
-	s.events().Record(audit.Event{Time: s.opt.Now(), Type: audit.GrantRevoked, GrantID: grantID, Reason: reason})
+func upstreamEnded(revoked *tokens.RevocationList, events audit.Emitter, opt Options) func(context.Context, string, string) {
+	return func(_ context.Context, grantID, reason string) {
+		revoked.Add(grantID, opt.Now())
+		opt.Log.Info("grant ended with its upstream session", "grant", grantID, "reason", reason)
+		events.Record(audit.Event{Time: opt.Now(), Type: audit.GrantRevoked, GrantID: grantID, Reason: reason})
+	}
 }
 
 // lazyTokenClient completes a backend's token client with the identity
 // provider's token endpoint on first use, when discovery has happened.
 type lazyTokenClient struct {
-	s    *Server
+	idp  *oidc.Provider
 	o    oidc.TokenClientOptions
 	once sync.Mutex
 	tc   *oidc.TokenClient
@@ -48,7 +74,7 @@ type lazyTokenClient struct {
 func (l *lazyTokenClient) Token(ctx context.Context, form url.Values) (*oauth2.Token, error) {
 	l.once.Lock()
 	if l.tc == nil {
-		idp, err := l.s.idp.TokenClient(ctx)
+		idp, err := l.idp.TokenClient(ctx)
 		if err != nil {
 			l.once.Unlock()
 			return nil, err

@@ -5,25 +5,13 @@ import (
 	"net/http"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
-	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
-	"github.com/drawbridge-mcp/drawbridge/internal/storage"
-	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
-// adminParts are what the admin API takes from earlier stages: the same
-// store, keys and revocation list as the rest of the server.
-type adminParts struct {
-	Store    storage.Store
-	Keys     *tokens.Keys
-	Revoked  *tokens.RevocationList
-	Verifier *tokens.Verifier
-	Audit    audit.Emitter
-}
-
 // adminOptions configures the admin actions (the JSON API and the
-// console's admin pages share them).
-func adminOptions(cfg *config.Config, opt Options, p adminParts) admin.Options {
+// console's admin pages share them), over the same store, keys and
+// revocation list as the rest of the server.
+func adminOptions(cfg *config.Config, opt Options, c core) admin.Options {
 	keys, _ := SealKeys(cfg) // validated: there is an encryption key
 	var backends []admin.Backend
 	for i := range cfg.Backends {
@@ -31,10 +19,10 @@ func adminOptions(cfg *config.Config, opt Options, p adminParts) admin.Options {
 		backends = append(backends, admin.Backend{Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv),
 			Upstream: sv.Upstream, Health: backendProbe(sv)})
 	}
-	return admin.Options{Issuer: cfg.Issuer(), Store: p.Store, Keys: p.Keys, Revoked: p.Revoked,
-		Verifier: p.Verifier, Users: cfg.Admin.Users, Groups: cfg.Admin.Groups, SealKeys: keys,
+	return admin.Options{Issuer: cfg.Issuer(), Store: c.store, Keys: c.keys, Revoked: c.revoked,
+		Verifier: c.verifier, Users: cfg.Admin.Users, Groups: cfg.Admin.Groups, SealKeys: keys,
 		AllowedNetworks: prefixes(cfg.Admin.AllowedNetworks),
-		Backends:        backends, Record: p.Audit, Log: opt.Log, Now: opt.Now}
+		Backends:        backends, Record: c.events, Log: opt.Log, Now: opt.Now}
 }
 
 // backendProbe checks that a URL backend answers HTTP at all (any status:

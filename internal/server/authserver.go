@@ -4,48 +4,31 @@ import (
 	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
-	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
-	"github.com/drawbridge-mcp/drawbridge/internal/storage"
-	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
-
-// authParts are what the authorization server takes from earlier stages.
-type authParts struct {
-	Store    storage.Store
-	Keys     *tokens.Keys
-	Keyring  *tokens.Keyring
-	Revoked  *tokens.RevocationList
-	Verifier *tokens.Verifier
-	Audit    audit.Emitter
-	Limit    authserver.LimitFunc
-	SignIn   signIn
-	// Vault is nil when no backend acts with the user's upstream tokens.
-	Vault *vault.Vault
-	// Metadata is nil when client ID metadata documents are off.
-	Metadata *cimd.Fetcher
-}
 
 // authServerOptions configures the authorization server: the MCP servers
 // as resources (and the admin API and the console, when they are on), the
 // configured clients, the scope catalogue, token lifetimes and lockout.
-func authServerOptions(cfg *config.Config, opt Options, p authParts) authserver.Options {
+// vlt is nil when no backend acts with the user's upstream tokens, md when
+// client ID metadata documents are off.
+func authServerOptions(cfg *config.Config, opt Options, c core, in signIn, vlt *vault.Vault, md *cimd.Fetcher) authserver.Options {
 	o := authserver.Options{
-		Issuer: cfg.Issuer(), Store: p.Store, Keys: p.Keys, Revoked: p.Revoked, Tokens: p.Verifier, Audit: p.Audit,
+		Issuer: cfg.Issuer(), Store: c.store, Keys: c.keys, Revoked: c.revoked, Tokens: c.verifier, Audit: c.events,
 		LockoutAfter: cfg.RateLimits.Lockout.After, LockoutAddressAfter: cfg.RateLimits.Lockout.AddressAfter,
 		LockoutBase: cfg.RateLimits.Lockout.Base.D(), LockoutMax: cfg.RateLimits.Lockout.Max.D(),
-		Keyring: p.Keyring, DeviceTTL: cfg.RateLimits.Lockout.DeviceTTL.D(),
+		Keyring: c.ring, DeviceTTL: cfg.RateLimits.Lockout.DeviceTTL.D(),
 		AccessTokenTTL: cfg.Tokens.AccessTokenTTL.D(), RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL.D(),
 		GrantTTL: cfg.Tokens.GrantTTL.D(), RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
 		CodeTTL: cfg.Tokens.CodeTTL.D(), LoginTTL: cfg.Tokens.LoginTTL.D(),
 		DynamicRegistration: *cfg.Registration.Dynamic, ClientTTL: cfg.Registration.ClientTTL.D(),
 		RedirectPolicy: redirectPolicy(cfg),
 		SecureCookies:  secureCookies(cfg), Debug: cfg.Log.OAuthDebug,
-		Limit: p.Limit, Metadata: p.Metadata,
+		Limit: authLimit(cfg, c.limiter, c.metrics, opt.Log), Metadata: md,
 		Now: opt.Now, Log: opt.Log,
 	}
 	for i := range cfg.Backends {
@@ -73,9 +56,9 @@ func authServerOptions(cfg *config.Config, opt Options, p authParts) authserver.
 		o.Clients = append(o.Clients, client)
 		o.Resources = append(o.Resources, resource)
 	}
-	p.SignIn.setOn(cfg, &o)
-	if p.Vault != nil { // a nil *vault.Vault would be a non-nil Vault
-		o.Vault = p.Vault
+	in.setOn(cfg, &o)
+	if vlt != nil { // a nil *vault.Vault would be a non-nil Vault
+		o.Vault = vlt
 	}
 	if adminEnabled(cfg) {
 		o.Resources = append(o.Resources, authserver.Resource{URL: cfg.Issuer() + admin.Path,

@@ -30,22 +30,13 @@ func consoleClient(cfg *config.Config) (authserver.ConfigClient, authserver.Reso
 		authserver.Resource{URL: console.Resource(iss), Title: console.ResourceTitle, ExplicitOnly: true}
 }
 
-// consoleParts are what the console takes from earlier stages: the same
-// store, admin actions and authorization server as everything else.
-type consoleParts struct {
-	Store    storage.Store
-	Sessions storage.ConsoleSessionStore
-	Admin    *admin.API
-	Redeemer console.Redeemer
-	Verifier *tokens.Verifier
-	Revoked  *tokens.RevocationList
-}
-
-// consoleOptions configures the console.
-func consoleOptions(cfg *config.Config, opt Options, p consoleParts) console.Options {
+// consoleOptions configures the console, over the same store, admin
+// actions and authorization server (which redeems its codes) as
+// everything else.
+func consoleOptions(cfg *config.Config, opt Options, c core, sessions storage.ConsoleSessionStore, adm *admin.API, as console.Redeemer) console.Options {
 	iss := cfg.Issuer()
-	o := console.Options{Issuer: iss, Store: p.Store, Sessions: p.Sessions, Admin: p.Admin, Redeemer: p.Redeemer, Verifier: p.Verifier,
-		Revoked: p.Revoked, AllowedNetworks: prefixes(cfg.Admin.AllowedNetworks),
+	o := console.Options{Issuer: iss, Store: c.store, Sessions: sessions, Admin: adm, Redeemer: as, Verifier: c.verifier,
+		Revoked: c.revoked, AllowedNetworks: prefixes(cfg.Admin.AllowedNetworks),
 		SecureCookies: secureCookies(cfg), SessionTTL: cfg.Console.SessionTTL.D(),
 		LoginTTL: cfg.Tokens.LoginTTL.D(), Log: opt.Log, Now: opt.Now,
 		Resources:         map[string]string{iss + admin.Path: "Drawbridge administration", console.Resource(iss): "Drawbridge console"},
@@ -67,16 +58,15 @@ func consoleOptions(cfg *config.Config, opt Options, p consoleParts) console.Opt
 }
 
 // newConsole builds the console; nil when it is off.
-func newConsole(cfg *config.Config, opt Options, p consoleParts) (*console.Console, error) {
+func newConsole(cfg *config.Config, opt Options, c core, adm *admin.API, as console.Redeemer) (*console.Console, error) {
 	if !consoleEnabled(cfg) {
 		return nil, nil
 	}
-	sessions, ok := p.Store.(storage.ConsoleSessionStore)
+	sessions, ok := c.store.(storage.ConsoleSessionStore)
 	if !ok {
 		return nil, fmt.Errorf("console: the %s store keeps no console sessions", cfg.Storage.Type)
 	}
-	p.Sessions = sessions
-	return console.New(consoleOptions(cfg, opt, p))
+	return console.New(consoleOptions(cfg, opt, c, sessions, adm, as))
 }
 
 // collectConsole removes expired console sessions.

@@ -5,25 +5,18 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
+	"github.com/drawbridge-mcp/drawbridge/internal/lastuse"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
-	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
-	"github.com/drawbridge-mcp/drawbridge/internal/storage"
-	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 )
 
-// gatewayParts are what the gateway takes from earlier stages; the maps
-// are by server name.
+// gatewayParts are what the gateway takes from the stages between the
+// core and itself; the maps are by server name.
 type gatewayParts struct {
 	Verifier    gateway.Verifier
-	Store       storage.Store
-	Audit       audit.Emitter
-	Metrics     *telemetry.Metrics
-	Limiter     ratelimit.Limiter
 	Policies    map[string]*policy.Policy
 	Credentials map[string]backendauth.Credential
 	// Handlers serve the stdio servers in-process (their bridges).
@@ -32,11 +25,11 @@ type gatewayParts struct {
 
 // gatewayOptions configures the gateway: one backend per configured
 // server, with its policy, limits, networks and credential.
-func gatewayOptions(cfg *config.Config, opt Options, p gatewayParts) (gateway.Options, error) {
+func gatewayOptions(cfg *config.Config, opt Options, c core, p gatewayParts) (gateway.Options, error) {
 	o := gateway.Options{Issuer: cfg.Issuer(), Verifier: p.Verifier, Log: opt.Log, Transport: opt.BackendTransport,
-		Store: p.Store, Now: opt.Now, SessionTTL: cfg.SessionTTL.D(),
-		Audit: p.Audit, AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: p.Metrics,
-		Debug: cfg.Log.OAuthDebug, TracerProvider: opt.TracerProvider, Limiter: p.Limiter}
+		Store: c.store, Now: opt.Now, SessionTTL: cfg.SessionTTL.D(),
+		Audit: c.events, AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: c.metrics,
+		Debug: cfg.Log.OAuthDebug, TracerProvider: opt.TracerProvider, Limiter: c.limiter}
 	for i := range cfg.Backends {
 		sv := &cfg.Backends[i]
 		var up *url.URL
@@ -56,6 +49,32 @@ func gatewayOptions(cfg *config.Config, opt Options, p gatewayParts) (gateway.Op
 		})
 	}
 	return o, nil
+}
+
+// newGateway builds the gateway, with each server's policy, credential and
+// stdio bridge. Every token it accepts is noted as a use of its grant, by
+// the tracker it returns (nil when the store keeps no uses).
+func newGateway(cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, open *cleanup) (*gateway.Gateway, *lastuse.Tracker, error) {
+	policies, err := CompilePolicies(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	handlers, bridges, err := newBridges(cfg, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	open.add("stdio bridges", func() error { closeBridges(bridges); return nil })
+	usage := newUsageTracker(c.store, opt.Now)
+	if usage != nil {
+		open.add("grant last-use tracker", func() error { flushLastUse(usage, opt.Log); return nil })
+	}
+	o, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: gatewayVerifier(c.verifier, usage),
+		Policies: policies, Credentials: creds, Handlers: handlers})
+	if err != nil {
+		return nil, nil, err
+	}
+	gw, err := gateway.New(o)
+	return gw, usage, err
 }
 
 // newBridges makes a bridge for each stdio server; none starts a process

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"path"
@@ -14,14 +15,15 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
+	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 )
 
 // newLimiter builds the configured limiter: per replica in memory, or
-// shared through Redis.
-func (s *Server) newLimiter() (ratelimit.Limiter, error) {
-	rl := s.cfg.RateLimits
+// shared through Redis (its client is added to open).
+func newLimiter(cfg *config.Config, now func() time.Time, open *cleanup) (ratelimit.Limiter, error) {
+	rl := cfg.RateLimits
 	if rl.Backend != "redis" {
-		return ratelimit.NewMemory(s.opt.Now), nil
+		return ratelimit.NewMemory(now), nil
 	}
 	o, err := redis.ParseURL(rl.Redis.URL)
 	if err != nil {
@@ -31,13 +33,13 @@ func (s *Server) newLimiter() (ratelimit.Limiter, error) {
 	// stalled Redis would hold requests far past the limiter's timeout.
 	o.ContextTimeoutEnabled = true
 	c := redis.NewClient(o)
-	s.closers = append(s.closers, c.Close)
-	return ratelimit.NewRedis(c, ratelimit.RedisOptions{Now: s.opt.Now, FailOpen: rl.Redis.FailOpen, Timeout: rl.Redis.Timeout.D(), Prefix: rl.Redis.Prefix})
+	open.add("redis client", c.Close)
+	return ratelimit.NewRedis(c, ratelimit.RedisOptions{Now: now, FailOpen: rl.Redis.FailOpen, Timeout: rl.Redis.Timeout.D(), Prefix: rl.Redis.Prefix})
 }
 
 // authLimit limits the authorization server's endpoints per address.
-func (s *Server) authLimit(l ratelimit.Limiter) authserver.LimitFunc {
-	a := s.cfg.RateLimits.Auth
+func authLimit(cfg *config.Config, l ratelimit.Limiter, metrics *telemetry.Metrics, log *slog.Logger) authserver.LimitFunc {
+	a := cfg.RateLimits.Auth
 	perMinute := func(name string, n int64) *ratelimit.Limit {
 		if n <= 0 {
 			return nil
@@ -49,7 +51,7 @@ func (s *Server) authLimit(l ratelimit.Limiter) authserver.LimitFunc {
 		authserver.LimitAuthorize: perMinute("authorize", a.AuthorizePerMinute),
 		authserver.LimitLogin:     perMinute("login", a.LoginPerMinute),
 	}
-	if n := s.cfg.Registration.PerAddressPerHour; n > 0 {
+	if n := cfg.Registration.PerAddressPerHour; n > 0 {
 		limits[authserver.LimitRegister] = &ratelimit.Limit{Name: "register", Kind: ratelimit.Quota, Window: ratelimit.Hour, Max: int64(n)}
 	}
 	return func(r *http.Request, endpoint string) (bool, time.Duration) {
@@ -59,10 +61,10 @@ func (s *Server) authLimit(l ratelimit.Limiter) authserver.LimitFunc {
 		}
 		d, err := l.Allow(r.Context(), *lim, ratelimit.Key("as", clientaddr.LimitKey(r)), 1)
 		if err != nil {
-			s.opt.Log.Warn("rate limit", "limit", lim.Name, "err", err)
+			log.Warn("rate limit", "limit", lim.Name, "err", err)
 		}
 		if !d.Allowed {
-			s.metrics.RateLimited(lim.Name)
+			metrics.RateLimited(lim.Name)
 		}
 		return d.Allowed, d.RetryAfter
 	}

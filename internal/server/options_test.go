@@ -101,8 +101,7 @@ func TestOptionsGolden(t *testing.T) {
 func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 	t.Helper()
 	ctx, opt := context.Background(), goldenOptions()
-	store, keys, ring, revoked := &sqlite.Store{}, &tokens.Keys{}, &tokens.Keyring{}, &tokens.RevocationList{}
-	verifier, events := &tokens.Verifier{}, audit.Emitter(&audit.Recorder{})
+	c := standInCore()
 	var b strings.Builder
 	section := func(title string, v any) { b.WriteString("# " + title + ":" + render(v) + "\n") }
 
@@ -118,12 +117,11 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 	case "entra":
 		section("oidc.EntraOptions", entraOptions(cfg, opt, nil))
 	}
-	vp := vaultParts{Store: store, Keyring: ring, Upstream: in.upstream, Ended: upstreamEnded(revoked, events, opt)}
-	vlt := newVault(cfg, opt, vp)
+	vlt := newVault(cfg, opt, c, in.upstream)
 	if vlt != nil {
-		section("vault.Options", vaultOptions(cfg, opt, vp))
+		section("vault.Options", vaultOptions(cfg, opt, c, in.upstream))
 	}
-	creds, err := backendCredentials(ctx, cfg, opt, credParts{Keys: keys, Vault: vlt, Upstream: in.upstream})
+	creds, err := backendCredentials(ctx, cfg, opt, credParts{Keys: c.keys, Vault: vlt, Upstream: in.upstream})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,9 +130,7 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 		section("cimd.Options", metadataOptions(cfg, opt))
 		md = &cimd.Fetcher{}
 	}
-	section("authserver.Options", authServerOptions(cfg, opt, authParts{Store: store, Keys: keys, Keyring: ring, Revoked: revoked,
-		Verifier: verifier, Audit: events, Limit: func(*http.Request, string) (bool, time.Duration) { return true, 0 },
-		SignIn: in, Vault: vlt, Metadata: md}))
+	section("authserver.Options", authServerOptions(cfg, opt, c, in, vlt, md))
 	policies, err := CompilePolicies(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -146,18 +142,23 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 			handlers[sv.Name] = &stdio.Bridge{}
 		}
 	}
-	gw, err := gatewayOptions(cfg, opt, gatewayParts{Verifier: verifier, Store: store, Audit: events, Metrics: &telemetry.Metrics{},
-		Limiter: ratelimit.NewMemory(opt.Now), Policies: policies, Credentials: creds, Handlers: handlers})
+	gw, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: c.verifier, Policies: policies, Credentials: creds, Handlers: handlers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	section("gateway.Options", gw)
-	section("admin.Options", adminOptions(cfg, opt, adminParts{Store: store, Keys: keys, Revoked: revoked, Verifier: verifier, Audit: events}))
+	section("admin.Options", adminOptions(cfg, opt, c))
 	if consoleEnabled(cfg) {
-		section("console.Options", consoleOptions(cfg, opt, consoleParts{Store: store, Sessions: store, Admin: &admin.API{},
-			Redeemer: &authserver.Server{}, Verifier: verifier, Revoked: revoked}))
+		section("console.Options", consoleOptions(cfg, opt, c, &sqlite.Store{}, &admin.API{}, &authserver.Server{}))
 	}
 	return []byte(b.String())
+}
+
+// standInCore has a part of the right type in every field; none is used.
+func standInCore() core {
+	return core{store: &sqlite.Store{}, ring: &tokens.Keyring{}, keys: &tokens.Keys{}, revoked: &tokens.RevocationList{},
+		verifier: &tokens.Verifier{}, events: &audit.Recorder{}, metrics: &telemetry.Metrics{},
+		limiter: ratelimit.NewMemory(time.Now)}
 }
 
 // lineDiff lists the lines that differ, with their line numbers.

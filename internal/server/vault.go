@@ -10,20 +10,9 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
-	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
-
-// vaultParts are what the vault takes from earlier stages.
-type vaultParts struct {
-	Store   storage.Store
-	Keyring *tokens.Keyring
-	// Upstream refreshes the tokens it keeps; Ended hears of every grant
-	// it revokes.
-	Upstream *oidc.Provider
-	Ended    func(ctx context.Context, grantID, reason string)
-}
 
 // vaultNeeded: a backend acts with the user's tokens from the identity
 // provider; otherwise none is kept at all.
@@ -36,19 +25,21 @@ func vaultNeeded(cfg *config.Config) bool {
 	return false
 }
 
-func vaultOptions(cfg *config.Config, opt Options, p vaultParts) vault.Options {
-	return vault.Options{Store: p.Store, Keyring: p.Keyring, Refresher: p.Upstream, Provider: p.Upstream.Name(),
+// vaultOptions configures the vault: the upstream provider refreshes the
+// tokens it keeps, and hears of every grant it revokes.
+func vaultOptions(cfg *config.Config, opt Options, c core, upstream *oidc.Provider) vault.Options {
+	return vault.Options{Store: c.store, Keyring: c.ring, Refresher: upstream, Provider: upstream.Name(),
 		Pending: cfg.Tokens.LoginTTL.D() + cfg.Tokens.CodeTTL.D(), Now: opt.Now, Log: opt.Log,
-		Ended: p.Ended}
+		Ended: upstreamEnded(c.revoked, c.events, opt)}
 }
 
 // newVault makes the upstream-token vault, or nil when no backend needs
 // it or nobody signs in upstream.
-func newVault(cfg *config.Config, opt Options, p vaultParts) *vault.Vault {
-	if !vaultNeeded(cfg) || p.Upstream == nil {
+func newVault(cfg *config.Config, opt Options, c core, upstream *oidc.Provider) *vault.Vault {
+	if !vaultNeeded(cfg) || upstream == nil {
 		return nil
 	}
-	return vault.New(vaultOptions(cfg, opt, p))
+	return vault.New(vaultOptions(cfg, opt, c, upstream))
 }
 
 // upstreamEnded: the vault revoked a grant because its upstream session

@@ -17,6 +17,7 @@ const (
 	DefaultLoginTTL          = 10 * time.Minute
 	DefaultClientTTL         = 30 * 24 * time.Hour
 	DefaultServerTimeout     = 60 * time.Second
+	DefaultKeepAlive         = 25 * time.Second
 	DefaultEntraCloud        = "https://login.microsoftonline.com"
 	// IdentityNone is identity.type when the configuration has no
 	// identity section: nobody signs in, and only machine clients
@@ -133,6 +134,7 @@ func (c *Config) applyDefaults() {
 			c.Backends[i].MaxRequestBytes = 4 << 20
 		}
 		setDuration(&c.Backends[i].Timeout, DefaultServerTimeout)
+		setDuration(&c.Backends[i].KeepAlive, DefaultKeepAlive)
 		if len(c.Backends[i].Command) > 0 {
 			setString(&c.Backends[i].Transport, "stdio")
 			setString(&c.Backends[i].Stdio.Mode, "per-session")

@@ -31,7 +31,7 @@ func backendCredentials(ctx context.Context, cfg *config.Config, opt Options, p 
 	var errs []error
 	for i := range cfg.Backends {
 		sv := &cfg.Backends[i]
-		c, err := backendCredential(ctx, cfg, opt, sv, p)
+		c, err := backendCredential(ctx, cfg, opt, sv, authField(i), p)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -43,13 +43,21 @@ func backendCredentials(ctx context.Context, cfg *config.Config, opt Options, p 
 	return out, errors.Join(errs...)
 }
 
-// backendCredential builds a server's own credential (docs/backends.md).
-func backendCredential(ctx context.Context, cfg *config.Config, opt Options, sv *config.Backend, p credParts) (backendauth.Credential, error) {
+// authField names a server's auth section in errors, as the configuration's
+// own problems do.
+func authField(i int) string { return fmt.Sprintf("servers[%d].auth", i) }
+
+// backendCredential builds a server's own credential (docs/backends.md);
+// field names its auth section in errors.
+func backendCredential(ctx context.Context, cfg *config.Config, opt Options, sv *config.Backend, field string, p credParts) (backendauth.Credential, error) {
 	a := sv.Auth
-	field := "servers." + sv.Name + ".auth"
 	switch a.Mode {
 	case "headers":
-		return backendauth.NewStaticHeaders(a.Headers, a.HeaderFiles)
+		h, err := backendauth.NewStaticHeaders(a.Headers, a.HeaderFiles)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		return h, nil
 	case "identity_assertion":
 		return &backendauth.IdentityAssertion{Keys: p.Keys, Issuer: cfg.Issuer(), Audience: assertionAudience(sv),
 			TTL: a.TTL.D(), Header: a.Header, Now: opt.Now}, nil
@@ -58,10 +66,14 @@ func backendCredential(ctx context.Context, cfg *config.Config, opt Options, sv 
 		if err != nil {
 			return nil, err
 		}
-		return backendauth.NewClientCredentials(backendauth.ClientCredentialsConfig{
+		cc, err := backendauth.NewClientCredentials(backendauth.ClientCredentialsConfig{
 			TokenURL: a.TokenURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Certificate: cert, Scopes: a.Scopes,
 			Audience: a.Audience, Resource: a.Resource, HTTPClient: opt.IdentityHTTPClient, Now: opt.Now,
 		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		return cc, nil
 	case "token_exchange", "entra_obo", "upstream_token":
 		return userCredential(ctx, opt, sv, field, p)
 	}
@@ -108,7 +120,11 @@ func tokenClient(ctx context.Context, opt Options, sv *config.Backend, field str
 		// Resolved on first use, from the provider's discovery document.
 		return &lazyTokenClient{idp: idp, o: o}, nil
 	}
-	return oidc.NewTokenClient(o)
+	tc, err := oidc.NewTokenClient(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return tc, nil
 }
 
 // assertionAudience defaults to the upstream's origin: what the backend

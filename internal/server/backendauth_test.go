@@ -22,7 +22,8 @@ func TestBackendCredentialsReportsEveryProblem(t *testing.T) {
 		{Name: "user", Auth: config.BackendAuth{Mode: "upstream_token", Audience: "api"}},
 	}}
 	creds, err := backendCredentials(context.Background(), cfg, goldenOptions(), credParts{})
-	for _, want := range []string{"/nonexistent/one", "/nonexistent/two", "servers.user.auth: mode upstream_token needs sign-in"} {
+	for _, want := range []string{"servers[0].auth: header x-key: open /nonexistent/one", "servers[3].auth: header x-key: open /nonexistent/two",
+		"servers[4].auth: mode upstream_token needs sign-in"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not report %q", err, want)
 		}

@@ -19,7 +19,7 @@ import (
 // when a later stage fails.
 func assemble(ctx context.Context, cfg *config.Config, opt Options, open *cleanup) (*Server, error) {
 	// Read from files and parsed before anything is opened.
-	serving, err := newServing(cfg, opt)
+	listen, err := newServing(cfg, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +58,11 @@ func assemble(ctx context.Context, cfg *config.Config, opt Options, open *cleanu
 	if err != nil {
 		return nil, err
 	}
-	serving.ready = readiness{store: c.store, keys: c.keys, idp: in.ready()}
+	// Both listeners answer /readyz.
+	listen.ready = readiness{store: c.store, keys: c.keys, idp: in.ready()}
 	return &Server{
-		handler: newHandler(cfg, opt, endpoints{auth: as, gateway: gw, admin: adm, console: con, ready: serving.ready}, addrs),
-		serving: serving, store: c.store, metrics: c.metrics,
+		handler: newHandler(cfg, opt, endpoints{auth: as, gateway: gw, admin: adm, console: con, ready: listen.ready}, addrs),
+		serving: listen, store: c.store, metrics: c.metrics,
 		loops: backgroundLoops(cfg, opt, c, usage, con),
 	}, nil
 }

@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -120,7 +121,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	in := json.RawMessage(`{"snippetname":"a","api_key":"k","nested":{"Password":"p","list":[{"token":"t","ok":1}]}}`)
-	got := string(audit.Redact(in, audit.DefaultRedactKeys))
+	got := string(audit.Redact(in, config.DefaultRedactKeys()))
 	for _, secret := range []string{`"k"`, `"p"`, `"t"`} {
 		if strings.Contains(got, secret) {
 			t.Errorf("%s survived redaction: %s", secret, got)

@@ -5,9 +5,6 @@ import (
 	"strings"
 )
 
-// DefaultRedactKeys are argument keys whose values are never recorded.
-var DefaultRedactKeys = []string{"password", "secret", "token", "api_key", "apikey", "authorization", "credential", "private_key"}
-
 const redacted = "[redacted]"
 
 // Redact returns the JSON value with the value of every object member whose

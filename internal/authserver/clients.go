@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -43,16 +44,17 @@ func configClient(c ConfigClient, now time.Time) (*client, error) {
 		Kind:                    storage.ClientKindConfig,
 		CreatedAt:               now,
 	}}
+	// The configuration's defaults, for callers that leave them out (tests).
 	if len(cl.GrantTypes) == 0 {
-		cl.GrantTypes = []string{grantAuthorizationCode, grantRefreshToken}
+		cl.GrantTypes = config.DefaultGrantTypes()
 	}
 	if c.Secret != "" {
 		cl.SecretHash = tokens.Hash(c.Secret)
 	}
 	if cl.TokenEndpointAuthMethod == "" {
-		cl.TokenEndpointAuthMethod = authNone
+		cl.TokenEndpointAuthMethod = config.DefaultClientAuthMethod
 		if c.Secret != "" {
-			cl.TokenEndpointAuthMethod = authSecretBasic
+			cl.TokenEndpointAuthMethod = config.DefaultConfidentialClientMethod
 		}
 	}
 	if c.JWKS != "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -19,7 +20,7 @@ type IdentityAssertion struct {
 	Keys     *tokens.Keys
 	Issuer   string
 	Audience string
-	// TTL is the assertion's lifetime; default 60 s.
+	// TTL is the assertion's lifetime; default config.DefaultAssertionTTL.
 	TTL time.Duration
 	// Header carries it: Authorization (as "Bearer <jwt>", the default) or
 	// another header with the bare JWT.
@@ -66,7 +67,7 @@ func (a *IdentityAssertion) sign(c *tokens.AccessClaims) (string, error) {
 	now := a.now()
 	ttl := a.TTL
 	if ttl == 0 {
-		ttl = time.Minute
+		ttl = config.DefaultAssertionTTL
 	}
 	// One assertion per access token, reused while more than half its life
 	// remains: signing on every MCP request would cost an ECDSA signature.

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 )
 
@@ -40,7 +41,8 @@ type Options struct {
 	DefaultCacheTTL time.Duration
 	// FailureTTL is how long a failed fetch or an invalid document is
 	// remembered, so that a broken or hostile client cannot make us fetch on
-	// every request. Default 1m; negative turns it off. See doc.go for how
+	// every request. Default config.DefaultMetadataFailureTTL; negative
+	// turns it off. See doc.go for how
 	// this relates to §4.4.
 	FailureTTL time.Duration
 	// MaxEntries bounds each of the two caches (documents and failures).
@@ -51,11 +53,12 @@ type Options struct {
 	// HostWindow, and the new connections to one resolved address (an IPv6
 	// address by its /64) in any HostWindow; further ones fail at once
 	// (KindFetch, "could not be fetched now") and are not remembered as
-	// failures. Default 30; negative: no limit. HostWindow defaults to 1m.
+	// failures. Defaults config.DefaultMetadataHostFetches and
+	// config.DefaultMetadataHostWindow; negative HostFetches: no limit.
 	HostFetches int
 	HostWindow  time.Duration
 	// HostConcurrency bounds the requests in flight to one host name.
-	// Default 4; negative: no limit.
+	// Default config.DefaultMetadataHostConcurrency; negative: no limit.
 	HostConcurrency int
 	// RedirectPolicy is applied to every redirect URI, as at the
 	// registration endpoint.
@@ -100,13 +103,13 @@ func (o *Options) setDefaults() error {
 	def(&o.MinCacheTTL, time.Minute)
 	def(&o.MaxCacheTTL, 24*time.Hour)
 	def(&o.DefaultCacheTTL, 10*time.Minute)
-	def(&o.FailureTTL, time.Minute)
-	def(&o.HostWindow, time.Minute)
+	def(&o.FailureTTL, config.DefaultMetadataFailureTTL)
+	def(&o.HostWindow, config.DefaultMetadataHostWindow)
 	if o.HostFetches == 0 {
-		o.HostFetches = 30
+		o.HostFetches = config.DefaultMetadataHostFetches
 	}
 	if o.HostConcurrency == 0 {
-		o.HostConcurrency = 4
+		o.HostConcurrency = config.DefaultMetadataHostConcurrency
 	}
 	if o.MinCacheTTL > o.MaxCacheTTL {
 		return errors.New("cimd: MinCacheTTL is greater than MaxCacheTTL")

@@ -223,3 +223,21 @@ func TestMetadataDocumentLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepAliveDefault: every server, URL or command, gets the documented
+// 25s keep-alive unless it sets one; -1s turns it off.
+func TestKeepAliveDefault(t *testing.T) {
+	c, err := Parse([]byte(minimal+`
+  - {name: tools, path: /tools, command: [/bin/cat]}
+  - {name: quiet, path: /quiet, command: [/bin/cat], keepalive: -1s}
+  - {name: slow, path: /slow, upstream: "http://127.0.0.1:7072/mcp", keepalive: 50s}
+`), env(map[string]string{"KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []time.Duration{25 * time.Second, 25 * time.Second, -time.Second, 50 * time.Second} {
+		if got := c.Backends[i].KeepAlive.D(); got != want {
+			t.Errorf("servers[%d] (%s).keepalive = %s, want %s", i, c.Backends[i].Name, got, want)
+		}
+	}
+}

@@ -2,144 +2,237 @@ package config
 
 import (
 	"reflect"
+	"slices"
 	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 )
 
-// Defaults, in one place.
+// Defaults, in one place: applyDefaults sets them, docs/configuration.md
+// states them (TestDocumentedDefaults compares the two), and a package that
+// falls back on one when its Options leave it zero (for its own tests)
+// takes it from here rather than writing the value again. The Redis
+// limiter's are the ratelimit package's, which this package already uses.
 const (
-	DefaultListen            = "127.0.0.1:8080"
-	DefaultSQLitePath        = "drawbridge-data/drawbridge.db"
+	DefaultListen     = "127.0.0.1:8080"
+	DefaultLogLevel   = "info"
+	DefaultLogFormat  = "text"
+	DefaultStorage    = "sqlite"
+	DefaultSQLitePath = "drawbridge-data/drawbridge.db"
+	// IdentityNone is identity.type when the configuration has no
+	// identity section: nobody signs in, and only machine clients
+	// (client_credentials) get tokens.
+	IdentityNone = "none"
+	// DefaultIdentity is identity.type when a section names none.
+	DefaultIdentity   = "local"
+	DefaultEntraCloud = "https://login.microsoftonline.com"
+
 	DefaultAccessTokenTTL    = time.Hour
 	DefaultRefreshTokenTTL   = 30 * 24 * time.Hour
 	DefaultGrantTTL          = 90 * 24 * time.Hour
 	DefaultRefreshReuseGrace = 30 * time.Second
 	DefaultCodeTTL           = 60 * time.Second
 	DefaultLoginTTL          = 10 * time.Minute
-	DefaultClientTTL         = 30 * 24 * time.Hour
-	DefaultServerTimeout     = 60 * time.Second
-	DefaultEntraCloud        = "https://login.microsoftonline.com"
-	// IdentityNone is identity.type when the configuration has no
-	// identity section: nobody signs in, and only machine clients
-	// (client_credentials) get tokens.
-	IdentityNone = "none"
+	DefaultKeyRotation       = 30 * 24 * time.Hour
+
+	DefaultClientTTL                = 30 * 24 * time.Hour
+	DefaultRegistrationsPerHour     = 20
+	DefaultMetadataFailureTTL       = time.Minute
+	DefaultMetadataHostFetches      = 30
+	DefaultMetadataHostWindow       = time.Minute
+	DefaultMetadataHostConcurrency  = 4
+	DefaultClientAuthMethod         = "none"
+	DefaultConfidentialClientMethod = "client_secret_basic"
+
+	DefaultSessionTTL        = 24 * time.Hour
+	DefaultConsoleSessionTTL = 8 * time.Hour
+
+	DefaultRateLimitBackend    = "memory"
+	DefaultRedisTimeout        = ratelimit.DefaultRedisTimeout
+	DefaultRedisPrefix         = ratelimit.DefaultRedisPrefix
+	DefaultRateRuleEvery       = time.Minute
+	DefaultTokenPerMinute      = 120
+	DefaultAuthorizePerMinute  = 60
+	DefaultLoginPerMinute      = 20
+	DefaultLockoutAfter        = 5
+	DefaultLockoutAddressAfter = 20
+	DefaultLockoutBase         = time.Minute
+	DefaultLockoutMax          = time.Hour
+	DefaultLockoutDeviceTTL    = 720 * time.Hour
+
+	DefaultServerTimeout = 60 * time.Second
+	// DefaultServerTransport is a URL backend's transport; a command's
+	// is TransportStdio.
+	DefaultServerTransport  = "streamable-http"
+	TransportStdio          = "stdio"
+	DefaultMaxRequestBytes  = 4 << 20
+	DefaultKeepAlive        = 25 * time.Second
+	DefaultStdioMode        = "per-session"
+	DefaultStdioMaxSessions = 100
+	DefaultStdioIdleTimeout = 30 * time.Minute
+	DefaultBackendAuth      = "none"
+	DefaultAssertionHeader  = "Authorization"
+	DefaultAssertionTTL     = time.Minute
 )
 
-func (c *Config) applyDefaults() {
-	setString(&c.Listen, DefaultListen)
-	setString(&c.Log.Level, "info")
-	setString(&c.Log.Format, "text")
-	setString(&c.Storage.Type, "sqlite")
-	setString(&c.Storage.SQLite.Path, DefaultSQLitePath)
-	if c.Identity.Type == "" && reflect.ValueOf(c.Identity).IsZero() {
-		// No identity section: nobody signs in (machine clients only).
-		c.Identity.Type = IdentityNone
-	}
-	setString(&c.Identity.Type, "local")
-	if len(c.Identity.OIDC.Scopes) == 0 {
-		c.Identity.OIDC.Scopes = []string{"openid", "email", "profile"}
-	}
-	cl := &c.Identity.OIDC.Claims
-	setString(&cl.Subject, "sub")
-	setString(&cl.Email, "email")
-	setString(&cl.Name, "name")
-	setString(&cl.Groups, "groups")
-	setString(&c.Identity.Entra.Cloud, DefaultEntraCloud)
-	if c.Identity.OIDC.BackChannelLogout == nil {
-		on := true
-		c.Identity.OIDC.BackChannelLogout = &on
-	}
+// The default lists are functions, so that no caller can change them.
 
+// DefaultOIDCScopes are requested at a generic OIDC provider.
+func DefaultOIDCScopes() []string { return []string{"openid", "email", "profile"} }
+
+// DefaultEntraScopes are requested at Entra ID.
+func DefaultEntraScopes() []string { return []string{"openid", "profile", "email", "offline_access"} }
+
+// DefaultGrantTypes are a configured client's.
+func DefaultGrantTypes() []string { return []string{"authorization_code", "refresh_token"} }
+
+// DefaultRedactKeys are the tool-argument names whose values the audit
+// trail never records.
+func DefaultRedactKeys() []string {
+	return []string{"password", "secret", "token", "api_key", "apikey", "authorization", "credential", "private_key"}
+}
+
+// DefaultClaims is the claim mapping of a generic OIDC provider (no roles).
+func DefaultClaims() Claims {
+	return Claims{Subject: "sub", Email: "email", Name: "name", Groups: "groups"}
+}
+
+// applyDefaults fills what the file leaves out, section by section. The
+// identity section comes first: without one nobody signs in, and what only
+// a signed-in user can use is then off by default.
+func (c *Config) applyDefaults() {
+	c.defaultServer()
+	c.defaultIdentity()
+	c.defaultTokens()
+	interactive := c.Identity.Type != IdentityNone
+	c.defaultRegistration(interactive)
+	c.defaultClients()
+	c.defaultConsole(interactive)
+	c.defaultRateLimits()
+	c.defaultAudit()
+	for i := range c.Backends {
+		c.Backends[i].applyDefaults()
+	}
+}
+
+// defaultServer: the listener, logs and storage.
+func (c *Config) defaultServer() {
+	setString(&c.Listen, DefaultListen)
+	setString(&c.Log.Level, DefaultLogLevel)
+	setString(&c.Log.Format, DefaultLogFormat)
+	setString(&c.Storage.Type, DefaultStorage)
+	setString(&c.Storage.SQLite.Path, DefaultSQLitePath)
+	setDuration(&c.SessionTTL, DefaultSessionTTL)
+}
+
+func (c *Config) defaultIdentity() {
+	id := &c.Identity
+	if id.Type == "" && reflect.ValueOf(*id).IsZero() {
+		// No identity section: nobody signs in (machine clients only).
+		id.Type = IdentityNone
+	}
+	setString(&id.Type, DefaultIdentity)
+	setList(&id.OIDC.Scopes, DefaultOIDCScopes())
+	cl, def := &id.OIDC.Claims, DefaultClaims()
+	setString(&cl.Subject, def.Subject)
+	setString(&cl.Email, def.Email)
+	setString(&cl.Name, def.Name)
+	setString(&cl.Groups, def.Groups)
+	setBool(&id.OIDC.BackChannelLogout, true)
+	setString(&id.Entra.Cloud, DefaultEntraCloud)
+	setList(&id.Entra.Scopes, DefaultEntraScopes())
+}
+
+func (c *Config) defaultTokens() {
 	t := &c.Tokens
 	setDuration(&t.AccessTokenTTL, DefaultAccessTokenTTL)
 	setDuration(&t.RefreshTokenTTL, DefaultRefreshTokenTTL)
 	setDuration(&t.GrantTTL, DefaultGrantTTL)
 	setDuration(&t.CodeTTL, DefaultCodeTTL)
 	setDuration(&t.LoginTTL, DefaultLoginTTL)
-	if t.KeyRotation == nil {
-		d := Duration(30 * 24 * time.Hour)
-		t.KeyRotation = &d
-	}
-	if t.RefreshReuseGrace == nil {
-		g := Duration(DefaultRefreshReuseGrace)
-		t.RefreshReuseGrace = &g
-	}
-	// What only a signed-in user can use is off by default when nobody
-	// signs in; Validate refuses turning it on.
-	interactive := c.Identity.Type != IdentityNone
-	if c.Registration.Dynamic == nil {
-		c.Registration.Dynamic = &interactive
-	}
-	setDuration(&c.Registration.ClientTTL, DefaultClientTTL)
-	if c.Registration.MetadataDocuments.Enabled == nil {
-		on := interactive
-		c.Registration.MetadataDocuments.Enabled = &on
-	}
-	if c.Registration.PerAddressPerHour == 0 {
-		c.Registration.PerAddressPerHour = 20
-	}
+	// 0s is meaningful for these two (manual rotation only, no grace).
+	setDurationPtr(&t.KeyRotation, DefaultKeyRotation)
+	setDurationPtr(&t.RefreshReuseGrace, DefaultRefreshReuseGrace)
+}
+
+// defaultRegistration: what only a signed-in user can use is off when
+// nobody signs in; Validate refuses turning it on.
+func (c *Config) defaultRegistration(interactive bool) {
+	r := &c.Registration
+	setBool(&r.Dynamic, interactive)
+	setDuration(&r.ClientTTL, DefaultClientTTL)
+	setInt(&r.PerAddressPerHour, DefaultRegistrationsPerHour)
+	md := &r.MetadataDocuments
+	setBool(&md.Enabled, interactive)
+	setDuration(&md.FailureTTL, DefaultMetadataFailureTTL)
+	setInt(&md.HostFetches, DefaultMetadataHostFetches)
+	setDuration(&md.HostWindow, DefaultMetadataHostWindow)
+	setInt(&md.HostConcurrency, DefaultMetadataHostConcurrency)
+}
+
+func (c *Config) defaultClients() {
 	for i := range c.Clients {
 		cl := &c.Clients[i]
-		if len(cl.GrantTypes) == 0 {
-			cl.GrantTypes = []string{"authorization_code", "refresh_token"}
+		setList(&cl.GrantTypes, DefaultGrantTypes())
+		if cl.Secret != "" {
+			setString(&cl.TokenEndpointAuthMethod, DefaultConfidentialClientMethod)
 		}
-		if cl.TokenEndpointAuthMethod == "" {
-			cl.TokenEndpointAuthMethod = "none"
-			if cl.Secret != "" {
-				cl.TokenEndpointAuthMethod = "client_secret_basic"
-			}
-		}
+		setString(&cl.TokenEndpointAuthMethod, DefaultClientAuthMethod)
 	}
-	setDuration(&c.SessionTTL, 24*time.Hour)
-	if c.Console.Enabled == nil {
-		on := interactive
-		c.Console.Enabled = &on
-	}
-	setDuration(&c.Console.SessionTTL, 8*time.Hour)
+}
+
+func (c *Config) defaultConsole(interactive bool) {
+	setBool(&c.Console.Enabled, interactive)
+	setDuration(&c.Console.SessionTTL, DefaultConsoleSessionTTL)
+}
+
+func (c *Config) defaultRateLimits() {
 	rl := &c.RateLimits
-	setString(&rl.Backend, "memory")
-	setDuration(&rl.Redis.Timeout, 100*time.Millisecond)
+	setString(&rl.Backend, DefaultRateLimitBackend)
+	setDuration(&rl.Redis.Timeout, DefaultRedisTimeout)
+	setString(&rl.Redis.Prefix, DefaultRedisPrefix)
 	for i := range rl.Rules {
-		setDuration(&rl.Rules[i].Every, time.Minute)
-		if rl.Rules[i].Burst == 0 && rl.Rules[i].Rate > 0 {
-			rl.Rules[i].Burst = int64(rl.Rules[i].Rate + 0.999999)
+		r := &rl.Rules[i]
+		setDuration(&r.Every, DefaultRateRuleEvery)
+		if r.Burst == 0 && r.Rate > 0 {
+			r.Burst = int64(r.Rate + 0.999999) // the rate, rounded up
 		}
 	}
-	for _, d := range []struct {
-		p *int64
-		v int64
-	}{{&rl.Auth.TokenPerMinute, 120}, {&rl.Auth.AuthorizePerMinute, 60}, {&rl.Auth.LoginPerMinute, 20}} {
-		if *d.p == 0 {
-			*d.p = d.v
-		}
+	setInt(&rl.Auth.TokenPerMinute, DefaultTokenPerMinute)
+	setInt(&rl.Auth.AuthorizePerMinute, DefaultAuthorizePerMinute)
+	setInt(&rl.Auth.LoginPerMinute, DefaultLoginPerMinute)
+	lo := &rl.Lockout
+	setInt(&lo.After, DefaultLockoutAfter)
+	setInt(&lo.AddressAfter, DefaultLockoutAddressAfter)
+	setDuration(&lo.Base, DefaultLockoutBase)
+	setDuration(&lo.Max, DefaultLockoutMax)
+	setDuration(&lo.DeviceTTL, DefaultLockoutDeviceTTL)
+}
+
+func (c *Config) defaultAudit() {
+	setBool(&c.Audit.Store, true)
+	if c.Audit.RedactKeys == nil { // [] records every argument as is
+		c.Audit.RedactKeys = DefaultRedactKeys()
 	}
-	if rl.Lockout.After == 0 {
-		rl.Lockout.After = 5
+}
+
+// applyDefaults fills one server's defaults.
+func (b *Backend) applyDefaults() {
+	setString(&b.Title, b.Name)
+	setDuration(&b.Timeout, DefaultServerTimeout)
+	setInt(&b.MaxRequestBytes, DefaultMaxRequestBytes)
+	setDuration(&b.KeepAlive, DefaultKeepAlive)
+	if len(b.Command) > 0 {
+		setString(&b.Transport, TransportStdio)
+		setString(&b.Stdio.Mode, DefaultStdioMode)
+		setInt(&b.Stdio.MaxSessions, DefaultStdioMaxSessions)
+		setDuration(&b.Stdio.IdleTimeout, DefaultStdioIdleTimeout)
 	}
-	if rl.Lockout.AddressAfter == 0 {
-		rl.Lockout.AddressAfter = 20
-	}
-	setDuration(&rl.Lockout.Base, time.Minute)
-	setDuration(&rl.Lockout.Max, time.Hour)
-	setDuration(&rl.Lockout.DeviceTTL, 720*time.Hour)
-	if c.Audit.Store == nil {
-		on := true
-		c.Audit.Store = &on
-	}
-	if c.Audit.RedactKeys == nil {
-		c.Audit.RedactKeys = []string{"password", "secret", "token", "api_key", "apikey", "authorization", "credential", "private_key"}
-	}
-	for i := range c.Backends {
-		if c.Backends[i].MaxRequestBytes == 0 {
-			c.Backends[i].MaxRequestBytes = 4 << 20
-		}
-		setDuration(&c.Backends[i].Timeout, DefaultServerTimeout)
-		if len(c.Backends[i].Command) > 0 {
-			setString(&c.Backends[i].Transport, "stdio")
-			setString(&c.Backends[i].Stdio.Mode, "per-session")
-		}
-		setString(&c.Backends[i].Transport, "streamable-http")
-		setString(&c.Backends[i].Auth.Mode, "none")
-		setString(&c.Backends[i].Title, c.Backends[i].Name)
+	setString(&b.Transport, DefaultServerTransport)
+	setString(&b.Auth.Mode, DefaultBackendAuth)
+	if b.Auth.Mode == "identity_assertion" {
+		setString(&b.Auth.Header, DefaultAssertionHeader)
+		setDuration(&b.Auth.TTL, DefaultAssertionTTL)
 	}
 }
 
@@ -152,5 +245,32 @@ func setString(p *string, v string) {
 func setDuration(p *Duration, v time.Duration) {
 	if *p == 0 {
 		*p = Duration(v)
+	}
+}
+
+// setDurationPtr sets a duration whose zero is a value of its own.
+func setDurationPtr(p **Duration, v time.Duration) {
+	if *p == nil {
+		d := Duration(v)
+		*p = &d
+	}
+}
+
+func setInt[T int | int64](p *T, v T) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+// setBool sets a switch the file did not mention.
+func setBool(p **bool, v bool) {
+	if *p == nil {
+		*p = &v
+	}
+}
+
+func setList(p *[]string, v []string) {
+	if len(*p) == 0 {
+		*p = slices.Clone(v)
 	}
 }

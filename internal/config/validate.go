@@ -75,15 +75,13 @@ func (c *Config) Validate() []error {
 	return v.errs
 }
 
-// metadataDocuments: 0 takes the fetcher's defaults (cimd.Options), a
-// negative count or failure_ttl turns that bound off.
+// metadataDocuments: a negative count or failure_ttl turns that bound off
+// (0 was replaced by its default).
 func (v *validator) metadataDocuments(md *MetadataDocuments) {
 	if md.FailureTTL.D() > 10*time.Minute {
 		v.add("registration.metadata_documents.failure_ttl: %s is over 10m", md.FailureTTL.D())
 	}
-	if md.HostWindow != 0 {
-		v.between("registration.metadata_documents.host_window", md.HostWindow, time.Second, time.Hour)
-	}
+	v.between("registration.metadata_documents.host_window", md.HostWindow, time.Second, time.Hour)
 }
 
 type validator struct {

@@ -29,8 +29,7 @@ func (c *Config) upstreamScopes() ([]string, bool) {
 	case "oidc":
 		return c.Identity.OIDC.Scopes, true
 	case "entra":
-		// Empty means the Entra default, which has offline_access.
-		return c.Identity.Entra.Scopes, len(c.Identity.Entra.Scopes) > 0
+		return c.Identity.Entra.Scopes, true
 	}
 	return nil, false
 }

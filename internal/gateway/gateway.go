@@ -12,6 +12,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
@@ -46,13 +47,15 @@ type Backend struct {
 	ForwardIdentity bool
 	// Timeout bounds the wait for the backend's response headers.
 	Timeout time.Duration
-	// MaxBodyBytes bounds a request body (413 beyond). Default 4 MiB.
+	// MaxBodyBytes bounds a request body (413 beyond); 0 means
+	// config.DefaultMaxRequestBytes.
 	MaxBodyBytes int64
 	// KeepAlive is the idle time after which an SSE stream gets a comment
-	// line. Default 25s; negative disables.
+	// line; 0 means config.DefaultKeepAlive, negative none.
 	KeepAlive time.Duration
-	// Transport is TransportStreamable (default) or TransportSSE (the
-	// 2024-11-05 HTTP+SSE transport; Upstream is then its SSE URL).
+	// Transport is TransportSSE for the 2024-11-05 HTTP+SSE transport
+	// (Upstream is then its SSE URL); anything else, such as
+	// TransportStreamable, is Streamable HTTP.
 	Transport string
 	// Credential authenticates requests to the backend as the backend's
 	// own (identity assertion, client credentials, ...); nil adds nothing
@@ -80,8 +83,9 @@ type Options struct {
 	// Store keeps session bindings; Now is the clock.
 	Store storage.Store
 	Now   func() time.Time
-	// SessionTTL is how long a session stays bound to its subject.
-	// Default 24h; after it the client gets 404 and starts a new session.
+	// SessionTTL is how long a session stays bound to its subject (0:
+	// config.DefaultSessionTTL); after it the client gets 404 and starts a
+	// new session.
 	SessionTTL time.Duration
 	// Audit records every request; nil records none. AuditArguments adds
 	// tool arguments, with the values of RedactKeys replaced.
@@ -131,7 +135,7 @@ func New(opt Options) (*Gateway, error) {
 		opt.Now = time.Now
 	}
 	if opt.SessionTTL == 0 {
-		opt.SessionTTL = 24 * time.Hour
+		opt.SessionTTL = config.DefaultSessionTTL
 	}
 	if opt.Store == nil {
 		return nil, fmt.Errorf("gateway: a store is required (session bindings)")
@@ -141,14 +145,13 @@ func New(opt Options) (*Gateway, error) {
 	}
 	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer)}
 	for _, s := range opt.Backends {
+		// The configuration sets these; the fallbacks are for callers
+		// that leave them zero (tests).
 		if s.MaxBodyBytes == 0 {
-			s.MaxBodyBytes = 4 << 20
-		}
-		if s.Transport == "" {
-			s.Transport = TransportStreamable
+			s.MaxBodyBytes = config.DefaultMaxRequestBytes
 		}
 		if s.KeepAlive == 0 {
-			s.KeepAlive = 25 * time.Second
+			s.KeepAlive = config.DefaultKeepAlive
 		}
 		if (s.Upstream == nil && s.Handler == nil) || s.Resource == "" || s.Path == "" {
 			return nil, fmt.Errorf("gateway: server %q is incomplete", s.Name)

@@ -48,17 +48,24 @@ type Redis struct {
 
 var _ Limiter = (*Redis)(nil)
 
+// The defaults of RedisOptions, which are also the configuration's
+// (rate_limits.redis).
+const (
+	DefaultRedisPrefix  = "drawbridge:rl:"
+	DefaultRedisTimeout = 100 * time.Millisecond
+)
+
 // RedisOptions configures NewRedis. The zero value is usable.
 type RedisOptions struct {
 	// Prefix starts every key, to keep them apart from other data and other
-	// deployments in one Redis. Default "drawbridge:rl:".
+	// deployments in one Redis. Default DefaultRedisPrefix.
 	Prefix string
 	// Now is the clock (default time.Now); see Redis for why it is ours.
 	Now func() time.Time
 	// FailOpen admits requests when Redis is unavailable. The default denies.
 	FailOpen bool
 	// Timeout bounds each decision, the round trip and any reconnection
-	// included (default 100 ms). It needs a client built with
+	// included (default DefaultRedisTimeout). It needs a client built with
 	// ContextTimeoutEnabled, which NewRedis checks.
 	Timeout time.Duration
 	// UnavailableRetryAfter is the RetryAfter of a request denied because
@@ -98,13 +105,13 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 		return nil, errors.New("ratelimit: NewRedis: Timeout and UnavailableRetryAfter cannot be negative")
 	}
 	if opts.Prefix == "" {
-		opts.Prefix = "drawbridge:rl:"
+		opts.Prefix = DefaultRedisPrefix
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Timeout == 0 {
-		opts.Timeout = 100 * time.Millisecond
+		opts.Timeout = DefaultRedisTimeout
 	}
 	if opts.UnavailableRetryAfter == 0 {
 		opts.UnavailableRetryAfter = time.Second

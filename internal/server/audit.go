@@ -29,10 +29,17 @@ func SealKeys(cfg *config.Config) ([]audit.SealKey, error) {
 	return keys, nil
 }
 
-// newRecorder builds the audit recorder the configuration asks for; the
-// returned closer closes an audit file.
-func (s *Server) newRecorder() (*audit.Recorder, io.Closer, error) {
-	return openRecorder(s.cfg, s.store, s.opt.Log, s.opt.Now, s.cfg.Audit.Stdout)
+// newRecorder builds the audit recorder the configuration asks for (nil
+// when it asks for none). The audit file and the recorder are added to
+// open: the recorder writes what is queued, then the file closes.
+func newRecorder(cfg *config.Config, st storage.Store, opt Options, open *cleanup) (*audit.Recorder, error) {
+	rec, file, err := openRecorder(cfg, st, opt.Log, opt.Now, cfg.Audit.Stdout)
+	if err != nil {
+		return nil, err
+	}
+	open.add("audit file", file.Close)
+	open.add("audit recorder", func() error { rec.Close(); return nil })
+	return rec, nil
 }
 
 // CommandRecorder builds the recorder for what the command line changes

@@ -2,81 +2,130 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
 
-// backendCredential builds a server's own credential (docs/backends.md).
-func (s *Server) backendCredential(sv *config.Backend) (backendauth.Credential, error) {
+// credParts are what backend credentials take from earlier stages: the
+// signing keys (identity assertions), and the vault and the upstream
+// identity provider (modes that act with the user's tokens).
+type credParts struct {
+	Keys     *tokens.Keys
+	Vault    *vault.Vault
+	Upstream *oidc.Provider
+}
+
+// backendCredentials builds each server's own credential, by server name
+// (a server without one has no entry). Every problem is reported, not
+// only the first: drawbridge check shows them all.
+func backendCredentials(ctx context.Context, cfg *config.Config, opt Options, p credParts) (map[string]backendauth.Credential, error) {
+	out := map[string]backendauth.Credential{}
+	var errs []error
+	for i := range cfg.Backends {
+		sv := &cfg.Backends[i]
+		c, err := backendCredential(ctx, cfg, opt, sv, authField(i), p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if c != nil {
+			out[sv.Name] = c
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// authField names a server's auth section in errors, as the configuration's
+// own problems do.
+func authField(i int) string { return fmt.Sprintf("servers[%d].auth", i) }
+
+// backendCredential builds a server's own credential (docs/backends.md);
+// field names its auth section in errors.
+func backendCredential(ctx context.Context, cfg *config.Config, opt Options, sv *config.Backend, field string, p credParts) (backendauth.Credential, error) {
 	a := sv.Auth
-	field := "servers." + sv.Name + ".auth"
 	switch a.Mode {
 	case "headers":
-		return backendauth.NewStaticHeaders(a.Headers, a.HeaderFiles)
+		h, err := backendauth.NewStaticHeaders(a.Headers, a.HeaderFiles)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		return h, nil
 	case "identity_assertion":
-		return &backendauth.IdentityAssertion{Keys: s.keys, Issuer: s.cfg.Issuer(), Audience: assertionAudience(sv),
-			TTL: a.TTL.D(), Header: a.Header, Now: s.opt.Now}, nil
+		return &backendauth.IdentityAssertion{Keys: p.Keys, Issuer: cfg.Issuer(), Audience: assertionAudience(sv),
+			TTL: a.TTL.D(), Header: a.Header, Now: opt.Now}, nil
 	case "client_credentials":
-		cert, err := s.clientCertificate(context.Background(), field+".client_certificate", a.ClientCertificate)
+		cert, err := clientCertificate(ctx, opt, field+".client_certificate", a.ClientCertificate)
 		if err != nil {
 			return nil, err
 		}
-		return backendauth.NewClientCredentials(backendauth.ClientCredentialsConfig{
+		cc, err := backendauth.NewClientCredentials(backendauth.ClientCredentialsConfig{
 			TokenURL: a.TokenURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Certificate: cert, Scopes: a.Scopes,
-			Audience: a.Audience, Resource: a.Resource, HTTPClient: s.opt.IdentityHTTPClient, Now: s.opt.Now,
+			Audience: a.Audience, Resource: a.Resource, HTTPClient: opt.IdentityHTTPClient, Now: opt.Now,
 		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		return cc, nil
 	case "token_exchange", "entra_obo", "upstream_token":
-		return s.userCredential(sv, field)
+		return userCredential(ctx, opt, sv, field, p)
 	}
 	return nil, nil
 }
 
 // userCredential builds the credentials that act with the user's upstream
 // tokens, kept in the vault.
-func (s *Server) userCredential(sv *config.Backend, field string) (backendauth.Credential, error) {
+func userCredential(ctx context.Context, opt Options, sv *config.Backend, field string, p credParts) (backendauth.Credential, error) {
 	a := sv.Auth
-	if s.vault == nil || s.idp == nil {
+	if p.Vault == nil || p.Upstream == nil {
 		return nil, fmt.Errorf("%s: mode %s needs sign-in at an identity provider (identity.type oidc or entra)", field, a.Mode)
 	}
 	if a.Mode == "upstream_token" {
-		return &backendauth.UpstreamToken{Vault: s.vault, Audience: a.Audience}, nil
+		return &backendauth.UpstreamToken{Vault: p.Vault, Audience: a.Audience}, nil
 	}
-	var endpoint backendauth.TokenEndpoint = s.idp
+	var endpoint backendauth.TokenEndpoint = p.Upstream
 	if a.TokenURL != "" || a.ClientID != "" {
-		ep, err := s.tokenClient(sv, field)
+		ep, err := tokenClient(ctx, opt, sv, field, p.Upstream)
 		if err != nil {
 			return nil, err
 		}
 		endpoint = ep
 	}
 	if a.Mode == "entra_obo" {
-		return backendauth.NewEntraOBO(backendauth.OBOConfig{Endpoint: endpoint, Vault: s.vault, Scopes: a.Scopes, Now: s.opt.Now}), nil
+		return backendauth.NewEntraOBO(backendauth.OBOConfig{Endpoint: endpoint, Vault: p.Vault, Scopes: a.Scopes, Now: opt.Now}), nil
 	}
-	return backendauth.NewTokenExchange(backendauth.ExchangeConfig{Endpoint: endpoint, Vault: s.vault,
-		Audience: a.Audience, Resource: a.Resource, Scopes: a.Scopes, Now: s.opt.Now}), nil
+	return backendauth.NewTokenExchange(backendauth.ExchangeConfig{Endpoint: endpoint, Vault: p.Vault,
+		Audience: a.Audience, Resource: a.Resource, Scopes: a.Scopes, Now: opt.Now}), nil
 }
 
 // tokenClient is a configured token endpoint and client for token_exchange
 // or entra_obo; what is not configured comes from the identity provider.
-func (s *Server) tokenClient(sv *config.Backend, field string) (backendauth.TokenEndpoint, error) {
+func tokenClient(ctx context.Context, opt Options, sv *config.Backend, field string, idp *oidc.Provider) (backendauth.TokenEndpoint, error) {
 	a := sv.Auth
 	o := oauthclient.Options{Name: sv.Name, TokenURL: a.TokenURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-		Entra: a.Mode == "entra_obo", BasicAuth: true, HTTPClient: s.opt.IdentityHTTPClient}
-	cert, err := s.clientCertificate(context.Background(), field+".client_certificate", a.ClientCertificate)
+		Entra: a.Mode == "entra_obo", BasicAuth: true, HTTPClient: opt.IdentityHTTPClient}
+	cert, err := clientCertificate(ctx, opt, field+".client_certificate", a.ClientCertificate)
 	if err != nil {
 		return nil, err
 	}
 	o.Certificate = cert
 	if o.TokenURL == "" {
 		// Resolved on first use, from the provider's discovery document.
-		return &lazyTokenClient{s: s, o: o}, nil
+		return &lazyTokenClient{idp: idp, o: o}, nil
 	}
-	return oauthclient.New(o)
+	tc, err := oauthclient.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return tc, nil
 }
 
 // assertionAudience defaults to the upstream's origin: what the backend

@@ -6,34 +6,45 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
 // healthz says the process is alive.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+func healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// readyz says whether this replica can serve: storage answers, a signing
-// key is loaded, and the upstream identity provider's discovery document
-// has been fetched.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+// readiness says whether this replica can serve: storage answers, a
+// signing key is loaded, and the upstream identity provider's discovery
+// document has been fetched.
+type readiness struct {
+	store storage.Store
+	keys  *tokens.Keys
+	// idp checks the upstream identity provider; nil for local users.
+	idp func(context.Context) error
+}
+
+func (rd readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	checks := map[string]string{"storage": "ok", "signing_key": "ok"}
 	status := http.StatusOK
-	if err := s.store.Ping(ctx); err != nil {
+	if err := rd.store.Ping(ctx); err != nil {
 		checks["storage"], status = "unreachable", http.StatusServiceUnavailable
 	}
-	if s.keys.Current() == "" {
+	if rd.keys.Current() == "" {
 		checks["signing_key"], status = "missing", http.StatusServiceUnavailable
 	}
-	if s.idpReady != nil {
+	if rd.idp != nil {
 		// Discovery is cached once it succeeds, so this costs nothing
 		// after the first success.
 		checks["identity_provider"] = "ok"
-		if err := s.idpReady(ctx); err != nil {
+		if err := rd.idp(ctx); err != nil {
 			checks["identity_provider"], status = "unreachable", http.StatusServiceUnavailable
 		}
 	}
@@ -44,10 +55,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // home tells a person who opens the public URL what this is.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "Drawbridge: an OAuth gateway for MCP servers.\n\nMCP endpoints:\n")
-	for i := range s.cfg.Backends {
-		fmt.Fprintf(w, "  %s\n", s.cfg.ResourceURL(&s.cfg.Backends[i]))
+func home(cfg *config.Config) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "Drawbridge: an OAuth gateway for MCP servers.\n\nMCP endpoints:\n")
+		for i := range cfg.Backends {
+			fmt.Fprintf(w, "  %s\n", cfg.ResourceURL(&cfg.Backends[i]))
+		}
 	}
 }

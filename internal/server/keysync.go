@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
 // keyReloadEvery is how often a replica rereads the signing keys. Another
@@ -14,7 +17,7 @@ const keyReloadEvery = time.Minute
 
 // syncKeys reloads the signing keys until ctx ends. A failed reload (the
 // store is down) keeps the keys already loaded.
-func (s *Server) syncKeys(ctx context.Context) {
+func syncKeys(ctx context.Context, keys *tokens.Keys, log *slog.Logger) {
 	t := time.NewTicker(keyReloadEvery)
 	defer t.Stop()
 	for {
@@ -22,8 +25,8 @@ func (s *Server) syncKeys(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.keys.Reload(ctx); err != nil && ctx.Err() == nil {
-				s.opt.Log.Warn("reloading signing keys failed", "err", err)
+			if err := keys.Reload(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("reloading signing keys failed", "err", err)
 			}
 		}
 	}

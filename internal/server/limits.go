@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -15,11 +16,11 @@ import (
 )
 
 // newLimiter builds the configured limiter: per replica in memory, or
-// shared through Redis.
-func (s *Server) newLimiter() (ratelimit.Limiter, error) {
-	rl := s.cfg.RateLimits
+// shared through Redis (its client is added to open).
+func newLimiter(cfg *config.Config, now func() time.Time, open *cleanup) (ratelimit.Limiter, error) {
+	rl := cfg.RateLimits
 	if rl.Backend != "redis" {
-		return ratelimit.NewMemory(s.opt.Now), nil
+		return ratelimit.NewMemory(now), nil
 	}
 	o, err := redis.ParseURL(rl.Redis.URL)
 	if err != nil {
@@ -29,8 +30,8 @@ func (s *Server) newLimiter() (ratelimit.Limiter, error) {
 	// stalled Redis would hold requests far past the limiter's timeout.
 	o.ContextTimeoutEnabled = true
 	c := redis.NewClient(o)
-	s.closers = append(s.closers, c.Close)
-	return ratelimit.NewRedis(c, ratelimit.RedisOptions{Now: s.opt.Now, FailOpen: rl.Redis.FailOpen, Timeout: rl.Redis.Timeout.D(), Prefix: rl.Redis.Prefix})
+	open.add("redis client", c.Close)
+	return ratelimit.NewRedis(c, ratelimit.RedisOptions{Now: now, FailOpen: rl.Redis.FailOpen, Timeout: rl.Redis.Timeout.D(), Prefix: rl.Redis.Prefix})
 }
 
 // authLimits are the authorization server's per-address limits: a token

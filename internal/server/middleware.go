@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
 	"github.com/drawbridge-mcp/drawbridge/internal/telemetry"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -116,4 +118,22 @@ func recoverPanics(h http.Handler, log *slog.Logger) http.Handler {
 		}()
 		h.ServeHTTP(w, r)
 	})
+}
+
+// spanNamer names inbound spans by route, never by raw path: paths are
+// chosen by clients, span names must stay few.
+func spanNamer(cfg *config.Config) func(string, *http.Request) string {
+	return func(_ string, r *http.Request) string {
+		p := r.URL.Path
+		for i := range cfg.Backends {
+			sv := &cfg.Backends[i]
+			if p == sv.Path || strings.HasPrefix(p, sv.Path+"/") {
+				return r.Method + " " + sv.Path
+			}
+		}
+		if config.IsReservedPath(p) {
+			return r.Method + " " + p
+		}
+		return r.Method + " other"
+	}
 }

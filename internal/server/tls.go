@@ -98,10 +98,10 @@ func same(a, b os.FileInfo) bool {
 
 // serve runs hs on ln, with TLS when it is configured. HTTP/2 is then
 // offered through ALPN next to HTTP/1.1 (net/http adds "h2").
-func (s *Server) serve(hs *http.Server, ln net.Listener) error {
-	if s.certs == nil {
+func (sv serving) serve(hs *http.Server, ln net.Listener) error {
+	if sv.certs == nil {
 		return hs.Serve(ln)
 	}
-	hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certs.GetCertificate}
+	hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: sv.certs.GetCertificate}
 	return hs.ServeTLS(ln, "", "")
 }

@@ -7,29 +7,45 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
 
-// newVault makes the upstream-token vault when a backend acts with the
-// user's tokens from the identity provider; otherwise none is kept at all.
-func (s *Server) newVault() *vault.Vault {
-	needed := false
-	for _, sv := range s.cfg.Backends {
-		needed = needed || sv.Auth.UsesUpstreamTokens()
+// vaultNeeded: a backend acts with the user's tokens from the identity
+// provider; otherwise none is kept at all.
+func vaultNeeded(cfg *config.Config) bool {
+	for _, sv := range cfg.Backends {
+		if sv.Auth.UsesUpstreamTokens() {
+			return true
+		}
 	}
-	if !needed || s.idp == nil {
+	return false
+}
+
+// vaultOptions configures the vault: the upstream provider refreshes the
+// tokens it keeps, and the one revoker ends the grants whose upstream
+// session ended.
+func vaultOptions(cfg *config.Config, opt Options, c core, upstream *oidc.Provider) vault.Options {
+	return vault.Options{Store: c.store, Keyring: c.ring, Refresher: upstream, Provider: upstream.Name(),
+		Pending: cfg.Tokens.LoginTTL.D() + cfg.Tokens.CodeTTL.D(), Now: opt.Now, Log: opt.Log,
+		Revoker: c.revoker}
+}
+
+// newVault makes the upstream-token vault, or nil when no backend needs
+// it or nobody signs in upstream.
+func newVault(cfg *config.Config, opt Options, c core, upstream *oidc.Provider) *vault.Vault {
+	if !vaultNeeded(cfg) || upstream == nil {
 		return nil
 	}
-	return vault.New(vault.Options{Store: s.store, Keyring: s.ring, Refresher: s.idp, Provider: s.idp.Name(),
-		Pending: s.cfg.Tokens.LoginTTL.D() + s.cfg.Tokens.CodeTTL.D(), Now: s.opt.Now, Log: s.opt.Log,
-		Revoker: s.revoker})
+	return vault.New(vaultOptions(cfg, opt, c, upstream))
 }
 
 // lazyTokenClient completes a backend's token client with the identity
 // provider's token endpoint on first use, when discovery has happened.
 type lazyTokenClient struct {
-	s    *Server
+	idp  *oidc.Provider
 	o    oauthclient.Options
 	once sync.Mutex
 	tc   *oauthclient.TokenClient
@@ -38,7 +54,7 @@ type lazyTokenClient struct {
 func (l *lazyTokenClient) Token(ctx context.Context, form url.Values) (*oauth2.Token, error) {
 	l.once.Lock()
 	if l.tc == nil {
-		idp, err := l.s.idp.TokenClient(ctx)
+		idp, err := l.idp.TokenClient(ctx)
 		if err != nil {
 			l.once.Unlock()
 			return nil, err

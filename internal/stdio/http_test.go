@@ -158,3 +158,14 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativeKeepAliveDisablesKeepAlives: a negative KeepAlive (the
+// configuration's keepalive: -1s) sends no keep-alives; requests are
+// answered as usual.
+func TestNegativeKeepAliveDisablesKeepAlives(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.KeepAlive = -1 })
+	resp, body := post(t, h.srv.URL, nil, initBody)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"protocolVersion":"2025-11-25"`) {
+		t.Fatalf("initialize with keep-alives off: %d %s", resp.StatusCode, body)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 )
 
 // Mode says how MCP sessions map onto server processes.
@@ -39,7 +41,8 @@ type Backoff struct {
 }
 
 // Options configures a Bridge. Each field's comment is also its user
-// documentation.
+// documentation. The configurable ones take the configuration's defaults
+// (package config) when zero.
 type Options struct {
 	// Name identifies the server in logs (default: the command's base name).
 	Name string
@@ -53,13 +56,14 @@ type Options struct {
 	Env map[string]string
 	// Dir is the child's working directory (default: the gateway's).
 	Dir string
-	// Mode is PerSession (default) or Shared.
+	// Mode is PerSession (the default, config.DefaultStdioMode) or Shared.
 	Mode Mode
-	// MaxSessions caps concurrent MCP sessions (default 100). A new session
-	// beyond it is refused with 503.
+	// MaxSessions caps concurrent MCP sessions (default
+	// config.DefaultStdioMaxSessions). A new session beyond it is refused
+	// with 503.
 	MaxSessions int
 	// IdleTimeout ends a session after this long without an open HTTP
-	// request (default 30m; negative: never).
+	// request (default config.DefaultStdioIdleTimeout; negative: never).
 	IdleTimeout time.Duration
 	// Restart paces restarts of the shared process.
 	Restart Backoff
@@ -70,9 +74,11 @@ type Options struct {
 	// to be (re)started and initialized (default 30s).
 	StartTimeout time.Duration
 	// KeepAlive is the interval of SSE comments on quiet streams, so that
-	// intermediaries do not cut long calls (default 15s).
+	// intermediaries do not cut long calls (default config.DefaultKeepAlive;
+	// negative: none).
 	KeepAlive time.Duration
-	// MaxBodyBytes caps an HTTP request body (default 4 MiB).
+	// MaxBodyBytes caps an HTTP request body (default
+	// config.DefaultMaxRequestBytes).
 	MaxBodyBytes int64
 	// MaxMessageBytes caps one message on the child's stdout (default
 	// 16 MiB); a longer line is dropped and logged.
@@ -92,7 +98,7 @@ var inheritedEnv = []string{"PATH", "HOME", "LANG"}
 
 func (o Options) withDefaults() Options {
 	if o.Mode == "" {
-		o.Mode = PerSession
+		o.Mode = Mode(config.DefaultStdioMode)
 	}
 	if o.Name == "" && len(o.Command) > 0 {
 		o.Name = filepath.Base(o.Command[0])
@@ -102,18 +108,18 @@ func (o Options) withDefaults() Options {
 			*d = v
 		}
 	}
-	def(&o.IdleTimeout, 30*time.Minute)
+	def(&o.IdleTimeout, config.DefaultStdioIdleTimeout)
 	def(&o.Restart.Initial, 100*time.Millisecond)
 	def(&o.Restart.Max, 30*time.Second)
 	def(&o.Restart.ResetAfter, 30*time.Second)
 	def(&o.GracePeriod, 5*time.Second)
 	def(&o.StartTimeout, 30*time.Second)
-	def(&o.KeepAlive, 15*time.Second)
+	def(&o.KeepAlive, config.DefaultKeepAlive)
 	if o.MaxSessions == 0 {
-		o.MaxSessions = 100
+		o.MaxSessions = config.DefaultStdioMaxSessions
 	}
 	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = 4 << 20
+		o.MaxBodyBytes = config.DefaultMaxRequestBytes
 	}
 	if o.MaxMessageBytes == 0 {
 		o.MaxMessageBytes = 16 << 20

@@ -25,8 +25,12 @@ func (b *Bridge) serveStream(w http.ResponseWriter, r *http.Request, st *stream,
 	if st.get {
 		sw.start()
 	}
-	ka := time.NewTicker(b.opt.KeepAlive)
-	defer ka.Stop()
+	var keepAlive <-chan time.Time // none when KeepAlive is negative
+	if b.opt.KeepAlive > 0 {
+		ka := time.NewTicker(b.opt.KeepAlive)
+		defer ka.Stop()
+		keepAlive = ka.C
+	}
 	for {
 		items, done := st.take()
 		for i, it := range items {
@@ -48,7 +52,7 @@ func (b *Bridge) serveStream(w http.ResponseWriter, r *http.Request, st *stream,
 		}
 		select {
 		case <-st.wake:
-		case <-ka.C:
+		case <-keepAlive:
 			if !sw.comment() {
 				st.close()
 				return

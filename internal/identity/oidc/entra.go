@@ -8,11 +8,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 )
-
-// DefaultEntraCloud is the Entra ID instance of the global Azure cloud.
-const DefaultEntraCloud = "https://login.microsoftonline.com"
 
 // EntraOptions configures sign-in at Microsoft Entra ID (v2 endpoints) for
 // one tenant. See the package documentation for the choices it makes.
@@ -31,12 +29,14 @@ type EntraOptions struct {
 	// authenticates every web app at its token endpoint. The key must be
 	// RSA.
 	ClientCertificate *oauthclient.Certificate
-	// Cloud is the Entra instance; default https://login.microsoftonline.com
-	// (national clouds: https://login.microsoftonline.us, ...).
+	// Cloud is the Entra instance; default config.DefaultEntraCloud, the
+	// global Azure cloud (national clouds: https://login.microsoftonline.us,
+	// ...).
 	Cloud string
 	// RedirectURL is Drawbridge's callback, registered as a "Web" redirect URI.
 	RedirectURL string
-	// Scopes default to "openid profile email offline_access". Add a
+	// Scopes default to config.DefaultEntraScopes, "openid profile email
+	// offline_access". Add a
 	// resource's scopes (api://.../.default) here, never a resource parameter.
 	Scopes []string
 	// Claims default to Subject "oid", Email "email", Name "name", Groups
@@ -47,8 +47,6 @@ type EntraOptions struct {
 	// HTTPClient as in Options.
 	HTTPClient *http.Client
 }
-
-var entraScopes = []string{"openid", "profile", "email", "offline_access"}
 
 var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -68,21 +66,21 @@ func NewEntra(o EntraOptions) (*Provider, error) {
 		errs = append(errs, entraTenantError(o.TenantID))
 	}
 	if o.Cloud == "" {
-		o.Cloud = DefaultEntraCloud
+		o.Cloud = config.DefaultEntraCloud
 	}
 	cloud := strings.TrimSuffix(o.Cloud, "/")
 	if err := oauthclient.CheckURL(cloud, true); err != nil {
 		errs = append(errs, fmt.Errorf("cloud: %w", err))
-		cloud = DefaultEntraCloud // reported once, as cloud, not again as issuer
+		cloud = config.DefaultEntraCloud // reported once, as cloud, not again as issuer
 	} else if u, _ := url.Parse(cloud); u.Path != "" {
-		errs = append(errs, errors.New("cloud: must be a scheme and host only, like "+DefaultEntraCloud))
-		cloud = DefaultEntraCloud
+		errs = append(errs, errors.New("cloud: must be a scheme and host only, like "+config.DefaultEntraCloud))
+		cloud = config.DefaultEntraCloud
 	}
 	if o.ClientSecret == "" && o.ClientCertificate == nil {
 		errs = append(errs, errors.New("client_secret or client_certificate is required (Entra ID authenticates web apps at its token endpoint)"))
 	}
 	if len(o.Scopes) == 0 {
-		o.Scopes = entraScopes
+		o.Scopes = config.DefaultEntraScopes()
 	}
 	opts := Options{
 		Name: o.Name,

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
 )
 
 // Options configures a generic OpenID Connect provider. Each field's comment
@@ -30,7 +31,8 @@ type Options struct {
 	ClientCertificate *oauthclient.Certificate
 	// RedirectURL is Drawbridge's callback URL, registered at the provider.
 	RedirectURL string
-	// Scopes requested; default "openid email profile". "openid" is added
+	// Scopes requested; default config.DefaultOIDCScopes, "openid email
+	// profile". "openid" is added
 	// when missing (OIDC Core, section 3.1.2.1 requires it).
 	Scopes []string
 	// Claims maps ID token claims to the identity.
@@ -61,8 +63,6 @@ type ClaimMapping struct {
 	Roles string
 }
 
-var defaultScopes = []string{"openid", "email", "profile"}
-
 // reservedParams are set by AuthCodeURL; letting configuration override them
 // would break PKCE, the nonce check or the state binding.
 var reservedParams = []string{
@@ -72,13 +72,14 @@ var reservedParams = []string{
 
 func (o *Options) setDefaults() {
 	if len(o.Scopes) == 0 {
-		o.Scopes = defaultScopes
+		o.Scopes = config.DefaultOIDCScopes()
 	}
 	if !slices.Contains(o.Scopes, "openid") {
 		o.Scopes = append([]string{"openid"}, o.Scopes...)
 	}
 	o.Scopes = slices.Clone(o.Scopes)
-	o.Claims = o.Claims.withDefaults(ClaimMapping{Subject: "sub", Email: "email", Name: "name", Groups: "groups"})
+	d := config.DefaultClaims()
+	o.Claims = o.Claims.withDefaults(ClaimMapping{Subject: d.Subject, Email: d.Email, Name: d.Name, Groups: d.Groups, Roles: d.Roles})
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
 	}

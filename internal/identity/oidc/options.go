@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 )
 
 // Options configures a generic OpenID Connect provider. Each field's comment

@@ -56,7 +56,7 @@ type family struct {
 
 // observed: what operators reported, collected in issue #16 and checked by
 // `drawbridge doctor`; Drawbridge tolerates the ones it can (docs/doctor.md).
-const observed = "reported by operators (issue #16, docs/doctor.md); the client's own documentation"
+const observed = "reported by operators (issue #16) and checked by drawbridge doctor (docs/doctor.md)"
 
 // families, most specific first: Copilot runs inside VS Code, so its signs
 // are checked before VS Code's; the SDKs last, by User-Agent only.

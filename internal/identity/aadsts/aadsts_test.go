@@ -1,6 +1,7 @@
 package aadsts
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,19 @@ func TestTableIsComplete(t *testing.T) {
 		"AADSTS901002", "AADSTS7000215"} {
 		if e, ok := table[c]; !ok || e.Meaning == "" || e.Fix == "" {
 			t.Errorf("%s: missing from the table or incomplete", c)
+		}
+	}
+}
+
+// TestDocumented: docs/entra.md shows every code of the table with its fix.
+func TestDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/entra.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Codes() {
+		if !strings.Contains(string(doc), "| `"+c+"` | "+table[c].Meaning+" | "+table[c].Fix+" |") {
+			t.Errorf("docs/entra.md lacks the row of %s as in the table", c)
 		}
 	}
 }

@@ -106,6 +106,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	h("GET /admin/api/servers", a.listServers)
 	h("GET /admin/api/audit", a.listAudit)
 	h("GET /admin/api/audit/verify", a.verifyAudit)
+	h("GET /admin/api/timeline", a.clientTimeline)
 }
 
 func (a *API) metadata(w http.ResponseWriter, r *http.Request) {

@@ -8,20 +8,29 @@ import (
 // Event types.
 const (
 	ClientRegistered = "client.registered"
-	SignInSucceeded  = "signin.succeeded"
-	SignInFailed     = "signin.failed"
-	ConsentGiven     = "consent.given"
-	ConsentDenied    = "consent.denied"
-	ConsentRevoked   = "consent.revoked"
-	TokenIssued      = "token.issued"
-	TokenRefreshed   = "token.refreshed"
-	GrantRevoked     = "grant.revoked"
-	RefreshReuse     = "token.refresh_reuse_detected"
-	CodeReplay       = "token.code_replay_detected"
-	UpstreamLogout   = "upstream.logout"
-	MCPRequest       = "mcp.request"
-	DecisionAllow    = "allow"
-	DecisionDeny     = "deny"
+	// AuthorizeStarted: an authorization request was accepted and the
+	// browser sent to sign in; AuthorizeRefused: it was not (an error page,
+	// or an error sent back to the client); AuthorizeCompleted: a code was
+	// sent back to the client (GrantID is the grant it will create).
+	AuthorizeStarted   = "authorize.started"
+	AuthorizeRefused   = "authorize.refused"
+	AuthorizeCompleted = "authorize.completed"
+	SignInSucceeded    = "signin.succeeded"
+	SignInFailed       = "signin.failed"
+	ConsentGiven       = "consent.given"
+	ConsentDenied      = "consent.denied"
+	ConsentRevoked     = "consent.revoked"
+	TokenIssued        = "token.issued"
+	TokenRefreshed     = "token.refreshed"
+	// TokenFailed: the token endpoint answered an error.
+	TokenFailed    = "token.failed"
+	GrantRevoked   = "grant.revoked"
+	RefreshReuse   = "token.refresh_reuse_detected"
+	CodeReplay     = "token.code_replay_detected"
+	UpstreamLogout = "upstream.logout"
+	MCPRequest     = "mcp.request"
+	DecisionAllow  = "allow"
+	DecisionDeny   = "deny"
 )
 
 // Event is one audit event. Fields that do not apply are left empty.
@@ -29,12 +38,20 @@ type Event struct {
 	Time      time.Time `json:"time"`
 	Type      string    `json:"type"`
 	RequestID string    `json:"request_id,omitempty"`
-	Subject   string    `json:"sub,omitempty"`
-	ClientID  string    `json:"client_id,omitempty"`
-	GrantID   string    `json:"grant_id,omitempty"`
+	// Attempt ties together the events of one authorization request
+	// (authorize, sign-in, consent, code): a digest of the request's id,
+	// never the id itself.
+	Attempt  string `json:"attempt,omitempty"`
+	Subject  string `json:"sub,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+	GrantID  string `json:"grant_id,omitempty"`
 	// Actor is who revoked a grant, when a person did (grant.revoked).
 	Actor  string `json:"actor,omitempty"`
 	Remote string `json:"remote,omitempty"`
+	// UserAgent is the caller's User-Agent (UserAgent cleans and truncates
+	// it), on the events a client's own HTTP stack sends: registration
+	// and token requests.
+	UserAgent string `json:"user_agent,omitempty"`
 	// GrantType, Scope and Resource describe token events.
 	GrantType string `json:"grant_type,omitempty"`
 	Scope     string `json:"scope,omitempty"`
@@ -48,7 +65,11 @@ type Event struct {
 	Decision string `json:"decision,omitempty"`
 	Rule     string `json:"rule,omitempty"`
 	// Reason is a short machine-readable cause for failures and denials.
-	Reason     string  `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Detail says why in words: the error_description sent to the client,
+	// or the upstream identity provider's error (Detail cleans and
+	// truncates it). It never holds a token, code, secret or state.
+	Detail     string  `json:"detail,omitempty"`
 	Status     int     `json:"status,omitempty"`
 	DurationMS float64 `json:"duration_ms,omitempty"`
 	// Count is how many grants an upstream logout ended.

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -34,6 +36,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.Form
 	s.debugStep(r, "authorize: request", q, "user_agent", r.UserAgent())
 	if d := duplicatedParam(q, "client_id", "redirect_uri", "response_type", "state", "code_challenge", "code_challenge_method", "scope"); d != "" {
+		s.recordRefused(r, q, "duplicate_parameter", "the parameter "+d+" appears more than once")
 		s.errorPage(w, http.StatusBadRequest, "The authorization request is malformed.", "The parameter "+d+" appears more than once.")
 		return
 	}
@@ -44,16 +47,20 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.Is(err, errClientBlocked) {
+		s.recordRefused(r, q, "client_blocked", "an administrator blocked this client")
 		s.blockedPage(w)
 		return
 	}
 	if err != nil {
+		reason, detail := clientRefusal(err)
+		s.recordRefused(r, q, reason, detail)
 		s.errorPage(w, http.StatusBadRequest, "The application that sent you here is not registered with this server.", clientError(err))
 		return
 	}
 	redirectURI := q.Get("redirect_uri")
 	if redirectURI == "" || !oauth.MatchRedirectURI(c.RedirectURIs, redirectURI) {
 		s.opt.Log.Warn("authorize: unregistered redirect_uri", "client_id", c.ID)
+		s.recordRefused(r, q, "redirect_uri_mismatch", redirectMismatch(redirectURI))
 		s.errorPage(w, http.StatusBadRequest, "The application asked to send you to an address it has not registered.",
 			"For your safety you were not redirected. The redirect_uri is missing or does not match a registered one.")
 		return
@@ -62,6 +69,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		// Registration refuses such hosts; a client registered before it
 		// did may still hold one, which must reach no page policy or header.
 		s.opt.Log.Warn("authorize: registered redirect_uri with a host no longer accepted", "client_id", c.ID)
+		s.recordRefused(r, q, "redirect_host_refused", "the redirect_uri's host is no longer accepted; the client must register again")
 		s.errorPage(w, http.StatusBadRequest, "The application's redirect address is not allowed.",
 			"For your safety you were not redirected. The application must register again with a plain host name.")
 		return
@@ -69,6 +77,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	back := &redirect{uri: redirectURI, state: q.Get("state"), iss: s.opt.Issuer, debug: s.debugStep}
 	req, oerr := s.checkAuthorizeRequest(c, q)
 	if oerr != nil {
+		s.recordRefused(r, q, oerr.Code, oerr.Description)
 		back.error(w, r, oerr)
 		return
 	}
@@ -129,6 +138,7 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *storage
 		upstreamURL, err = s.opt.Redirect.AuthCodeURL(r.Context(), state, req.UpstreamNonce, challenge)
 		if err != nil {
 			s.opt.Log.Error("authorize: identity provider unavailable", "provider", s.opt.Redirect.Name(), "err", err)
+			s.recordRefused(r, r.Form, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached")
 			back.error(w, r, oauth.NewError(oauth.ErrTemporarilyUnavailable, "the identity provider cannot be reached; try again shortly"))
 			return
 		}
@@ -139,11 +149,23 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *storage
 		return
 	}
 	s.opt.Log.Debug("authorize: login started", "client_id", req.ClientID, "request", req.ID, "resource", req.Resource)
+	s.record(r, audit.Event{Type: audit.AuthorizeStarted, Attempt: attemptOf(req), ClientID: req.ClientID,
+		Resource: req.Resource, Scope: oauth.FormatScope(req.Scopes)})
 	if upstreamURL != "" {
 		http.Redirect(w, r, upstreamURL, http.StatusFound)
 		return
 	}
 	http.Redirect(w, r, PathLogin+"?req="+url.QueryEscape(req.ID), http.StatusSeeOther)
+}
+
+// redirectMismatch says, for the audit trail, which redirect_uri was
+// refused: the client's own value, which an administrator compares with
+// its registration.
+func redirectMismatch(uri string) string {
+	if uri == "" {
+		return "no redirect_uri was sent"
+	}
+	return "the redirect_uri " + strconv.Quote(uri) + " is not one the client registered"
 }
 
 // duplicatedParam returns the first name that appears more than once;

@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/aadsts"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
@@ -60,15 +62,18 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	if e := q.Get("error"); e != "" {
 		// The user declined, or the provider refused; tell the client, but
 		// only in our own words.
-		s.opt.Log.Info("upstream sign-in did not complete", "error", oauth.ErrAccessDenied, "upstream_error", truncateForLog(e))
-		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "upstream_refused"})
+		detail := upstreamRefusal(e, q.Get("error_description"))
+		s.opt.Log.Info("upstream sign-in did not complete", "error", oauth.ErrAccessDenied, "upstream_error", truncateForLog(e),
+			"upstream_error_description", detail, "fix", aadsts.Fix(detail))
+		s.record(r, audit.Event{Type: audit.SignInFailed, Attempt: attemptOf(req), ClientID: req.ClientID, Reason: "upstream_refused", Detail: detail})
 		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrAccessDenied, "the user did not complete sign-in at the identity provider"))
 		return
 	}
 	res, err := s.opt.Redirect.Exchange(r.Context(), q.Get("code"), pkceVerifier(secret, req.ID), req.UpstreamNonce)
 	if err != nil {
-		s.opt.Log.Warn("upstream sign-in failed", "provider", s.opt.Redirect.Name(), "err", err)
-		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "upstream_error"})
+		detail := upstreamFailure(err)
+		s.opt.Log.Warn("upstream sign-in failed", "provider", s.opt.Redirect.Name(), "err", err, "fix", aadsts.Fix(detail))
+		s.record(r, audit.Event{Type: audit.SignInFailed, Attempt: attemptOf(req), ClientID: req.ClientID, Reason: "upstream_error", Detail: detail})
 		s.errorPage(w, http.StatusBadGateway, "Signing in with your identity provider failed.", "Start again from your application. If it keeps happening, tell your administrator.")
 		return
 	}
@@ -83,6 +88,30 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.signedIn(w, r, req, secret, res.Identity, session)
+}
+
+// upstreamRefusal is what an identity provider said when it sent the
+// browser back with an error (OIDC Core §3.1.2.6), cleaned for the audit
+// trail: the provider's own words, which are no secret and often the only
+// clue (Entra's AADSTS codes).
+func upstreamRefusal(code, description string) string {
+	if description == "" {
+		return audit.Detail(code)
+	}
+	return audit.Detail(code + ": " + description)
+}
+
+// upstreamFailure describes a failed code exchange or ID token check for
+// the audit trail: the token endpoint's error code and description, never
+// the response body or anything sent. Other failures (an ID token that
+// does not verify) are only in the log: their errors are not written to
+// be shown.
+func upstreamFailure(err error) string {
+	var te *oauthclient.TokenError
+	if errors.As(err, &te) {
+		return upstreamRefusal(te.Code, te.Description)
+	}
+	return "the identity provider's answer could not be verified (the server log has the cause)"
 }
 
 func truncateForLog(s string) string {

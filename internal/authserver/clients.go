@@ -216,6 +216,16 @@ func documentClient(d *cimd.Document) (*client, error) {
 	return c, nil
 }
 
+// clientRefusal names a lookup failure for the audit trail: a reason and
+// words that may be shown to an administrator.
+func clientRefusal(err error) (reason, detail string) {
+	var ce *cimd.Error
+	if errors.As(err, &ce) {
+		return "client_metadata_" + strings.ReplaceAll(ce.Kind.String(), " ", "_"), ce.Description
+	}
+	return "unknown_client", "the client_id is not registered with this server (or its registration expired or was disabled)"
+}
+
 // clientError describes a lookup failure for a person or an OAuth error.
 func clientError(err error) string {
 	var ce *cimd.Error

@@ -28,7 +28,7 @@ func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *stor
 		return
 	}
 	if c.skipConsent {
-		s.issueCode(w, r, req)
+		s.issueCode(w, r, req, "consent_not_required")
 		return
 	}
 	prior, err := s.opt.Store.GetConsent(r.Context(), req.Identity.Subject, c.ID)
@@ -38,7 +38,7 @@ func (s *Server) decideConsent(w http.ResponseWriter, r *http.Request, req *stor
 		return
 	}
 	if approved, ok := prior.ScopesFor(req.Resource); err == nil && ok && oauth.ScopeSubset(req.Scopes, approved) {
-		s.issueCode(w, r, req)
+		s.issueCode(w, r, req, "consent_remembered")
 		return
 	}
 	http.Redirect(w, r, PathConsent+"?req="+url.QueryEscape(req.ID), http.StatusSeeOther)
@@ -174,12 +174,12 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.opt.Log.Info("consent given", "sub", req.Identity.Subject, "client_id", req.ClientID, "scope", oauth.FormatScope(req.Scopes))
-		s.record(r, audit.Event{Type: audit.ConsentGiven, Subject: req.Identity.Subject, ClientID: req.ClientID,
+		s.record(r, audit.Event{Type: audit.ConsentGiven, Attempt: attemptOf(req), Subject: req.Identity.Subject, ClientID: req.ClientID,
 			Scope: oauth.FormatScope(req.Scopes), Resource: req.Resource})
-		s.issueCode(w, r, req)
+		s.issueCode(w, r, req, "consent_given")
 	case "deny":
 		s.opt.Log.Info("consent denied", "sub", req.Identity.Subject, "client_id", req.ClientID)
-		s.record(r, audit.Event{Type: audit.ConsentDenied, Subject: req.Identity.Subject, ClientID: req.ClientID,
+		s.record(r, audit.Event{Type: audit.ConsentDenied, Attempt: attemptOf(req), Subject: req.Identity.Subject, ClientID: req.ClientID,
 			Scope: oauth.FormatScope(req.Scopes), Resource: req.Resource})
 		_ = s.opt.Store.DeleteAuthRequest(r.Context(), req.ID)
 		s.backTo(req).error(w, r, oauth.NewError(oauth.ErrAccessDenied, "the user denied the request"))
@@ -189,8 +189,9 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 // issueCode ends the authorization request with a code (OAuth 2.1 §4.1.2):
-// 256 random bits, stored as a hash with everything it is bound to.
-func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest) {
+// 256 random bits, stored as a hash with everything it is bound to. how
+// says why no consent page stood in the way, for the audit trail.
+func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, how string) {
 	// Deleting first makes the request single-use: a second submit finds nothing.
 	if err := s.opt.Store.DeleteAuthRequest(r.Context(), req.ID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
@@ -203,10 +204,11 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.
 	}
 	code := tokens.NewOpaque(tokens.PrefixCode)
 	now := s.opt.Now()
+	grantID := tokens.NewID()
 	err := s.opt.Store.CreateAuthCode(r.Context(), storage.AuthCode{
 		Hash: tokens.Hash(code), ClientID: req.ClientID, RedirectURI: req.RedirectURI,
 		CodeChallenge: req.CodeChallenge, Resource: req.Resource, Scopes: req.Scopes,
-		Identity: *req.Identity, AuthTime: req.AuthTime, GrantID: tokens.NewID(), UpstreamSessionID: req.UpstreamSessionID,
+		Identity: *req.Identity, AuthTime: req.AuthTime, GrantID: grantID, UpstreamSessionID: req.UpstreamSessionID,
 		CreatedAt: now, ExpiresAt: now.Add(s.opt.CodeTTL),
 	})
 	if err != nil {
@@ -215,5 +217,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.
 		return
 	}
 	s.debugStep(r, "authorize: code sent to the client", nil, "client_id", req.ClientID, "redirect_uri", req.RedirectURI)
+	s.record(r, audit.Event{Type: audit.AuthorizeCompleted, Attempt: attemptOf(req), Subject: req.Identity.Subject,
+		ClientID: req.ClientID, GrantID: grantID, Resource: req.Resource, Scope: oauth.FormatScope(req.Scopes), Rule: how})
 	s.backTo(req).code(w, r, code)
 }

@@ -70,7 +70,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	username := r.PostForm.Get("username")
 	try := attempt{user: username, addr: clientaddr.LimitKey(r), device: s.device(r, username)}
 	if wait := s.lockout.locked(try, s.opt.Now()); wait > 0 {
-		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "locked_out"})
+		s.record(r, audit.Event{Type: audit.SignInFailed, Attempt: attemptOf(req), ClientID: req.ClientID, Reason: "locked_out"})
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.showLogin(w, r, req, secret, http.StatusTooManyRequests, username,
 			"Too many failed attempts from your network or this browser. Try again in "+wait.Round(time.Second).String()+".")
@@ -80,7 +80,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, identity.ErrBadCredentials) {
 		s.lockout.failed(try, s.opt.Now())
 		s.opt.Log.Info("sign-in failed", "provider", s.opt.Password.Name(), "remote", clientIP(r), "remembered_device", try.device != "")
-		s.record(r, audit.Event{Type: audit.SignInFailed, ClientID: req.ClientID, Reason: "bad_credentials"})
+		s.record(r, audit.Event{Type: audit.SignInFailed, Attempt: attemptOf(req), ClientID: req.ClientID, Reason: "bad_credentials"})
 		s.showLogin(w, r, req, secret, http.StatusUnauthorized, username, "The username or password is not right.")
 		return
 	}
@@ -117,7 +117,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *storage.A
 	}
 	req.Identity, req.AuthTime, req.UpstreamSessionID = &id, now, upstreamSession
 	s.opt.Log.Info("signed in", "sub", id.Subject, "provider", id.Provider, "client_id", req.ClientID)
-	s.record(r, audit.Event{Type: audit.SignInSucceeded, Subject: id.Subject, ClientID: req.ClientID})
+	s.record(r, audit.Event{Type: audit.SignInSucceeded, Attempt: attemptOf(req), Subject: id.Subject, ClientID: req.ClientID})
 	s.decideConsent(w, r, req, secret)
 }
 

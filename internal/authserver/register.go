@@ -59,7 +59,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opt.Log.Info("client registered", "client_id", info.ClientID, "client_name", md.ClientName, "remote", clientIP(r))
-	s.record(r, audit.Event{Type: audit.ClientRegistered, ClientID: info.ClientID})
+	s.record(r, audit.Event{Type: audit.ClientRegistered, ClientID: info.ClientID, UserAgent: userAgent(r)})
 	writeJSON(w, http.StatusCreated, info, "no-store")
 }
 

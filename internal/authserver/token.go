@@ -16,6 +16,9 @@ import (
 type tokenRequest struct {
 	form   url.Values
 	client *client
+	// grantID is the grant an authorization code names, once the code is
+	// found, for the audit trail.
+	grantID string
 }
 
 // token is the token endpoint (OAuth 2.1 §3.2). It runs fixed phases: parse
@@ -31,14 +34,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	form, oerr := parseTokenRequest(w, r)
 	s.debugStep(r, "token: request", form, "basic_auth", r.Header.Get("Authorization") != "")
+	var tr *tokenRequest
 	if oerr == nil {
 		var c *client
 		if c, oerr = s.authenticateClient(r, form); oerr == nil {
-			oerr = s.runGrant(w, r, &tokenRequest{form: form, client: c})
+			tr = &tokenRequest{form: form, client: c}
+			oerr = s.runGrant(w, r, tr)
 		}
 	}
 	if oerr != nil {
 		s.debugStep(r, "token: error", nil, "error", oerr.Code, "error_description", oerr.Description)
+		s.recordTokenFailure(r, form, tr, oerr)
 		if oerr.Code == oauth.ErrInvalidClient && r.Header.Get("Authorization") != "" {
 			w.Header().Set("WWW-Authenticate", `Basic realm="drawbridge"`)
 		}

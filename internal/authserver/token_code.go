@@ -33,6 +33,9 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 		s.opt.Log.Error("consuming authorization code", "err", err)
 		return nil, unavailable()
 	}
+	if ac.ClientID == tr.client.ID {
+		tr.grantID = ac.GrantID
+	}
 	if oerr := checkCodeBinding(&ac, tr); oerr != nil {
 		return nil, oerr
 	}

@@ -138,6 +138,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	a("/clients/disable", c.post(c.adminOnly(c.disableClient)))
 	a("/clients/enable", c.post(c.adminOnly(c.enableClient)))
 	a("/clients/delete", c.post(c.adminOnly(c.deleteClient)))
+	a("/clients/timeline", c.get(c.adminOnly(c.timelinePage)))
 	a("/blocks/add", c.post(c.adminOnly(c.blockClient)))
 	a("/blocks/remove", c.post(c.adminOnly(c.unblockClient)))
 	a("/grants", c.get(c.adminOnly(c.grantsPage)))

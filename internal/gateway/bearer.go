@@ -16,6 +16,10 @@ type decision struct {
 	// status is 0 when the request may proceed, else 401 or 403.
 	status    int
 	challenge oauth.BearerChallenge
+	// refused are the claims of a genuine token that was refused (for
+	// another resource, expired, revoked, lacking a scope): who it was,
+	// for the audit trail only, never to act on.
+	refused *tokens.AccessClaims
 }
 
 // authorize decides whether r may reach the server: RS2 (401 with
@@ -36,12 +40,12 @@ func (rt *route) authorize(ctx context.Context, r *http.Request) decision {
 	claims, err := rt.gw.opt.Verifier.Verify(ctx, raw, rt.Resource)
 	if err != nil {
 		ch.Error, ch.ErrorDescription = oauth.ErrInvalidToken, describeTokenError(err)
-		return decision{status: http.StatusUnauthorized, challenge: ch}
+		return decision{status: http.StatusUnauthorized, challenge: ch, refused: genuine(claims, err)}
 	}
 	have, _ := oauth.ParseScope(claims.Scope)
 	if !oauth.ScopeSubset(rt.Scopes, have) {
 		ch.Error, ch.ErrorDescription = oauth.ErrInsufficientScope, "the access token lacks a scope this server requires"
-		return decision{status: http.StatusForbidden, challenge: ch}
+		return decision{status: http.StatusForbidden, challenge: ch, refused: claims}
 	}
 	return decision{claims: claims}
 }
@@ -59,6 +63,17 @@ func bearerToken(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return tok, true
+}
+
+// genuine returns the claims of a refused token whose signature and issuer
+// verified (tokens.Verifier returns them with the error of the check that
+// failed after), and nil for any other token: only this server's own
+// tokens may name a client in the audit trail.
+func genuine(c *tokens.AccessClaims, err error) *tokens.AccessClaims {
+	if c != nil && (errors.Is(err, tokens.ErrWrongAud) || errors.Is(err, tokens.ErrExpired) || errors.Is(err, tokens.ErrRevoked)) {
+		return c
+	}
+	return nil
 }
 
 // describeTokenError turns a verification error into a description safe to

@@ -19,15 +19,18 @@ import (
 // the only per-request value the gateway puts in a context (withExchange):
 // the proxy hooks and in-process backends find it there.
 type exchange struct {
-	w         *countingWriter
-	r         *http.Request
-	start     time.Time
-	claims    *tokens.AccessClaims
-	body      *jsonrpc.Body // a POST's body, as read
-	verdicts  []verdict     // the decision on each of its messages
-	extra     [][]byte      // a batch's refusals, added to the answer
-	reason    string        // why the gateway refused the request; "" if it did not
-	rule      string        // the policy rule that decided, if one did
+	w        *countingWriter
+	r        *http.Request
+	start    time.Time
+	claims   *tokens.AccessClaims
+	body     *jsonrpc.Body // a POST's body, as read
+	verdicts []verdict     // the decision on each of its messages
+	extra    [][]byte      // a batch's refusals, added to the answer
+	reason   string        // why the gateway refused the request; "" if it did not
+	detail   string        // the refusal in words, for the audit trail
+	// refused is whose genuine token was refused (decision.refused).
+	refused   *tokens.AccessClaims
+	rule      string // the policy rule that decided, if one did
 	preflight bool
 
 	// reply is what must change in the backend's answer; nil for nothing.
@@ -93,7 +96,12 @@ func (rt *route) finish(x *exchange) {
 	}
 	if c := x.claims; c != nil {
 		e.Subject, e.ClientID, e.GrantID = c.Subject, c.ClientID, c.GrantID
+	} else if c := x.refused; c != nil {
+		// The token's audience says which resource it was for: what an
+		// administrator needs to see when a client calls the wrong one.
+		e.Subject, e.ClientID, e.GrantID, e.Resource = c.Subject, c.ClientID, c.GrantID, c.Audience
 	}
+	e.Detail = x.detail
 	if e.Status == 0 {
 		e.Status = 499 // the client went away before an answer (nginx's convention)
 	}

@@ -33,6 +33,10 @@ func (fakeVerifier) Verify(_ context.Context, raw, aud string) (*tokens.AccessCl
 		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "mcp", Audience: aud, GrantID: "grant-1"}, nil
 	case "narrow":
 		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", Scope: "extra", Audience: aud}, nil
+	case "elsewhere": // genuine, for another resource, as tokens.Verifier answers
+		return &tokens.AccessClaims{Subject: "alice", ClientID: "c1", GrantID: "g-else", Scope: "mcp", Audience: "https://gw.example/other"}, tokens.ErrWrongAud
+	case "forged": // claims with an error that does not vouch for them
+		return &tokens.AccessClaims{Subject: "mallory", ClientID: "victim", GrantID: "g-victim", Scope: "mcp", Audience: aud}, tokens.ErrBadSignature
 	}
 	return nil, tokens.ErrBadSignature
 }

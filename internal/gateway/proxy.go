@@ -123,7 +123,7 @@ func (rt *route) admit(x *exchange) bool {
 	span.SetAttributes(attribute.Int("drawbridge.decision.status", d.status))
 	span.End()
 	if d.status != 0 {
-		x.reason = d.reason()
+		x.reason, x.refused, x.detail = d.reason(), d.refused, d.challenge.ErrorDescription
 		if rt.gw.opt.Debug {
 			rt.gw.opt.Log.Info("oauth debug", "step", "resource: request refused", "server", rt.Name,
 				"status", d.status, "reason", x.reason, "www_authenticate", d.challenge.String())

@@ -73,8 +73,8 @@ func TestAuditTrailOfAScriptedSession(t *testing.T) {
 	// their order is the session's; an MCP request's event is recorded when
 	// its handler returns, which may be after the client moved on.
 	wantAuth := []string{
-		"client.registered  ", "signin.failed  bad_credentials", "signin.succeeded  ", "consent.given  ",
-		"token.issued  ", "token.refreshed  ", "grant.revoked  revoked_by_client",
+		"client.registered  ", "authorize.started  ", "signin.failed  bad_credentials", "signin.succeeded  ", "consent.given  ",
+		"authorize.completed  ", "token.issued  ", "token.refreshed  ", "grant.revoked  revoked_by_client",
 	}
 	wantMCP := []string{"mcp.request allow ", "mcp.request deny invalid_token"}
 	var gotAuth, gotMCP []string
@@ -103,7 +103,8 @@ func TestAuditTrailOfAScriptedSession(t *testing.T) {
 		t.Errorf("token.issued event: %+v", ti)
 	}
 	for _, r := range recs {
-		for _, secret := range []string{tok["access_token"].(string), tok["refresh_token"].(string), refreshed["refresh_token"].(string), gwtest.Password, "wrong password", gw.Backend.Key} {
+		for _, secret := range []string{tok["access_token"].(string), tok["refresh_token"].(string), refreshed["refresh_token"].(string), gwtest.Password, "wrong password", gw.Backend.Key,
+			p.Callback.Query().Get("code"), "st-123", v} {
 			if strings.Contains(string(r.Payload), secret) {
 				t.Fatalf("a secret is in audit record %d", r.Seq)
 			}

@@ -64,9 +64,8 @@ func New(o Options) *Revoker {
 // Revoke revokes the grant id for reason. A grant that does not exist
 // gives an error that is storage.ErrNotFound. A grant already revoked is
 // not an error: the store keeps its first time and reason, and it is not
-// recorded again. (The grant is read before it is revoked, so two
-// revocations of one grant in the same instant may both be recorded; the
-// store contract does not say which call revoked.)
+// recorded again: of two revocations at once, only the one the store says
+// revoked it is recorded.
 //
 // The revocation list is told before the store is asked, so that when the
 // store fails (the error is returned and nothing is recorded) this replica
@@ -133,7 +132,8 @@ func (r *Revoker) revoke(ctx context.Context, id, reason string, by Actor) (bool
 	}
 	now := r.opt.Now()
 	r.list(id, now)
-	if err := r.opt.Store.RevokeGrant(ctx, id, reason, now); err != nil {
+	revoked, err := r.opt.Store.RevokeGrant(ctx, id, reason, now)
+	if err != nil || !revoked { // another revocation won the race and records itself
 		return false, err
 	}
 	g.RevokedAt, g.RevokeReason = now, reason

@@ -37,10 +37,12 @@ func (e *events) Record(ev audit.Event) {
 	e.es = append(e.es, ev)
 }
 
-// failing is a store whose chosen operations fail.
+// failing is a store whose chosen operations fail; with raced, another
+// revocation of the grant (reason "raced") lands between the revoker's
+// read and its revocation.
 type failing struct {
 	storage.Store
-	get, revoke, list bool
+	get, revoke, list, raced bool
 }
 
 var errStore = errors.New("the database is down")
@@ -52,9 +54,14 @@ func (f failing) GetGrant(ctx context.Context, id string) (storage.Grant, error)
 	return f.Store.GetGrant(ctx, id)
 }
 
-func (f failing) RevokeGrant(ctx context.Context, id, reason string, now time.Time) error {
+func (f failing) RevokeGrant(ctx context.Context, id, reason string, now time.Time) (bool, error) {
 	if f.revoke {
-		return errStore
+		return false, errStore
+	}
+	if f.raced {
+		if _, err := f.Store.RevokeGrant(ctx, id, "raced", now); err != nil {
+			return false, err
+		}
 	}
 	return f.Store.RevokeGrant(ctx, id, reason, now)
 }
@@ -90,7 +97,7 @@ func newStore(t *testing.T) storage.Store {
 			t.Fatal(err)
 		}
 	}
-	if err := st.RevokeGrant(t.Context(), "g-alice-a-old", "revoked_by_client", earlier); err != nil {
+	if _, err := st.RevokeGrant(t.Context(), "g-alice-a-old", "revoked_by_client", earlier); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -159,6 +166,9 @@ func TestRevoke(t *testing.T) {
 		{name: "live grant", id: "g-alice-a", wantState: with("g-alice-a", "code_replay"),
 			wantAudit: []string{record("g-alice-a", "local:alice", "a", "code_replay")}, wantListed: true},
 		{name: "already revoked: not an error, not recorded again", id: "g-alice-a-old", wantState: live, wantListed: true},
+		{name: "another revocation wins the race: recorded by it, not again", id: "g-bob-a",
+			store:     func(s storage.Store) storage.Store { return failing{Store: s, raced: true} },
+			wantState: with("g-bob-a", "raced"), wantListed: true},
 		{name: "not found", id: "g-nobody", wantErr: storage.ErrNotFound, wantState: live},
 		{name: "the store cannot revoke: nothing recorded, refused here anyway", id: "g-bob-a",
 			store:   func(s storage.Store) storage.Store { return failing{Store: s, revoke: true} },

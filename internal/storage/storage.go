@@ -116,8 +116,10 @@ type Store interface {
 	// its upstream session (the identity provider's tokens). Every other
 	// revocation (a reused refresh token) deletes them the same way.
 	// Revoking a revoked grant is not an error and keeps the first RevokedAt
-	// and RevokeReason.
-	RevokeGrant(ctx context.Context, id, reason string, now time.Time) error
+	// and RevokeReason. revoked reports whether this call revoked it: of
+	// two calls at once exactly one does, so a revocation is recorded
+	// once.
+	RevokeGrant(ctx context.Context, id, reason string, now time.Time) (revoked bool, err error)
 	// RevokedGrantsSince lists grants revoked at or after since, so that token
 	// verifiers can refuse their access tokens without a lookup per request.
 	RevokedGrantsSince(ctx context.Context, since time.Time) ([]RevokedGrant, error)

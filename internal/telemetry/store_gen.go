@@ -283,11 +283,11 @@ func (i *instrumentedStore) ResealSigningKey(ctx context.Context, id string, old
 	return err
 }
 
-func (i *instrumentedStore) RevokeGrant(ctx context.Context, id string, reason string, now time.Time) error {
+func (i *instrumentedStore) RevokeGrant(ctx context.Context, id string, reason string, now time.Time) (bool, error) {
 	start := time.Now()
-	err := i.s.RevokeGrant(ctx, id, reason, now)
+	v, err := i.s.RevokeGrant(ctx, id, reason, now)
 	i.observe("revoke_grant", start, err)
-	return err
+	return v, err
 }
 
 func (i *instrumentedStore) RevokedGrantsSince(ctx context.Context, since time.Time) ([]storage.RevokedGrant, error) {

@@ -169,7 +169,7 @@ func TestRevocationList(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.now = f.now.Add(time.Second)
-	if err := f.store.RevokeGrant(ctx, "g1", "test", f.now); err != nil {
+	if _, err := f.store.RevokeGrant(ctx, "g1", "test", f.now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.verifier.Verify(ctx, good, resource); err != nil {

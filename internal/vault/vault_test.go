@@ -324,7 +324,8 @@ func TestRevokedGrantLosesTokens(t *testing.T) {
 	r := newRig(t)
 	v := r.vault()
 	grant, _ := r.signIn(v, 0)
-	must(t, r.store.RevokeGrant(t.Context(), grant, "revoked_by_admin", r.now()))
+	_, err := r.store.RevokeGrant(t.Context(), grant, "revoked_by_admin", r.now())
+	must(t, err)
 	if _, err := r.vault().Token(t.Context(), grant); !errors.Is(err, vault.ErrSignInAgain) {
 		t.Fatalf("Token of a revoked grant: %v", err)
 	}

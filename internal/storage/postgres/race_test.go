@@ -137,7 +137,7 @@ func TestCrossStoreRotateWhileRevoking(t *testing.T) {
 			if i == 0 {
 				_, rotateErr = s.RotateRefreshToken(ctx, storage.Rotation{OldHash: rt.Hash, New: next, Now: now})
 			} else {
-				revokeErr = s.RevokeGrant(ctx, id, "admin", now)
+				_, revokeErr = s.RevokeGrant(ctx, id, "admin", now)
 			}
 		})
 		if revokeErr != nil || (rotateErr != nil && !errors.Is(rotateErr, storage.ErrNotFound)) {

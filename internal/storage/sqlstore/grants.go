@@ -132,19 +132,22 @@ func GrantQuery(f storage.GrantFilter) (string, []any) {
 // revocation and a rotation of the same grant run one after the other: the
 // rotation sees the grant revoked, or the revocation deletes the token the
 // rotation stored.
-func (s *Store) RevokeGrant(ctx context.Context, id, reason string, now time.Time) error {
-	err := s.inTx(ctx, func(q Querier) error {
+func (s *Store) RevokeGrant(ctx context.Context, id, reason string, now time.Time) (revoked bool, err error) {
+	err = s.inTx(ctx, func(q Querier) error {
 		g, err := s.getGrant(ctx, q, id, s.e.ForUpdate)
 		if err != nil {
 			return err
 		}
+		// Read under the grant's lock: of two revocations at once, the
+		// second sees the first's.
+		revoked = !g.Revoked()
 		_, err = revoke(ctx, q, g, reason, now)
 		return err
 	})
 	if err != nil {
-		return s.errorf("revoke grant %q: %w", id, err)
+		return false, s.errorf("revoke grant %q: %w", id, err)
 	}
-	return nil
+	return revoked, nil
 }
 
 // revoke marks g (read for update) revoked unless it already is, deletes

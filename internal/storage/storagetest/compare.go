@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
 // check reports every field where got differs from want. Times are compared
@@ -92,5 +94,16 @@ func wantErr(t *testing.T, what string, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+// revokeGrant revokes id and fails t unless the store reports that this
+// call revoked it (want) or found it revoked already (!want).
+func revokeGrant(t *testing.T, s storage.Store, id, reason string, now time.Time, want bool) {
+	t.Helper()
+	revoked, err := s.RevokeGrant(t.Context(), id, reason, now)
+	must(t, err)
+	if revoked != want {
+		t.Fatalf("RevokeGrant(%s) revoked = %v, want %v", id, revoked, want)
 	}
 }

@@ -77,7 +77,7 @@ func writeRows(ctx context.Context, s storage.Store, id string, revoke bool) err
 		func() error { return s.DeleteAuthRequest(ctx, req.ID) },
 	}
 	if revoke {
-		steps = append(steps, func() error { return s.RevokeGrant(ctx, grantID, "user_logout", at(time.Hour)) })
+		steps = append(steps, func() error { _, err := s.RevokeGrant(ctx, grantID, "user_logout", at(time.Hour)); return err })
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -65,8 +65,8 @@ func (f gcFixture) create(t *testing.T, s storage.Store) {
 		rt.ExpiresAt = g.tokenExpires
 		must(t, s.CreateGrant(ctx, grant, &rt))
 	}
-	must(t, s.RevokeGrant(ctx, "grant-revoked-gone", "admin", f.cutoff.Add(-time.Nanosecond)))
-	must(t, s.RevokeGrant(ctx, "grant-revoked-kept", "admin", f.cutoff))
+	revokeGrant(t, s, "grant-revoked-gone", "admin", f.cutoff.Add(-time.Nanosecond), true)
+	revokeGrant(t, s, "grant-revoked-kept", "admin", f.cutoff, true)
 	for id, expires := range map[string]time.Time{"client-gone": gone, "client-kept": kept, "client-forever": {}} {
 		c := newClient(id)
 		c.ExpiresAt = expires

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,7 +62,7 @@ func testGrantList(t *testing.T, s storage.Store) {
 	for _, g := range []storage.Grant{g1, g2, g3, g4} {
 		must(t, s.CreateGrant(ctx, g, nil))
 	}
-	must(t, s.RevokeGrant(ctx, g4.ID, "user_logout", at(time.Hour)))
+	revokeGrant(t, s, g4.ID, "user_logout", at(time.Hour), true)
 	g4.RevokedAt, g4.RevokeReason = at(time.Hour), "user_logout"
 
 	all, err := s.ListGrants(ctx, storage.GrantFilter{IncludeRevoked: true})
@@ -105,7 +107,7 @@ func testGrantListUpstream(t *testing.T, s storage.Store) {
 	g3 := grant("grant-3", "idp-bob", "s3")
 	_ = grant("grant-4", "", "") // a local user's
 	g5 := grant("grant-5", "idp-alice", "s1")
-	must(t, s.RevokeGrant(ctx, g5.ID, "upstream_logout", at(time.Hour)))
+	revokeGrant(t, s, g5.ID, "upstream_logout", at(time.Hour), true)
 	g5.RevokedAt, g5.RevokeReason = at(time.Hour), "upstream_logout"
 	for _, tc := range []struct {
 		filter storage.GrantFilter
@@ -146,7 +148,7 @@ func testGrantRevoke(t *testing.T, s storage.Store) {
 	other, otherRT := createGrant(t, s, "grant-2")
 
 	now := at(time.Hour)
-	must(t, s.RevokeGrant(ctx, g.ID, "user_logout", elsewhere(now)))
+	revokeGrant(t, s, g.ID, "user_logout", elsewhere(now), true)
 	want := g
 	want.RevokedAt, want.RevokeReason = now, "user_logout"
 	checkGrant(t, s, want)
@@ -155,13 +157,49 @@ func testGrantRevoke(t *testing.T, s storage.Store) {
 	wantErr(t, "RotateRefreshToken of a revoked grant's token", err, storage.ErrNotFound)
 
 	// Revoking again changes nothing.
-	must(t, s.RevokeGrant(ctx, g.ID, "admin", at(3*time.Hour)))
+	revokeGrant(t, s, g.ID, "admin", at(3*time.Hour), false)
 	checkGrant(t, s, want)
-	wantErr(t, "RevokeGrant of a missing grant", s.RevokeGrant(ctx, "grant-missing", "admin", now), storage.ErrNotFound)
+	_, err = s.RevokeGrant(ctx, "grant-missing", "admin", now)
+	wantErr(t, "RevokeGrant of a missing grant", err, storage.ErrNotFound)
 
 	checkGrant(t, s, other)
 	_, err = rotate(t, s, otherRT.Hash, "rt-other-next", at(2*time.Hour), 0)
 	must(t, err)
+}
+
+// testGrantRevokeOnce: of several revocations of one grant at once, the
+// store says exactly one revoked it (the revoker records only that one),
+// and the grant keeps that one's reason.
+func testGrantRevokeOnce(t *testing.T, s storage.Store) {
+	createGrant(t, s, "grant-1")
+	const n = 8
+	var wg sync.WaitGroup
+	revoked := make([]bool, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			revoked[i], errs[i] = s.RevokeGrant(t.Context(), "grant-1", fmt.Sprintf("reason-%d", i), at(time.Hour))
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i := range n {
+		must(t, errs[i])
+		if revoked[i] {
+			if winner >= 0 {
+				t.Fatalf("calls %d and %d both report that they revoked the grant", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no call reports that it revoked the grant")
+	}
+	g, err := s.GetGrant(t.Context(), "grant-1")
+	must(t, err)
+	if want := fmt.Sprintf("reason-%d", winner); g.RevokeReason != want {
+		t.Errorf("RevokeReason = %q, want the winner's %q", g.RevokeReason, want)
+	}
 }
 
 func testGrantRevokedSince(t *testing.T, s storage.Store) {
@@ -170,9 +208,9 @@ func testGrantRevokedSince(t *testing.T, s storage.Store) {
 		createGrant(t, s, id)
 	}
 	t1, t2 := at(time.Hour), at(2*time.Hour)
-	must(t, s.RevokeGrant(ctx, "grant-1", "user_logout", t1))
-	must(t, s.RevokeGrant(ctx, "grant-2", "admin", t2))
-	must(t, s.RevokeGrant(ctx, "grant-1", "again", t2)) // keeps t1
+	revokeGrant(t, s, "grant-1", "user_logout", t1, true)
+	revokeGrant(t, s, "grant-2", "admin", t2, true)
+	revokeGrant(t, s, "grant-1", "again", t2, false) // keeps t1
 	r1, r2 := storage.RevokedGrant{ID: "grant-1", RevokedAt: t1}, storage.RevokedGrant{ID: "grant-2", RevokedAt: t2}
 
 	for _, tc := range []struct {

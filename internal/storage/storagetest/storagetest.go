@@ -51,6 +51,7 @@ var suite = []struct {
 	{"Grant/ListUpstream", testGrantListUpstream},
 	{"Grant/Paging", testGrantPaging},
 	{"Grant/Revoke", testGrantRevoke},
+	{"Grant/RevokeOnce", testGrantRevokeOnce},
 	{"Grant/RevokedSince", testGrantRevokedSince},
 	{"Rotation/Current", testRotationCurrent},
 	{"Rotation/HashTaken", testRotationHashTaken},

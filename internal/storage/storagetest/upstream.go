@@ -159,7 +159,7 @@ func testUpstreamSessionLivesWithGrant(t *testing.T, s storage.Store) {
 	want.ExpiresAt = g.ExpiresAt
 	checkUpstreamSession(t, s, want, at(time.Hour))
 
-	must(t, s.RevokeGrant(ctx, g.ID, "admin", at(time.Hour)))
+	revokeGrant(t, s, g.ID, "admin", at(time.Hour), true)
 	_, err := s.GetUpstreamSession(ctx, u.ID, at(0))
 	wantErr(t, "GetUpstreamSession after its grant was revoked", err, storage.ErrNotFound)
 	checkUpstreamSession(t, s, other, at(0))
@@ -167,7 +167,7 @@ func testUpstreamSessionLivesWithGrant(t *testing.T, s storage.Store) {
 	// A grant whose session is already gone is created and revoked all the same.
 	g2 := newGrant("grant-2", "client-a", "user-1")
 	must(t, s.CreateGrant(ctx, g2, nil))
-	must(t, s.RevokeGrant(ctx, g2.ID, "admin", at(time.Hour)))
+	revokeGrant(t, s, g2.ID, "admin", at(time.Hour), true)
 }
 
 // testUpstreamSessionGoesWithReusedGrant: the revocation for a reused

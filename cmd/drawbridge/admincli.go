@@ -16,6 +16,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/server"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
 // The admin commands work on the store named by a configuration, the same
@@ -69,6 +70,12 @@ func storeAction(fs *flag.FlagSet, fn func(context.Context, *config.Config, stor
 // them), which it flushes before returning. An audit record that could
 // not be stored fails the command, after the change was made.
 func withAdmin(cfg *config.Config, st storage.Store, fn func(*admin.API, admin.Actor) error) error {
+	return withAdminKeys(cfg, st, nil, fn)
+}
+
+// withAdminKeys is withAdmin for the key actions, which need the signing
+// keys.
+func withAdminKeys(cfg *config.Config, st storage.Store, keys *tokens.Keys, fn func(*admin.API, admin.Actor) error) error {
 	rec, out, err := server.CommandRecorder(cfg, st, slog.Default())
 	if err != nil {
 		return err
@@ -78,7 +85,7 @@ func withAdmin(cfg *config.Config, st storage.Store, fn func(*admin.API, admin.A
 		emit = rec
 	}
 	rv := revoke.New(revoke.Options{Store: st, Audit: emit, Now: clock})
-	a := admin.New(admin.Options{Store: st, Revoker: rv, Record: emit, Now: clock, Log: slog.Default()})
+	a := admin.New(admin.Options{Store: st, Keys: keys, Revoker: rv, Record: emit, Now: clock, Log: slog.Default()})
 	err = fn(a, admin.Actor{Subject: "cli:" + cliUser(), ClientID: cliClientID})
 	rec.Close()
 	if n := rec.Dropped(); n > 0 {

@@ -55,7 +55,7 @@ func runCLI(cfgPath string, args ...string) (int, string, string) {
 // lines, and the events.
 func auditLines(t *testing.T, st storage.Store) ([]string, []audit.Event) {
 	t.Helper()
-	recs, err := st.(storage.AuditStore).ListAudit(t.Context(), storage.AuditFilter{})
+	recs, err := st.ListAudit(t.Context(), storage.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +114,7 @@ func TestCLIAdminActionsAreAudited(t *testing.T) {
 		{"clients", "disable", "--id", "agent-1"},
 		{"clients", "enable", "--id", "agent-1"},
 		{"clients", "delete", "--id", "agent-2"},
+		{"keys", "rotate"},
 	} {
 		if code, out, errOut := runCLI(cfgPath, args...); code != 0 {
 			t.Fatalf("%q: exit %d\n%s%s", args, code, out, errOut)
@@ -141,7 +142,23 @@ func TestCLIAdminActionsAreAudited(t *testing.T) {
 		"grant.revoked local:bob agent-2 g4 client_deleted " + cli,
 		"admin.client_deleted " + cli + " drawbridge-cli agent-2  ",
 	}
+	keys, err := st.ListSigningKeys(t.Context())
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("signing keys after a rotation: %v %v", keys, err)
+	}
+	for _, k := range keys {
+		if !k.CreatedAt.Equal(at) {
+			t.Errorf("key %s made at %v, not on the command line's clock", k.ID, k.CreatedAt)
+		}
+	}
 	got, events := auditLines(t, st)
+	// The rotation names the new key: one of the two (both made at the
+	// same instant here, so which one is not for this test to say).
+	rotated := "admin.key_rotated " + cli + " drawbridge-cli " + keys[0].ID + "  "
+	if len(got) > 0 && got[len(got)-1] == "admin.key_rotated "+cli+" drawbridge-cli "+keys[1].ID+"  " {
+		rotated = got[len(got)-1]
+	}
+	want = append(want, rotated)
 	if !slices.Equal(got, want) {
 		t.Errorf("audit trail:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}

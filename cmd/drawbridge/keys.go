@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/admin"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -37,7 +38,7 @@ tokens, and their sealing with encryption_keys.`,
 keys stay published in the JWKS until the tokens they signed have expired, so nothing
 breaks. Rotation also happens by itself every tokens.key_rotation.`,
 			examples: []string{"drawbridge keys rotate --config drawbridge.yaml"},
-			flags:    func(fs *flag.FlagSet) action { return keysAction(fs, rotateKey) },
+			flags:    func(fs *flag.FlagSet) action { return storeAction(fs, rotateKey) },
 		},
 		{
 			name:    "reseal",
@@ -59,33 +60,46 @@ new key first, run this, then remove the old one.`,
 // the id of the first encryption key.
 func keysAction(fs *flag.FlagSet, fn func(ctx context.Context, st storage.Store, kr *tokens.Keyring, current string, stdout io.Writer) error) action {
 	return storeAction(fs, func(ctx context.Context, cfg *config.Config, st storage.Store, stdout io.Writer) error {
-		var ring []tokens.RingKey
-		for _, k := range cfg.EncryptionKeys {
-			ring = append(ring, tokens.RingKey{ID: k.ID, Key: k.Key})
-		}
-		kr, err := tokens.NewKeyring(ring)
+		kr, err := keyring(cfg)
 		if err != nil {
 			return err
 		}
-		return fn(ctx, st, kr, ring[0].ID, stdout)
+		return fn(ctx, st, kr, cfg.EncryptionKeys[0].ID, stdout)
 	})
 }
 
-func rotateKey(ctx context.Context, st storage.Store, kr *tokens.Keyring, _ string, stdout io.Writer) error {
-	keys, err := tokens.LoadKeys(ctx, st, kr, time.Now)
+// keyring is the configuration's encryption keys, the first one current.
+func keyring(cfg *config.Config) (*tokens.Keyring, error) {
+	var ring []tokens.RingKey
+	for _, k := range cfg.EncryptionKeys {
+		ring = append(ring, tokens.RingKey{ID: k.ID, Key: k.Key})
+	}
+	return tokens.NewKeyring(ring)
+}
+
+// rotateKey makes a new signing key current through the admin action, so
+// that the rotation is in the audit trail as the API's is.
+func rotateKey(ctx context.Context, cfg *config.Config, st storage.Store, stdout io.Writer) error {
+	kr, err := keyring(cfg)
 	if err != nil {
 		return err
 	}
-	kid, err := keys.Rotate(ctx)
+	keys, err := tokens.LoadKeys(ctx, st, kr, clock)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "new signing key %s is current; the previous ones stay published until their tokens expire\n", kid)
-	return nil
+	return withAdminKeys(cfg, st, keys, func(a *admin.API, who admin.Actor) error {
+		kid, err := a.RotateKeys(ctx, who)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new signing key %s is current; the previous ones stay published until their tokens expire\n", kid)
+		return nil
+	})
 }
 
 func listKeys(ctx context.Context, st storage.Store, kr *tokens.Keyring, _ string, stdout io.Writer) error {
-	keys, err := tokens.LoadKeys(ctx, st, kr, time.Now)
+	keys, err := tokens.LoadKeys(ctx, st, kr, clock)
 	if err != nil {
 		return err
 	}

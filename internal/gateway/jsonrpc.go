@@ -12,11 +12,13 @@ import (
 // HTTP status for HTTP tooling. id is the refused request's id; nil when
 // the body is not one request whose id is known.
 func writeRPCError(w http.ResponseWriter, status int, id []byte, e *jsonrpc.Error) {
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, jsonrpc.ErrorResponse(id, e))
 }
 
+// writeJSON writes an answer the gateway makes itself; like every such
+// answer (refusals, a batch refused whole) it is never cached.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

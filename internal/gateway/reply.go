@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,6 +19,8 @@ import (
 // policy lets the caller use), and the refusals of a batch, which the
 // gateway answered itself and adds to the backend's answer to the rest.
 type reply struct {
+	// ctx is the request's, for the store reads of tool pinning.
+	ctx   context.Context
 	id    policy.Identity
 	batch bool
 	// single is the list method of a request that is one message.
@@ -32,11 +35,11 @@ func (rt *route) replyFor(x *exchange) *reply {
 	if x.body == nil {
 		return nil
 	}
-	rp := &reply{batch: x.body.Batch, extra: x.extra}
-	if rt.Policy != nil {
+	rp := &reply{ctx: x.r.Context(), batch: x.body.Batch, extra: x.extra}
+	if rt.Policy != nil || rt.Pins != nil {
 		for i := range x.body.Messages {
 			m := &x.body.Messages[i]
-			if listField[m.Method] == "" || x.verdicts[i].reason != "" || !m.IsRequest() {
+			if !rt.rewritesList(m.Method) || x.verdicts[i].reason != "" || !m.IsRequest() {
 				continue
 			}
 			if !rp.batch {
@@ -54,6 +57,12 @@ func (rt *route) replyFor(x *exchange) *reply {
 	}
 	rp.id = identityOf(x.claims)
 	return rp
+}
+
+// rewritesList reports whether the answer to a list method changes: every
+// list under a policy, tools/list under tool pinning.
+func (rt *route) rewritesList(method string) bool {
+	return listField[method] != "" && (rt.Policy != nil || (rt.Pins != nil && method == "tools/list"))
 }
 
 // idKey identifies a JSON-RPC id by value, however a backend re-encodes
@@ -155,7 +164,7 @@ func (rt *route) filterResponse(data []byte, rp *reply) []byte {
 		if rp.single == "" {
 			return data
 		}
-		return rt.filterMessage(data, rp.single, rp.id)
+		return rt.filterMessage(data, rp.single, rp)
 	}
 	if rp.lists == nil {
 		return data
@@ -168,11 +177,11 @@ func (rt *route) filterResponse(data []byte, rp *reply) []byte {
 		return data
 	}
 	if method, ok := rp.lists[idKey(msg.ID)]; ok {
-		return rt.filterMessage(data, method, rp.id)
+		return rt.filterMessage(data, method, rp)
 	}
 	for method, field := range listField {
-		if msg.Result[field] != nil {
-			data = rt.filterMessage(data, method, rp.id)
+		if msg.Result[field] != nil && rt.rewritesList(method) {
+			data = rt.filterMessage(data, method, rp)
 		}
 	}
 	return data

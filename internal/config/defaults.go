@@ -140,6 +140,9 @@ func (c *Config) applyDefaults() {
 		setString(&c.Backends[i].Transport, "streamable-http")
 		setString(&c.Backends[i].Auth.Mode, "none")
 		setString(&c.Backends[i].Title, c.Backends[i].Name)
+		// Tool pinning (package pinning, whose DefaultMode says why).
+		setString(&c.Backends[i].Pinning, "hide")
+		setString(&c.Backends[i].PinningApproval, "tofu")
 	}
 }
 

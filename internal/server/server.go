@@ -25,6 +25,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
@@ -305,6 +306,7 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 		Store: s.store, Now: s.opt.Now, SessionTTL: cfg.SessionTTL.D(),
 		Audit: s.events(), AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: s.metrics,
 		Debug: cfg.Log.OAuthDebug, TracerProvider: s.opt.TracerProvider, Limiter: s.limiter}
+	pins := s.newPinning()
 	for i := range cfg.Backends {
 		sv := &cfg.Backends[i]
 		var up *url.URL
@@ -329,9 +331,20 @@ func (s *Server) newGateway() (*gateway.Gateway, error) {
 			RateRules: rateRules(cfg, sv), AllowedNetworks: prefixes(sv.AllowedNetworks), DeniedNetworks: prefixes(sv.DeniedNetworks),
 			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
 			Transport: sv.Transport, MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
+			Pins: pins.For(sv.Name, pinningSettings(sv)),
 		})
 	}
 	return gateway.New(opt)
+}
+
+// newPinning builds tool definition pinning over the store every replica
+// shares (package pinning).
+func (s *Server) newPinning() *pinning.Guard {
+	return pinning.New(pinning.Options{Store: s.store, Audit: s.events(), Now: s.opt.Now, Log: s.opt.Log})
+}
+
+func pinningSettings(sv *config.Backend) pinning.Settings {
+	return pinning.Settings{Mode: pinning.Mode(sv.Pinning), Approval: pinning.Approval(sv.PinningApproval)}
 }
 
 // events is where audit events go: the recorder and the metrics.

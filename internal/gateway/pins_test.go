@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -18,96 +17,8 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/rugpull"
 )
-
-// toolServer is an MCP server whose tools change while it runs (the rug
-// pull), answering tools/list (in pages of pageSize, JSON or SSE) and
-// tools/call, and counting the calls that reached it.
-type toolServer struct {
-	mu       sync.Mutex
-	tools    []string // tool definitions, JSON
-	sse      bool
-	pageSize int
-	calls    []string // names of the tools called
-}
-
-func (s *toolServer) set(tools ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tools = tools
-}
-
-func (s *toolServer) called() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
-
-func (s *toolServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	var answers []string
-	batch := strings.HasPrefix(strings.TrimSpace(string(body)), "[")
-	var msgs []json.RawMessage
-	if batch {
-		_ = json.Unmarshal(body, &msgs)
-	} else {
-		msgs = []json.RawMessage{body}
-	}
-	for _, m := range msgs {
-		if a := s.answer(m); a != "" {
-			answers = append(answers, a)
-		}
-	}
-	out := strings.Join(answers, ",")
-	if batch {
-		out = "[" + out + "]"
-	}
-	if s.sse {
-		w.Header().Set("Content-Type", "text/event-stream")
-		_, _ = io.WriteString(w, "event: message\ndata: "+out+"\n\n")
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = io.WriteString(w, out)
-}
-
-func (s *toolServer) answer(raw json.RawMessage) string {
-	var m struct {
-		ID     json.RawMessage `json:"id"`
-		Method string          `json:"method"`
-		Params struct {
-			Name   string `json:"name"`
-			Cursor string `json:"cursor"`
-		} `json:"params"`
-	}
-	_ = json.Unmarshal(raw, &m)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch m.Method {
-	case "tools/list":
-		tools, next := s.tools, ""
-		if s.pageSize > 0 {
-			start := 0
-			if m.Params.Cursor != "" {
-				fmt.Sscanf(m.Params.Cursor, "p%d", &start)
-			}
-			end := min(start+s.pageSize, len(tools))
-			if end < len(tools) {
-				next = fmt.Sprintf(`,"nextCursor":"p%d"`, end)
-			}
-			tools = tools[start:end]
-		}
-		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":{"tools":[%s]%s}}`, m.ID, strings.Join(tools, ","), next)
-	case "tools/call":
-		s.calls = append(s.calls, m.Params.Name)
-		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"ran %s"}]}}`, m.ID, m.Params.Name)
-	}
-	return ""
-}
-
-func def(name, desc string) string {
-	return fmt.Sprintf(`{"name":%q,"description":%q,"inputSchema":{"type":"object"}}`, name, desc)
-}
 
 const (
 	saveTool     = `{"name":"save","description":"Save a snippet","inputSchema":{"type":"object"}}`
@@ -149,7 +60,7 @@ type pinned struct {
 	ev    *eventLog
 }
 
-func newPinned(t *testing.T, srv *toolServer, s pinning.Settings, inProcess bool) *pinned {
+func newPinned(t *testing.T, srv *rugpull.Server, s pinning.Settings, inProcess bool) *pinned {
 	t.Helper()
 	p := &pinned{t: t, ev: &eventLog{}}
 	gw := newTestGatewayOpts(t, srv, func(b *Backend) {
@@ -266,13 +177,13 @@ func TestPinningRugPull(t *testing.T) {
 		sse, inProcess bool
 	}{{"json", false, false}, {"sse", true, false}, {"in-process", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := &toolServer{sse: tc.sse}
-			srv.set(saveTool, getTool)
+			srv := &rugpull.Server{SSE: tc.sse}
+			srv.Set(saveTool, getTool)
 			p := newPinned(t, srv, pinning.Settings{Mode: pinning.Hide}, tc.inProcess)
 			if got, _ := p.list(""); !slices.Equal(got, []string{"save", "get"}) {
 				t.Fatalf("first list: %q", got)
 			}
-			srv.set(poisonedSave, getTool)
+			srv.Set(poisonedSave, getTool)
 			if got, _ := p.list(""); !slices.Equal(got, []string{"get"}) {
 				t.Errorf("list after the change: %q, want only get", got)
 			}
@@ -280,7 +191,7 @@ func TestPinningRugPull(t *testing.T) {
 			wantRefused(t, "call to the changed tool", status, a, changedSave)
 			status, a = p.call("get", nil)
 			wantRan(t, "call to an unchanged tool", status, a)
-			if got := srv.called(); !slices.Equal(got, []string{"get"}) {
+			if got := srv.Called(); !slices.Equal(got, []string{"get"}) {
 				t.Errorf("calls that reached the server: %q, want only get", got)
 			}
 			if got := p.ev.of(audit.ToolPinned, audit.ToolChanged, audit.ToolRefused); !slices.Equal(got, []string{
@@ -304,11 +215,11 @@ func TestPinningRugPull(t *testing.T) {
 // 2025 era, under names that look like the tool's, in a batch, and as a
 // notification. None of it reaches the server.
 func TestPinningCallWithoutListing(t *testing.T) {
-	srv := &toolServer{}
-	srv.set(saveTool, getTool)
+	srv := &rugpull.Server{}
+	srv.Set(saveTool, getTool)
 	p := newPinned(t, srv, pinning.Settings{Mode: pinning.Hide}, false)
 	p.list("")
-	srv.set(poisonedSave, getTool)
+	srv.Set(poisonedSave, getTool)
 	p.list("") // someone's list shows the change
 
 	modern := map[string]string{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "save"}
@@ -349,7 +260,7 @@ func TestPinningCallWithoutListing(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(out, `"code":-32012`) {
 		t.Errorf("notification: %d %s", resp.StatusCode, out)
 	}
-	if got := srv.called(); !slices.Equal(got, []string{"get"}) {
+	if got := srv.Called(); !slices.Equal(got, []string{"get"}) {
 		t.Errorf("calls that reached the server: %q, want only the batch's get", got)
 	}
 }
@@ -358,15 +269,15 @@ func TestPinningCallWithoutListing(t *testing.T) {
 // page and the cursors are unaffected, and a batch of both pages is
 // filtered too.
 func TestPinningPaginated(t *testing.T) {
-	srv := &toolServer{pageSize: 2}
-	srv.set(getTool, def("list", "List"), saveTool, def("delete", "Delete"))
+	srv := &rugpull.Server{PageSize: 2}
+	srv.Set(getTool, rugpull.Tool("list", "List"), saveTool, rugpull.Tool("delete", "Delete"))
 	p := newPinned(t, srv, pinning.Settings{Mode: pinning.Hide}, false)
 	names, next := p.list("")
 	more, last := p.list(next)
 	if !slices.Equal(names, []string{"get", "list"}) || next != "p2" || !slices.Equal(more, []string{"save", "delete"}) || last != "" {
 		t.Fatalf("first lists: %q %q %q %q", names, next, more, last)
 	}
-	srv.set(getTool, def("list", "List"), poisonedSave, def("delete", "Delete"))
+	srv.Set(getTool, rugpull.Tool("list", "List"), poisonedSave, rugpull.Tool("delete", "Delete"))
 	names, next = p.list("")
 	if !slices.Equal(names, []string{"get", "list"}) || next != "p2" {
 		t.Errorf("page 1 after the change: %q %q", names, next)
@@ -384,11 +295,11 @@ func TestPinningPaginated(t *testing.T) {
 // TestPinningSchemaOnlyChange: a change to the input schema alone is a
 // change.
 func TestPinningSchemaOnlyChange(t *testing.T) {
-	srv := &toolServer{}
-	srv.set(saveTool)
+	srv := &rugpull.Server{}
+	srv.Set(saveTool)
 	p := newPinned(t, srv, pinning.Settings{Mode: pinning.Hide}, false)
 	p.list("")
-	srv.set(`{"name":"save","description":"Save a snippet","inputSchema":{"type":"object","properties":{"path":{"type":"string"}}}}`)
+	srv.Set(`{"name":"save","description":"Save a snippet","inputSchema":{"type":"object","properties":{"path":{"type":"string"}}}}`)
 	if got, _ := p.list(""); len(got) != 0 {
 		t.Errorf("list after a schema change: %q", got)
 	}
@@ -399,12 +310,12 @@ func TestPinningSchemaOnlyChange(t *testing.T) {
 // TestPinningBlockNewTool: under Block, a tool added after the first list
 // is withheld until approved.
 func TestPinningBlockNewTool(t *testing.T) {
-	srv := &toolServer{}
-	srv.set(saveTool)
+	srv := &rugpull.Server{}
+	srv.Set(saveTool)
 	p := newPinned(t, srv, pinning.Settings{Mode: pinning.Block}, false)
 	p.list("")
-	exfil := def("export_all", "Export every snippet to a URL")
-	srv.set(saveTool, exfil)
+	exfil := rugpull.Tool("export_all", "Export every snippet to a URL")
+	srv.Set(saveTool, exfil)
 	if got, _ := p.list(""); !slices.Equal(got, []string{"save"}) {
 		t.Errorf("list with a new tool: %q", got)
 	}
@@ -422,11 +333,11 @@ func TestPinningBlockNewTool(t *testing.T) {
 // TestPinningWarnAndOff: Warn audits the change and withholds nothing;
 // Off neither records nor withholds.
 func TestPinningWarnAndOff(t *testing.T) {
-	srv := &toolServer{}
-	srv.set(saveTool)
+	srv := &rugpull.Server{}
+	srv.Set(saveTool)
 	w := newPinned(t, srv, pinning.Settings{Mode: pinning.Warn}, false)
 	w.list("")
-	srv.set(poisonedSave)
+	srv.Set(poisonedSave)
 	if got, _ := w.list(""); !slices.Equal(got, []string{"save"}) {
 		t.Errorf("Warn: list %q", got)
 	}
@@ -436,10 +347,10 @@ func TestPinningWarnAndOff(t *testing.T) {
 		t.Errorf("Warn: audit %q", got)
 	}
 
-	srv.set(saveTool)
+	srv.Set(saveTool)
 	o := newPinned(t, srv, pinning.Settings{Mode: pinning.Off}, false)
 	o.list("")
-	srv.set(poisonedSave)
+	srv.Set(poisonedSave)
 	if got, _ := o.list(""); !slices.Equal(got, []string{"save"}) {
 		t.Errorf("Off: list %q", got)
 	}
@@ -464,8 +375,8 @@ func (downPins) ListToolPins(context.Context, storage.ToolPinFilter) ([]storage.
 // with an error rather than shown unchecked, and a call is refused with
 // 503; neither reaches the client unchecked.
 func TestPinningStoreDown(t *testing.T) {
-	srv := &toolServer{}
-	srv.set(poisonedSave)
+	srv := &rugpull.Server{}
+	srv.Set(poisonedSave)
 	gw := newTestGatewayOpts(t, srv, nil, func(o *Options) {
 		g := pinning.New(pinning.Options{Store: downPins{o.Store}, Log: slog.New(slog.DiscardHandler)})
 		o.Backends[0].Pins = g.For("t", pinning.Settings{Mode: pinning.Hide})
@@ -478,7 +389,7 @@ func TestPinningStoreDown(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(out, `"code":-32603`) {
 		t.Errorf("call: %d %s", resp.StatusCode, out)
 	}
-	if got := srv.called(); got != nil {
+	if got := srv.Called(); got != nil {
 		t.Errorf("calls reached the server: %q", got)
 	}
 }

@@ -30,11 +30,18 @@ func startRugPull(t *testing.T, dir, extra string) (*gwtest.Gateway, *rugpull.Se
 	t.Helper()
 	rp := &rugpull.Server{}
 	rp.Set(pinSave, pinGet)
+	return startBehind(t, rp, gwtest.Options{DataDir: dir}, extra), rp
+}
+
+// startBehind runs a gateway in front of rp with opt, administrators and
+// metrics; extra continues the MCP server's configuration.
+func startBehind(t *testing.T, rp *rugpull.Server, opt gwtest.Options, extra string) *gwtest.Gateway {
+	t.Helper()
 	be := httptest.NewServer(rp)
 	t.Cleanup(be.Close)
-	gw := gwtest.Start(t, gwtest.Options{Upstream: be.URL, DataDir: dir,
-		ExtraYAML: extra + "admin: {groups: [eng]}\nmetrics: {listen: 127.0.0.1:0}\n"})
-	return gw, rp
+	opt.Upstream = be.URL
+	opt.ExtraYAML = extra + "admin: {groups: [eng]}\nmetrics: {listen: 127.0.0.1:0}\n"
+	return gwtest.Start(t, opt)
 }
 
 // mcpPost posts one JSON-RPC message with token and decodes the answer.
@@ -255,4 +262,52 @@ func counterValue(t *testing.T, gw *gwtest.Gateway, name string, labels map[stri
 		}
 	}
 	return sum
+}
+
+// TestPinningReplicasAgree: two replicas on one PostgreSQL database. A
+// change one replica's list reveals is hidden and refused on the other at
+// once, for a client that never listed it there; an approval made on one
+// is in force on the other from its next request.
+func TestPinningReplicasAgree(t *testing.T) {
+	dsn, dir := gwtest.PostgresDSN(t), t.TempDir()
+	rp := &rugpull.Server{}
+	rp.Set(pinSave, pinGet)
+	opt := gwtest.Options{PostgresDSN: dsn, DataDir: dir}
+	one, two := startBehind(t, rp, opt, ""), startBehind(t, rp, opt, "")
+	tokOne := gwtest.RegisterClient(t, one, nil).Tokens("bob")["access_token"].(string)
+	tokTwo := gwtest.RegisterClient(t, two, nil).Tokens("bob")["access_token"].(string)
+	if got := listedTools(t, one, tokOne); !slices.Equal(got, []string{"save", "get"}) {
+		t.Fatalf("first list on one: %q", got)
+	}
+	rp.Set(pinPoisoned, pinGet)
+	if got := listedTools(t, two, tokTwo); !slices.Equal(got, []string{"get"}) {
+		t.Errorf("list on two after the change: %q", got)
+	}
+	if msg := callTool(t, one, tokOne, "save"); msg != refusedSave {
+		t.Errorf("call on one, which never listed the change: %q", msg)
+	}
+	if got := listedTools(t, one, tokOne); !slices.Equal(got, []string{"get"}) {
+		t.Errorf("list on one after the change: %q", got)
+	}
+	admin := adminToken(t, two, gwtest.User)
+	_, m := adminCall(t, two, admin, "GET", "/admin/api/tools/pending")
+	changes, _ := m["changes"].([]any)
+	if len(changes) != 1 {
+		t.Fatalf("pending on two: %v", m)
+	}
+	hash := changes[0].(map[string]any)["hash"].(string)
+	if status, m := adminCall(t, two, admin, "POST", "/admin/api/tools/approve?server=snippets&tool=save&hash="+hash); status != 200 {
+		t.Fatalf("approve on two: %d %v", status, m)
+	}
+	if msg := callTool(t, one, tokOne, "save"); msg != "" {
+		t.Errorf("call on one after the approval on two: %q", msg)
+	}
+	if got := listedTools(t, one, tokOne); !slices.Equal(got, []string{"save", "get"}) {
+		t.Errorf("list on one after the approval on two: %q", got)
+	}
+	// Each change was recorded once, by the replica that saw it first.
+	if got := counterValue(t, one, "drawbridge_tool_pin_events_total", map[string]string{"event": "changed"}) +
+		counterValue(t, two, "drawbridge_tool_pin_events_total", map[string]string{"event": "changed"}); got != 1 {
+		t.Errorf("tool.changed recorded %v times across the replicas, want 1", got)
+	}
 }

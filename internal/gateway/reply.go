@@ -33,7 +33,7 @@ type reply struct {
 // replyFor says what must change in the answer to x; nil for nothing.
 func (rt *route) replyFor(x *exchange) *reply {
 	if x.body == nil {
-		return nil
+		return rt.streamReply(x)
 	}
 	rp := &reply{ctx: x.r.Context(), batch: x.body.Batch, extra: x.extra}
 	if rt.Policy != nil || rt.Pins != nil {
@@ -57,6 +57,20 @@ func (rt *route) replyFor(x *exchange) *reply {
 	}
 	rp.id = identityOf(x.claims)
 	return rp
+}
+
+// streamReply is what changes on a GET stream from a proxied backend:
+// its lists, found by what their results hold. Answers travel on a GET
+// stream too: every answer in the 2024-11-05 HTTP+SSE transport, and in
+// Streamable HTTP the answers of a stream resumed with Last-Event-ID, so
+// a backend could otherwise cut a POST's stream to deliver a list past
+// the filter. (An in-process backend's streams are not rewritten: they
+// cannot be buffered, and its POST answers never move to them.)
+func (rt *route) streamReply(x *exchange) *reply {
+	if x.r.Method != http.MethodGet || rt.Handler != nil || (rt.Policy == nil && rt.Pins == nil) {
+		return nil
+	}
+	return &reply{ctx: x.r.Context(), batch: true, lists: map[string]string{}, id: identityOf(x.claims)}
 }
 
 // rewritesList reports whether the answer to a list method changes: every
@@ -156,9 +170,10 @@ func (rt *route) rewriteJSON(data []byte, rp *reply, withExtra bool) []byte {
 
 // filterResponse filters one response if it answers a list request:
 // the request of a single-message body, or in a batch the one with its id.
-// A batch answer whose id matches none of the requests is filtered by
-// what its result holds, so that re-encoding an id cannot get a list past
-// the filter.
+// A batch answer whose id matches none of the requests, and any answer on
+// a GET stream, is filtered by what its result holds, so that re-encoding
+// an id or moving an answer to another stream cannot get a list past the
+// filter.
 func (rt *route) filterResponse(data []byte, rp *reply) []byte {
 	if !rp.batch {
 		if rp.single == "" {

@@ -20,7 +20,7 @@ MCP clients sign in with, and the gateway in front of the MCP servers behind it.
 		"drawbridge check --config drawbridge.yaml",
 		"drawbridge serve --config drawbridge.yaml",
 	},
-	subs: []*command{serveCmd, demoCmd, checkCmd, doctorCmd, auditCmd, keysCmd, clientsCmd, grantsCmd, hashPasswordCmd, genKeyCmd, versionCmd},
+	subs: []*command{serveCmd, demoCmd, checkCmd, doctorCmd, auditCmd, keysCmd, clientsCmd, grantsCmd, toolsCmd, hashPasswordCmd, genKeyCmd, versionCmd},
 }
 
 func main() {

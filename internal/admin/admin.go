@@ -99,6 +99,10 @@ func (a *API) Routes(mux *http.ServeMux) {
 	h("GET /admin/api/blocks", a.listBlocks)
 	h("POST /admin/api/blocks", a.blockClient)
 	h("DELETE /admin/api/blocks", a.unblockClient)
+	h("GET /admin/api/tools", a.listToolPins)
+	h("GET /admin/api/tools/pending", a.listPendingTools)
+	h("POST /admin/api/tools/approve", a.approveTool)
+	h("POST /admin/api/tools/reject", a.rejectTool)
 	h("GET /admin/api/consents", a.listConsents)
 	h("DELETE /admin/api/consents", a.deleteConsent)
 	h("GET /admin/api/keys", a.listKeys)
@@ -189,7 +193,7 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 	case IsBadCursor(err):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
 		return
-	case errors.Is(err, ErrBadBlock):
+	case errors.Is(err, ErrBadBlock), errors.Is(err, ErrBadToolPin):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
 		return
 	}

@@ -1,9 +1,10 @@
 // Package admin is the operator's view of Drawbridge, as a JSON API under
 // /admin/api/: registered clients, blocked metadata-document clients,
-// grants and consents, signing keys, the MCP servers and their health, and
-// the audit trail (query and verify). The actions behind it (actions.go,
-// blocks.go) are the one set of admin actions: the console calls them too,
-// and so do the command line's client, block and grant commands. Grants
+// grants and consents, signing keys, the MCP servers and their health,
+// tool definitions waiting for review (tool pinning), and the audit trail
+// (query and verify). The actions behind it (actions.go, blocks.go,
+// tools.go) are the one set of admin actions: the console calls them too,
+// and so do the command line's client, block, grant and tool commands. Grants
 // are revoked through the one revoker (internal/revoke).
 //
 // The API is an OAuth protected resource of its own (<public_url>/admin,

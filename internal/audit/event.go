@@ -29,8 +29,18 @@ const (
 	CodeReplay     = "token.code_replay_detected"
 	UpstreamLogout = "upstream.logout"
 	MCPRequest     = "mcp.request"
-	DecisionAllow  = "allow"
-	DecisionDeny   = "deny"
+	// Tool definition pinning (package pinning): a definition trusted on
+	// first use, a changed or new one waiting for an administrator, an
+	// administrator's decision, and a call refused because the tool's
+	// definition is not approved.
+	ToolPinned    = "tool.pinned"
+	ToolChanged   = "tool.changed"
+	ToolNew       = "tool.new"
+	ToolApproved  = "tool.approved"
+	ToolRejected  = "tool.rejected"
+	ToolRefused   = "tool.refused"
+	DecisionAllow = "allow"
+	DecisionDeny  = "deny"
 )
 
 // Event is one audit event. Fields that do not apply are left empty.
@@ -61,6 +71,9 @@ type Event struct {
 	Server string `json:"server,omitempty"`
 	Method string `json:"method,omitempty"`
 	Name   string `json:"name,omitempty"`
+	// ToolHash names the tool definition a tool.* event is about: the
+	// SHA-256 of its canonical JSON (see package pinning).
+	ToolHash string `json:"tool_hash,omitempty"`
 	// Decision is allow or deny; Rule says what decided.
 	Decision string `json:"decision,omitempty"`
 	Rule     string `json:"rule,omitempty"`

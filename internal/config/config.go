@@ -643,4 +643,14 @@ type Backend struct {
 	// may use this server; DeniedNetworks may not (deny wins).
 	AllowedNetworks []string `yaml:"allowed_networks"`
 	DeniedNetworks  []string `yaml:"denied_networks"`
+	// Pinning guards against the server changing a tool after it was
+	// approved (docs/pinning.md): off, warn (record and audit changes),
+	// hide (default: a changed tool is hidden and its calls refused until
+	// an administrator approves the change) or block (new tools wait for
+	// approval too).
+	Pinning string `yaml:"pinning"`
+	// PinningApproval is what a tool definition seen for the first time is
+	// trusted by: tofu (default: trusted on first use) or admin (nothing
+	// is shown until an administrator approves it).
+	PinningApproval string `yaml:"pinning_approval"`
 }

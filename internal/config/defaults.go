@@ -73,6 +73,15 @@ const (
 	DefaultBackendAuth      = "none"
 	DefaultAssertionHeader  = "Authorization"
 	DefaultAssertionTTL     = time.Minute
+
+	// DefaultPinning is hide, because the attack tool pinning exists for
+	// is a change after approval (a "rug pull"), which hide stops without
+	// anyone having to approve anything first; trusting on first use
+	// (DefaultPinningApproval) lets a new deployment work at once. block
+	// (every new tool waits) and admin approval (the first contact too)
+	// are for servers whose every tool an administrator wants to see.
+	DefaultPinning         = "hide"
+	DefaultPinningApproval = "tofu"
 )
 
 // The default lists are functions, so that no caller can change them.
@@ -234,6 +243,9 @@ func (b *Backend) applyDefaults() {
 		setString(&b.Auth.Header, DefaultAssertionHeader)
 		setDuration(&b.Auth.TTL, DefaultAssertionTTL)
 	}
+	// Tool pinning (docs/pinning.md says why hide on first use).
+	setString(&b.Pinning, DefaultPinning)
+	setString(&b.PinningApproval, DefaultPinningApproval)
 }
 
 func setString(p *string, v string) {

@@ -310,6 +310,8 @@ func (v *validator) servers(servers []Backend) {
 		}
 		v.between(field+".timeout", s.Timeout, time.Second, time.Hour)
 		v.oneOf(field+".transport", s.Transport, "streamable-http", "sse", "stdio")
+		v.oneOf(field+".pinning", s.Pinning, "off", "warn", "hide", "block")
+		v.oneOf(field+".pinning_approval", s.PinningApproval, "tofu", "admin")
 		v.networks(field+".allowed_networks", s.AllowedNetworks)
 		v.networks(field+".denied_networks", s.DeniedNetworks)
 		v.backendAuth(field+".auth", &s)

@@ -20,6 +20,23 @@ func (c *Config) Warnings() []string {
 			}
 		}
 	}
+	return append(w, c.pinningWarnings()...)
+}
+
+// pinningWarnings: a server that withholds new tools until an
+// administrator approves them, with no administrators to do it.
+func (c *Config) pinningWarnings() []string {
+	if len(c.Admin.Users)+len(c.Admin.Groups) > 0 {
+		return nil
+	}
+	var w []string
+	for _, s := range c.Backends {
+		if s.Pinning == "block" || (s.PinningApproval == "admin" && s.Pinning != "off" && s.Pinning != "warn") {
+			w = append(w, fmt.Sprintf("servers[%s].pinning withholds new tools until an administrator approves them, "+
+				"but admin names no users or groups: only 'drawbridge tools approve' can approve them "+
+				"(name administrators in admin.users or admin.groups to use the console and the admin API)", s.Name))
+		}
+	}
 	return w
 }
 

@@ -43,3 +43,58 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", auth: ` +
 		}
 	}
 }
+
+// TestPinningWarnings: withholding new tools with nobody named to approve
+// them is warned about; the default (hide, trust on first use) is not.
+func TestPinningWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		server, admin string
+		warn          bool
+	}{
+		{"", "", false},
+		{"pinning: warn, pinning_approval: admin", "", false},
+		{"pinning: block", "", true},
+		{"pinning_approval: admin", "", true},
+		{"pinning: block", "admin: {groups: [eng]}", false},
+	} {
+		y := `
+public_url: http://127.0.0.1:8080
+encryption_keys: [{id: k1, key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]
+identity: {local: {users: [{username: u, password_hash: "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"}]}}
+` + tc.admin + `
+servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", ` + tc.server + `}]
+`
+		c, err := Parse([]byte(y), env(nil))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.server, err)
+		}
+		w := c.Warnings()
+		if got := len(w) == 1 && strings.Contains(w[0], "servers[s].pinning") && strings.Contains(w[0], "drawbridge tools approve"); got != tc.warn || (!tc.warn && len(w) > 0) {
+			t.Errorf("%q %q: warnings %q, want a pinning warning: %v", tc.server, tc.admin, w, tc.warn)
+		}
+	}
+}
+
+// TestPinningSettings: hide and trust on first use by default; anything
+// but the documented values is a problem.
+func TestPinningSettings(t *testing.T) {
+	parse := func(server string) (*Config, error) {
+		return Parse([]byte(`
+public_url: http://127.0.0.1:8080
+encryption_keys: [{id: k1, key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]
+identity: {local: {users: [{username: u, password_hash: "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"}]}}
+servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", `+server+`}]
+`), env(nil))
+	}
+	c, err := parse("")
+	if err != nil || c.Backends[0].Pinning != "hide" || c.Backends[0].PinningApproval != "tofu" {
+		t.Fatalf("defaults: %v %+v", err, c)
+	}
+	_, err = parse("pinning: Hide, pinning_approval: manual")
+	for _, want := range []string{`servers[0].pinning: "Hide" is not one of off, warn, hide, block`,
+		`servers[0].pinning_approval: "manual" is not one of tofu, admin`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad values: %v, want %q", err, want)
+		}
+	}
+}

@@ -216,6 +216,10 @@ func notice(q url.Values) string {
 		return n + " grant(s) revoked."
 	case "consent_withdrawn":
 		return "Consent withdrawn; " + n + " grant(s) revoked."
+	case "tool_approved":
+		return "Approved: clients see the tool with this definition and may call it, from their next list or call."
+	case "tool_rejected":
+		return "Rejected: the tool stays hidden, and its calls refused, while the server shows this definition."
 	case "key_rotated":
 		return "A new signing key is current. The previous ones stay published until the tokens they signed expire."
 	}

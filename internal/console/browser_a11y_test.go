@@ -168,7 +168,7 @@ func TestBrowserPhoneKeyboardNoScript(t *testing.T) {
 		t.Fatalf("console sign-in by keyboard: %d at %s", status, b.URL())
 	}
 	checkPage(t, b, "console: agents")
-	for _, p := range []string{"/console/admin/clients", "/console/admin/grants?user=local:bob", "/console/admin/servers",
+	for _, p := range []string{"/console/admin/clients", "/console/admin/grants?user=local:bob", "/console/admin/servers", "/console/admin/tools",
 		"/console/admin/keys", "/console/admin/audit", "/console/admin/audit/verify", "/console/nope"} {
 		b.Open(gw.URL + p)
 		checkPage(t, b, "console: "+p)

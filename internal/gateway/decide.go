@@ -7,6 +7,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 )
@@ -19,6 +20,8 @@ type verdict struct {
 	need []string
 	// wait is the rate limit's answer (reason rate_limited).
 	wait ratelimit.Decision
+	// pin is tool pinning's refusal (reason tool_not_approved).
+	pin *pinning.Refusal
 }
 
 // Refusal reasons of single messages, as the audit trail names them.
@@ -29,6 +32,7 @@ const (
 	reasonUnreadableArgs = "unreadable_arguments"
 	reasonTaskNotYours   = "task_not_found"
 	reasonUnavailable    = "store_unavailable"
+	reasonToolNotPinned  = "tool_not_approved"
 )
 
 // taskMethods act on one task, named by params.taskId (the tasks
@@ -72,6 +76,12 @@ func (rt *route) decide(x *exchange) bool {
 		return false
 	}
 	for i := range msgs {
+		if x.verdicts[i].reason == "" {
+			// Before rate limits: a call that cannot go ahead uses no quota.
+			if v := rt.checkPin(x, &msgs[i]); v.reason != "" {
+				x.verdicts[i] = v
+			}
+		}
 		if x.verdicts[i].reason == "" {
 			x.verdicts[i] = rt.checkRate(x, msgs[i].Method, targetOf(&msgs[i]))
 		}
@@ -171,6 +181,10 @@ func refusalError(m *jsonrpc.Message, v *verdict) *jsonrpc.Error {
 		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "Task not found"}
 	case reasonUnavailable:
 		return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway cannot check the request right now; try again shortly"}
+	case reasonToolNotPinned:
+		// Unlike a policy refusal, this one says what is wrong: the
+		// tool exists, and an administrator can make it usable again.
+		return &jsonrpc.Error{Code: jsonrpc.CodeToolNotApproved, Message: v.pin.Message()}
 	}
 	switch m.Method {
 	case "tools/call":

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 )
 
@@ -28,8 +29,12 @@ var listField = map[string]string{
 const maxListBytes = 16 << 20
 
 // filterMessage filters the list in one JSON-RPC response to a request of
-// method; anything that is not such a response comes back unchanged.
-func (rt *route) filterMessage(data []byte, method string, who policy.Identity) []byte {
+// method; anything that is not such a response comes back unchanged. A
+// tools/list result goes through tool pinning first, which sees every tool
+// the server shows (so that it records every change, whoever asked), then
+// through policy. When pinning cannot check the tools, the response
+// becomes an error: a list that could hold a changed tool is not shown.
+func (rt *route) filterMessage(data []byte, method string, rp *reply) []byte {
 	var msg map[string]json.RawMessage
 	if json.Unmarshal(data, &msg) != nil || msg["result"] == nil {
 		return data
@@ -42,6 +47,31 @@ func (rt *route) filterMessage(data []byte, method string, who policy.Identity) 
 	var items []json.RawMessage
 	if json.Unmarshal(result[field], &items) != nil {
 		return data
+	}
+	if method == "tools/list" && rt.Pins != nil {
+		var err error
+		if items, err = rt.Pins.FilterTools(rp.ctx, items); err != nil {
+			rt.gw.opt.Log.Error("checking tool definitions", "server", rt.Name, "err", err)
+			return jsonrpc.ErrorResponse(msg["id"], errPinsUnavailable)
+		}
+	}
+	kept := rt.visibleItems(items, method, rp.id)
+	result[field], _ = json.Marshal(kept)
+	msg["result"], _ = json.Marshal(result)
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return data
+	}
+	return out
+}
+
+// errPinsUnavailable answers a list whose tools pinning could not check.
+var errPinsUnavailable = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway cannot check the tools' definitions right now; try again shortly"}
+
+// visibleItems keeps the items of a list the caller may use.
+func (rt *route) visibleItems(items []json.RawMessage, method string, who policy.Identity) []json.RawMessage {
+	if rt.Policy == nil {
+		return items
 	}
 	call, _ := policy.CallMethod(method)
 	kept := make([]json.RawMessage, 0, len(items))
@@ -60,13 +90,7 @@ func (rt *route) filterMessage(data []byte, method string, who policy.Identity) 
 			kept = append(kept, it)
 		}
 	}
-	result[field], _ = json.Marshal(kept)
-	msg["result"], _ = json.Marshal(result)
-	out, err := json.Marshal(msg)
-	if err != nil {
-		return data
-	}
-	return out
+	return kept
 }
 
 // sseFilter passes an SSE stream through, giving each event's data (a

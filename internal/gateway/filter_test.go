@@ -96,3 +96,22 @@ func wellFormed(s string) bool {
 	}
 	return true
 }
+
+// TestListFilteringOnResumedStream: a list answer delivered on a GET
+// stream (a stream resumed with Last-Event-ID) is filtered by policy like
+// one on the POST's own stream.
+func TestListFilteringOnResumedStream(t *testing.T) {
+	p, err := policy.Compile(policy.Spec{Default: policy.Allow, Rules: []policy.RuleSpec{{Tools: []string{"secret_*"}, Effect: policy.Deny}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "id: 9\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"ok\"},{\"name\":\"secret_a\"}]}}\n\n")
+	}), func(s *Backend) { s.Policy = p })
+	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", map[string]string{"Last-Event-ID": "8", "Accept": "text/event-stream"})
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || strings.Contains(string(body), "secret_a") || !strings.Contains(string(body), `"ok"`) {
+		t.Errorf("resumed stream: %d %s", resp.StatusCode, body)
+	}
+}

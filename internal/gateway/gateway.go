@@ -14,6 +14,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -64,6 +65,10 @@ type Backend struct {
 	// Policy decides who may connect and call what; nil allows everyone
 	// with a valid token.
 	Policy *policy.Policy
+	// Pins is the server's tool definition pinning: tools/list results
+	// show only what it approves and tools/call is refused for the rest;
+	// nil pins nothing.
+	Pins *pinning.Pins
 	// RateRules limit the server's requests (with Options.Limiter).
 	RateRules []RateRule
 	// AllowedNetworks, if set, are the only client addresses that may use

@@ -36,6 +36,8 @@ func (rt *route) serveLegacyStream(x *exchange) {
 		return
 	}
 	if rt.withCredential(x) {
+		// Every answer of this transport comes on the stream.
+		x.reply = rt.replyFor(x)
 		rt.forward(x)
 	}
 }

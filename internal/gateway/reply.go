@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,6 +19,8 @@ import (
 // policy lets the caller use), and the refusals of a batch, which the
 // gateway answered itself and adds to the backend's answer to the rest.
 type reply struct {
+	// ctx is the request's, for the store reads of tool pinning.
+	ctx   context.Context
 	id    policy.Identity
 	batch bool
 	// single is the list method of a request that is one message.
@@ -30,13 +33,13 @@ type reply struct {
 // replyFor says what must change in the answer to x; nil for nothing.
 func (rt *route) replyFor(x *exchange) *reply {
 	if x.body == nil {
-		return nil
+		return rt.streamReply(x)
 	}
-	rp := &reply{batch: x.body.Batch, extra: x.extra}
-	if rt.Policy != nil {
+	rp := &reply{ctx: x.r.Context(), batch: x.body.Batch, extra: x.extra}
+	if rt.Policy != nil || rt.Pins != nil {
 		for i := range x.body.Messages {
 			m := &x.body.Messages[i]
-			if listField[m.Method] == "" || x.verdicts[i].reason != "" || !m.IsRequest() {
+			if !rt.rewritesList(m.Method) || x.verdicts[i].reason != "" || !m.IsRequest() {
 				continue
 			}
 			if !rp.batch {
@@ -54,6 +57,26 @@ func (rt *route) replyFor(x *exchange) *reply {
 	}
 	rp.id = identityOf(x.claims)
 	return rp
+}
+
+// streamReply is what changes on a GET stream from a proxied backend:
+// its lists, found by what their results hold. Answers travel on a GET
+// stream too: every answer in the 2024-11-05 HTTP+SSE transport, and in
+// Streamable HTTP the answers of a stream resumed with Last-Event-ID, so
+// a backend could otherwise cut a POST's stream to deliver a list past
+// the filter. (An in-process backend's streams are not rewritten: they
+// cannot be buffered, and its POST answers never move to them.)
+func (rt *route) streamReply(x *exchange) *reply {
+	if x.r.Method != http.MethodGet || rt.Handler != nil || (rt.Policy == nil && rt.Pins == nil) {
+		return nil
+	}
+	return &reply{ctx: x.r.Context(), batch: true, lists: map[string]string{}, id: identityOf(x.claims)}
+}
+
+// rewritesList reports whether the answer to a list method changes: every
+// list under a policy, tools/list under tool pinning.
+func (rt *route) rewritesList(method string) bool {
+	return listField[method] != "" && (rt.Policy != nil || (rt.Pins != nil && method == "tools/list"))
 }
 
 // idKey identifies a JSON-RPC id by value, however a backend re-encodes
@@ -147,15 +170,16 @@ func (rt *route) rewriteJSON(data []byte, rp *reply, withExtra bool) []byte {
 
 // filterResponse filters one response if it answers a list request:
 // the request of a single-message body, or in a batch the one with its id.
-// A batch answer whose id matches none of the requests is filtered by
-// what its result holds, so that re-encoding an id cannot get a list past
-// the filter.
+// A batch answer whose id matches none of the requests, and any answer on
+// a GET stream, is filtered by what its result holds, so that re-encoding
+// an id or moving an answer to another stream cannot get a list past the
+// filter.
 func (rt *route) filterResponse(data []byte, rp *reply) []byte {
 	if !rp.batch {
 		if rp.single == "" {
 			return data
 		}
-		return rt.filterMessage(data, rp.single, rp.id)
+		return rt.filterMessage(data, rp.single, rp)
 	}
 	if rp.lists == nil {
 		return data
@@ -168,11 +192,11 @@ func (rt *route) filterResponse(data []byte, rp *reply) []byte {
 		return data
 	}
 	if method, ok := rp.lists[idKey(msg.ID)]; ok {
-		return rt.filterMessage(data, method, rp.id)
+		return rt.filterMessage(data, method, rp)
 	}
 	for method, field := range listField {
-		if msg.Result[field] != nil {
-			data = rt.filterMessage(data, method, rp.id)
+		if msg.Result[field] != nil && rt.rewritesList(method) {
+			data = rt.filterMessage(data, method, rp)
 		}
 	}
 	return data

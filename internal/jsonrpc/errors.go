@@ -25,6 +25,9 @@ const (
 	// CodeForbidden: the caller may not use the server at all (address,
 	// origin, connect policy).
 	CodeForbidden = -32011
+	// CodeToolNotApproved: the tool's definition changed, or is new, and
+	// an administrator has not approved it (tool pinning).
+	CodeToolNotApproved = -32012
 	// CodeHeaderMismatch: MCP 2026-07-28 Streamable HTTP, "Server
 	// Validation" (an MCP header disagrees with the body, or is missing).
 	CodeHeaderMismatch = -32020

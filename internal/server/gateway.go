@@ -9,6 +9,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
 	"github.com/drawbridge-mcp/drawbridge/internal/lastuse"
+	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -22,6 +23,8 @@ type gatewayParts struct {
 	Credentials map[string]backendauth.Credential
 	// Handlers serve the stdio servers in-process (their bridges).
 	Handlers map[string]http.Handler
+	// Pins is tool definition pinning over the shared store.
+	Pins *pinning.Guard
 }
 
 // gatewayOptions configures the gateway: one backend per configured
@@ -47,6 +50,7 @@ func gatewayOptions(cfg *config.Config, opt Options, c core, p gatewayParts) (ga
 			RateRules: rateRules(cfg, sv), AllowedNetworks: prefixes(sv.AllowedNetworks), DeniedNetworks: prefixes(sv.DeniedNetworks),
 			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(),
 			Transport: sv.Transport, MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
+			Pins: p.Pins.For(sv.Name, pinningSettings(sv)),
 		})
 	}
 	return o, nil
@@ -67,8 +71,9 @@ func newGateway(cfg *config.Config, opt Options, c core, creds map[string]backen
 	open.add("stdio bridges", func() error { closeBridges(bridges); return nil })
 	usage := newUsageTracker(c.store, opt.Now)
 	open.add("grant last-use tracker", func() error { flushLastUse(usage, opt.Log); return nil })
+	pins := pinning.New(pinning.Options{Store: c.store, Audit: c.events, Now: opt.Now, Log: opt.Log})
 	o, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: gatewayVerifier(c.verifier, usage),
-		Policies: policies, Credentials: creds, Handlers: handlers})
+		Policies: policies, Credentials: creds, Handlers: handlers, Pins: pins})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,4 +126,9 @@ func sessionOwner(r *http.Request) string {
 		return c.Subject
 	}
 	return ""
+}
+
+// pinningSettings are a server's tool pinning settings (docs/pinning.md).
+func pinningSettings(sv *config.Backend) pinning.Settings {
+	return pinning.Settings{Mode: pinning.Mode(sv.Pinning), Approval: pinning.Approval(sv.PinningApproval)}
 }

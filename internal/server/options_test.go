@@ -19,6 +19,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
@@ -143,7 +144,7 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 			handlers[sv.Name] = &stdio.Bridge{}
 		}
 	}
-	gw, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: c.verifier, Policies: policies, Credentials: creds, Handlers: handlers})
+	gw, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: c.verifier, Policies: policies, Credentials: creds, Handlers: handlers, Pins: &pinning.Guard{}})
 	if err != nil {
 		t.Fatal(err)
 	}

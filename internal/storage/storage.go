@@ -176,12 +176,13 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 
-	// The audit trail, the console's sign-in sessions and the grants' last
-	// use. Each is also an interface of its own, for the packages that need
-	// only that part.
+	// The audit trail, the console's sign-in sessions, the grants' last
+	// use and the pinned tool definitions. Each is also an interface of its
+	// own, for the packages that need only that part.
 	AuditStore
 	ConsoleSessionStore
 	GrantUsageStore
+	ToolPinStore
 }
 
 // Client kinds: how a client came to be known.

@@ -33,6 +33,7 @@ func TestDashboardUsesRealMetrics(t *testing.T) {
 	m.RateLimited("l")
 	m.Record(audit.Event{Type: audit.MCPRequest, Server: "s", Method: "tools/call", Name: "t", Status: 200, Decision: "allow"})
 	m.Record(audit.Event{Type: audit.TokenIssued, GrantType: "authorization_code"})
+	m.Record(audit.Event{Type: audit.ToolChanged, Server: "s"})
 	m.ObserveStore("get_grant", time.Now(), nil)
 	fams, err := m.Registry().Gather()
 	if err != nil {

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type Metrics struct {
 	openStreams   *prometheus.GaugeVec
 	storeDuration *prometheus.HistogramVec
 	auditDropped  prometheus.CounterFunc
+	toolPins      *prometheus.CounterVec
 
 	tools *labelLimiter
 }
@@ -73,6 +75,10 @@ func NewMetrics(dropped func() int64) *Metrics {
 		Help:    "Storage operations, by operation and outcome.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	}, []string{"operation", "outcome"})
+	m.toolPins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "drawbridge_tool_pin_events_total",
+		Help: "Tool definition pinning: definitions trusted on first use (pinned), changed or new ones recorded, administrators' approvals and rejections, and calls refused, by server and event.",
+	}, []string{"server", "event"})
 	if dropped == nil {
 		dropped = func() int64 { return 0 }
 	}
@@ -81,7 +87,7 @@ func NewMetrics(dropped func() int64) *Metrics {
 		Help: "Audit events lost because the audit queue stayed full.",
 	}, func() float64 { return float64(dropped()) })
 	m.reg.MustRegister(m.mcpRequests, m.mcpDuration, m.authEvents, m.tokensIssued, m.rateLimited,
-		m.backendErrors, m.openStreams, m.storeDuration, m.auditDropped,
+		m.backendErrors, m.openStreams, m.storeDuration, m.auditDropped, m.toolPins,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -109,6 +115,10 @@ func (m *Metrics) Record(e audit.Event) {
 		m.tokensIssued.WithLabelValues(e.GrantType).Inc()
 	case audit.TokenRefreshed:
 		m.tokensIssued.WithLabelValues("refresh_token").Inc()
+	case audit.ToolPinned, audit.ToolChanged, audit.ToolNew, audit.ToolApproved, audit.ToolRejected, audit.ToolRefused:
+		// The server label is a configured name: bounded.
+		m.toolPins.WithLabelValues(e.Server, strings.TrimPrefix(e.Type, "tool.")).Inc()
+		return
 	}
 	if e.Type != audit.MCPRequest {
 		m.authEvents.WithLabelValues(e.Type, e.Reason).Inc()

@@ -69,6 +69,20 @@ func (i *instrumentedStore) CreateSigningKey(ctx context.Context, k storage.Sign
 	return err
 }
 
+func (i *instrumentedStore) CreateToolPin(ctx context.Context, p storage.ToolPin) error {
+	start := time.Now()
+	err := i.s.CreateToolPin(ctx, p)
+	i.observe("create_tool_pin", start, err)
+	return err
+}
+
+func (i *instrumentedStore) DecideToolPin(ctx context.Context, k storage.ToolPinKey, state string, by string, at time.Time) (storage.ToolPin, error) {
+	start := time.Now()
+	v, err := i.s.DecideToolPin(ctx, k, state, by, at)
+	i.observe("decide_tool_pin", start, err)
+	return v, err
+}
+
 func (i *instrumentedStore) DeleteAuthRequest(ctx context.Context, id string) error {
 	start := time.Now()
 	err := i.s.DeleteAuthRequest(ctx, id)
@@ -244,6 +258,13 @@ func (i *instrumentedStore) ListSigningKeys(ctx context.Context) ([]storage.Sign
 	return v, err
 }
 
+func (i *instrumentedStore) ListToolPins(ctx context.Context, f storage.ToolPinFilter) ([]storage.ToolPin, error) {
+	start := time.Now()
+	v, err := i.s.ListToolPins(ctx, f)
+	i.observe("list_tool_pins", start, err)
+	return v, err
+}
+
 func (i *instrumentedStore) ListUpstreamSessions(ctx context.Context, afterID string, limit int) ([]storage.UpstreamSession, error) {
 	start := time.Now()
 	v, err := i.s.ListUpstreamSessions(ctx, afterID, limit)
@@ -302,6 +323,13 @@ func (i *instrumentedStore) RotateRefreshToken(ctx context.Context, r storage.Ro
 	v, err := i.s.RotateRefreshToken(ctx, r)
 	i.observe("rotate_refresh_token", start, err)
 	return v, err
+}
+
+func (i *instrumentedStore) SeeToolPin(ctx context.Context, k storage.ToolPinKey, at time.Time) error {
+	start := time.Now()
+	err := i.s.SeeToolPin(ctx, k, at)
+	i.observe("see_tool_pin", start, err)
+	return err
 }
 
 func (i *instrumentedStore) TouchGrant(ctx context.Context, id string, at time.Time) error {

@@ -32,6 +32,7 @@ func testFixturesComplete(t *testing.T, _ storage.Store) {
 	for _, v := range []any{
 		newClient("c"), identity, newAuthRequest("r"), newAuthCode("h", "g"), newGrant("g", "c", "u"),
 		newRefreshToken("h"), newUpstreamSession("s"), newSigningKey("k"), newClientBlock(storage.BlockHost, "h"),
+		newToolPin("s", "t", "h"),
 	} {
 		rv := reflect.ValueOf(v)
 		for i := range rv.NumField() {

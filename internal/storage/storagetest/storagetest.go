@@ -39,6 +39,8 @@ var suite = []struct {
 	{"Consent/Upsert", testConsentUpsert},
 	{"Consent/ListDelete", testConsentListDelete},
 	{"ClientBlocks", testClientBlocks},
+	{"ToolPins", testToolPins},
+	{"ToolPins/Race", testToolPinsRace},
 	{"AuthRequest/CRUD", testAuthRequestCRUD},
 	{"AuthRequest/Expiry", testAuthRequestExpiry},
 	{"AuthRequest/Update", testAuthRequestUpdate},

@@ -1,0 +1,214 @@
+package pinning
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
+)
+
+// Options configures the guard.
+type Options struct {
+	// Store keeps the pins; every replica on one store shares them.
+	Store storage.ToolPinStore
+	// Audit receives tool.* events; nil records none.
+	Audit audit.Emitter
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// Guard pins the tool definitions of every server.
+type Guard struct {
+	opt Options
+}
+
+// New builds the guard.
+func New(o Options) *Guard {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &Guard{opt: o}
+}
+
+// For is the pinning of one server's tools; nil when the settings turn it
+// off (a nil *Pins does nothing). A server made of several (a composed
+// server) takes one per server it is made of and gives each its own tools.
+func (g *Guard) For(server string, s Settings) *Pins {
+	if g == nil || s.Mode == Off || s.Mode == "" {
+		return nil
+	}
+	if s.Approval == "" {
+		s.Approval = Approval(config.DefaultPinningApproval)
+	}
+	return &Pins{g: g, server: server, s: s}
+}
+
+// Pins applies one server's settings to its lists and calls.
+type Pins struct {
+	g      *Guard
+	server string
+	s      Settings
+}
+
+// Enforced reports whether p withholds what is not approved (Hide, Block).
+func (p *Pins) Enforced() bool { return p != nil && p.s.enforced() }
+
+// FilterTools records the definitions of one tools/list result (one page
+// of it) and returns those the client may see: under Warn all of them,
+// under Hide and Block the approved ones. A store failure is an error
+// under Hide and Block (the caller must not show the list); under Warn
+// it is logged and the list passes.
+func (p *Pins) FilterTools(ctx context.Context, tools []json.RawMessage) ([]json.RawMessage, error) {
+	if p == nil {
+		return tools, nil
+	}
+	defs := make([]Definition, len(tools))
+	readable := make([]bool, len(tools))
+	for i, raw := range tools {
+		d, err := Read(raw)
+		if err != nil {
+			p.g.opt.Log.Warn("tool definition not pinned", "server", p.server, "index", i, "err", err)
+			continue
+		}
+		defs[i], readable[i] = d, true
+	}
+	b, err := p.record(ctx, defs, readable)
+	if err != nil {
+		if !p.s.enforced() {
+			p.g.opt.Log.Error("recording tool definitions", "server", p.server, "err", err)
+			return tools, nil
+		}
+		return nil, err
+	}
+	if !p.s.enforced() {
+		return tools, nil
+	}
+	kept := make([]json.RawMessage, 0, len(tools))
+	for i, raw := range tools {
+		if readable[i] && b.visible(defs[i]) {
+			kept = append(kept, raw)
+		}
+	}
+	return kept, nil
+}
+
+// record stores what the list shows that the store does not know yet, and
+// which definition each tool was last seen with, and returns the pins as
+// they now are. Writes happen only when something changed: a list that
+// shows what was seen before costs one read.
+func (p *Pins) record(ctx context.Context, defs []Definition, readable []bool) (*book, error) {
+	st := p.g.opt.Store
+	pins, err := st.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server})
+	if err != nil {
+		return nil, err
+	}
+	b, first, now, raced := newBook(p.server, pins), len(pins) == 0, p.g.opt.Now(), false
+	for i, d := range defs {
+		if !readable[i] {
+			continue
+		}
+		k := storage.ToolPinKey{Server: p.server, Tool: d.Name, Hash: d.Hash}
+		j, known := b.byKey[k]
+		switch {
+		case !known:
+			np := b.newPin(p.s, d, now, first)
+			err := st.CreateToolPin(ctx, np)
+			if errors.Is(err, storage.ErrAlreadyExists) {
+				// Another request or replica recorded it first (and
+				// audited it); its record is the one that counts.
+				raced = true
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			b.add(np)
+			p.audited(np)
+		case !b.isCurrent(j):
+			if err := st.SeeToolPin(ctx, k, now); err != nil {
+				return nil, err
+			}
+			b.pins[j].SeenAt = now
+		}
+	}
+	if raced {
+		if pins, err = st.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server}); err != nil {
+			return nil, err
+		}
+		b = newBook(p.server, pins)
+	}
+	return b, nil
+}
+
+// audited records a definition seen for the first time.
+func (p *Pins) audited(np storage.ToolPin) {
+	e := audit.Event{Time: p.g.opt.Now(), Server: p.server, Name: np.Tool, ToolHash: np.Hash, Reason: np.Reason,
+		Decision: audit.DecisionAllow, Rule: "pinning " + string(p.s.Mode)}
+	switch np.Reason {
+	case ReasonFirstUse:
+		e.Type = audit.ToolPinned
+	case ReasonChanged:
+		e.Type = audit.ToolChanged
+	default:
+		e.Type = audit.ToolNew
+	}
+	if np.State != storage.PinApproved && p.s.enforced() {
+		e.Decision = audit.DecisionDeny
+	}
+	p.g.record(e)
+}
+
+func (g *Guard) record(e audit.Event) {
+	if g.opt.Audit != nil {
+		g.opt.Audit.Record(e)
+	}
+}
+
+// Refusal is why a call is refused.
+type Refusal struct {
+	Server, Tool string
+	// Reason is ReasonChanged, ReasonNew, ReasonLookalike or
+	// ReasonRejected.
+	Reason string
+}
+
+// Message is the JSON-RPC error message a refused call gets: what is
+// wrong and who can fix it. It names the tool as the client did.
+func (r *Refusal) Message() string {
+	q := strconv.Quote(r.Tool)
+	switch r.Reason {
+	case ReasonNew:
+		return "tool " + q + " has not been approved; an administrator must review it"
+	case ReasonLookalike:
+		return "tool " + q + " looks like another tool's name and has not been approved; an administrator must review it"
+	}
+	return "tool " + q + " changed since it was approved; an administrator must review it"
+}
+
+// CheckCall decides a tools/call to name: nil to let it through, else the
+// refusal. Only Hide and Block refuse calls. The decision is taken on the
+// store, not on what this client listed: a client that calls a tool
+// without listing (or after another client's list showed the change, or
+// on another replica) is refused the same way.
+func (p *Pins) CheckCall(ctx context.Context, name string) (*Refusal, error) {
+	if !p.Enforced() {
+		return nil, nil
+	}
+	pins, err := p.g.opt.Store.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server, NameKey: NameKey(name)})
+	if err != nil {
+		return nil, err
+	}
+	if reason := callRefusal(p.s, pins, name); reason != "" {
+		return &Refusal{Server: p.server, Tool: name, Reason: reason}, nil
+	}
+	return nil, nil
+}

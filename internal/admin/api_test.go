@@ -156,10 +156,14 @@ func TestGuard(t *testing.T) {
 			token:      func(h *harness) string { return h.token(func(c *tokens.AccessClaims) { c.Audience = issuer + "/mcp" }) },
 			wantStatus: 401, wantError: "invalid_token", wantChallenge: `error="invalid_token"`},
 		{name: "expired", h: h,
-			token:      func(h *harness) string { return h.token(func(c *tokens.AccessClaims) { c.Expiry = clock.Add(-time.Hour) }) },
+			token: func(h *harness) string {
+				return h.token(func(c *tokens.AccessClaims) { c.Expiry = clock.Add(-time.Hour) })
+			},
 			wantStatus: 401, wantError: "invalid_token"},
 		{name: "another issuer's token", h: h,
-			token:      func(h *harness) string { return h.token(func(c *tokens.AccessClaims) { c.Issuer = "https://evil.example" }) },
+			token: func(h *harness) string {
+				return h.token(func(c *tokens.AccessClaims) { c.Issuer = "https://evil.example" })
+			},
 			wantStatus: 401, wantError: "invalid_token"},
 		{name: "no admin scope: 403 insufficient_scope", h: h,
 			token:      func(h *harness) string { return h.token(func(c *tokens.AccessClaims) { c.Scope = "snippets" }) },

@@ -237,6 +237,13 @@ type Tokens struct {
 	// stays published until the tokens it signed have expired. Default
 	// 720h; 0s: only by hand (drawbridge keys rotate).
 	KeyRotation *Duration `yaml:"key_rotation"`
+	// DPoPNonce makes every DPoP proof at the token endpoint carry a
+	// nonce the server chose (RFC 9449 §8): a client's first proof gets
+	// use_dpop_nonce and the nonce in the DPoP-Nonce header, and retries
+	// with it. Nonces change every 5 minutes and are derived from the
+	// first keyring key, so replicas agree. It limits how far ahead a
+	// proof can be made. Default false.
+	DPoPNonce bool `yaml:"dpop_nonce"`
 }
 
 // Registration controls dynamic client registration.

@@ -311,3 +311,10 @@ func (p *Proof) Bound(jkt string) error {
 	}
 	return nil
 }
+
+// ValidThumbprint reports whether s has the form of a SHA-256 thumbprint
+// in base64url (43 characters, no padding), as dpop_jkt must (§10).
+func ValidThumbprint(s string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && len(b) == sha256.Size && len(s) == 43
+}

@@ -629,6 +629,12 @@ type Backend struct {
 	// Scopes a token needs to use this server; advertised in the 401
 	// challenge and the protected resource metadata.
 	Scopes []string `yaml:"scopes"`
+	// RequireDPoP accepts only DPoP-bound access tokens, each request
+	// with a proof of the token's key (RFC 9449); the server's protected
+	// resource metadata then says dpop_bound_access_tokens_required.
+	// Default false: bearer and DPoP-bound tokens are both accepted, and a
+	// bound token always needs its proof.
+	RequireDPoP bool `yaml:"require_dpop"`
 	// Headers are added to every request to the backend: its own
 	// credential, such as x-functions-key: ${SNIPPETS_KEY}. Never logged.
 	Headers map[string]string `yaml:"headers"`

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -35,7 +36,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.Form
 	s.debugStep(r, "authorize: request", q, "user_agent", r.UserAgent())
-	if d := duplicatedParam(q, "client_id", "redirect_uri", "response_type", "state", "code_challenge", "code_challenge_method", "scope"); d != "" {
+	if d := duplicatedParam(q, "client_id", "redirect_uri", "response_type", "state", "code_challenge", "code_challenge_method", "scope", "dpop_jkt"); d != "" {
 		s.recordRefused(r, q, "duplicate_parameter", "the parameter "+d+" appears more than once")
 		s.errorPage(w, http.StatusBadRequest, "The authorization request is malformed.", "The parameter "+d+" appears more than once.")
 		return
@@ -113,6 +114,10 @@ func (s *Server) checkAuthorizeRequest(c *client, q url.Values) (*storage.AuthRe
 	if err != nil {
 		return nil, oauth.NewError(oauth.ErrInvalidScope, err.Error())
 	}
+	jkt := q.Get("dpop_jkt")
+	if jkt != "" && !dpop.ValidThumbprint(jkt) {
+		return nil, oauth.NewError(oauth.ErrInvalidRequest, "dpop_jkt must be a base64url SHA-256 JWK thumbprint")
+	}
 	now := s.opt.Now()
 	return &storage.AuthRequest{
 		ID:            tokens.NewID(),
@@ -121,6 +126,7 @@ func (s *Server) checkAuthorizeRequest(c *client, q url.Values) (*storage.AuthRe
 		Scopes:        s.grantableScopes(res, requested),
 		Resource:      res.URL,
 		CodeChallenge: q.Get("code_challenge"),
+		DPoPJKT:       jkt,
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(s.opt.LoginTTL),
 	}, nil

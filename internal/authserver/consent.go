@@ -209,7 +209,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.
 		Hash: tokens.Hash(code), ClientID: req.ClientID, RedirectURI: req.RedirectURI,
 		CodeChallenge: req.CodeChallenge, Resource: req.Resource, Scopes: req.Scopes,
 		Identity: *req.Identity, AuthTime: req.AuthTime, GrantID: grantID, UpstreamSessionID: req.UpstreamSessionID,
-		CreatedAt: now, ExpiresAt: now.Add(s.opt.CodeTTL),
+		DPoPJKT: req.DPoPJKT, CreatedAt: now, ExpiresAt: now.Add(s.opt.CodeTTL),
 	})
 	if err != nil {
 		s.opt.Log.Error("storing authorization code", "err", err)

@@ -26,6 +26,8 @@ type introspection struct {
 	Jti       string   `json:"jti,omitempty"`
 	Email     string   `json:"email,omitempty"`
 	Groups    []string `json:"groups,omitempty"`
+	// Cnf is the key a DPoP-bound token is bound to (RFC 9449 §6.2).
+	Cnf *tokens.Confirmation `json:"cnf,omitempty"`
 }
 
 // introspect is the token introspection endpoint (RFC 7662), for backends
@@ -89,8 +91,8 @@ func (s *Server) describeToken(r *http.Request, form url.Values) (introspection,
 	if form.Get("token_type_hint") != "refresh_token" && s.opt.Tokens != nil {
 		if c, err := s.opt.Tokens.Inspect(r.Context(), token); err == nil {
 			return introspection{Active: true, Scope: c.Scope, ClientID: c.ClientID, Sub: c.Subject, Aud: c.Audience,
-				Iss: c.Issuer, Exp: c.Expiry.Unix(), Iat: c.IssuedAt.Unix(), Jti: c.ID, TokenType: "Bearer",
-				Username: c.Email, Email: c.Email, Groups: c.Groups}, nil
+				Iss: c.Issuer, Exp: c.Expiry.Unix(), Iat: c.IssuedAt.Unix(), Jti: c.ID, TokenType: tokenType(c),
+				Username: c.Email, Email: c.Email, Groups: c.Groups, Cnf: c.Confirmation}, nil
 		}
 	}
 	rt, err := s.opt.Store.GetRefreshToken(r.Context(), tokens.Hash(token), s.opt.Now())
@@ -112,4 +114,13 @@ func (s *Server) describeToken(r *http.Request, form url.Values) (introspection,
 	return introspection{Active: true, Scope: oauth.FormatScope(g.Scopes), ClientID: g.ClientID, Sub: g.Identity.Subject,
 		Aud: g.Resource, Iss: s.opt.Issuer, Exp: rt.ExpiresAt.Unix(), Iat: rt.CreatedAt.Unix(), TokenType: "refresh_token",
 		Username: g.Identity.Email}, nil
+}
+
+// tokenType is the token_type of an access token in introspection: DPoP
+// for a bound token (RFC 9449 §6.2), else Bearer.
+func tokenType(c *tokens.AccessClaims) string {
+	if c.BoundKey() != "" {
+		return "DPoP"
+	}
+	return "Bearer"
 }

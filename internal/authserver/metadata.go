@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 )
 
@@ -33,6 +34,7 @@ func (s *Server) Metadata() *oauth.AuthServerMetadata {
 		CodeChallengeMethodsSupported:              []string{oauth.PKCEMethodS256},
 		// RFC 9207: every authorization response carries iss.
 		AuthorizationResponseIssParameterSupported: true,
+		DPoPSigningAlgValuesSupported:              dpop.AlgorithmNames(),
 	}
 	if !s.signsIn() {
 		// RFC 8414 §2: authorization_endpoint is left out when no grant

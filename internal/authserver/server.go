@@ -10,6 +10,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
@@ -102,6 +103,9 @@ type Options struct {
 	// Debug logs every step of every client's flow (log.oauth_debug), with
 	// secret values replaced by their length.
 	Debug bool
+	// DPoPNonces, when set, makes every DPoP proof at the token endpoint
+	// carry a server nonce (RFC 9449 §8); nil asks for none.
+	DPoPNonces *dpop.Nonces
 	// Audit receives authorization events; nil records none.
 	Audit audit.Emitter
 
@@ -157,6 +161,7 @@ type Server struct {
 	pages     *pages
 	jwksCache *jwksCache
 	lockout   *lockout
+	dpop      *dpop.Checker
 }
 
 // New checks the options and builds the server.
@@ -181,7 +186,8 @@ func New(opt Options) (*Server, error) {
 	}
 	s := &Server{opt: opt, clients: map[string]*client{}, resources: map[string]*Resource{},
 		jwksCache: newJWKSCache(opt.HTTPClient, jwksEntries),
-		lockout:   newLockout(opt.LockoutAfter, opt.LockoutAddressAfter, opt.LockoutBase, opt.LockoutMax)}
+		lockout:   newLockout(opt.LockoutAfter, opt.LockoutAddressAfter, opt.LockoutBase, opt.LockoutMax),
+		dpop:      &dpop.Checker{Replay: opt.Store, Now: opt.Now, Nonces: opt.DPoPNonces}}
 	for _, c := range opt.Clients {
 		cl, err := configClient(c, opt.Now())
 		if err != nil {

@@ -19,6 +19,9 @@ type tokenRequest struct {
 	// grantID is the grant an authorization code names, once the code is
 	// found, for the audit trail.
 	grantID string
+	// jkt is the thumbprint of the key of the request's DPoP proof; the
+	// tokens issued are bound to it (RFC 9449 §5). Empty: no proof.
+	jkt string
 }
 
 // token is the token endpoint (OAuth 2.1 §3.2). It runs fixed phases: parse
@@ -39,7 +42,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		var c *client
 		if c, oerr = s.authenticateClient(r, form); oerr == nil {
 			tr = &tokenRequest{form: form, client: c}
-			oerr = s.runGrant(w, r, tr)
+			if tr.jkt, oerr = s.checkTokenProof(w, r); oerr == nil {
+				oerr = s.runGrant(w, r, tr)
+			}
 		}
 	}
 	if oerr != nil {
@@ -203,21 +208,27 @@ func clientCredentials(r *http.Request, form url.Values) (id, credential, method
 
 // issueTokens mints an access token for a grant and, when given, returns
 // the refresh token with it.
-func (s *Server) issueTokens(g *storage.Grant, scopes []string, refresh string) (*oauth.TokenResponse, *oauth.Error) {
+func (s *Server) issueTokens(tr *tokenRequest, g *storage.Grant, scopes []string, refresh string) (*oauth.TokenResponse, *oauth.Error) {
 	now := s.opt.Now()
-	at, err := s.opt.Keys.Mint(tokens.AccessClaims{
+	claims := tokens.AccessClaims{
 		Issuer: s.opt.Issuer, Subject: g.Identity.Subject, Audience: g.Resource,
 		ClientID: g.ClientID, Scope: oauth.FormatScope(scopes), GrantID: g.ID,
 		IssuedAt: now, Expiry: now.Add(s.opt.AccessTokenTTL), AuthTime: g.AuthTime,
 		Email: g.Identity.Email, Name: g.Identity.Name, Groups: g.Identity.Groups, IdP: g.Identity.Provider,
-	})
+	}
+	tokenType := "Bearer"
+	if tr.jkt != "" {
+		// RFC 9449 §6.1: the token names its key; §5: token_type DPoP.
+		claims.Confirmation, tokenType = &tokens.Confirmation{JKT: tr.jkt}, "DPoP"
+	}
+	at, err := s.opt.Keys.Mint(claims)
 	if err != nil {
 		s.opt.Log.Error("minting access token", "err", err)
 		return nil, oauth.ServerError()
 	}
 	return &oauth.TokenResponse{
 		AccessToken:  at,
-		TokenType:    "Bearer",
+		TokenType:    tokenType,
 		ExpiresIn:    int64(s.opt.AccessTokenTTL.Seconds()),
 		RefreshToken: refresh,
 		Scope:        oauth.FormatScope(scopes),

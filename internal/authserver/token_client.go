@@ -44,7 +44,7 @@ func (s *Server) clientCredentialsGrant(r *http.Request, tr *tokenRequest) (*oau
 		return nil, unavailable()
 	}
 	s.opt.Log.Info("tokens issued", "grant_type", grantClientCredentials, "client_id", g.ClientID, "grant", g.ID, "resource", g.Resource)
-	resp, oerr := s.issueTokens(g, scopes, "")
+	resp, oerr := s.issueTokens(tr, g, scopes, "")
 	if oerr == nil {
 		s.recordIssued(r, grantClientCredentials, g, scopes)
 	}

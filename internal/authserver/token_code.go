@@ -42,7 +42,7 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 	g := &storage.Grant{
 		ID: ac.GrantID, ClientID: ac.ClientID, Identity: ac.Identity, Scopes: ac.Scopes,
 		Resource: ac.Resource, UpstreamSessionID: ac.UpstreamSessionID, AuthTime: ac.AuthTime,
-		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.opt.GrantTTL),
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.opt.GrantTTL), DPoPJKT: refreshBinding(tr),
 	}
 	var refresh string
 	var rt *storage.RefreshToken
@@ -56,7 +56,7 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 		return nil, unavailable()
 	}
 	s.opt.Log.Info("tokens issued", "grant_type", grantAuthorizationCode, "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID, "resource", g.Resource)
-	resp, oerr := s.issueTokens(g, g.Scopes, refresh)
+	resp, oerr := s.issueTokens(tr, g, g.Scopes, refresh)
 	if oerr == nil {
 		s.recordIssued(r, grantAuthorizationCode, g, g.Scopes)
 	}
@@ -106,6 +106,11 @@ func checkCodeBinding(ac *storage.AuthCode, tr *tokenRequest) *oauth.Error {
 		if canon, err := oauth.CanonicalResource(res); err != nil || canon != ac.Resource {
 			return oauth.NewError(oauth.ErrInvalidTarget, "the resource does not match the authorization request")
 		}
+	}
+	if ac.DPoPJKT != "" && ac.DPoPJKT != tr.jkt {
+		// RFC 9449 §10: a code issued for dpop_jkt is redeemed only with a
+		// proof of that key.
+		return oauth.NewError(oauth.ErrInvalidGrant, "the authorization code is bound to a DPoP key: send a DPoP proof signed with it")
 	}
 	return nil
 }

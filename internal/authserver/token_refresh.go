@@ -60,7 +60,7 @@ func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRe
 		scopes = g.Scopes
 	}
 	s.opt.Log.Info("tokens refreshed", "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID)
-	resp, oerr := s.issueTokens(&g, scopes, next)
+	resp, oerr := s.issueTokens(tr, &g, scopes, next)
 	if oerr == nil {
 		s.record(r, audit.Event{Type: audit.TokenRefreshed, Subject: g.Identity.Subject, ClientID: g.ClientID, GrantID: g.ID,
 			Scope: oauth.FormatScope(scopes), Resource: g.Resource})
@@ -84,6 +84,11 @@ func checkRefresh(g *storage.Grant, tr *tokenRequest, requested []string) *oauth
 		if canon, err := oauth.CanonicalResource(res); err != nil || canon != g.Resource {
 			return oauth.NewError(oauth.ErrInvalidTarget, "a refresh token is only good for the resource it was issued for")
 		}
+	}
+	if g.DPoPJKT != "" && g.DPoPJKT != tr.jkt {
+		// RFC 9449 §5: a public client's refresh token is bound to its
+		// DPoP key, and the binding is checked at every refresh.
+		return oauth.NewError(oauth.ErrInvalidGrant, "the refresh token is bound to a DPoP key: send a DPoP proof signed with it")
 	}
 	if requested != nil && !oauth.ScopeSubset(requested, g.Scopes) {
 		return oauth.NewError(oauth.ErrInvalidScope, "a refresh may narrow the scope but not widen it")

@@ -237,6 +237,13 @@ type Tokens struct {
 	// stays published until the tokens it signed have expired. Default
 	// 720h; 0s: only by hand (drawbridge keys rotate).
 	KeyRotation *Duration `yaml:"key_rotation"`
+	// DPoPNonce makes every DPoP proof at the token endpoint carry a
+	// nonce the server chose (RFC 9449 §8): a client's first proof gets
+	// use_dpop_nonce and the nonce in the DPoP-Nonce header, and retries
+	// with it. Nonces change every 5 minutes and are derived from the
+	// first keyring key, so replicas agree. It limits how far ahead a
+	// proof can be made. Default false.
+	DPoPNonce bool `yaml:"dpop_nonce"`
 }
 
 // Registration controls dynamic client registration.
@@ -622,6 +629,12 @@ type Backend struct {
 	// Scopes a token needs to use this server; advertised in the 401
 	// challenge and the protected resource metadata.
 	Scopes []string `yaml:"scopes"`
+	// RequireDPoP accepts only DPoP-bound access tokens, each request
+	// with a proof of the token's key (RFC 9449); the server's protected
+	// resource metadata then says dpop_bound_access_tokens_required.
+	// Default false: bearer and DPoP-bound tokens are both accepted, and a
+	// bound token always needs its proof.
+	RequireDPoP bool `yaml:"require_dpop"`
 	// Headers are added to every request to the backend: its own
 	// credential, such as x-functions-key: ${SNIPPETS_KEY}. Never logged.
 	Headers map[string]string `yaml:"headers"`

@@ -6,63 +6,120 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
-// decision is the outcome of checking a request's bearer token.
+// decision is the outcome of checking a request's access token.
 type decision struct {
 	claims *tokens.AccessClaims
-	// status is 0 when the request may proceed, else 401 or 403.
-	status    int
+	// status is 0 when the request may proceed, else 401, 403, 400 or 503.
+	status int
+	// challenge carries the error, for the scheme the client used.
 	challenge oauth.BearerChallenge
+	// others are the challenges of the other schemes offered.
+	others []oauth.BearerChallenge
 	// refused are the claims of a genuine token that was refused (for
 	// another resource, expired, revoked, lacking a scope): who it was,
 	// for the audit trail only, never to act on.
 	refused *tokens.AccessClaims
 }
 
+// Authorization schemes (RFC 6750 §2.1, RFC 9449 §7.1).
+const (
+	schemeBearer = "Bearer"
+	schemeDPoP   = "DPoP"
+)
+
 // authorize decides whether r may reach the server: RS2 (401 with
 // resource_metadata and scope), RS3 (403 insufficient_scope naming every
 // scope needed), RS4 (only this issuer's tokens for this audience, only from
-// the Authorization header).
+// the Authorization header), and for DPoP-bound tokens the proof of
+// possession (dpop.go).
 func (rt *route) authorize(ctx context.Context, r *http.Request) decision {
-	ch := oauth.BearerChallenge{ResourceMetadata: rt.MetadataURL, Scope: rt.Scopes}
-	raw, ok := bearerToken(r)
+	scheme, raw, ok := accessToken(r)
 	if !ok {
 		if r.URL.Query().Has("access_token") {
-			ch.Error, ch.ErrorDescription = oauth.ErrInvalidRequest, "send the access token in the Authorization header, never in the URL"
-			return decision{status: http.StatusBadRequest, challenge: ch}
+			return rt.challenge(http.StatusBadRequest, schemeBearer, oauth.ErrInvalidRequest, "send the access token in the Authorization header, never in the URL", nil)
 		}
 		// RFC 6750 §3.1: no error code when the request had no credentials.
-		return decision{status: http.StatusUnauthorized, challenge: ch}
+		return rt.challenge(http.StatusUnauthorized, "", "", "", nil)
+	}
+	if scheme == schemeBearer && rt.RequireDPoP {
+		return rt.challenge(http.StatusUnauthorized, schemeDPoP, oauth.ErrInvalidToken, "this server accepts only DPoP-bound access tokens", nil)
 	}
 	claims, err := rt.gw.opt.Verifier.Verify(ctx, raw, rt.Resource)
 	if err != nil {
-		ch.Error, ch.ErrorDescription = oauth.ErrInvalidToken, describeTokenError(err)
-		return decision{status: http.StatusUnauthorized, challenge: ch, refused: genuine(claims, err)}
+		return rt.challenge(http.StatusUnauthorized, scheme, oauth.ErrInvalidToken, describeTokenError(err), genuine(claims, err))
+	}
+	if d := rt.checkPossession(ctx, r, scheme, raw, claims); d.status != 0 {
+		return d
 	}
 	have, _ := oauth.ParseScope(claims.Scope)
 	if !oauth.ScopeSubset(rt.Scopes, have) {
-		ch.Error, ch.ErrorDescription = oauth.ErrInsufficientScope, "the access token lacks a scope this server requires"
-		return decision{status: http.StatusForbidden, challenge: ch, refused: claims}
+		return rt.challenge(http.StatusForbidden, scheme, oauth.ErrInsufficientScope, "the access token lacks a scope this server requires", claims)
 	}
 	return decision{claims: claims}
 }
 
-// bearerToken extracts the token of an "Authorization: Bearer" header; the
-// scheme is case-insensitive (RFC 9110 §11.1).
-func bearerToken(r *http.Request) (string, bool) {
+// challenge builds a refusal whose error belongs to the challenge of
+// scheme, with the challenges of the other schemes the server accepts:
+// Bearer unless DPoP is required, and DPoP (RFC 9449 §7.1 lets both be
+// offered at once). The challenge in error comes first, so that clients
+// reading only the first see it.
+func (rt *route) challenge(status int, scheme, code, description string, refused *tokens.AccessClaims) decision {
+	d := decision{status: status, refused: refused}
+	for i, s := range rt.schemes(scheme) {
+		ch := oauth.BearerChallenge{Scheme: s, ResourceMetadata: rt.MetadataURL, Scope: rt.Scopes}
+		if s == schemeDPoP {
+			ch.Scheme, ch.Algs = schemeDPoP, dpop.AlgorithmNames()
+		} else {
+			ch.Scheme = "" // rendered as Bearer
+		}
+		if i == 0 {
+			ch.Error, ch.ErrorDescription = code, description
+			d.challenge = ch
+			continue
+		}
+		d.others = append(d.others, ch)
+	}
+	return d
+}
+
+// schemes are the schemes challenged, first first: Bearer first unless
+// the error is DPoP's.
+func (rt *route) schemes(first string) []string {
+	all := []string{schemeBearer, schemeDPoP}
+	if rt.RequireDPoP {
+		all = []string{schemeDPoP}
+	}
+	if first == schemeDPoP && !rt.RequireDPoP {
+		all = []string{schemeDPoP, schemeBearer}
+	}
+	return all
+}
+
+// accessToken extracts the scheme and token of an "Authorization: Bearer"
+// or "Authorization: DPoP" header; the scheme is case-insensitive (RFC
+// 9110 §11.1).
+func accessToken(r *http.Request) (scheme, token string, ok bool) {
 	h := r.Header.Values("Authorization")
 	if len(h) != 1 {
-		return "", false
+		return "", "", false
 	}
-	scheme, tok, found := strings.Cut(h[0], " ")
+	s, tok, found := strings.Cut(h[0], " ")
 	tok = strings.TrimSpace(tok)
-	if !found || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return "", false
+	if !found || tok == "" {
+		return "", "", false
 	}
-	return tok, true
+	switch {
+	case strings.EqualFold(s, schemeBearer):
+		return schemeBearer, tok, true
+	case strings.EqualFold(s, schemeDPoP):
+		return schemeDPoP, tok, true
+	}
+	return "", "", false
 }
 
 // genuine returns the claims of a refused token whose signature and issuer
@@ -87,10 +144,13 @@ func describeTokenError(err error) string {
 	return tokens.ErrMalformed.Error()
 }
 
-// deny writes a 401, 403 or 400 with its WWW-Authenticate challenge and a
-// JSON body so that programs and people both see why.
+// deny writes a 401, 403, 400 or 503 with its WWW-Authenticate challenges
+// and a JSON body so that programs and people both see why.
 func deny(w http.ResponseWriter, d decision) {
 	w.Header().Set("WWW-Authenticate", d.challenge.String())
+	for _, ch := range d.others {
+		w.Header().Add("WWW-Authenticate", ch.String())
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(d.status)
@@ -118,6 +178,10 @@ func (d decision) reason() string {
 		return "no_token"
 	case d.challenge.Error == oauth.ErrInvalidRequest:
 		return "token_in_query"
+	case d.challenge.Error == dpop.CodeInvalidProof:
+		return "invalid_dpop_proof"
+	case d.challenge.Error == oauth.ErrTemporarilyUnavailable:
+		return "unavailable"
 	}
 	return "invalid_token"
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/policy"
@@ -42,6 +43,10 @@ type Backend struct {
 	Handler http.Handler
 	// Scopes a token must carry.
 	Scopes []string
+	// RequireDPoP accepts only DPoP-bound tokens presented with a proof
+	// (RFC 9449 §7.1); otherwise bearer tokens are accepted too. A bound
+	// token always needs its proof.
+	RequireDPoP bool
 	// Headers are the backend's own credentials, added to every request.
 	Headers map[string]string
 	// ForwardIdentity adds X-Drawbridge-* identity headers.
@@ -119,6 +124,9 @@ type Gateway struct {
 	routes   []*route
 	sessions *sessions
 	origin   string
+	// dpop checks the proofs of DPoP-bound tokens, recording each
+	// proof's jti in Store so that replicas share replay detection.
+	dpop *dpop.Checker
 }
 
 type route struct {
@@ -148,7 +156,8 @@ func New(opt Options) (*Gateway, error) {
 	if opt.TracerProvider == nil {
 		opt.TracerProvider = telemetry.Off
 	}
-	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer)}
+	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer),
+		dpop: &dpop.Checker{Replay: opt.Store, Now: opt.Now}}
 	for _, s := range opt.Backends {
 		// The configuration sets these; the fallbacks are for callers
 		// that leave them zero (tests).
@@ -220,6 +229,9 @@ func (rt *route) metadataJSON(issuer string) ([]byte, error) {
 		ScopesSupported:        rt.Scopes,
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           rt.Title,
+		// RFC 9449 §5.2 (RFC 9728 §2).
+		DPoPSigningAlgValuesSupported: dpop.AlgorithmNames(),
+		DPoPBoundAccessTokensRequired: rt.RequireDPoP,
 	})
 }
 

@@ -277,7 +277,8 @@ func TestMetadata(t *testing.T) {
 	for _, path := range []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"} {
 		resp := do(t, http.MethodGet, gw.URL+path, "", nil)
 		b, _ := io.ReadAll(resp.Body)
-		want := `{"resource":"https://gw.example/mcp","authorization_servers":["https://gw.example"],"scopes_supported":["mcp"],"bearer_methods_supported":["header"],"resource_name":""}`
+		want := `{"resource":"https://gw.example/mcp","authorization_servers":["https://gw.example"],"scopes_supported":["mcp"],"bearer_methods_supported":["header"],"resource_name":"",` +
+			`"dpop_signing_alg_values_supported":["ES256","ES384","RS256","PS256","EdDSA"]}`
 		if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != strings.Replace(want, `,"resource_name":""`, "", 1) || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, b)
 		}
@@ -308,6 +309,9 @@ func TestBearerToken(t *testing.T) {
 		{[]string{"Bearer "}, "", false},
 		{[]string{"Basic abc"}, "", false},
 		{[]string{"Bearer a", "Bearer b"}, "", false},
+		{[]string{"DPoP abc"}, "abc", true},
+		{[]string{"dpop abc"}, "abc", true},
+		{[]string{"DPoP"}, "", false},
 		{nil, "", false},
 	}
 	for _, tt := range tests {
@@ -315,9 +319,9 @@ func TestBearerToken(t *testing.T) {
 		for _, h := range tt.hdr {
 			r.Header.Add("Authorization", h)
 		}
-		got, ok := bearerToken(r)
+		_, got, ok := accessToken(r)
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("bearerToken(%q) = %q, %v", tt.hdr, got, ok)
+			t.Errorf("accessToken(%q) = %q, %v", tt.hdr, got, ok)
 		}
 	}
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // clientOnly are request headers that never reach a backend from a
-// client: its credentials (RS5) and the forwarding headers, which the
-// gateway writes itself.
-var clientOnly = []string{"Authorization", "Cookie", "Proxy-Authorization",
+// client: its credentials (RS5; the DPoP proof is one, RFC 9449 §7) and
+// the forwarding headers, which the gateway writes itself.
+var clientOnly = []string{"Authorization", "Dpop", "Cookie", "Proxy-Authorization",
 	"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Real-Ip"}
 
 // owned are the headers, by normalised name, whose meaning the gateway

@@ -232,7 +232,7 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	setCORS(w, r)
 	h := w.Header()
 	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name, DPoP")
 	h.Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -309,7 +309,7 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 // configured, fetched or sent along, no header or query parameter of the
 // backend request carries the client's own access token.
 func withoutClientToken(pr *httputil.ProxyRequest) {
-	raw, ok := bearerToken(pr.In)
+	_, raw, ok := accessToken(pr.In)
 	if !ok || len(raw) < 16 {
 		return
 	}

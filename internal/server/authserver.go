@@ -7,6 +7,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
@@ -30,6 +31,9 @@ func authServerOptions(cfg *config.Config, opt Options, c core, in signIn, vlt *
 		SecureCookies:  secureCookies(cfg), Debug: cfg.Log.OAuthDebug,
 		Limiter: c.limiter, Limits: authLimits(cfg), Metrics: c.metrics, Metadata: md,
 		Now: opt.Now, Log: opt.Log,
+	}
+	if cfg.Tokens.DPoPNonce {
+		o.DPoPNonces = &dpop.Nonces{Key: c.ring.Derive("dpop-nonce"), Now: opt.Now}
 	}
 	for i := range cfg.Backends {
 		sv := &cfg.Backends[i]

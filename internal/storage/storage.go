@@ -343,6 +343,9 @@ type AuthRequest struct {
 	// UpstreamSessionID names the identity provider's tokens for this
 	// sign-in (kept in the vault), passed on to the code and the grant.
 	UpstreamSessionID string
+	// DPoPJKT is the dpop_jkt of the request (RFC 9449 §10): the
+	// thumbprint of the key the code will be bound to; empty when none.
+	DPoPJKT string
 	// Identity is set once the user has signed in.
 	Identity  *Identity
 	AuthTime  time.Time
@@ -364,9 +367,12 @@ type AuthCode struct {
 	// revoke the grant its first redemption created.
 	GrantID           string
 	UpstreamSessionID string
-	CreatedAt         time.Time
-	ExpiresAt         time.Time
-	UsedAt            time.Time
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10): it is redeemed
+	// only with a proof signed by the key of this thumbprint.
+	DPoPJKT   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
 }
 
 // Grant is the lasting result of one authorization: a user let a client act
@@ -386,6 +392,10 @@ type Grant struct {
 	ExpiresAt    time.Time
 	RevokedAt    time.Time
 	RevokeReason string
+	// DPoPJKT binds the grant's refresh tokens to a DPoP key: the
+	// thumbprint of the key a public client proved at its first token
+	// request (RFC 9449 §5). Empty: the refresh tokens are not bound.
+	DPoPJKT string
 }
 
 // Revoked reports whether the grant has been revoked.

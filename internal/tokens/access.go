@@ -25,6 +25,24 @@ type AccessClaims struct {
 	Name     string    `json:"name,omitempty"`
 	Groups   []string  `json:"groups,omitempty"`
 	IdP      string    `json:"idp,omitempty"`
+	// Confirmation binds the token to a DPoP key (RFC 9449 §6.1): only
+	// requests with a proof of that key may use it.
+	Confirmation *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the cnf claim (RFC 7800 §3.1) of a DPoP-bound token.
+type Confirmation struct {
+	// JKT is the RFC 7638 SHA-256 thumbprint of the key.
+	JKT string `json:"jkt"`
+}
+
+// BoundKey returns the thumbprint of the key the token is bound to, or
+// "" for a bearer token.
+func (c *AccessClaims) BoundKey() string {
+	if c.Confirmation == nil {
+		return ""
+	}
+	return c.Confirmation.JKT
 }
 
 // wireClaims is the JSON form; times are NumericDate (RFC 7519 §2).

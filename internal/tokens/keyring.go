@@ -3,7 +3,9 @@ package tokens
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,6 +15,8 @@ import (
 // seals; every key opens, so keys can be rotated by putting a new one first.
 type Keyring struct {
 	keys []ringKey
+	// derive is the MAC key Derive starts from, made from the first key.
+	derive []byte
 }
 
 type ringKey struct {
@@ -55,6 +59,9 @@ func NewKeyring(keys []RingKey) (*Keyring, error) {
 			return nil, err
 		}
 		r.keys = append(r.keys, ringKey{id: k.ID, aead: aead})
+		if r.derive == nil {
+			r.derive = raw
+		}
 	}
 	return r, nil
 }
@@ -117,4 +124,15 @@ func (r *Keyring) Current(sealed []byte) bool {
 	id := r.keys[0].id
 	return len(sealed) >= 2+len(id) && sealed[0] == sealVersion && int(sealed[1]) == len(id) &&
 		string(sealed[2:2+len(id)]) == id
+}
+
+// Derive returns a 32-byte key for one purpose, named by label, made from
+// the sealing key (HMAC-SHA-256 as a PRF, as in HKDF-Expand, RFC 5869
+// §2.3): replicas sharing the keyring derive the same key, and a key
+// derived for one purpose says nothing about the sealing key or another
+// purpose's key.
+func (r *Keyring) Derive(label string) []byte {
+	m := hmac.New(sha256.New, r.derive)
+	m.Write([]byte("drawbridge derive " + label))
+	return m.Sum(nil)
 }

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"bytes"
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -52,5 +53,25 @@ func TestNewKeyringRejectsBadKeys(t *testing.T) {
 		if _, err := NewKeyring(keys); err == nil {
 			t.Errorf("NewKeyring(%v) succeeded", keys)
 		}
+	}
+}
+
+func TestKeyringDerive(t *testing.T) {
+	k1 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	k2 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+	a, _ := NewKeyring([]RingKey{{ID: "a", Key: k1}, {ID: "b", Key: k2}})
+	b, _ := NewKeyring([]RingKey{{ID: "a", Key: k1}})
+	c, _ := NewKeyring([]RingKey{{ID: "b", Key: k2}, {ID: "a", Key: k1}})
+	if !bytes.Equal(a.Derive("x"), b.Derive("x")) {
+		t.Error("two keyrings with the same first key derived different keys")
+	}
+	if bytes.Equal(a.Derive("x"), a.Derive("y")) {
+		t.Error("two labels derived the same key")
+	}
+	if bytes.Equal(a.Derive("x"), c.Derive("x")) {
+		t.Error("another first key derived the same key")
+	}
+	if len(a.Derive("x")) != 32 {
+		t.Errorf("derived %d bytes, want 32", len(a.Derive("x")))
 	}
 }

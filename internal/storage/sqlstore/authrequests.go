@@ -9,19 +9,19 @@ import (
 
 var authRequestCols = columns{"id", "client_id", "redirect_uri", "state", "scopes", "resource",
 	"code_challenge", "browser_hash", "upstream_state", "upstream_nonce", "identity", "auth_time",
-	"created_at", "expires_at", "upstream_session_id"}
+	"created_at", "expires_at", "upstream_session_id", "dpop_jkt"}
 
 func (s *Store) authRequestArgs(r storage.AuthRequest) []any {
 	return []any{r.ID, r.ClientID, r.RedirectURI, r.State, s.e.List(r.Scopes), r.Resource,
 		r.CodeChallenge, r.BrowserHash, r.UpstreamState, r.UpstreamNonce, optIdentity(r.Identity),
-		Stamp(r.AuthTime), Stamp(r.CreatedAt), Stamp(r.ExpiresAt), r.UpstreamSessionID}
+		Stamp(r.AuthTime), Stamp(r.CreatedAt), Stamp(r.ExpiresAt), r.UpstreamSessionID, r.DPoPJKT}
 }
 
 func (s *Store) scanAuthRequest(row Row) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
 	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, s.e.ScanList(&r.Scopes), &r.Resource,
 		&r.CodeChallenge, &r.BrowserHash, &r.UpstreamState, &r.UpstreamNonce, optIdentityCol{&r.Identity},
-		timeCol{&r.AuthTime}, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt}, &r.UpstreamSessionID)
+		timeCol{&r.AuthTime}, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt}, &r.UpstreamSessionID, &r.DPoPJKT)
 	return r, err
 }
 

@@ -9,19 +9,19 @@ import (
 )
 
 var authCodeCols = columns{"hash", "client_id", "redirect_uri", "code_challenge", "resource", "scopes",
-	"identity", "auth_time", "grant_id", "upstream_session_id", "created_at", "expires_at", "used_at"}
+	"identity", "auth_time", "grant_id", "upstream_session_id", "created_at", "expires_at", "used_at", "dpop_jkt"}
 
 func (s *Store) authCodeArgs(c storage.AuthCode) []any {
 	return []any{c.Hash, c.ClientID, c.RedirectURI, c.CodeChallenge, c.Resource, s.e.List(c.Scopes),
 		identity(c.Identity), Stamp(c.AuthTime), c.GrantID, c.UpstreamSessionID, Stamp(c.CreatedAt),
-		Stamp(c.ExpiresAt), Stamp(c.UsedAt)}
+		Stamp(c.ExpiresAt), Stamp(c.UsedAt), c.DPoPJKT}
 }
 
 func (s *Store) scanAuthCode(r Row) (storage.AuthCode, error) {
 	var c storage.AuthCode
 	err := r.Scan(&c.Hash, &c.ClientID, &c.RedirectURI, &c.CodeChallenge, &c.Resource, s.e.ScanList(&c.Scopes),
 		identityCol{&c.Identity}, timeCol{&c.AuthTime}, &c.GrantID, &c.UpstreamSessionID, timeCol{&c.CreatedAt},
-		timeCol{&c.ExpiresAt}, timeCol{&c.UsedAt})
+		timeCol{&c.ExpiresAt}, timeCol{&c.UsedAt}, &c.DPoPJKT)
 	return c, err
 }
 

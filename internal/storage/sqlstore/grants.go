@@ -11,12 +11,12 @@ import (
 
 var grantCols = columns{"id", "client_id", "subject", "identity", "scopes", "resource",
 	"upstream_session_id", "auth_time", "created_at", "last_used_at", "expires_at", "revoked_at",
-	"revoke_reason", "upstream_sub", "upstream_sid"}
+	"revoke_reason", "upstream_sub", "upstream_sid", "dpop_jkt"}
 
 func (s *Store) grantArgs(g storage.Grant) []any {
 	return []any{g.ID, g.ClientID, g.Identity.Subject, identity(g.Identity), s.e.List(g.Scopes), g.Resource,
 		g.UpstreamSessionID, Stamp(g.AuthTime), Stamp(g.CreatedAt), Stamp(g.LastUsedAt), Stamp(g.ExpiresAt),
-		Stamp(g.RevokedAt), g.RevokeReason, g.Identity.Upstream.Subject, g.Identity.Upstream.SID}
+		Stamp(g.RevokedAt), g.RevokeReason, g.Identity.Upstream.Subject, g.Identity.Upstream.SID, g.DPoPJKT}
 }
 
 func (s *Store) scanGrant(r Row) (storage.Grant, error) {
@@ -25,7 +25,7 @@ func (s *Store) scanGrant(r Row) (storage.Grant, error) {
 	var subject, upstreamSub, upstreamSID string
 	err := r.Scan(&g.ID, &g.ClientID, &subject, identityCol{&g.Identity}, s.e.ScanList(&g.Scopes), &g.Resource,
 		&g.UpstreamSessionID, timeCol{&g.AuthTime}, timeCol{&g.CreatedAt}, timeCol{&g.LastUsedAt},
-		timeCol{&g.ExpiresAt}, timeCol{&g.RevokedAt}, &g.RevokeReason, &upstreamSub, &upstreamSID)
+		timeCol{&g.ExpiresAt}, timeCol{&g.RevokedAt}, &g.RevokeReason, &upstreamSub, &upstreamSID, &g.DPoPJKT)
 	return g, err
 }
 

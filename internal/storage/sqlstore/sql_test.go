@@ -33,7 +33,7 @@ func TestColumns(t *testing.T) {
 func TestGrantQuery(t *testing.T) {
 	t0 := time.Unix(100, 5)
 	const sel = "SELECT id, client_id, subject, identity, scopes, resource, upstream_session_id, auth_time, " +
-		"created_at, last_used_at, expires_at, revoked_at, revoke_reason, upstream_sub, upstream_sid FROM grants"
+		"created_at, last_used_at, expires_at, revoked_at, revoke_reason, upstream_sub, upstream_sid, dpop_jkt FROM grants"
 	const created = "coalesce(created_at, -9223372036854775808)"
 	for _, tc := range []struct {
 		name      string

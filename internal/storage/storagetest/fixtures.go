@@ -63,6 +63,7 @@ func newAuthRequest(id string) storage.AuthRequest {
 		UpstreamState:     "upstream-state-hash-" + id,
 		UpstreamNonce:     "nonce-" + id,
 		UpstreamSessionID: "session-" + id,
+		DPoPJKT:           "jkt-" + id,
 		Identity:          &identity,
 		AuthTime:          at(30 * time.Second),
 		CreatedAt:         at(0),
@@ -82,6 +83,7 @@ func newAuthCode(hash, grantID string) storage.AuthCode {
 		AuthTime:          at(-time.Second),
 		GrantID:           grantID,
 		UpstreamSessionID: "session-1",
+		DPoPJKT:           "jkt-" + hash,
 		CreatedAt:         at(0),
 		ExpiresAt:         at(time.Minute),
 	}
@@ -95,6 +97,7 @@ func newGrant(id, clientID, subject string) storage.Grant {
 		Scopes:            []string{"mcp:read", "mcp:write"},
 		Resource:          "https://mcp.example/mcp",
 		UpstreamSessionID: "session-" + id,
+		DPoPJKT:           "jkt-" + id,
 		AuthTime:          at(-time.Second),
 		CreatedAt:         at(0),
 		LastUsedAt:        at(time.Millisecond),

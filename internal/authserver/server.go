@@ -260,13 +260,15 @@ func (s *Server) url(path string) string { return s.opt.Issuer + path }
 
 // cors lets browser-based MCP clients read metadata and call the token and
 // registration endpoints. No credentials (cookies) are involved, so any
-// origin may.
+// origin may. A browser client may send a DPoP proof and must be able to
+// read the nonce and the challenge it is answered with (RFC 9449 §8, §7.1).
 func cors(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Expose-Headers", "DPoP-Nonce, WWW-Authenticate")
 		if r.Method == http.MethodOptions {
 			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, MCP-Protocol-Version")
+			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, MCP-Protocol-Version, DPoP")
 			w.Header().Set("Access-Control-Max-Age", "86400")
 			w.WriteHeader(http.StatusNoContent)
 			return

@@ -13,7 +13,7 @@ import (
 // anything that is not an absolute http or https URL without user info.
 func NormalizeURL(raw string) (string, bool) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" || u.User != nil || u.Host == "" {
+	if err != nil || u.Opaque != "" || u.User != nil || u.Hostname() == "" {
 		return "", false
 	}
 	scheme := strings.ToLower(u.Scheme)

@@ -41,38 +41,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "The authorization request is malformed.", "The parameter "+d+" appears more than once.")
 		return
 	}
-	c, err := s.lookupClient(r.Context(), q.Get("client_id"))
-	if errors.Is(err, errStoreFailed) {
-		s.opt.Log.Error("authorize: looking up the client", "err", err)
-		s.unavailablePage(w)
-		return
-	}
-	if errors.Is(err, errClientBlocked) {
-		s.recordRefused(r, q, "client_blocked", "an administrator blocked this client")
-		s.blockedPage(w)
-		return
-	}
-	if err != nil {
-		reason, detail := clientRefusal(err)
-		s.recordRefused(r, q, reason, detail)
-		s.errorPage(w, http.StatusBadRequest, "The application that sent you here is not registered with this server.", clientError(err))
-		return
-	}
-	redirectURI := q.Get("redirect_uri")
-	if redirectURI == "" || !oauth.MatchRedirectURI(c.RedirectURIs, redirectURI) {
-		s.opt.Log.Warn("authorize: unregistered redirect_uri", "client_id", c.ID)
-		s.recordRefused(r, q, "redirect_uri_mismatch", redirectMismatch(redirectURI))
-		s.errorPage(w, http.StatusBadRequest, "The application asked to send you to an address it has not registered.",
-			"For your safety you were not redirected. The redirect_uri is missing or does not match a registered one.")
-		return
-	}
-	if err := oauth.CheckHost(redirectURI); err != nil {
-		// Registration refuses such hosts; a client registered before it
-		// did may still hold one, which must reach no page policy or header.
-		s.opt.Log.Warn("authorize: registered redirect_uri with a host no longer accepted", "client_id", c.ID)
-		s.recordRefused(r, q, "redirect_host_refused", "the redirect_uri's host is no longer accepted; the client must register again")
-		s.errorPage(w, http.StatusBadRequest, "The application's redirect address is not allowed.",
-			"For your safety you were not redirected. The application must register again with a plain host name.")
+	c, redirectURI, ok := s.authorizeClient(w, r, q)
+	if !ok {
 		return
 	}
 	back := &redirect{uri: redirectURI, state: q.Get("state"), iss: s.opt.Issuer, debug: s.debugStep}
@@ -86,6 +56,47 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	secret := s.browserSecret(w, r, true)
 	req.BrowserHash = tokens.Hash(secret)
 	s.startLogin(w, r, req, secret, back)
+}
+
+// authorizeClient finds the client and checks the redirect URI: until both
+// are known good, an error is a page for the person and never a redirect
+// (RFC 6749 §4.1.2.1). ok is false when the page has been written.
+func (s *Server) authorizeClient(w http.ResponseWriter, r *http.Request, q url.Values) (_ *client, redirectURI string, ok bool) {
+	c, err := s.lookupClient(r.Context(), q.Get("client_id"))
+	if errors.Is(err, errStoreFailed) {
+		s.opt.Log.Error("authorize: looking up the client", "err", err)
+		s.unavailablePage(w)
+		return nil, "", false
+	}
+	if errors.Is(err, errClientBlocked) {
+		s.recordRefused(r, q, "client_blocked", "an administrator blocked this client")
+		s.blockedPage(w)
+		return nil, "", false
+	}
+	if err != nil {
+		reason, detail := clientRefusal(err)
+		s.recordRefused(r, q, reason, detail)
+		s.errorPage(w, http.StatusBadRequest, "The application that sent you here is not registered with this server.", clientError(err))
+		return nil, "", false
+	}
+	redirectURI = q.Get("redirect_uri")
+	if redirectURI == "" || !oauth.MatchRedirectURI(c.RedirectURIs, redirectURI) {
+		s.opt.Log.Warn("authorize: unregistered redirect_uri", "client_id", c.ID)
+		s.recordRefused(r, q, "redirect_uri_mismatch", redirectMismatch(redirectURI))
+		s.errorPage(w, http.StatusBadRequest, "The application asked to send you to an address it has not registered.",
+			"For your safety you were not redirected. The redirect_uri is missing or does not match a registered one.")
+		return nil, "", false
+	}
+	if err := oauth.CheckHost(redirectURI); err != nil {
+		// Registration refuses such hosts; a client registered before it
+		// did may still hold one, which must reach no page policy or header.
+		s.opt.Log.Warn("authorize: registered redirect_uri with a host no longer accepted", "client_id", c.ID)
+		s.recordRefused(r, q, "redirect_host_refused", "the redirect_uri's host is no longer accepted; the client must register again")
+		s.errorPage(w, http.StatusBadRequest, "The application's redirect address is not allowed.",
+			"For your safety you were not redirected. The application must register again with a plain host name.")
+		return nil, "", false
+	}
+	return c, redirectURI, true
 }
 
 // checkAuthorizeRequest validates everything but the client and redirect URI

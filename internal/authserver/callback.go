@@ -32,31 +32,8 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	s.debugStep(r, "callback: from the identity provider", q)
-	state := q.Get("state")
-	reqID, _, found := strings.Cut(state, ".")
-	if !found {
-		s.errorPage(w, http.StatusBadRequest, "The identity provider sent you back without a valid state.", "Start again from your application.")
-		return
-	}
-	req, secret, ok := s.loadRequest(w, r, reqID)
+	req, secret, ok := s.takeState(w, r, q.Get("state"))
 	if !ok {
-		return
-	}
-	err := s.opt.Store.UpdateAuthRequest(r.Context(), req.ID, s.opt.Now(), func(ar storage.AuthRequest) (storage.AuthRequest, error) {
-		if ar.UpstreamState == "" || !equalSecret(tokens.Hash(state), ar.UpstreamState) {
-			return ar, errStateUsed
-		}
-		ar.UpstreamState = ""
-		return ar, nil
-	})
-	if err != nil && !errors.Is(err, errStateUsed) && !errors.Is(err, storage.ErrNotFound) {
-		s.opt.Log.Error("callback: checking state", "request", req.ID, "err", err)
-		s.unavailablePage(w)
-		return
-	}
-	if err != nil {
-		s.opt.Log.Warn("callback: state rejected", "request", req.ID, "err", err)
-		s.requestGone(w)
 		return
 	}
 	if e := q.Get("error"); e != "" {
@@ -88,6 +65,39 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.signedIn(w, r, req, secret, res.Identity, session)
+}
+
+// takeState finds the sign-in request the identity provider's state
+// names, in the browser that started it, and uses the state up: it is good
+// once (SEC2; RFC 9700 §4.7). ok is false when the page has been written.
+func (s *Server) takeState(w http.ResponseWriter, r *http.Request, state string) (*storage.AuthRequest, string, bool) {
+	reqID, _, found := strings.Cut(state, ".")
+	if !found {
+		s.errorPage(w, http.StatusBadRequest, "The identity provider sent you back without a valid state.", "Start again from your application.")
+		return nil, "", false
+	}
+	req, secret, ok := s.loadRequest(w, r, reqID)
+	if !ok {
+		return nil, "", false
+	}
+	err := s.opt.Store.UpdateAuthRequest(r.Context(), req.ID, s.opt.Now(), func(ar storage.AuthRequest) (storage.AuthRequest, error) {
+		if ar.UpstreamState == "" || !equalSecret(tokens.Hash(state), ar.UpstreamState) {
+			return ar, errStateUsed
+		}
+		ar.UpstreamState = ""
+		return ar, nil
+	})
+	if err != nil && !errors.Is(err, errStateUsed) && !errors.Is(err, storage.ErrNotFound) {
+		s.opt.Log.Error("callback: checking state", "request", req.ID, "err", err)
+		s.unavailablePage(w)
+		return nil, "", false
+	}
+	if err != nil {
+		s.opt.Log.Warn("callback: state rejected", "request", req.ID, "err", err)
+		s.requestGone(w)
+		return nil, "", false
+	}
+	return req, secret, true
 }
 
 // upstreamRefusal is what an identity provider said when it sent the

@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
+	"github.com/drawbridge-mcp/drawbridge/internal/idjag"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -82,6 +83,8 @@ const (
 	grantAuthorizationCode = "authorization_code"
 	grantRefreshToken      = "refresh_token"
 	grantClientCredentials = "client_credentials"
+	// grantJWTBearer redeems an ID-JAG (token_jwtbearer.go).
+	grantJWTBearer = idjag.GrantType
 )
 
 var (

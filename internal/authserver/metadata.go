@@ -50,6 +50,10 @@ func (s *Server) Metadata() *oauth.AuthServerMetadata {
 			break
 		}
 	}
+	if s.idjag.Trusts() {
+		// RFC 8414 §2: the jwt-bearer grant (RFC 7523) redeems ID-JAGs.
+		m.GrantTypesSupported = append(m.GrantTypesSupported, grantJWTBearer)
+	}
 	if s.opt.DynamicRegistration {
 		m.RegistrationEndpoint = s.url(PathRegister)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
-	"github.com/drawbridge-mcp/drawbridge/internal/idjag"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/idjag"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )

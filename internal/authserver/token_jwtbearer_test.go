@@ -13,9 +13,9 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
-	"github.com/drawbridge-mcp/drawbridge/internal/testutil/dpoptest"
 	"github.com/drawbridge-mcp/drawbridge/internal/idjag"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/dpoptest"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 

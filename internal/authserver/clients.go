@@ -175,7 +175,7 @@ func (c *client) checkSecret(secret string) bool {
 // client, so it can authorize nothing (RFC 6749 §4.4 leaves it to the
 // authorization server which clients may use the grant; issue #13).
 func (c *client) allowsGrant(g string) bool {
-	if g == grantClientCredentials && c.Kind != storage.ClientKindConfig {
+	if (g == grantClientCredentials || g == grantJWTBearer) && c.Kind != storage.ClientKindConfig {
 		return false
 	}
 	return containsString(c.GrantTypes, g)

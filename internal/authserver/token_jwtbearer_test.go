@@ -26,6 +26,7 @@ const (
 	entAgentKey = "agent-secret-of-some-length"
 	entOther    = "other-agent" // configured, confidential, not listed by the IdP
 	entOtherKey = "other-agent-secret-of-some"
+	entPublic   = "public-agent"                         // public, listed by the IdP
 	entSubject  = "0f5c1a6e-8d1b-4a8e-9d5e-2b3c4d5e6f70" // an Entra object id
 )
 
@@ -55,9 +56,10 @@ func newEnterprise(t *testing.T) *enterprise {
 func withEnterprise(e *enterprise) func(*Options) {
 	return func(o *Options) {
 		o.Clients = append(o.Clients,
-			ConfigClient{ID: entAgent, Secret: entAgentKey, Name: "Agent"},
-			ConfigClient{ID: entOther, Secret: entOtherKey, Name: "Other agent"})
-		o.Enterprise = []idjag.Issuer{{Issuer: e.issuer, JWKSURI: e.jwks.URL, Clients: []string{entAgent, publicApp},
+			ConfigClient{ID: entAgent, Secret: entAgentKey, Name: "Agent", GrantTypes: []string{grantJWTBearer}},
+			ConfigClient{ID: entOther, Secret: entOtherKey, Name: "Other agent", GrantTypes: []string{grantJWTBearer}},
+			ConfigClient{ID: entPublic, Name: "Public agent", GrantTypes: []string{grantJWTBearer}})
+		o.Enterprise = []idjag.Issuer{{Issuer: e.issuer, JWKSURI: e.jwks.URL, Clients: []string{entAgent, entPublic, secretApp},
 			Resources: []string{resSnippets}, Scopes: []string{"snippets"},
 			Claims: idjag.Claims{Subject: "oid", Email: "email", Name: "name", Groups: "groups"}}}
 	}
@@ -100,6 +102,8 @@ func signIDJAG(t *testing.T, key *ecdsa.PrivateKey, kid, typ string, claims map[
 	}
 	return raw
 }
+
+const onlyConfigured = "only confidential clients configured by the operator for the jwt-bearer grant may redeem an identity assertion grant"
 
 func jwtBearer(id, secret, assertion string, kv ...string) *http.Request {
 	return withBasic(formRequest(PathToken, form(append([]string{"grant_type", idjag.GrantType, "assertion", assertion}, kv...)...)), id, secret)
@@ -191,9 +195,13 @@ func TestJWTBearerGrantRefusals(t *testing.T) {
 			}, 400, oauth.ErrUnauthorizedClient, "this client may not redeem grants of this identity provider"},
 		{"a public client, even one the IdP lists, may not redeem",
 			func() *http.Request {
-				return formRequest(PathToken, form("grant_type", idjag.GrantType, "client_id", publicApp,
-					"assertion", h.idJAG(e, set("client_id", publicApp))))
-			}, 400, oauth.ErrUnauthorizedClient, "only confidential clients configured by the operator may redeem an identity assertion grant"},
+				return formRequest(PathToken, form("grant_type", idjag.GrantType, "client_id", entPublic,
+					"assertion", h.idJAG(e, set("client_id", entPublic))))
+			}, 400, oauth.ErrUnauthorizedClient, onlyConfigured},
+		{"a client the IdP lists but the operator did not give the grant",
+			func() *http.Request {
+				return jwtBearer(secretApp, secretAppKey, h.idJAG(e, set("client_id", secretApp)))
+			}, 400, oauth.ErrUnauthorizedClient, onlyConfigured},
 		{"an unconfigured client",
 			func() *http.Request { return jwtBearer("nobody", "secret", h.idJAG(e, set("client_id", "nobody"))) },
 			401, oauth.ErrInvalidClient, "client authentication failed"},

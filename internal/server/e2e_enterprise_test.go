@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/dpoptest"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
 )
@@ -29,11 +30,25 @@ const enterpriseOID = "6f1d7c0e-3b2a-4c5d-8e9f-a0b1c2d3e4f5"
 // snippets server.
 func startEnterprise(t *testing.T) (*gwtest.Gateway, *oidctest.Provider) {
 	t.Helper()
-	idp := oidctest.Start(t, oidctest.Options{
+	idp := startEnterpriseIdP(t)
+	gw := gwtest.Start(t, enterpriseOptions(idp, gwtest.Options{}))
+	// The IdP knows the agent as agent-at-idp, and names it as Drawbridge
+	// knows it in the grants it issues for Drawbridge.
+	idp.SetIDJAGClient("agent-at-idp", gw.URL, "agent")
+	return gw, idp
+}
+
+func startEnterpriseIdP(t *testing.T) *oidctest.Provider {
+	return oidctest.Start(t, oidctest.Options{
 		Users:   []oidctest.User{{Username: "carol", OID: enterpriseOID, Email: "carol@example.com", Groups: []string{"eng"}}},
 		Clients: []oidctest.Client{{ID: "agent-at-idp", Secret: "agent-idp-secret", RedirectURIs: []string{"http://127.0.0.1/cb"}}},
 	})
-	gw := gwtest.Start(t, gwtest.Options{Env: map[string]string{"IDP": idp.Issuer()}, ExtraYAML: `
+}
+
+// enterpriseOptions adds the agent and the trusted IdP to opt.
+func enterpriseOptions(idp *oidctest.Provider, opt gwtest.Options) gwtest.Options {
+	opt.Env = map[string]string{"IDP": idp.Issuer()}
+	opt.ExtraYAML = `
 clients:
   - id: agent
     secret: "agent-secret-0123456789"
@@ -44,11 +59,8 @@ enterprise:
       clients: [agent]
       servers: [snippets]
       claims: {subject: oid}
-`})
-	// The IdP knows the agent as agent-at-idp, and names it as Drawbridge
-	// knows it in the grants it issues for Drawbridge.
-	idp.SetIDJAGClient("agent-at-idp", gw.URL, "agent")
-	return gw, idp
+`
+	return opt
 }
 
 // enterpriseHandler is the official Go SDK's enterprise handler (SEP-990),
@@ -136,6 +148,19 @@ func TestEnterpriseGrantRefusedEndToEnd(t *testing.T) {
 	}
 
 	// An ID-JAG got by hand from the IdP, redeemed twice.
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {idJAGFor(t, ctx, idp, gw.URL, gw.MCP)}}
+	if status, body := gwtest.PostToken(t, gw, form, "agent", "agent-secret-0123456789"); status != 200 || body["refresh_token"] != nil {
+		t.Fatalf("first redemption: %d %v", status, body)
+	}
+	if status, body := gwtest.PostToken(t, gw, form, "agent", "agent-secret-0123456789"); status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("second redemption: %d %v; want 400 invalid_grant", status, body)
+	}
+}
+
+// idJAGFor signs carol in at the IdP and exchanges her ID token for an
+// ID-JAG for aud and resource, as the SDK's handler does.
+func idJAGFor(t *testing.T, ctx context.Context, idp *oidctest.Provider, aud, resource string) string {
+	t.Helper()
 	idpCreds := &oauthex.ClientCredentials{ClientID: "agent-at-idp", ClientSecretAuth: &oauthex.ClientSecretAuth{ClientSecret: "agent-idp-secret"}}
 	login, err := carolSignsIn(idp, idpCreds)(ctx)
 	if err != nil {
@@ -143,17 +168,38 @@ func TestEnterpriseGrantRefusedEndToEnd(t *testing.T) {
 	}
 	idToken, _ := login.Extra("id_token").(string)
 	tok, err := oauthex.ExchangeToken(ctx, idp.Issuer()+"/oauth/token", &oauthex.TokenExchangeRequest{
-		RequestedTokenType: oauthex.TokenTypeIDJAG, Audience: gw.URL, Resource: gw.MCP,
+		RequestedTokenType: oauthex.TokenTypeIDJAG, Audience: aud, Resource: resource,
 		SubjectToken: idToken, SubjectTokenType: oauthex.TokenTypeIDToken,
 	}, idpCreds, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {tok.AccessToken}}
-	if status, body := gwtest.PostToken(t, gw, form, "agent", "agent-secret-0123456789"); status != 200 || body["refresh_token"] != nil {
-		t.Fatalf("first redemption: %d %v", status, body)
+	return tok.AccessToken
+}
+
+// TestEnterpriseReplayAcrossReplicas: two replicas on one PostgreSQL
+// database share which ID-JAGs were redeemed, and a DPoP proof binds the
+// token issued for one.
+func TestEnterpriseReplayAcrossReplicas(t *testing.T) {
+	dsn, dir := gwtest.PostgresDSN(t), t.TempDir()
+	idp := startEnterpriseIdP(t)
+	opt := enterpriseOptions(idp, gwtest.Options{PostgresDSN: dsn, DataDir: dir, PublicURL: "http://127.0.0.1:9"})
+	a, b := gwtest.Start(t, opt), gwtest.Start(t, opt)
+	idp.SetIDJAGClient("agent-at-idp", a.URL, "agent")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {idJAGFor(t, ctx, idp, a.URL, a.MCP)}}
+	basic := [2]string{"agent", "agent-secret-0123456789"}
+	key := dpoptest.New(t)
+	st, tok, _ := dpopPost(t, a.Direct+"/token", form, basic, "", key.Proof(t, http.MethodPost, a.URL+"/token", dpoptest.Options{}))
+	if st != http.StatusOK || tok["token_type"] != "DPoP" {
+		t.Fatalf("redeemed at a with a proof: %d %v", st, tok)
 	}
-	if status, body := gwtest.PostToken(t, gw, form, "agent", "agent-secret-0123456789"); status != 400 || body["error"] != "invalid_grant" {
-		t.Errorf("second redemption: %d %v; want 400 invalid_grant", status, body)
+	st, body, _ := dpopPost(t, b.Direct+"/token", form, basic, "")
+	wantErr(t, "the same ID-JAG at b", st, body, http.StatusBadRequest, "invalid_grant")
+	at := tok["access_token"].(string)
+	if st, body, _ := dpopPost(t, b.Direct+"/mcp", nil, [2]string{}, "Bearer "+at); st != http.StatusUnauthorized {
+		t.Errorf("the bound token as Bearer: %d %v", st, body)
 	}
 }

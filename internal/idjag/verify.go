@@ -120,7 +120,7 @@ type claims struct {
 // Verify checks an ID-JAG (draft §4.3, RFC 7523 §3): typ, a trusted
 // issuer's signature, aud this server, exp and iat, and the claims it needs.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Assertion, error) {
-	tok, err := jose.ParseSigned(raw, algs)
+	tok, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil || len(tok.Signatures) != 1 {
 		return nil, refuse("the assertion is not a signed JWT with an accepted algorithm")
 	}

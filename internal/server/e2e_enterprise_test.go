@@ -148,12 +148,16 @@ func TestEnterpriseGrantRefusedEndToEnd(t *testing.T) {
 	}
 
 	// An ID-JAG got by hand from the IdP, redeemed twice.
-	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {idJAGFor(t, ctx, idp, gw.URL, gw.MCP)}}
+	assertion := idJAGFor(t, ctx, idp, gw.URL, gw.MCP)
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}
 	if status, body := gwtest.PostToken(t, gw, form, "agent", "agent-secret-0123456789"); status != 200 || body["refresh_token"] != nil {
 		t.Fatalf("first redemption: %d %v", status, body)
 	}
 	if status, body := gwtest.PostToken(t, gw, form, "agent", "agent-secret-0123456789"); status != 400 || body["error"] != "invalid_grant" {
 		t.Errorf("second redemption: %d %v; want 400 invalid_grant", status, body)
+	}
+	if strings.Contains(gw.Logs.String(), assertion) || strings.Contains(gw.Logs.String(), "agent-secret-0123456789") {
+		t.Error("the ID-JAG or the client secret was written to the log")
 	}
 }
 

@@ -183,43 +183,53 @@ func (v *Verifier) check(idp *Issuer, payload []byte) (*Assertion, error) {
 	if c.Scope != "" {
 		a.Scopes = strings.Fields(c.Scope)
 	}
-	var err error
-	if a.Subject, err = stringClaim(all, idp.Claims.Subject); err != nil || a.Subject == "" {
+	// A claim of the wrong type is refused rather than ignored, as at
+	// sign-in: groups feed access decisions.
+	var err1, err2, err3, err4 error
+	a.Subject, err1 = stringClaim(all, idp.Claims.Subject)
+	a.Email, err2 = stringClaim(all, idp.Claims.Email)
+	a.Name, err3 = stringClaim(all, idp.Claims.Name)
+	a.Groups, err4 = listClaim(all, idp.Claims.Groups)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return nil, refuse("the assertion's %v", err)
+	}
+	if a.Subject == "" {
 		return nil, refuse("the assertion has no %s claim to identify the user", idp.Claims.Subject)
 	}
-	a.Email, _ = stringClaim(all, idp.Claims.Email)
-	a.Name, _ = stringClaim(all, idp.Claims.Name)
-	a.Groups = listClaim(all, idp.Claims.Groups)
 	return a, nil
 }
 
 func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
 
 func stringClaim(all map[string]any, name string) (string, error) {
-	switch s := all[name].(type) {
+	switch v := all[name].(type) {
 	case nil:
 		return "", nil
 	case string:
-		return s, nil
+		return v, nil
 	}
-	return "", errors.New("not a string")
+	return "", fmt.Errorf("%s claim is not a string", name)
 }
 
 // listClaim reads groups sent as a list of strings or a single string.
-func listClaim(all map[string]any, name string) []string {
+func listClaim(all map[string]any, name string) ([]string, error) {
 	switch v := all[name].(type) {
+	case nil:
+		return nil, nil
 	case string:
-		return []string{v}
+		return []string{v}, nil
 	case []any:
-		var out []string
+		out := make([]string, 0, len(v))
 		for _, x := range v {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("%s claim is not a list of strings", name)
 			}
+			out = append(out, s)
 		}
-		return out
+		return out, nil
 	}
-	return nil
+	return nil, fmt.Errorf("%s claim is not a list of strings", name)
 }
 
 // keySet returns the IdP's remote key set, made once: by its jwks_uri, or

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func withEnterprise(e *enterprise) func(*Options) {
 			ConfigClient{ID: entPublic, Name: "Public agent", GrantTypes: []string{grantJWTBearer}})
 		o.Enterprise = []idjag.Issuer{{Issuer: e.issuer, JWKSURI: e.jwks.URL, Clients: []string{entAgent, entPublic, secretApp},
 			Resources: []string{resSnippets}, Scopes: []string{"snippets"},
-			Claims: idjag.Claims{Subject: "oid", Email: "email", Name: "name", Groups: "groups"}}}
+			Claims: idjag.Claims{Subject: "oid", Email: "email", Name: "name", Groups: "groups", Roles: "roles"}}}
 	}
 }
 
@@ -74,6 +75,7 @@ func (h *harness) idJAG(e *enterprise, edit func(map[string]any)) string {
 		"iss": e.issuer, "sub": "pairwise-sub", "oid": entSubject, "aud": hIssuer, "client_id": entAgent,
 		"jti": tokens.NewID(), "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
 		"resource": resSnippets, "scope": "snippets", "email": "bob@example.com", "groups": []string{"engineering"},
+		"roles": []string{"Snippets.Reader", "engineering"},
 	}
 	if edit != nil {
 		edit(c)
@@ -122,8 +124,8 @@ func TestJWTBearerGrant(t *testing.T) {
 	resp := tokenResponse(t, rec)
 	c := h.accessClaims(resp.AccessToken, resSnippets)
 	if c.Subject != entSubject || c.ClientID != entAgent || c.Scope != "snippets" || c.Email != "bob@example.com" ||
-		len(c.Groups) != 1 || c.Groups[0] != "engineering" || resp.TokenType != "Bearer" {
-		t.Errorf("token %+v (type %s): want sub = the oid claim, client agent, scope snippets, the IdP's email and groups", c, resp.TokenType)
+		strings.Join(c.Groups, ",") != "engineering,Snippets.Reader" || resp.TokenType != "Bearer" {
+		t.Errorf("token %+v (type %s): want sub = the oid claim, client agent, scope snippets, the IdP's email, groups and roles", c, resp.TokenType)
 	}
 	if resp.RefreshToken != "" {
 		t.Error("draft §4.4: a refresh token was issued for an ID-JAG")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,8 @@ type Issuer struct {
 // Claims map assertion claims to a Drawbridge identity.
 type Claims struct {
 	Subject, Email, Name, Groups string
+	// Roles, if set, names a claim whose values are added to the groups.
+	Roles string
 }
 
 // Assertion is a verified ID-JAG.
@@ -190,7 +193,17 @@ func (v *Verifier) check(idp *Issuer, payload []byte) (*Assertion, error) {
 	a.Email, err2 = stringClaim(all, idp.Claims.Email)
 	a.Name, err3 = stringClaim(all, idp.Claims.Name)
 	a.Groups, err4 = listClaim(all, idp.Claims.Groups)
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	var err5 error
+	if idp.Claims.Roles != "" {
+		var roles []string
+		roles, err5 = listClaim(all, idp.Claims.Roles)
+		for _, r := range roles {
+			if !slices.Contains(a.Groups, r) {
+				a.Groups = append(a.Groups, r)
+			}
+		}
+	}
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return nil, refuse("the assertion's %v", err)
 	}
 	if a.Subject == "" {

@@ -80,7 +80,7 @@ func enterpriseIssuers(cfg *config.Config) []idjag.Issuer {
 	var out []idjag.Issuer
 	for _, idp := range cfg.Enterprise.IdPs {
 		is := idjag.Issuer{Issuer: idp.Issuer, JWKSURI: idp.JWKSURI, Clients: idp.Clients, Scopes: idp.Scopes,
-			Claims: idjag.Claims{Subject: idp.Claims.Subject, Email: idp.Claims.Email, Name: idp.Claims.Name, Groups: idp.Claims.Groups}}
+			Claims: idjag.Claims{Subject: idp.Claims.Subject, Email: idp.Claims.Email, Name: idp.Claims.Name, Groups: idp.Claims.Groups, Roles: idp.Claims.Roles}}
 		for i := range cfg.Backends {
 			if slices.Contains(idp.Servers, cfg.Backends[i].Name) {
 				is.Resources = append(is.Resources, cfg.ResourceURL(&cfg.Backends[i]))

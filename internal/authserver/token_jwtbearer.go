@@ -20,9 +20,9 @@ import (
 // no one signs in or consents here; what Drawbridge decides is whether it
 // trusts that IdP for this client, server and these scopes.
 //
-// A refused assertion is invalid_grant (RFC 7523 §3.1); a client or a
-// resource the IdP may not grant for is unauthorized_client or
-// invalid_target. No refresh token is issued (draft §4.4: the client gets
+// A refused assertion is invalid_grant (RFC 7523 §3.1), also when its
+// resource or scopes are not the IdP's to grant; a client the IdP does not
+// list is unauthorized_client. No refresh token is issued (draft §4.4: the client gets
 // a new ID-JAG from the IdP, which can then say no).
 func (s *Server) jwtBearerGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenResponse, *oauth.Error) {
 	raw := tr.form.Get("assertion")
@@ -72,9 +72,11 @@ func (s *Server) jwtBearerGrant(r *http.Request, tr *tokenRequest) (*oauth.Token
 const providerEnterprise = "enterprise"
 
 // checkAssertion applies Drawbridge's side of the trust: the assertion was
-// issued to the client that presents it (draft §4.3), that client may
+// issued to the client that presents it (draft §4.4.1), that client may
 // redeem this IdP's grants, the resource is one of Drawbridge's servers the
 // IdP may grant, and the scopes are within what the IdP may grant there.
+// A resource or scope claim that does not match is invalid_grant (MCP
+// enterprise-managed authorization §7.6.2).
 func (s *Server) checkAssertion(tr *tokenRequest, a *idjag.Assertion) (*Resource, []string, *oauth.Error) {
 	switch {
 	case a.ClientID != tr.client.ID:
@@ -82,21 +84,15 @@ func (s *Server) checkAssertion(tr *tokenRequest, a *idjag.Assertion) (*Resource
 	case !slices.Contains(a.Issuer.Clients, tr.client.ID):
 		return nil, nil, oauth.NewError(oauth.ErrUnauthorizedClient, "this client may not redeem grants of this identity provider")
 	}
-	if q := tr.form["resource"]; len(q) > 0 && q[0] != a.Resource {
-		return nil, nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource parameter differs from the assertion's resource")
-	}
-	res, oerr := s.resource([]string{a.Resource})
+	res, oerr := s.assertionResource(tr, a)
 	if oerr != nil {
 		return nil, nil, oerr
-	}
-	if !slices.Contains(a.Issuer.Resources, res.URL) {
-		return nil, nil, oauth.NewError(oauth.ErrInvalidTarget, "this identity provider may not grant access to this server")
 	}
 	allowed := machineScopes(res, a.Issuer.Scopes, s.sensitive)
 	scopes := allowed
 	if a.Scopes != nil {
 		if !oauth.ScopeSubset(a.Scopes, allowed) {
-			return nil, nil, oauth.NewError(oauth.ErrInvalidScope, "the assertion grants scopes this identity provider may not grant for this server")
+			return nil, nil, oauth.NewError(oauth.ErrInvalidGrant, "the assertion grants scopes this identity provider may not grant for this server")
 		}
 		scopes = a.Scopes
 	}
@@ -105,13 +101,36 @@ func (s *Server) checkAssertion(tr *tokenRequest, a *idjag.Assertion) (*Resource
 		return nil, nil, oerr
 	}
 	if requested != nil {
-		// A client may ask for less than it was granted, never more.
-		if !oauth.ScopeSubset(requested, scopes) {
-			return nil, nil, oauth.NewError(oauth.ErrInvalidScope, "the requested scope exceeds what the assertion grants")
+		// §7.2.1: the token gets what was both asked for and granted.
+		if scopes = intersect(requested, scopes); len(scopes) == 0 {
+			return nil, nil, oauth.NewError(oauth.ErrInvalidScope, "none of the requested scopes is granted by the assertion")
 		}
-		scopes = requested
 	}
 	return res, scopes, nil
+}
+
+// assertionResource is the server the token is for: the assertion's
+// resource claim, or, when it has none, the request's resource parameter
+// or the only server (RFC 8707, as for every grant). Either way it must be
+// one the IdP may grant.
+func (s *Server) assertionResource(tr *tokenRequest, a *idjag.Assertion) (*Resource, *oauth.Error) {
+	q := tr.form["resource"]
+	if a.Resource != "" {
+		if len(q) > 0 && q[0] != a.Resource {
+			return nil, oauth.NewError(oauth.ErrInvalidTarget, "the resource parameter differs from the assertion's resource")
+		}
+		q = []string{a.Resource}
+	}
+	res, oerr := s.resource(q)
+	switch {
+	case oerr != nil && a.Resource != "":
+		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the assertion's resource is not a server of this authorization server")
+	case oerr != nil:
+		return nil, oerr
+	case !slices.Contains(a.Issuer.Resources, res.URL):
+		return nil, oauth.NewError(oauth.ErrInvalidGrant, "this identity provider may not grant access to this server")
+	}
+	return res, nil
 }
 
 // useAssertionOnce records the assertion's jti until it expires, in the

@@ -144,6 +144,21 @@ func TestJWTBearerGrant(t *testing.T) {
 	}
 }
 
+// TestJWTBearerGrantScopeAndResource: MCP EMA §7.2.1, the token carries
+// the scopes both requested and granted; an assertion without a resource
+// claim is for the resource parameter's server (RFC 8707).
+func TestJWTBearerGrantScopeAndResource(t *testing.T) {
+	e := newEnterprise(t)
+	h := newHarness(t, withEnterprise(e))
+	resp := tokenResponse(t, h.do(jwtBearer(entAgent, entAgentKey, h.idJAG(e, nil), "scope", "snippets files")))
+	if c := h.accessClaims(resp.AccessToken, resSnippets); c.Scope != "snippets" || resp.Scope != "snippets" {
+		t.Errorf("scope %q (response %q), want the intersection snippets", c.Scope, resp.Scope)
+	}
+	noRes := h.idJAG(e, func(c map[string]any) { delete(c, "resource") })
+	resp = tokenResponse(t, h.do(jwtBearer(entAgent, entAgentKey, noRes, "resource", resSnippets)))
+	h.accessClaims(resp.AccessToken, resSnippets)
+}
+
 // TestJWTBearerGrantDPoP: with a DPoP proof the token is bound to its key
 // (RFC 9449 §5), as for every grant.
 func TestJWTBearerGrantDPoP(t *testing.T) {
@@ -207,23 +222,29 @@ func TestJWTBearerGrantRefusals(t *testing.T) {
 		{"an unconfigured client",
 			func() *http.Request { return jwtBearer("nobody", "secret", h.idJAG(e, set("client_id", "nobody"))) },
 			401, oauth.ErrInvalidClient, "client authentication failed"},
-		{"RFC 8707: an unknown resource",
-			agent(h.idJAG(e, set("resource", "https://mcp.example/other"))), 400, oauth.ErrInvalidTarget, ""},
+		{"MCP EMA §7.6.2: a resource that is not one of this server's",
+			agent(h.idJAG(e, set("resource", "https://mcp.example/other"))), 400, oauth.ErrInvalidGrant,
+			"the assertion's resource is not a server of this authorization server"},
 		{"a server the IdP may not grant",
-			agent(h.idJAG(e, set("resource", resFiles))), 400, oauth.ErrInvalidTarget,
+			agent(h.idJAG(e, set("resource", resFiles))), 400, oauth.ErrInvalidGrant,
 			"this identity provider may not grant access to this server"},
-		{"the assertion must name a resource",
-			agent(h.idJAG(e, func(c map[string]any) { delete(c, "resource") })), 400, oauth.ErrInvalidGrant,
-			"the assertion must name one resource"},
+		{"no resource claim and a resource parameter the IdP may not grant",
+			agent(h.idJAG(e, func(c map[string]any) { delete(c, "resource") }), "resource", resFiles), 400, oauth.ErrInvalidGrant,
+			"this identity provider may not grant access to this server"},
+		{"no resource claim, no parameter, several servers: RFC 8707 invalid_target",
+			agent(h.idJAG(e, func(c map[string]any) { delete(c, "resource") })), 400, oauth.ErrInvalidTarget, ""},
+		{"a resource claim that is not one string",
+			agent(h.idJAG(e, set("resource", []string{resSnippets, resFiles}))), 400, oauth.ErrInvalidGrant,
+			"the assertion's resource must be one resource identifier"},
 		{"a resource parameter other than the assertion's",
 			agent(h.idJAG(e, nil), "resource", resFiles), 400, oauth.ErrInvalidTarget,
 			"the resource parameter differs from the assertion's resource"},
-		{"a scope beyond what the IdP may grant",
-			agent(h.idJAG(e, set("scope", "snippets deploy"))), 400, oauth.ErrInvalidScope,
+		{"MCP EMA §7.6.2: a scope beyond what the IdP may grant",
+			agent(h.idJAG(e, set("scope", "snippets deploy"))), 400, oauth.ErrInvalidGrant,
 			"the assertion grants scopes this identity provider may not grant for this server"},
-		{"a requested scope beyond the assertion's",
-			agent(h.idJAG(e, set("scope", "snippets")), "scope", "snippets files"), 400, oauth.ErrInvalidScope,
-			"the requested scope exceeds what the assertion grants"},
+		{"MCP EMA §7.2.1: requested scopes none of which the assertion grants",
+			agent(h.idJAG(e, set("scope", "snippets")), "scope", "files"), 400, oauth.ErrInvalidScope,
+			"none of the requested scopes is granted by the assertion"},
 		{"expired",
 			agent(h.idJAG(e, set("exp", h.clock().Add(-time.Minute).Unix()))), 400, oauth.ErrInvalidGrant, "the assertion has expired"},
 		{"issued in the future",
@@ -279,12 +300,15 @@ func TestJWTBearerGrantOff(t *testing.T) {
 			t.Error("jwt-bearer advertised without a trusted IdP")
 		}
 	}
-	on := newHarness(t, withEnterprise(e))
+	if p := h.s.Metadata().AuthorizationGrantProfilesSupported; p != nil {
+		t.Errorf("grant profiles %v advertised without a trusted IdP", p)
+	}
+	on := newHarness(t, withEnterprise(e)).s.Metadata()
 	found := false
-	for _, g := range on.s.Metadata().GrantTypesSupported {
+	for _, g := range on.GrantTypesSupported {
 		found = found || g == idjag.GrantType
 	}
-	if !found {
-		t.Error("jwt-bearer not advertised with a trusted IdP")
+	if !found || len(on.AuthorizationGrantProfilesSupported) != 1 || on.AuthorizationGrantProfilesSupported[0] != idjag.Profile {
+		t.Errorf("grant types %v, profiles %v: want jwt-bearer and the id-jag profile", on.GrantTypesSupported, on.AuthorizationGrantProfilesSupported)
 	}
 }

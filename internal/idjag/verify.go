@@ -19,6 +19,11 @@ import (
 // GrantType is RFC 7523's JWT bearer authorization grant (§2.1).
 const GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
+// Profile names the ID-JAG grant profile in authorization server metadata
+// (authorization_grant_profiles_supported; draft §7.2, MCP enterprise-
+// managed authorization §6).
+const Profile = "urn:ietf:params:oauth:grant-profile:id-jag"
+
 // TokenType is the JWT type an ID-JAG carries in its typ header (draft
 // §3.1); it keeps an ID token or an access token from passing as a grant.
 const TokenType = "oauth-id-jag+jwt"
@@ -68,6 +73,7 @@ type Assertion struct {
 	Name     string
 	Groups   []string
 	ClientID string
+	// Resource is the resource claim; empty when the assertion has none.
 	Resource string
 	// Scopes are the scope claim's; nil when it has none.
 	Scopes []string
@@ -178,9 +184,11 @@ func (v *Verifier) check(idp *Issuer, payload []byte) (*Assertion, error) {
 	case c.ClientID == "":
 		return nil, refuse("the assertion has no client_id")
 	}
+	// resource is optional (MCP enterprise-managed authorization §4.3);
+	// when present it names one MCP server.
 	resource, ok := c.Resource.(string)
-	if !ok || resource == "" {
-		return nil, refuse("the assertion must name one resource")
+	if c.Resource != nil && (!ok || resource == "") {
+		return nil, refuse("the assertion's resource must be one resource identifier")
 	}
 	a := &Assertion{Issuer: idp, ID: c.ID, ClientID: c.ClientID, Resource: resource, Expiry: c.Expiry.Time()}
 	if c.Scope != "" {

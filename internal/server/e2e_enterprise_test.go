@@ -124,12 +124,17 @@ func TestEnterpriseManagedAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var meta oauthex.AuthServerMeta
+	var meta struct {
+		GrantTypes []string `json:"grant_types_supported"`
+		Profiles   []string `json:"authorization_grant_profiles_supported"`
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&meta); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(meta.GrantTypesSupported, "urn:ietf:params:oauth:grant-type:jwt-bearer") {
-		t.Errorf("grant_types_supported %v lacks jwt-bearer", meta.GrantTypesSupported)
+	if !slices.Contains(meta.GrantTypes, "urn:ietf:params:oauth:grant-type:jwt-bearer") ||
+		!slices.Equal(meta.Profiles, []string{"urn:ietf:params:oauth:grant-profile:id-jag"}) {
+		t.Errorf("grant_types_supported %v, authorization_grant_profiles_supported %v: want jwt-bearer and the id-jag profile",
+			meta.GrantTypes, meta.Profiles)
 	}
 }
 

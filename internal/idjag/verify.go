@@ -167,8 +167,8 @@ func (v *Verifier) check(idp *Issuer, payload []byte) (*Assertion, error) {
 	switch {
 	case len(c.Audience) != 1 || c.Audience[0] != v.audience:
 		return nil, refuse("the assertion's aud must be this authorization server's issuer")
-	case c.Expiry == nil || c.IssuedAt == nil || c.ID == "":
-		return nil, refuse("the assertion must carry exp, iat and jti")
+	case c.Expiry == nil || c.IssuedAt == nil || c.ID == "" || c.Subject == "":
+		return nil, refuse("the assertion must carry sub, exp, iat and jti")
 	case now.After(c.Expiry.Time().Add(Leeway)):
 		return nil, refuse("the assertion has expired")
 	case c.IssuedAt.Time().After(now.Add(Leeway)):

@@ -3,7 +3,6 @@ package idjag
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -194,30 +193,39 @@ func (v *Verifier) check(idp *Issuer, payload []byte) (*Assertion, error) {
 	if c.Scope != "" {
 		a.Scopes = strings.Fields(c.Scope)
 	}
-	// A claim of the wrong type is refused rather than ignored, as at
-	// sign-in: groups feed access decisions.
-	var err1, err2, err3, err4 error
-	a.Subject, err1 = stringClaim(all, idp.Claims.Subject)
-	a.Email, err2 = stringClaim(all, idp.Claims.Email)
-	a.Name, err3 = stringClaim(all, idp.Claims.Name)
-	a.Groups, err4 = listClaim(all, idp.Claims.Groups)
-	var err5 error
-	if idp.Claims.Roles != "" {
-		var roles []string
-		roles, err5 = listClaim(all, idp.Claims.Roles)
-		for _, r := range roles {
-			if !slices.Contains(a.Groups, r) {
-				a.Groups = append(a.Groups, r)
-			}
-		}
-	}
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	if err := idp.Claims.identity(all, a); err != nil {
 		return nil, refuse("the assertion's %v", err)
 	}
 	if a.Subject == "" {
 		return nil, refuse("the assertion has no %s claim to identify the user", idp.Claims.Subject)
 	}
 	return a, nil
+}
+
+// identity fills in who the assertion is about. A claim of the wrong type
+// is refused rather than ignored, as at sign-in: groups feed access
+// decisions.
+func (m Claims) identity(all map[string]any, a *Assertion) error {
+	var err error
+	if a.Subject, err = stringClaim(all, m.Subject); err != nil {
+		return err
+	}
+	if a.Email, err = stringClaim(all, m.Email); err != nil {
+		return err
+	}
+	if a.Name, err = stringClaim(all, m.Name); err != nil {
+		return err
+	}
+	if a.Groups, err = listClaim(all, m.Groups); err != nil || m.Roles == "" {
+		return err
+	}
+	roles, err := listClaim(all, m.Roles)
+	for _, r := range roles {
+		if !slices.Contains(a.Groups, r) {
+			a.Groups = append(a.Groups, r)
+		}
+	}
+	return err
 }
 
 func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }

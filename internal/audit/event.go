@@ -66,6 +66,11 @@ type Event struct {
 	GrantType string `json:"grant_type,omitempty"`
 	Scope     string `json:"scope,omitempty"`
 	Resource  string `json:"resource,omitempty"`
+	// IdP and AssertionID name, for a token issued for an identity
+	// assertion grant (ID-JAG), the enterprise identity provider that
+	// issued it and the assertion's jti.
+	IdP         string `json:"idp,omitempty"`
+	AssertionID string `json:"assertion_id,omitempty"`
 	// Server, Method and Name describe MCP requests: the server's name,
 	// the JSON-RPC method and the tool, prompt or resource it names.
 	Server string `json:"server,omitempty"`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/idjag"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -82,6 +83,8 @@ const (
 	grantAuthorizationCode = "authorization_code"
 	grantRefreshToken      = "refresh_token"
 	grantClientCredentials = "client_credentials"
+	// grantJWTBearer redeems an ID-JAG (token_jwtbearer.go).
+	grantJWTBearer = idjag.GrantType
 )
 
 var (
@@ -172,7 +175,7 @@ func (c *client) checkSecret(secret string) bool {
 // client, so it can authorize nothing (RFC 6749 §4.4 leaves it to the
 // authorization server which clients may use the grant; issue #13).
 func (c *client) allowsGrant(g string) bool {
-	if g == grantClientCredentials && c.Kind != storage.ClientKindConfig {
+	if (g == grantClientCredentials || g == grantJWTBearer) && c.Kind != storage.ClientKindConfig {
 		return false
 	}
 	return containsString(c.GrantTypes, g)

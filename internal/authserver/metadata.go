@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
+	"github.com/drawbridge-mcp/drawbridge/internal/idjag"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 )
 
@@ -49,6 +50,13 @@ func (s *Server) Metadata() *oauth.AuthServerMetadata {
 			m.GrantTypesSupported = append(m.GrantTypesSupported, grantClientCredentials)
 			break
 		}
+	}
+	if s.idjag.Trusts() {
+		// RFC 8414 §2: the jwt-bearer grant (RFC 7523) redeems ID-JAGs,
+		// which MCP clients discover by the grant profile (MCP
+		// enterprise-managed authorization §6).
+		m.GrantTypesSupported = append(m.GrantTypesSupported, grantJWTBearer)
+		m.AuthorizationGrantProfilesSupported = []string{idjag.Profile}
 	}
 	if s.opt.DynamicRegistration {
 		m.RegistrationEndpoint = s.url(PathRegister)

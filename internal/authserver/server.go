@@ -12,6 +12,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
+	"github.com/drawbridge-mcp/drawbridge/internal/idjag"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
@@ -108,6 +109,10 @@ type Options struct {
 	DPoPNonces *dpop.Nonces
 	// Audit receives authorization events; nil records none.
 	Audit audit.Emitter
+	// Enterprise are the identity providers whose ID-JAGs the token
+	// endpoint redeems (jwt-bearer grant, token_jwtbearer.go); none turns
+	// the grant off. Their keys are fetched with HTTPClient.
+	Enterprise []idjag.Issuer
 
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration
@@ -162,6 +167,7 @@ type Server struct {
 	jwksCache *jwksCache
 	lockout   *lockout
 	dpop      *dpop.Checker
+	idjag     *idjag.Verifier
 }
 
 // New checks the options and builds the server.
@@ -188,6 +194,7 @@ func New(opt Options) (*Server, error) {
 		jwksCache: newJWKSCache(opt.HTTPClient, jwksEntries),
 		lockout:   newLockout(opt.LockoutAfter, opt.LockoutAddressAfter, opt.LockoutBase, opt.LockoutMax),
 		dpop:      &dpop.Checker{Replay: opt.Store, Now: opt.Now, Nonces: opt.DPoPNonces}}
+	s.idjag = idjag.NewVerifier(opt.Issuer, opt.Enterprise, opt.HTTPClient, opt.Now)
 	for _, c := range opt.Clients {
 		cl, err := configClient(c, opt.Now())
 		if err != nil {

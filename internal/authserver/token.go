@@ -63,12 +63,17 @@ func (s *Server) runGrant(w http.ResponseWriter, r *http.Request, tr *tokenReque
 		grantAuthorizationCode: s.codeGrant,
 		grantRefreshToken:      s.refreshGrant,
 		grantClientCredentials: s.clientCredentialsGrant,
+		grantJWTBearer:         s.jwtBearerGrant,
 	}[grant]
 	switch {
 	case grant == "":
 		return oauth.NewError(oauth.ErrInvalidRequest, "grant_type is required")
-	case !ok:
+	case !ok, grant == grantJWTBearer && !s.idjag.Trusts():
 		return oauth.NewError(oauth.ErrUnsupportedGrantType, "grant_type must be authorization_code, refresh_token or client_credentials")
+	case grant == grantJWTBearer && (!tr.client.allowsGrant(grant) || tr.client.TokenEndpointAuthMethod == authNone):
+		// Each IdP lists, besides, which of these may redeem its grants
+		// (checked with the assertion).
+		return oauth.NewError(oauth.ErrUnauthorizedClient, "only confidential clients configured by the operator for the jwt-bearer grant may redeem an identity assertion grant")
 	case grant == grantClientCredentials && !tr.client.allowsGrant(grant):
 		return oauth.NewError(oauth.ErrUnauthorizedClient, "only clients configured by the operator may use the client_credentials grant")
 	case grant != grantRefreshToken && !tr.client.allowsGrant(grant):

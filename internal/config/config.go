@@ -55,6 +55,11 @@ type Config struct {
 	// Introspection lists the backends allowed to call the token
 	// introspection endpoint (RFC 7662).
 	Introspection Introspection `yaml:"introspection"`
+	// Enterprise lets enterprise identity providers decide which agents
+	// reach which servers: Drawbridge redeems the identity assertion
+	// grants (ID-JAG, MCP's enterprise-managed authorization) they issue
+	// (docs/enterprise.md). Default: none trusted, and the grant is off.
+	Enterprise Enterprise `yaml:"enterprise"`
 	// Backends are the MCP servers behind Drawbridge (the servers: list).
 	Backends []Backend `yaml:"servers"`
 	// SessionTTL is how long an MCP session stays bound to the user who
@@ -666,4 +671,36 @@ type Backend struct {
 	// trusted by: tofu (default: trusted on first use) or admin (nothing
 	// is shown until an administrator approves it).
 	PinningApproval string `yaml:"pinning_approval"`
+}
+
+// Enterprise configures enterprise-managed authorization (SEP-990).
+type Enterprise struct {
+	// IdPs are the identity providers whose ID-JAGs are redeemed at
+	// /token with the jwt-bearer grant (RFC 7523).
+	IdPs []EnterpriseIdP `yaml:"idps"`
+}
+
+// EnterpriseIdP is one trusted enterprise identity provider.
+type EnterpriseIdP struct {
+	// Issuer is the IdP's issuer identifier, exactly as its ID-JAGs carry
+	// it in iss (for Entra ID https://login.microsoftonline.com/<tenant>/v2.0).
+	Issuer string `yaml:"issuer"`
+	// JWKSURI is where the IdP publishes its signing keys. Default: the
+	// jwks_uri of its OpenID discovery document (<issuer>/.well-known/
+	// openid-configuration).
+	JWKSURI string `yaml:"jwks_uri"`
+	// Clients are the ids of configured clients that may redeem this IdP's
+	// grants; each must authenticate (a secret or private_key_jwt) and
+	// list urn:ietf:params:oauth:grant-type:jwt-bearer in grant_types.
+	Clients []string `yaml:"clients"`
+	// Servers are the names of the servers this IdP may grant access to.
+	Servers []string `yaml:"servers"`
+	// Scopes this IdP may grant on those servers. Omitted: each server's
+	// scopes that are not sensitive (as for client_credentials); [] none.
+	Scopes []string `yaml:"scopes"`
+	// Claims map the ID-JAG's claims to the user, as identity.oidc.claims
+	// does for sign-ins: use the same subject claim as your sign-in
+	// provider (oid for Entra ID) so that grants, policy and consent name
+	// the same user either way. Default sub, email, name, groups.
+	Claims Claims `yaml:"claims"`
 }

@@ -119,6 +119,7 @@ func (c *Config) applyDefaults() {
 	c.defaultConsole(interactive)
 	c.defaultRateLimits()
 	c.defaultAudit()
+	c.defaultEnterprise()
 	for i := range c.Backends {
 		c.Backends[i].applyDefaults()
 	}
@@ -150,6 +151,18 @@ func (c *Config) defaultIdentity() {
 	setBool(&id.OIDC.BackChannelLogout, true)
 	setString(&id.Entra.Cloud, DefaultEntraCloud)
 	setList(&id.Entra.Scopes, DefaultEntraScopes())
+}
+
+// defaultEnterprise: each enterprise IdP's claims default to a generic
+// OIDC provider's.
+func (c *Config) defaultEnterprise() {
+	for i := range c.Enterprise.IdPs {
+		cl, def := &c.Enterprise.IdPs[i].Claims, DefaultClaims()
+		setString(&cl.Subject, def.Subject)
+		setString(&cl.Email, def.Email)
+		setString(&cl.Name, def.Name)
+		setString(&cl.Groups, def.Groups)
+	}
 }
 
 func (c *Config) defaultTokens() {

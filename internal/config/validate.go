@@ -67,6 +67,7 @@ func (c *Config) Validate() []error {
 	v.servers(c.Backends)
 	v.scopes(c)
 	v.introspection(c.Introspection)
+	v.enterprise(c)
 	v.networks("trusted_proxies", c.TrustedProxies)
 	v.networks("admin.allowed_networks", c.Admin.AllowedNetworks)
 	v.between("console.session_ttl", c.Console.SessionTTL, 5*time.Minute, 30*24*time.Hour)
@@ -197,7 +198,10 @@ func (v *validator) noSignIn(c *Config) {
 		if contains(cl.GrantTypes, "authorization_code") {
 			v.add("clients[%d].grant_types: authorization_code needs "+why+"give this client grant_types: [client_credentials]", i)
 		}
-		machine = machine || contains(cl.GrantTypes, "client_credentials")
+		// A client redeeming an enterprise IdP's grants needs no sign-in
+		// here either: the IdP signed the user in.
+		machine = machine || contains(cl.GrantTypes, "client_credentials") ||
+			(contains(cl.GrantTypes, GrantJWTBearer) && len(c.Enterprise.IdPs) > 0)
 	}
 	if !machine {
 		v.add("identity: not configured, and no client has the client_credentials grant, so nobody could get a token: " +
@@ -374,8 +378,8 @@ func contains(list []string, s string) bool {
 
 func (v *validator) clientAuth(field string, c Client) {
 	for _, g := range c.GrantTypes {
-		if g != "authorization_code" && g != "refresh_token" && g != "client_credentials" {
-			v.add("%s.grant_types: %q is not one of authorization_code, refresh_token, client_credentials", field, g)
+		if g != "authorization_code" && g != "refresh_token" && g != "client_credentials" && g != GrantJWTBearer {
+			v.add("%s.grant_types: %q is not one of authorization_code, refresh_token, client_credentials, %s", field, g, GrantJWTBearer)
 		}
 	}
 	switch c.TokenEndpointAuthMethod {
@@ -383,8 +387,10 @@ func (v *validator) clientAuth(field string, c Client) {
 		if c.Secret != "" {
 			v.add("%s.token_endpoint_auth_method: none, but a secret is set", field)
 		}
-		if contains(c.GrantTypes, "client_credentials") {
-			v.add("%s.grant_types: client_credentials needs a client that authenticates (a secret or private_key_jwt)", field)
+		for _, g := range []string{"client_credentials", GrantJWTBearer} {
+			if contains(c.GrantTypes, g) {
+				v.add("%s.grant_types: %s needs a client that authenticates (a secret or private_key_jwt)", field, g)
+			}
 		}
 	case "client_secret_basic", "client_secret_post":
 		if len(c.Secret) < 16 {

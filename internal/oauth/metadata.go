@@ -23,7 +23,11 @@ type AuthServerMetadata struct {
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported,omitempty"`
 	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported,omitempty"`
-	ServiceDocumentation                       string   `json:"service_documentation,omitempty"`
+	// AuthorizationGrantProfilesSupported lists the JWT authorization
+	// grant profiles redeemed (draft-ietf-oauth-identity-assertion-authz-
+	// grant §7.2; MCP enterprise-managed authorization §6).
+	AuthorizationGrantProfilesSupported []string `json:"authorization_grant_profiles_supported,omitempty"`
+	ServiceDocumentation                string   `json:"service_documentation,omitempty"`
 }
 
 // ProtectedResourceMetadata is the protected resource metadata document

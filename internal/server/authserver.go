@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/admin"
@@ -8,6 +9,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
+	"github.com/drawbridge-mcp/drawbridge/internal/idjag"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/vault"
 )
@@ -52,6 +54,7 @@ func authServerOptions(cfg *config.Config, opt Options, c core, in signIn, vlt *
 			o.SensitiveScopes = append(o.SensitiveScopes, sc.Name)
 		}
 	}
+	o.Enterprise = enterpriseIssuers(cfg)
 	for _, in := range cfg.Introspection.Clients {
 		o.Introspectors = append(o.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})
 	}
@@ -69,6 +72,23 @@ func authServerOptions(cfg *config.Config, opt Options, c core, in signIn, vlt *
 			Title: "Drawbridge administration", Scopes: []string{admin.Scope}, ExplicitOnly: true})
 	}
 	return o
+}
+
+// enterpriseIssuers are the trusted enterprise IdPs, their servers named
+// by resource URL.
+func enterpriseIssuers(cfg *config.Config) []idjag.Issuer {
+	var out []idjag.Issuer
+	for _, idp := range cfg.Enterprise.IdPs {
+		is := idjag.Issuer{Issuer: idp.Issuer, JWKSURI: idp.JWKSURI, Clients: idp.Clients, Scopes: idp.Scopes,
+			Claims: idjag.Claims{Subject: idp.Claims.Subject, Email: idp.Claims.Email, Name: idp.Claims.Name, Groups: idp.Claims.Groups, Roles: idp.Claims.Roles}}
+		for i := range cfg.Backends {
+			if slices.Contains(idp.Servers, cfg.Backends[i].Name) {
+				is.Resources = append(is.Resources, cfg.ResourceURL(&cfg.Backends[i]))
+			}
+		}
+		out = append(out, is)
+	}
+	return out
 }
 
 // metadataOptions configures the fetcher of client ID metadata documents.

@@ -26,6 +26,10 @@
 //     signed with the provider's key (LogoutToken, or SignLogoutToken for
 //     tests that need a broken one) and their delivery to a relying party
 //     (BackChannelLogout, PostLogoutToken);
+//   - an enterprise IdP's ID-JAGs (MCP enterprise-managed authorization,
+//     SEP-990): RFC 8693 token exchange of an ID token it issued for an
+//     Identity Assertion JWT Authorization Grant (idjag.go;
+//     SetIDJAGClient names the client as the audience knows it);
 //   - a record of every request with its parameters, secrets redacted
 //     (Provider.Requests);
 //   - switches that make the provider misbehave (SetDown, SignWithUnknownKey),

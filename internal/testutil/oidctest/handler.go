@@ -49,6 +49,10 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case p.paths.token:
+		if isIDJAGRequest(params) {
+			p.serveIDJAG(w, r, params)
+			return
+		}
 		if p.opts.Entra && params.Has("resource") {
 			op.RequestError(w, r, oidc.ErrInvalidRequest().WithDescription(resourceRefused), nil)
 			return

@@ -20,14 +20,17 @@ import (
 type store struct {
 	mu sync.Mutex
 
-	clients  map[string]*client
-	users    map[string]User
-	requests map[string]*authRequest // by request ID
-	codes    map[string]string       // code -> request ID
-	access   map[string]*accessToken // by token ID
-	refresh  map[string]*refreshRequest
-	jtis     map[string]time.Time // client assertion IDs seen, until they expire
-	sessions []session            // every login, in order
+	clients map[string]*client
+	// idjagClients maps "<client> <audience>" to the client_id of the
+	// ID-JAGs issued (SetIDJAGClient).
+	idjagClients map[string]string
+	users        map[string]User
+	requests     map[string]*authRequest // by request ID
+	codes        map[string]string       // code -> request ID
+	access       map[string]*accessToken // by token ID
+	refresh      map[string]*refreshRequest
+	jtis         map[string]time.Time // client assertion IDs seen, until they expire
+	sessions     []session            // every login, in order
 
 	key       signingKey
 	rogue     signingKey // signs when signRogue is set; never published

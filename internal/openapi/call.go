@@ -105,11 +105,12 @@ func (c *Client) send(t *Tool, req *http.Request) *mcp.CallToolResult {
 	if err != nil {
 		return toolError(fmt.Sprintf("reading the API's response failed after %d bytes", len(data)))
 	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// An error answer is quoted, capped, whatever its size.
+		return httpError(resp, data, int64(len(data)) > c.MaxResponseBytes)
+	}
 	if int64(len(data)) > c.MaxResponseBytes {
 		return toolError(fmt.Sprintf("HTTP %d: the response is larger than the limit of %d bytes", resp.StatusCode, c.MaxResponseBytes))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return httpError(resp, data)
 	}
 	return success(resp, data)
 }
@@ -132,13 +133,16 @@ func success(resp *http.Response, data []byte) *mcp.CallToolResult {
 
 // httpError is a non-2xx answer as a tool error: the status and the
 // start of the body.
-func httpError(resp *http.Response, data []byte) *mcp.CallToolResult {
+func httpError(resp *http.Response, data []byte, cut bool) *mcp.CallToolResult {
 	msg := fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	if len(data) > errorBodyBytes {
-		data = append(data[:errorBodyBytes:errorBodyBytes], "…"...)
+		data, cut = data[:errorBodyBytes], true
 	}
 	if b := strings.TrimSpace(string(data)); b != "" {
 		msg += "\n\n" + b
+	}
+	if cut {
+		msg += " …(cut)"
 	}
 	return toolError(msg)
 }

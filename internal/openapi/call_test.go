@@ -185,7 +185,10 @@ func TestCallCredentials(t *testing.T) {
 			c := testClient(t, a.srv.URL+"/v3")
 			c.Credential = tt.cred
 			c.Headers = map[string]string{"X-Static": "1"}
-			c.Caller = func(ctx context.Context) *tokens.AccessClaims { v, _ := ctx.Value(callerKey{}).(*tokens.AccessClaims); return v }
+			c.Caller = func(ctx context.Context) *tokens.AccessClaims {
+				v, _ := ctx.Value(callerKey{}).(*tokens.AccessClaims)
+				return v
+			}
 			ctx := context.WithValue(context.Background(), callerKey{}, &tokens.AccessClaims{Subject: "alice"})
 			// deletePet declares an api_key header: the caller's value
 			// loses to the backend credential's.
@@ -219,7 +222,7 @@ func (f failingCredential) Headers(context.Context, *tokens.AccessClaims) (http.
 func TestCallCredentialFailureSendsNothing(t *testing.T) {
 	a := newAPI(t, func(w http.ResponseWriter, r *http.Request) {})
 	for err, want := range map[error]string{
-		backendauth.ErrSignInAgain:            "the sign-in at the identity provider has ended; sign in again",
+		backendauth.ErrSignInAgain:             "the sign-in at the identity provider has ended; sign in again",
 		fmt.Errorf("token endpoint: secret-x"): "the gateway could not get a credential for the API",
 	} {
 		c := testClient(t, a.srv.URL)

@@ -21,7 +21,10 @@ func TestHandlerBothEras(t *testing.T) {
 	rec := &recordingCredential{}
 	c := testClient(t, a.srv.URL+"/v3")
 	c.Credential = rec
-	c.Caller = func(ctx context.Context) *tokens.AccessClaims { v, _ := ctx.Value(callerKey{}).(*tokens.AccessClaims); return v }
+	c.Caller = func(ctx context.Context) *tokens.AccessClaims {
+		v, _ := ctx.Value(callerKey{}).(*tokens.AccessClaims)
+		return v
+	}
 	set, err := Build(loadDoc(t, "testdata/petstore3.yaml"), Filter{Include: []string{"getPetById", "deletePet"}})
 	if err != nil {
 		t.Fatal(err)

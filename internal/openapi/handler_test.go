@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"context"
+	"github.com/drawbridge-mcp/drawbridge/internal/openapi/opfilter"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -25,7 +26,7 @@ func TestHandlerBothEras(t *testing.T) {
 		v, _ := ctx.Value(callerKey{}).(*tokens.AccessClaims)
 		return v
 	}
-	set, err := Build(loadDoc(t, "testdata/petstore3.yaml"), Filter{Include: []string{"getPetById", "deletePet"}})
+	set, err := Build(loadDoc(t, "testdata/petstore3.yaml"), opfilter.Filter{Include: []string{"getPetById", "deletePet"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package openapi
 import (
 	"context"
 	"encoding/json"
+	"github.com/drawbridge-mcp/drawbridge/internal/openapi/opfilter"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -29,7 +30,7 @@ func loadYAML(t *testing.T, src string) *openapi3.T {
 
 func petstore(t *testing.T) *Set {
 	t.Helper()
-	set, err := Build(loadDoc(t, "testdata/petstore3.yaml"), Filter{})
+	set, err := Build(loadDoc(t, "testdata/petstore3.yaml"), opfilter.Filter{})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/drawbridge-mcp/drawbridge/internal/openapi/opfilter"
 	"net/url"
 	"testing"
 )
@@ -91,7 +92,7 @@ paths:
         - {name: X-Trace, in: header, schema: {type: string}}
       responses: {"200": {description: ok}}
 `)
-	set, err := Build(doc, Filter{})
+	set, err := Build(doc, opfilter.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}

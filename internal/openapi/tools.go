@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/openapi/opfilter"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -64,9 +65,9 @@ var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.Me
 // problem at once: two operations with the same tool name, filter entries
 // that match nothing, and operations included by operationId that cannot
 // be served.
-func Build(doc *openapi3.T, f Filter) (*Set, error) {
+func Build(doc *openapi3.T, f opfilter.Filter) (*Set, error) {
 	set := &Set{}
-	var refs []opRef
+	var refs []opfilter.Op
 	var errs []error
 	byName := map[string]string{}
 	for _, p := range sortedPaths(doc) {
@@ -76,15 +77,15 @@ func Build(doc *openapi3.T, f Filter) (*Set, error) {
 			if o == nil {
 				continue
 			}
-			ref := opRef{id: o.OperationID, path: p, tags: o.Tags}
+			ref := opfilter.Op{ID: o.OperationID, Path: p, Tags: o.Tags}
 			refs = append(refs, ref)
-			if !f.wants(ref) {
+			if !f.Wants(ref) {
 				continue
 			}
 			t, reason := newTool(m, p, item, o)
 			if reason != "" {
 				set.Skipped = append(set.Skipped, Skipped{Method: m, Path: p, OperationID: o.OperationID, Reason: reason})
-				if o.OperationID != "" && anyMatches(f.Include, opRef{id: o.OperationID}) {
+				if o.OperationID != "" && opfilter.AnyMatches(f.Include, opfilter.Op{ID: o.OperationID}) {
 					errs = append(errs, fmt.Errorf("operation %s (%s %s) is included but cannot be served: %s", o.OperationID, m, p, reason))
 				}
 				continue
@@ -98,7 +99,7 @@ func Build(doc *openapi3.T, f Filter) (*Set, error) {
 			set.Tools = append(set.Tools, t)
 		}
 	}
-	errs = append(errs, f.unmatched(refs))
+	errs = append(errs, f.Unmatched(refs))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"github.com/drawbridge-mcp/drawbridge/internal/openapi/opfilter"
 	"slices"
 	"strings"
 	"testing"
@@ -91,14 +92,14 @@ func TestBuildFilter(t *testing.T) {
 	doc := loadDoc(t, "testdata/petstore3.yaml")
 	for _, tt := range []struct {
 		name string
-		f    Filter
+		f    opfilter.Filter
 		want []string
 	}{
-		{"operationIds", Filter{Include: []string{"getPetById", "addPet"}}, []string{"addPet", "getPetById"}},
-		{"tag", Filter{Include: []string{"tag:store"}}, []string{"deleteOrder", "getInventory", "getOrderById", "placeOrder"}},
-		{"path glob", Filter{Include: []string{"path:/user/*"}}, []string{"createUsersWithListInput", "deleteUser", "getUserByName", "loginUser", "logoutUser", "updateUser"}},
-		{"exclude wins", Filter{Include: []string{"tag:store"}, Exclude: []string{"deleteOrder", "path:/store/inventory"}}, []string{"getOrderById", "placeOrder"}},
-		{"exclude only", Filter{Exclude: []string{"tag:pet", "tag:user"}}, []string{"deleteOrder", "getInventory", "getOrderById", "placeOrder"}},
+		{"operationIds", opfilter.Filter{Include: []string{"getPetById", "addPet"}}, []string{"addPet", "getPetById"}},
+		{"tag", opfilter.Filter{Include: []string{"tag:store"}}, []string{"deleteOrder", "getInventory", "getOrderById", "placeOrder"}},
+		{"path glob", opfilter.Filter{Include: []string{"path:/user/*"}}, []string{"createUsersWithListInput", "deleteUser", "getUserByName", "loginUser", "logoutUser", "updateUser"}},
+		{"exclude wins", opfilter.Filter{Include: []string{"tag:store"}, Exclude: []string{"deleteOrder", "path:/store/inventory"}}, []string{"getOrderById", "placeOrder"}},
+		{"exclude only", opfilter.Filter{Exclude: []string{"tag:pet", "tag:user"}}, []string{"deleteOrder", "getInventory", "getOrderById", "placeOrder"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			set, err := Build(doc, tt.f)
@@ -116,7 +117,7 @@ func TestBuildFilter(t *testing.T) {
 
 func TestBuildReportsEveryFilterProblem(t *testing.T) {
 	doc := loadDoc(t, "testdata/petstore3.yaml")
-	_, err := Build(doc, Filter{Include: []string{"getPetByID", "tag:pets"}, Exclude: []string{"path:/nope/*"}})
+	_, err := Build(doc, opfilter.Filter{Include: []string{"getPetByID", "tag:pets"}, Exclude: []string{"path:/nope/*"}})
 	if err == nil {
 		t.Fatal("Build accepted entries that match nothing")
 	}
@@ -142,11 +143,11 @@ paths:
 `
 
 func TestBuildNamesAndCollisions(t *testing.T) {
-	_, err := Build(loadYAML(t, collidingDoc), Filter{})
+	_, err := Build(loadYAML(t, collidingDoc), opfilter.Filter{})
 	if err == nil || !strings.Contains(err.Error(), `tool name "list_items" would name both GET /a and GET /b`) {
 		t.Fatalf("err = %v, want the collision named", err)
 	}
-	set, err := Build(loadYAML(t, collidingDoc), Filter{Exclude: []string{"list/items"}})
+	set, err := Build(loadYAML(t, collidingDoc), opfilter.Filter{Exclude: []string{"list/items"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ paths:
 `
 
 func TestBuildLeavesOutWhatItCannotServe(t *testing.T) {
-	set, err := Build(loadYAML(t, unsupportedDoc), Filter{})
+	set, err := Build(loadYAML(t, unsupportedDoc), opfilter.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestBuildLeavesOutWhatItCannotServe(t *testing.T) {
 	if got := jsonOf(t, set.Tools[0].Def.InputSchema); got != `{"additionalProperties":false,"properties":{"X-Request-Id":{"type":"string"}},"type":"object"}` {
 		t.Errorf("headers input = %s", got)
 	}
-	_, err = Build(loadYAML(t, unsupportedDoc), Filter{Include: []string{"upload"}})
+	_, err = Build(loadYAML(t, unsupportedDoc), opfilter.Filter{Include: []string{"upload"}})
 	if err == nil || !strings.Contains(err.Error(), "operation upload (POST /upload) is included but cannot be served: the request body has no JSON media type") {
 		t.Errorf("err = %v", err)
 	}
@@ -238,7 +239,7 @@ components:
 `
 
 func TestBuildBoundsRecursiveSchemas(t *testing.T) {
-	set, err := Build(loadYAML(t, recursiveDoc), Filter{})
+	set, err := Build(loadYAML(t, recursiveDoc), opfilter.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package openapi
+// Package opfilter picks the operations of an OpenAPI document that a
+// server serves (include and exclude lists). It has no dependencies, so
+// that configuration validation can check the lists' syntax.
+package opfilter
 
 import (
 	"errors"
@@ -45,43 +48,44 @@ func splitEntry(e string) (kind, value string) {
 	return "operationId", e
 }
 
-// opRef is what a filter entry is matched against.
-type opRef struct {
-	id, path string
-	tags     []string
+// Op is what a filter entry is matched against.
+type Op struct {
+	ID, Path string
+	Tags     []string
 }
 
-func entryMatches(e string, op opRef) bool {
+func entryMatches(e string, op Op) bool {
 	kind, v := splitEntry(e)
 	switch kind {
 	case "tag":
-		return slices.Contains(op.tags, v)
+		return slices.Contains(op.Tags, v)
 	case "path":
-		ok, _ := path.Match(v, op.path)
+		ok, _ := path.Match(v, op.Path)
 		return ok
 	}
-	return op.id == v
+	return op.ID == v
 }
 
-func anyMatches(entries []string, op opRef) bool {
+// AnyMatches says whether an entry of the list matches op.
+func AnyMatches(entries []string, op Op) bool {
 	return slices.ContainsFunc(entries, func(e string) bool { return entryMatches(e, op) })
 }
 
-// wants says whether the filter takes op.
-func (f Filter) wants(op opRef) bool {
-	if len(f.Include) > 0 && !anyMatches(f.Include, op) {
+// Wants says whether the filter takes op.
+func (f Filter) Wants(op Op) bool {
+	if len(f.Include) > 0 && !AnyMatches(f.Include, op) {
 		return false
 	}
-	return !anyMatches(f.Exclude, op)
+	return !AnyMatches(f.Exclude, op)
 }
 
-// unmatched reports the entries that match no operation of the document:
+// Unmatched reports the entries that match no operation of the document:
 // an operationId that is not there is a typo the operator should see.
-func (f Filter) unmatched(ops []opRef) error {
+func (f Filter) Unmatched(ops []Op) error {
 	var errs []error
 	for _, list := range [][]string{f.Include, f.Exclude} {
 		for _, e := range list {
-			if !slices.ContainsFunc(ops, func(op opRef) bool { return entryMatches(e, op) }) {
+			if !slices.ContainsFunc(ops, func(op Op) bool { return entryMatches(e, op) }) {
 				errs = append(errs, fmt.Errorf("%q matches no operation of the document", e))
 			}
 		}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -117,6 +118,9 @@ func TestOpenAPIServerThroughGateway(t *testing.T) {
 	for i, version := range []string{"", "2025-11-25"} {
 		br := browser.New(gw.URL)
 		cs := connectSDKVersion(t, ctx, gw.URL+"/petstore/mcp", version, br)
+		if want := cmp.Or(version, "2026-07-28"); cs.InitializeResult().ProtocolVersion != want {
+			t.Fatalf("negotiated %q, want %q", cs.InitializeResult().ProtocolVersion, want)
+		}
 		tools, err := cs.ListTools(ctx, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -64,3 +64,7 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+type openapi3T = openapi3.T
+
+func newLoader() *openapi3.Loader { return openapi3.NewLoader() }

@@ -43,9 +43,13 @@
 //
 // # Use from a composed server
 //
-// Build turns a document into a []*Tool (definition plus how to call it)
-// independent of any MCP server, and Tool.Call runs one call given a
-// Client; Handler puts the tools on an MCP server. A composed server can
-// take the []*Tool of an OpenAPI source as one backend's tool set, rename
-// them, and route calls to Tool.Call with the same Client.
+// Load and Build turn a document into a Set of *Tool (the MCP definition
+// plus how to call it) independently of any MCP server, and Client.Call
+// runs one call of a Tool; Handler only puts the tools on an SDK server.
+// A composed server can therefore take an OpenAPI source as one backend:
+// list its Tools under its own names (a rename changes Def, not how the
+// call is built), and route a call to Client.Call with the raw arguments,
+// in a context that carries the caller (Client.Caller) so the backend's
+// credential is the one for that user. Which operations are served is
+// decided by package opfilter, which configuration validation shares.
 package openapi

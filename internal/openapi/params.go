@@ -3,6 +3,7 @@ package openapi
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -39,7 +40,7 @@ var callerHeaders = []string{"Accept", "Content-Type", "Authorization", "Host", 
 
 func forbiddenHeader(name string) bool {
 	c := http.CanonicalHeaderKey(name)
-	return contains(callerHeaders, c) || strings.HasPrefix(c, "X-Drawbridge-")
+	return slices.Contains(callerHeaders, c) || strings.HasPrefix(c, "X-Drawbridge-")
 }
 
 // newParam reads a parameter. It returns nil for a parameter the tool

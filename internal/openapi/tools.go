@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -176,7 +177,7 @@ func objectSchema(props map[string]any, required []string) map[string]any {
 func description(method, path string, o *openapi3.Operation) string {
 	parts := []string{}
 	for _, s := range []string{o.Summary, o.Description} {
-		if s = strings.TrimSpace(s); s != "" && !contains(parts, s) {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(parts, s) {
 			parts = append(parts, s)
 		}
 	}
@@ -184,15 +185,6 @@ func description(method, path string, o *openapi3.Operation) string {
 		return method + " " + path
 	}
 	return strings.Join(parts, "\n\n")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // annotations are the hints HTTP's method semantics give (RFC 9110

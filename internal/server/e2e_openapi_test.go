@@ -157,6 +157,14 @@ func TestOpenAPIServerThroughGateway(t *testing.T) {
 		}
 	}
 
+	// A token for the snippets server is not good for the OpenAPI server
+	// (RS4), and no request reaches the API.
+	c := gwtest.RegisterClient(t, gw, nil)
+	at := c.Tokens(gwtest.User)["access_token"].(string)
+	if resp := gwtest.MCPCall(t, gw.URL+"/petstore/mcp", "Bearer "+at); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("snippets token at the OpenAPI server: %d, want 401", resp.StatusCode)
+	}
+
 	want := []string{
 		"POST /api/v3/pet", "GET /api/v3/pet/100", "GET /api/v3/pet/..%2F..%2F..%2Fadmin", "GET /api/v3/pet/findByStatus?status=available",
 		"POST /api/v3/pet", "GET /api/v3/pet/101", "GET /api/v3/pet/..%2F..%2F..%2Fadmin", "GET /api/v3/pet/findByStatus?status=available",
@@ -181,5 +189,63 @@ func TestOpenAPIServerThroughGateway(t *testing.T) {
 	}
 	if got[0].Body != `{"id":100,"name":"Rex","photoUrls":[],"status":"available"}` || got[0].Header.Get("Content-Type") != "application/json" {
 		t.Errorf("addPet sent %q (%s)", got[0].Body, got[0].Header.Get("Content-Type"))
+	}
+}
+
+// TestOpenAPIServerClientCredentials: an OpenAPI server whose credential
+// is a token of its own from a client-credentials grant, fetched by the
+// gateway's assembly and sent by the OpenAPI client; the API sees that
+// token, never the MCP client's.
+func TestOpenAPIServerClientCredentials(t *testing.T) {
+	var grants int
+	var mu sync.Mutex
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		if id, secret, _ := r.BasicAuth(); id != "petstore-client" || secret != "cc-secret-value" || r.Form.Get("grant_type") != "client_credentials" || r.Form.Get("scope") != "pets.read" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		grants++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"petstore-cc-token","token_type":"Bearer","expires_in":3600}`)
+	}))
+	t.Cleanup(tokenSrv.Close)
+	api := &petstoreAPI{pets: map[string]map[string]any{"7": {"id": 7, "name": "Tom"}}}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	spec, err := filepath.Abs("../openapi/testdata/petstore3.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := fmt.Sprintf(`  - name: petstore
+    path: /petstore/mcp
+    openapi: {spec: %q, base_url: %q, include: [getPetById]}
+    auth: {mode: client_credentials, token_url: %q, client_id: petstore-client, client_secret: cc-secret-value, scopes: [pets.read]}
+`, spec, srv.URL+"/api/v3", tokenSrv.URL)
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: extra})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cs := connectSDKVersion(t, ctx, gw.URL+"/petstore/mcp", "", browser.New(gw.URL))
+	for range 2 {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "getPetById", Arguments: map[string]any{"petId": 7}})
+		if err != nil || res.IsError {
+			t.Fatalf("getPetById: %v %+v", err, res)
+		}
+	}
+	got := api.requests()
+	if len(got) != 2 {
+		t.Fatalf("the API got %d requests", len(got))
+	}
+	for _, r := range got {
+		if v := r.Header.Values("Authorization"); r.URI != "/api/v3/pet/7" || len(v) != 1 || v[0] != "Bearer petstore-cc-token" {
+			t.Errorf("%s %s: Authorization %q, want the backend's own token only", r.Method, r.URI, v)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if grants != 1 {
+		t.Errorf("%d client-credentials grants for two calls, want 1 (the token is cached)", grants)
 	}
 }

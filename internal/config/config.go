@@ -501,6 +501,28 @@ type Rule struct {
 	RequireScopes []string `yaml:"require_scopes"`
 }
 
+// OpenAPI configures a server whose backend is a REST API described by an
+// OpenAPI 3.0, 3.1 or 3.2 document: each operation becomes a tool.
+type OpenAPI struct {
+	// Spec is the document: a file path, or an http(s) URL fetched once
+	// at start.
+	Spec string `yaml:"spec"`
+	// BaseURL is where every call goes (the document's own servers list
+	// is not used): an http or https URL, such as https://api.example/v3.
+	BaseURL string `yaml:"base_url"`
+	// Include, if set, keeps only the operations it names; Exclude drops
+	// operations (and wins). Each entry is an operationId, tag:NAME or
+	// path:GLOB (a path template glob, * matching one segment, such as
+	// path:/pet/*). An entry that matches no operation is an error.
+	Include []string `yaml:"include"`
+	Exclude []string `yaml:"exclude"`
+	// Timeout bounds one call, response included. Default 30s.
+	Timeout Duration `yaml:"timeout"`
+	// MaxResponseBytes caps a response body; a larger success is a tool
+	// error. Default 1048576 (1 MiB).
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+}
+
 // Stdio configures a stdio backend.
 type Stdio struct {
 	// Mode is per-session (a process per MCP session, the default: users
@@ -618,6 +640,10 @@ type Backend struct {
 	Dir string `yaml:"dir"`
 	// Stdio tunes how the command is run.
 	Stdio Stdio `yaml:"stdio"`
+	// OpenAPI serves a REST API described by an OpenAPI document as this
+	// server's tools, instead of proxying to Upstream or running Command
+	// (docs/openapi.md).
+	OpenAPI *OpenAPI `yaml:"openapi"`
 	// Policy decides who may use the server and which tools, prompts and
 	// resources (docs/policy.md).
 	Policy Policy `yaml:"policy"`

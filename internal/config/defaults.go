@@ -71,8 +71,17 @@ const (
 	DefaultStdioMaxSessions = 100
 	DefaultStdioIdleTimeout = 30 * time.Minute
 	DefaultBackendAuth      = "none"
-	DefaultAssertionHeader  = "Authorization"
-	DefaultAssertionTTL     = time.Minute
+
+	// An OpenAPI server's calls (docs/openapi.md): the whole call,
+	// response body included, and the largest response body accepted.
+	DefaultOpenAPITimeout          = 30 * time.Second
+	DefaultOpenAPIMaxResponseBytes = 1 << 20
+	// The document itself: its largest size, and how long fetching a URL
+	// spec may take at start.
+	DefaultOpenAPIMaxSpecBytes   = 16 << 20
+	DefaultOpenAPISpecFetchLimit = 30 * time.Second
+	DefaultAssertionHeader       = "Authorization"
+	DefaultAssertionTTL          = time.Minute
 
 	// DefaultPinning is hide, because the attack tool pinning exists for
 	// is a change after approval (a "rug pull"), which hide stops without
@@ -249,6 +258,10 @@ func (b *Backend) applyDefaults() {
 		setString(&b.Stdio.Mode, DefaultStdioMode)
 		setInt(&b.Stdio.MaxSessions, DefaultStdioMaxSessions)
 		setDuration(&b.Stdio.IdleTimeout, DefaultStdioIdleTimeout)
+	}
+	if o := b.OpenAPI; o != nil {
+		setDuration(&o.Timeout, DefaultOpenAPITimeout)
+		setInt(&o.MaxResponseBytes, DefaultOpenAPIMaxResponseBytes)
 	}
 	setString(&b.Transport, DefaultServerTransport)
 	setString(&b.Auth.Mode, DefaultBackendAuth)

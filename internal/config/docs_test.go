@@ -25,6 +25,7 @@ servers:
   - {name: plain, path: /mcp, upstream: "http://127.0.0.1:7071/mcp"}
   - {name: asserted, path: /asserted, upstream: "http://127.0.0.1:7072/mcp", auth: {mode: identity_assertion}}
   - {name: tools, path: /tools, command: [/bin/cat]}
+  - {name: rest, path: /rest, openapi: {spec: petstore.yaml, base_url: "https://api.example/v3"}}
 `
 
 // docSections maps the headings of docs/configuration.md to where their
@@ -194,6 +195,8 @@ func lookup(c *Config, key string) (reflect.Value, error) {
 			i = 2
 		case rest == "auth.header", rest == "auth.ttl":
 			i = 1
+		case strings.HasPrefix(rest, "openapi."):
+			i = 3
 		}
 		key = fmt.Sprintf("servers[%d].%s", i, rest)
 	}

@@ -451,8 +451,10 @@ func (v *validator) introspection(in Introspection) {
 
 func (v *validator) backend(field string, s *Backend) {
 	switch {
-	case len(s.Command) > 0 && s.Upstream != "":
-		v.add("%s: set upstream or command, not both", field)
+	case countSet(len(s.Command) > 0, s.Upstream != "", s.OpenAPI != nil) > 1:
+		v.add("%s: set exactly one of upstream, command and openapi", field)
+	case s.OpenAPI != nil:
+		v.openAPI(field, s)
 	case len(s.Command) > 0:
 		if s.Transport != "stdio" {
 			v.add("%s.transport: a command backend speaks stdio", field)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -17,7 +18,9 @@ import (
 // certificate that does not load, policies that do not compile, an
 // identity provider that cannot be set up (its client certificate), and
 // backend credentials that cannot be built (header files, client
-// certificates, token endpoints). It opens no store and contacts nothing.
+// certificates, token endpoints), and OpenAPI documents that do not load or
+// do not give the tools configured. It opens no store and contacts nothing
+// but the URLs of OpenAPI documents.
 //
 // known are the problems validation already reported: a section with one
 // (tls, identity, servers[i].auth) is not built again, so that the same
@@ -53,6 +56,23 @@ func Check(ctx context.Context, cfg *config.Config, known []error) []error {
 		}
 		if _, err := backendCredential(ctx, cfg, opt, &cfg.Backends[i], field, parts); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return append(errs, checkOpenAPI(ctx, cfg, opt, known)...)
+}
+
+// checkOpenAPI loads each OpenAPI server's document and builds its tools
+// as New would: an unreadable or unreachable document, filter entries that
+// match no operation, tool-name collisions.
+func checkOpenAPI(ctx context.Context, cfg *config.Config, opt Options, known []error) []error {
+	var errs []error
+	for i := range cfg.Backends {
+		sv := &cfg.Backends[i]
+		if sv.OpenAPI == nil || reported(known, fmt.Sprintf("servers[%d]", i)) {
+			continue
+		}
+		if _, err := newOpenAPIBackend(ctx, sv, opt, nil); err != nil {
+			errs = append(errs, fmt.Errorf("servers[%d].openapi: %w", i, err))
 		}
 	}
 	return errs

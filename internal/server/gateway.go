@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 
@@ -21,7 +23,8 @@ type gatewayParts struct {
 	Verifier    tokens.AccessVerifier
 	Policies    map[string]*policy.Policy
 	Credentials map[string]backendauth.Credential
-	// Handlers serve the stdio servers in-process (their bridges).
+	// Handlers serve the stdio servers (their bridges) and the OpenAPI
+	// servers in-process.
 	Handlers map[string]http.Handler
 	// Pins is tool definition pinning over the shared store.
 	Pins *pinning.Guard
@@ -37,7 +40,7 @@ func gatewayOptions(cfg *config.Config, opt Options, c core, p gatewayParts) (ga
 	for i := range cfg.Backends {
 		sv := &cfg.Backends[i]
 		var up *url.URL
-		if len(sv.Command) == 0 {
+		if sv.Upstream != "" {
 			u, err := url.Parse(sv.Upstream)
 			if err != nil {
 				return gateway.Options{}, fmt.Errorf("server %s: %w", sv.Name, err)
@@ -56,11 +59,15 @@ func gatewayOptions(cfg *config.Config, opt Options, c core, p gatewayParts) (ga
 	return o, nil
 }
 
-// newGateway builds the gateway, with each server's policy, credential and
-// stdio bridge. Every token it accepts is noted as a use of its grant, by
+// newGateway builds the gateway, with each server's policy, credential,
+// stdio bridge or OpenAPI handler. Every token it accepts is noted as a use of its grant, by
 // the tracker it returns (nil when the store keeps no uses).
-func newGateway(cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, open *cleanup) (*gateway.Gateway, *lastuse.Tracker, error) {
+func newGateway(ctx context.Context, cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, open *cleanup) (*gateway.Gateway, *lastuse.Tracker, error) {
 	policies, err := CompilePolicies(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	apis, err := newOpenAPIBackends(ctx, cfg, opt, creds)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -69,6 +76,7 @@ func newGateway(cfg *config.Config, opt Options, c core, creds map[string]backen
 		return nil, nil, err
 	}
 	open.add("stdio bridges", func() error { closeBridges(bridges); return nil })
+	maps.Copy(handlers, apis)
 	usage := newUsageTracker(c.store, opt.Now)
 	open.add("grant last-use tracker", func() error { flushLastUse(usage, opt.Log); return nil })
 	pins := pinning.New(pinning.Options{Store: c.store, Audit: c.events, Now: opt.Now, Log: opt.Log})

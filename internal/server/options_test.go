@@ -143,6 +143,14 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 			section("stdio.Options "+sv.Name, bridgeOptions(sv, opt))
 			handlers[sv.Name] = &stdio.Bridge{}
 		}
+		if sv := &cfg.Backends[i]; sv.OpenAPI != nil {
+			o, err := openAPIOptions(sv, opt, creds[sv.Name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			section("openapi "+sv.Name, o)
+			handlers[sv.Name] = http.NotFoundHandler()
+		}
 	}
 	gw, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: c.verifier, Policies: policies, Credentials: creds, Handlers: handlers, Pins: &pinning.Guard{}})
 	if err != nil {

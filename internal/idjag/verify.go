@@ -95,14 +95,17 @@ type Verifier struct {
 	now      func() time.Time
 
 	mu   sync.Mutex
-	keys map[string]*oidc.RemoteKeySet
+	keys map[string]*remoteKeys
+	// failed is when an IdP's discovery document last failed to load: it
+	// is tried again MinRefetch later, not at every assertion.
+	failed map[string]time.Time
 }
 
 // NewVerifier returns a verifier of grants addressed to audience (the
 // authorization server's issuer) from the given IdPs; hc fetches their
 // discovery documents and keys.
 func NewVerifier(audience string, issuers []Issuer, hc *http.Client, now func() time.Time) *Verifier {
-	v := &Verifier{audience: audience, issuers: map[string]*Issuer{}, client: hc, now: now, keys: map[string]*oidc.RemoteKeySet{}}
+	v := &Verifier{audience: audience, issuers: map[string]*Issuer{}, client: hc, now: now, keys: map[string]*remoteKeys{}, failed: map[string]time.Time{}}
 	for i := range issuers {
 		v.issuers[issuers[i].Issuer] = &issuers[i]
 	}
@@ -149,7 +152,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Assertion, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := keys.VerifySignature(ctx, raw)
+	payload, err := keys.verify(ctx, tok)
 	if err != nil {
 		return nil, refuse("the assertion's signature does not verify with the identity provider's keys")
 	}
@@ -261,40 +264,45 @@ func listClaim(all map[string]any, name string) ([]string, error) {
 	return nil, fmt.Errorf("%s claim is not a list of strings", name)
 }
 
-// keySet returns the IdP's remote key set, made once: by its jwks_uri, or
-// the one its discovery document names. go-oidc caches the keys and fetches
-// them again when a signature names a key it does not have (rotation).
-func (v *Verifier) keySet(ctx context.Context, idp *Issuer) (*oidc.RemoteKeySet, error) {
+// keySet returns the IdP's keys, made once: by its jwks_uri, or the one its
+// discovery document names (tried again no sooner than MinRefetch after a
+// failure).
+func (v *Verifier) keySet(ctx context.Context, idp *Issuer) (*remoteKeys, error) {
 	v.mu.Lock()
-	ks := v.keys[idp.Issuer]
-	v.mu.Unlock()
-	if ks != nil {
+	defer v.mu.Unlock()
+	if ks := v.keys[idp.Issuer]; ks != nil {
 		return ks, nil
 	}
 	uri := idp.JWKSURI
 	if uri == "" {
-		dctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, v.client), 10*time.Second)
-		defer cancel()
-		p, err := oidc.NewProvider(dctx, idp.Issuer)
-		if err != nil {
+		if at, ok := v.failed[idp.Issuer]; ok && v.now().Sub(at) < MinRefetch {
 			return nil, refuse("the identity provider's discovery document could not be loaded")
 		}
-		var meta struct {
-			JWKSURI string `json:"jwks_uri"`
+		var err error
+		if uri, err = v.discover(ctx, idp); err != nil {
+			v.failed[idp.Issuer] = v.now()
+			return nil, err
 		}
-		if err := p.Claims(&meta); err != nil || meta.JWKSURI == "" {
-			return nil, refuse("the identity provider's discovery document names no jwks_uri")
-		}
-		uri = meta.JWKSURI
+		delete(v.failed, idp.Issuer)
 	}
-	// The key set fetches with the context it is made with: a background
-	// one carrying the HTTP client, not this request's.
-	ks = oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), v.client), uri)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if cur := v.keys[idp.Issuer]; cur != nil {
-		return cur, nil
-	}
+	ks := &remoteKeys{uri: uri, client: v.client, now: v.now}
 	v.keys[idp.Issuer] = ks
 	return ks, nil
+}
+
+// discover reads the jwks_uri from the IdP's OpenID discovery document.
+func (v *Verifier) discover(ctx context.Context, idp *Issuer) (string, error) {
+	dctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, v.client), 10*time.Second)
+	defer cancel()
+	p, err := oidc.NewProvider(dctx, idp.Issuer)
+	if err != nil {
+		return "", refuse("the identity provider's discovery document could not be loaded")
+	}
+	var meta struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := p.Claims(&meta); err != nil || meta.JWKSURI == "" {
+		return "", refuse("the identity provider's discovery document names no jwks_uri")
+	}
+	return meta.JWKSURI, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -27,6 +28,8 @@ type idp struct {
 	keys map[string]*ecdsa.PrivateKey
 	// discovery false answers 404 at the discovery path.
 	discovery bool
+	// fetches counts the requests for the key set.
+	fetches int
 }
 
 func startIdP(t *testing.T) *idp {
@@ -43,6 +46,7 @@ func startIdP(t *testing.T) *idp {
 			_ = json.NewEncoder(w).Encode(map[string]any{"issuer": p.srv.URL, "jwks_uri": p.srv.URL + "/keys",
 				"authorization_endpoint": p.srv.URL + "/authorize", "token_endpoint": p.srv.URL + "/token"})
 		case "/keys":
+			p.fetches++
 			var set jose.JSONWebKeySet
 			for kid, k := range p.keys {
 				set.Keys = append(set.Keys, jose.JSONWebKey{Key: &k.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"})
@@ -91,8 +95,23 @@ func (p *idp) grant(t *testing.T, kid string) string {
 }
 
 func verifier(p *idp) *Verifier {
-	return NewVerifier(audience, []Issuer{{Issuer: p.srv.URL, Claims: Claims{Subject: "sub"}}}, p.srv.Client(),
-		func() time.Time { return t0 })
+	v, _ := verifierAt(p)
+	return v
+}
+
+// verifierAt is a verifier whose clock the test moves by advance.
+func verifierAt(p *idp) (v *Verifier, advance func(time.Duration)) {
+	var mu sync.Mutex
+	now := t0
+	v = NewVerifier(audience, []Issuer{{Issuer: p.srv.URL, Claims: Claims{Subject: "sub"}}}, p.srv.Client(),
+		func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	return v, func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+}
+
+func (p *idp) fetchCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fetches
 }
 
 // TestDiscoveryAndRotation: without a jwks_uri the keys are found by
@@ -100,24 +119,59 @@ func verifier(p *idp) *Verifier {
 // fetch (rotation) verifies, the key set being fetched again.
 func TestDiscoveryAndRotation(t *testing.T) {
 	p := startIdP(t)
-	v := verifier(p)
+	v, advance := verifierAt(p)
 	a, err := v.Verify(t.Context(), p.grant(t, "k1"))
 	if err != nil || a.Subject != "u1" || a.ClientID != "agent" {
 		t.Fatalf("first grant: %+v, %v", a, err)
 	}
 	p.rotate(t, "k2")
+	advance(MinRefetch)
 	if _, err := v.Verify(t.Context(), p.grant(t, "k2")); err != nil {
 		t.Errorf("a grant signed with the rotated-in key: %v", err)
+	}
+	if n := p.fetchCount(); n != 2 {
+		t.Errorf("the key set was fetched %d times, want 2", n)
+	}
+}
+
+// TestForgedKeysDoNotHammerTheIdP: assertions naming keys the IdP never
+// published (anyone can send them) make Drawbridge fetch the IdP's keys
+// at most once per MinRefetch, however many arrive; they are all refused.
+func TestForgedKeysDoNotHammerTheIdP(t *testing.T) {
+	p := startIdP(t)
+	v, advance := verifierAt(p)
+	if _, err := v.Verify(t.Context(), p.grant(t, "k1")); err != nil {
+		t.Fatal(err)
+	}
+	forger := startIdP(t) // its keys are not the IdP's
+	for i := range 50 {
+		kid := fmt.Sprintf("made-up-%d", i)
+		forger.rotate(t, kid)
+		forged := forger.sign(t, kid, map[string]any{"iss": p.srv.URL, "sub": "u1", "aud": audience,
+			"client_id": "agent", "jti": rand.Text(), "iat": t0.Unix(), "exp": t0.Add(5 * time.Minute).Unix()})
+		var e *Error
+		if _, err := v.Verify(t.Context(), forged); !errors.As(err, &e) || e.Description != "the assertion's signature does not verify with the identity provider's keys" {
+			t.Fatalf("forged assertion %d: %v", i, err)
+		}
+		if i == 24 {
+			advance(MinRefetch)
+		}
+	}
+	if n := p.fetchCount(); n != 2 {
+		t.Errorf("the key set was fetched %d times for 50 forged assertions over one MinRefetch, want 2", n)
+	}
+	if _, err := v.Verify(t.Context(), p.grant(t, "k1")); err != nil {
+		t.Errorf("a real grant after the flood: %v", err)
 	}
 }
 
 // TestDiscoveryFailure: an IdP whose discovery document cannot be loaded
-// gets a refusal that says so, not a crash or a grant; once it is back, it
-// works (a failure is not cached).
+// gets a refusal that says so, not a crash or a grant, and is not asked
+// again before MinRefetch; once it is back, it works.
 func TestDiscoveryFailure(t *testing.T) {
 	p := startIdP(t)
 	p.discovery = false
-	v := verifier(p)
+	v, advance := verifierAt(p)
 	_, err := v.Verify(t.Context(), p.grant(t, "k1"))
 	var e *Error
 	if !errors.As(err, &e) || e.Description != "the identity provider's discovery document could not be loaded" {
@@ -126,6 +180,10 @@ func TestDiscoveryFailure(t *testing.T) {
 	p.mu.Lock()
 	p.discovery = true
 	p.mu.Unlock()
+	if _, err := v.Verify(t.Context(), p.grant(t, "k1")); !errors.As(err, &e) {
+		t.Errorf("asked again at once: %v", err)
+	}
+	advance(MinRefetch)
 	if _, err := v.Verify(t.Context(), p.grant(t, "k1")); err != nil {
 		t.Errorf("after the IdP came back: %v", err)
 	}

@@ -10,22 +10,31 @@ import (
 
 // NameKey is what look-alike tool names have in common: the name without
 // invisible format characters (zero-width spaces and joiners, soft
-// hyphens), in compatibility normal form (NFKC: fullwidth "ｓａｖｅ" and
-// "save" are one) and case-folded ("Save", "SAVE", and "ſave" with a long
-// s are "save"). A server that matches names loosely could run a tool
-// under any of them, so a call is decided on every pinned tool that
-// shares the key, and a new tool that shares one with a known tool is
-// not trusted on first use (see decide.go).
+// hyphens) and without white space, in compatibility normal form (NFKC:
+// fullwidth "ｓａｖｅ" and "save" are one) and case-folded ("Save", "SAVE",
+// and "ſave" with a long s are "save"). A server that matches names
+// loosely could run a tool under any of them (one that trims names, as
+// Python's str.strip does, runs "save" when called " save" or
+// "save\u00a0"; MCP tool names should hold no spaces at all, 2025-11-25
+// §Tool names), so a call is decided on every pinned tool that shares the
+// key, and a new tool that shares one with a known tool is not trusted on
+// first use (see decide.go).
 //
 // Look-alikes from different scripts (a Cyrillic "е" for a Latin "e") are
 // not folded: no server maps one to the other, so such a name reaches a
 // tool of its own, which pinning then treats as any other.
 func NameKey(name string) string {
-	stripped := strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Cf, r) {
+	// Dropped again after NFKC, which turns some characters into spaces
+	// (U+00A8 diaeresis into a space and a combining mark).
+	return dropInvisible(norm.NFKC.String(cases.Fold().String(norm.NFKC.String(dropInvisible(name)))))
+}
+
+// dropInvisible removes format characters (Cf) and white space.
+func dropInvisible(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) {
 			return -1
 		}
 		return r
-	}, name)
-	return norm.NFKC.String(cases.Fold().String(norm.NFKC.String(stripped)))
+	}, s)
 }

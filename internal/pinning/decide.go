@@ -3,6 +3,7 @@ package pinning
 import (
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/lookalike"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -59,7 +60,7 @@ func (b *book) add(p storage.ToolPin) {
 // on first use unless the settings say otherwise. first is set while the
 // server has no pins at all: its first list, which Block trusts too.
 func (b *book) newPin(s Settings, d Definition, now time.Time, first bool) storage.ToolPin {
-	key := NameKey(d.Name)
+	key := lookalike.Key(d.Name)
 	p := storage.ToolPin{ToolPinKey: storage.ToolPinKey{Server: b.server, Tool: d.Name, Hash: d.Hash}, NameKey: key,
 		Definition: d.Canonical, State: storage.PinPending, FirstSeenAt: now, SeenAt: now}
 	switch {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/lookalike"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -203,7 +204,7 @@ func (p *Pins) CheckCall(ctx context.Context, name string) (*Refusal, error) {
 	if !p.Enforced() {
 		return nil, nil
 	}
-	pins, err := p.g.opt.Store.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server, NameKey: NameKey(name)})
+	pins, err := p.g.opt.Store.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server, NameKey: lookalike.Key(name)})
 	if err != nil {
 		return nil, err
 	}

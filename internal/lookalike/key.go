@@ -1,4 +1,4 @@
-package pinning
+package lookalike
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// NameKey is what look-alike tool names have in common: the name without
+// Key is what look-alike names have in common: the name without
 // invisible format characters (zero-width spaces and joiners, soft
 // hyphens) and without white space, in compatibility normal form (NFKC:
 // fullwidth "ｓａｖｅ" and "save" are one) and case-folded ("Save", "SAVE",
@@ -16,14 +16,14 @@ import (
 // loosely could run a tool under any of them (one that trims names, as
 // Python's str.strip does, runs "save" when called " save" or
 // "save\u00a0"; MCP tool names should hold no spaces at all, 2025-11-25
-// §Tool names), so a call is decided on every pinned tool that shares the
-// key, and a new tool that shares one with a known tool is not trusted on
-// first use (see decide.go).
+// §Tool names). Tool pinning decides a call on every pinned tool that
+// shares the key, and a policy's deny rule applies to every name that
+// shares its key.
 //
 // Look-alikes from different scripts (a Cyrillic "е" for a Latin "e") are
 // not folded: no server maps one to the other, so such a name reaches a
 // tool of its own, which pinning then treats as any other.
-func NameKey(name string) string {
+func Key(name string) string {
 	// Dropped again after NFKC, which turns some characters into spaces
 	// (U+00A8 diaeresis into a space and a combining mark).
 	return dropInvisible(norm.NFKC.String(cases.Fold().String(norm.NFKC.String(dropInvisible(name)))))

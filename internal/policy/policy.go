@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/lookalike"
 	"github.com/google/cel-go/cel"
 )
 
@@ -68,7 +69,10 @@ type Policy struct {
 
 type rule struct {
 	RuleSpec
-	when cel.Program
+	// lookalikeGlobs are a deny rule's tool and prompt globs as look-alike
+	// keys (see targets).
+	lookalikeTools, lookalikePrompts []string
+	when                             cel.Program
 	// usesArguments: the condition reads request.arguments, which lists
 	// do not have.
 	usesArguments bool
@@ -105,7 +109,7 @@ func Compile(s Spec) (*Policy, error) {
 }
 
 func compileRule(rs RuleSpec) (*rule, error) {
-	r := &rule{RuleSpec: rs}
+	r := &rule{RuleSpec: rs, lookalikeTools: lookalikeKeys(rs.Effect, rs.Tools), lookalikePrompts: lookalikeKeys(rs.Effect, rs.Prompts)}
 	var errs []error
 	if rs.Effect != Allow && rs.Effect != Deny {
 		errs = append(errs, fmt.Errorf("effect: %q is not allow or deny", rs.Effect))
@@ -210,7 +214,39 @@ func (r *rule) targets(req Request) bool {
 			return true
 		}
 	}
+	// A backend may run a tool under a look-alike of its name (trimmed,
+	// case-folded, fullwidth: package lookalike), so a deny rule covers the
+	// look-alikes of the names it denies. An allow rule stays exact: it
+	// never widens access to a name it does not spell.
+	var keys []string
+	switch req.Method {
+	case "tools/call":
+		keys = r.lookalikeTools
+	case "prompts/get":
+		keys = r.lookalikePrompts
+	}
+	if len(keys) > 0 {
+		name := lookalike.Key(req.Name)
+		for _, k := range keys {
+			if ok, _ := path.Match(k, name); ok {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+// lookalikeKeys are the look-alike keys of a deny rule's globs; nil for an
+// allow rule.
+func lookalikeKeys(effect string, globs []string) []string {
+	if effect != Deny {
+		return nil
+	}
+	keys := make([]string, 0, len(globs))
+	for _, g := range globs {
+		keys = append(keys, lookalike.Key(g))
+	}
+	return keys
 }
 
 // Check decides a call (tools/call, prompts/get, resources/read).

@@ -56,6 +56,16 @@ func TestCheck(t *testing.T) {
 		{"resource glob", alice, Request{Method: "resources/read", Name: "file:///secrets/key"}, false, "secrets", nil},
 		{"CEL on identity", bob, Request{Method: "tools/call", Name: "admin_reset"}, true, "bob-by-email", nil},
 		{"default", bob, Request{Method: "tools/call", Name: "hello_mcp"}, true, "default", nil},
+		// A backend that trims or folds names would run the denied tool:
+		// a deny rule covers its look-alikes (package lookalike).
+		{"deny covers a padded name", bob, Request{Method: "tools/call", Name: " export_ledger"}, false, "no-export", nil},
+		{"deny covers case", bob, Request{Method: "tools/call", Name: "EXPORT_users"}, false, "no-export", nil},
+		{"deny covers fullwidth", bob, Request{Method: "tools/call", Name: "ｅｘｐｏｒｔ_users"}, false, "no-export", nil},
+		{"deny covers a trailing no-break space", alice, Request{Method: "tools/call", Name: "transfer\u00a0"}, false, "no-transfers", nil},
+		// An allow rule stays exact: a look-alike gets no rule's allowance
+		// and meets the deny below it.
+		{"allow does not cover a look-alike", alice, Request{Method: "tools/call", Name: "Export_Ledger"}, false, "no-export", nil},
+		{"a different name is not a look-alike", bob, Request{Method: "tools/call", Name: "exports"}, true, "default", nil},
 	}
 	for _, tt := range tests {
 		d := p.Check(tt.id, tt.req)

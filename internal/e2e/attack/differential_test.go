@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
+	"golang.org/x/text/unicode/norm"
 )
 
 // The policy every backend in the differential suite sits behind: saving
@@ -58,11 +59,16 @@ func startDifferential(t *testing.T) *diffEnv {
 	}
 	first, firstURL := startRecorder(t, parseFirstWins)
 	fold, foldURL := startRecorder(t, parseFolding)
+	// A server that finds tools and prompts by a trimmed, case-folded,
+	// NFKC name, as a Python server doing name.strip().casefold() would.
+	// Its pinning is off, so the policy alone must hold.
+	lenient, lenientURL := startRecorder(t, parseFirstWins)
+	lenient.names = func(n string) string { return strings.ToLower(strings.TrimSpace(norm.NFKC.String(n))) }
 	server := func(name, upstream, extra string) string {
 		return fmt.Sprintf("  - name: %s\n    path: /%s\n    upstream: %s\n    scopes: [%s]\n%s%s", name, name, upstream, name, extra, differentialPolicy)
 	}
 	yaml := server("sdk", sdk.URL, "    headers: {x-functions-key: \"${SDK_KEY}\"}\n") +
-		server("first", firstURL, "") + server("fold", foldURL, "")
+		server("first", firstURL, "") + server("fold", foldURL, "") + server("lenient", lenientURL, "    pinning: off\n")
 	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: yaml, Env: map[string]string{"SDK_KEY": sdk.Key}})
 
 	recorded := func(rec *recorder) func(string) []string {
@@ -94,6 +100,7 @@ func startDifferential(t *testing.T) *diffEnv {
 		{name: "go-sdk", path: "/sdk", violations: sdkViolations, reset: func() { _ = os.Remove(filepath.Join(sdk.Dir, "pwned.snippet")) }},
 		{name: "first-wins", path: "/first", violations: recorded(first), reset: first.reset},
 		{name: "case-folding", path: "/fold", violations: recorded(fold), reset: fold.reset},
+		{name: "lenient-names", path: "/lenient", violations: recorded(lenient), reset: lenient.reset},
 	}
 	c := gwtest.RegisterClient(t, gw, nil)
 	toks := map[string]string{}
@@ -126,6 +133,12 @@ var v0618 = http.Header{"Mcp-Protocol-Version": {"2025-06-18"}}
 // tricks are the differential attacks: each tries to get a forbidden call
 // past the policy while the gateway reads an allowed one.
 var tricks = []trick{
+	// Look-alikes of a denied name, which a lenient server runs as it.
+	{name: "padded name", body: envelope("tools/call", `{"name":" save_snippet ","arguments":`+saveArgs+`}`)},
+	{name: "name in capitals", body: envelope("tools/call", `{"name":"SAVE_SNIPPET","arguments":`+saveArgs+`}`)},
+	{name: "fullwidth name", body: envelope("tools/call", `{"name":"ｓａｖｅ_snippet","arguments":`+saveArgs+`}`)},
+	{name: "name with a no-break space", body: envelope("tools/call", `{"name":"save_snippet\u00a0","arguments":`+saveArgs+`}`)},
+	{name: "prompt name in capitals", body: envelope("prompts/get", `{"name":"ADMIN"}`)},
 	{name: "duplicate name, forbidden last", body: envelope("tools/call", `{"name":"hello_mcp","name":"save_snippet","arguments":`+saveArgs+`}`)},
 	{name: "duplicate name, forbidden first", body: envelope("tools/call", `{"name":"save_snippet","name":"hello_mcp","arguments":`+saveArgs+`}`)},
 	{name: "escaped duplicate name", body: envelope("tools/call", `{"name":"hello_mcp","n\u0061me":"save_snippet","arguments":`+saveArgs+`}`)},

@@ -20,6 +20,9 @@ type recorder struct {
 	executed []call
 	headers  []http.Header // of every request
 	parse    func([]byte) []map[string]any
+	// names, when set, is how the backend finds a tool or prompt by name
+	// (a lenient server trims and folds them).
+	names func(string) string
 }
 
 // call is what a backend executed: the method and its target, and the
@@ -117,6 +120,9 @@ func (rec *recorder) execute(m map[string]any) any {
 	case "tools/call", "prompts/get", "resources/read", "tasks/get", "tasks/update", "tasks/cancel":
 		c := call{Method: method}
 		c.Name, _ = params["name"].(string)
+		if rec.names != nil {
+			c.Name = rec.names(c.Name)
+		}
 		switch method {
 		case "resources/read":
 			c.Name, _ = params["uri"].(string)

@@ -71,6 +71,7 @@ func TestCertificateLogin(t *testing.T) {
 				{ID: certClientID, Certificate: tt.cc.Cert, RedirectURIs: []string{redirectURL}},
 			}})
 			var p *oidc.Provider
+			var err error // this subtest's own: they run in parallel
 			want := storage.Identity{Subject: "alice-pairwise-sub", Email: "alice@example.com", Name: "Alice Liddell",
 				Groups: []string{"b7a1c3d0-0000-4000-8000-0000000000g1"}, Provider: "corp"}
 			if tt.entra {

@@ -128,14 +128,22 @@ func (b *Tab) Type(sel, text string) {
 	b.Do(chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible))
 }
 
-// Text is the visible text of the page.
+// Text is the visible text of the page. A document replaced while it is
+// read (a navigation still finishing) is read again, the new one.
 func (b *Tab) Text() string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS("body")))
-	if err != nil {
-		b.t.Fatalf("chromium: page text: %v", err)
+	var err error
+	for range 5 {
+		var s string
+		if s, err = chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS("body"))); err == nil {
+			return s
+		}
+		if msg := err.Error(); !strings.Contains(msg, "No node with given id") && !strings.Contains(msg, "context was destroyed") {
+			break
+		}
 	}
-	return s
+	b.t.Fatalf("chromium: page text: %v", err)
+	return ""
 }
 
 // URL is the tab's current address.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/lookalike"
 )
 
 // Body is a request body as the gateway read it.
@@ -70,6 +72,26 @@ var targetParam = map[string]string{
 	"tasks/update":   "taskId",
 	"tasks/cancel":   "taskId",
 }
+
+// gatedMethods are the methods some check of the gateway is about: a call
+// the policy, pinning and limits decide, or a list they filter. A method
+// spelled like one of them only in another way (case, padding, fullwidth:
+// package lookalike) is refused, for a backend that dispatches methods
+// loosely would run it with none of those checks.
+var gatedMethods = map[string]bool{
+	"tools/call": true, "prompts/get": true, "resources/read": true,
+	"tasks/get": true, "tasks/update": true, "tasks/cancel": true,
+	"tools/list": true, "prompts/list": true, "resources/list": true, "resources/templates/list": true,
+}
+
+// gatedKeys maps each gated method's look-alike key to its spelling.
+var gatedKeys = func() map[string]string {
+	m := map[string]string{}
+	for name := range gatedMethods {
+		m[lookalike.Key(name)] = name
+	}
+	return m
+}()
 
 // HasArguments: the methods whose params.arguments must be an object.
 var hasArguments = map[string]bool{"tools/call": true, "prompts/get": true}
@@ -341,6 +363,11 @@ func (sp *msgSpans) check(hasMethod bool, p *paramsSeen) error {
 	}
 	if sp.method == "" || hasControl(sp.method) {
 		return invalidRequest("method must be a non-empty string without control characters")
+	}
+	if !gatedMethods[sp.method] {
+		if want, ok := gatedKeys[lookalike.Key(sp.method)]; ok {
+			return invalidRequest("method must be spelled %s", want)
+		}
 	}
 	param, named := targetParam[sp.method]
 	if named {

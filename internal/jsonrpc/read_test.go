@@ -107,6 +107,13 @@ func TestReadRefuses(t *testing.T) {
 		{"duplicate method", `{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{"name":"a"}}`, CodeInvalidRequest},
 		{"method in another case", `{"jsonrpc":"2.0","id":1,"Method":"tools/call","params":{"name":"a"}}`, CodeInvalidRequest},
 		{"duplicate params", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"params":{"name":"b"}}`, CodeInvalidRequest},
+		// A gated method in another spelling: a backend dispatching loosely
+		// would run it past every check.
+		{"method value in capitals", `{"jsonrpc":"2.0","id":1,"method":"Tools/Call","params":{"name":"a"}}`, CodeInvalidRequest},
+		{"padded method value", `{"jsonrpc":"2.0","id":1,"method":" tools/call","params":{"name":"a"}}`, CodeInvalidRequest},
+		{"method with a no-break space", `{"jsonrpc":"2.0","id":1,"method":"tools/list\u00a0"}`, CodeInvalidRequest},
+		{"fullwidth method", `{"jsonrpc":"2.0","id":1,"method":"ｒｅｓｏｕｒｃｅｓ/read","params":{"uri":"a"}}`, CodeInvalidRequest},
+		{"list method in capitals", `{"jsonrpc":"2.0","id":1,"method":"PROMPTS/LIST"}`, CodeInvalidRequest},
 		{"params folds to params", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"paramſ":{"name":"b"}}`, CodeInvalidRequest},
 		{"duplicate name", call(`{"name":"a","name":"b"}`), CodeInvalidRequest},
 		{"escaped duplicate name", call(`{"name":"a","n\u0061me":"b"}`), CodeInvalidRequest},

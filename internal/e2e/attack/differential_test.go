@@ -64,6 +64,7 @@ func startDifferential(t *testing.T) *diffEnv {
 	// Its pinning is off, so the policy alone must hold.
 	lenient, lenientURL := startRecorder(t, parseFirstWins)
 	lenient.names = func(n string) string { return strings.ToLower(strings.TrimSpace(norm.NFKC.String(n))) }
+	lenient.methods = lenient.names
 	server := func(name, upstream, extra string) string {
 		return fmt.Sprintf("  - name: %s\n    path: /%s\n    upstream: %s\n    scopes: [%s]\n%s%s", name, name, upstream, name, extra, differentialPolicy)
 	}
@@ -139,6 +140,11 @@ var tricks = []trick{
 	{name: "fullwidth name", body: envelope("tools/call", `{"name":"ｓａｖｅ_snippet","arguments":`+saveArgs+`}`)},
 	{name: "name with a no-break space", body: envelope("tools/call", `{"name":"save_snippet\u00a0","arguments":`+saveArgs+`}`)},
 	{name: "prompt name in capitals", body: envelope("prompts/get", `{"name":"ADMIN"}`)},
+	// A method spelled another way, which a lenient server dispatches as
+	// the real one: no per-message check would apply.
+	{name: "method in capitals", body: envelope("Tools/Call", `{"name":"save_snippet","arguments":`+saveArgs+`}`)},
+	{name: "padded method", body: envelope(" tools/call", `{"name":"save_snippet","arguments":`+saveArgs+`}`)},
+	{name: "fullwidth method", body: envelope("ｐｒｏｍｐｔｓ/get", `{"name":"admin"}`)},
 	{name: "duplicate name, forbidden last", body: envelope("tools/call", `{"name":"hello_mcp","name":"save_snippet","arguments":`+saveArgs+`}`)},
 	{name: "duplicate name, forbidden first", body: envelope("tools/call", `{"name":"save_snippet","name":"hello_mcp","arguments":`+saveArgs+`}`)},
 	{name: "escaped duplicate name", body: envelope("tools/call", `{"name":"hello_mcp","n\u0061me":"save_snippet","arguments":`+saveArgs+`}`)},

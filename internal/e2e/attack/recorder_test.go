@@ -23,6 +23,8 @@ type recorder struct {
 	// names, when set, is how the backend finds a tool or prompt by name
 	// (a lenient server trims and folds them).
 	names func(string) string
+	// methods, when set, is how it reads a method name.
+	methods func(string) string
 }
 
 // call is what a backend executed: the method and its target, and the
@@ -104,6 +106,9 @@ var recorderTools = []string{"hello_mcp", "save_snippet", "get_snippet", "metere
 // execute runs one message as this backend read it.
 func (rec *recorder) execute(m map[string]any) any {
 	method, _ := m["method"].(string)
+	if rec.methods != nil {
+		method = rec.methods(method)
+	}
 	id, hasID := m["id"]
 	params, _ := m["params"].(map[string]any)
 	result := map[string]any{}

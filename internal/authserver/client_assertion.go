@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/lru"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -148,25 +148,7 @@ func (j *jwksCache) get(ctx context.Context, hc *http.Client, uri string, now ti
 }
 
 func (j *jwksCache) fetch(ctx context.Context, hc *http.Client, uri string) (*jose.JSONWebKeySet, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("jwks_uri answered %d", resp.StatusCode)
-	}
-	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<10)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("jwks_uri: %w", err)
-	}
-	return &set, nil
+	return oauthclient.FetchKeySet(ctx, hc, uri, 256<<10)
 }
 
 // parseJWKS reads an inline key set from configuration; only public keys.

@@ -2,14 +2,13 @@ package idjag
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/oauthclient"
 	"github.com/go-jose/go-jose/v4"
 )
 
@@ -84,23 +83,9 @@ func (k *remoteKeys) try(tok *jose.JSONWebSignature) ([]byte, bool) {
 // fetch keeps the keys held, and counts as an attempt.
 func (k *remoteKeys) fetch(ctx context.Context) error {
 	k.fetched = k.now()
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.uri, nil)
+	set, err := oauthclient.FetchKeySet(ctx, k.client, k.uri, maxKeySet)
 	if err != nil {
-		return err
-	}
-	resp, err := k.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("fetching the identity provider's keys: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("the identity provider's jwks_uri answered %d", resp.StatusCode)
-	}
-	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxKeySet)).Decode(&set); err != nil {
-		return fmt.Errorf("the identity provider's key set: %w", err)
+		return fmt.Errorf("the identity provider's keys: %w", err)
 	}
 	var keys []jose.JSONWebKey
 	for _, key := range set.Keys {

@@ -195,8 +195,10 @@ func allIn(list, have []string) bool {
 	return true
 }
 
-// targets reports whether the rule is about this request.
-func (r *rule) targets(req Request) bool {
+// targets reports whether the rule is about this request; key is the
+// look-alike key of its name, worked out once per request and only when a
+// deny rule needs it.
+func (r *rule) targets(req Request, key *nameKey) bool {
 	var globs []string
 	switch req.Method {
 	case "tools/call":
@@ -226,7 +228,7 @@ func (r *rule) targets(req Request) bool {
 		keys = r.lookalikePrompts
 	}
 	if len(keys) > 0 {
-		name := lookalike.Key(req.Name)
+		name := key.get()
 		for _, k := range keys {
 			if ok, _ := path.Match(k, name); ok {
 				return true
@@ -234,6 +236,19 @@ func (r *rule) targets(req Request) bool {
 		}
 	}
 	return false
+}
+
+// nameKey is a request name's look-alike key, worked out on first use.
+type nameKey struct {
+	name, key string
+	done      bool
+}
+
+func (k *nameKey) get() string {
+	if !k.done {
+		k.key, k.done = lookalike.Key(k.name), true
+	}
+	return k.key
 }
 
 // lookalikeKeys are the look-alike keys of a deny rule's globs; nil for an
@@ -254,8 +269,9 @@ func (p *Policy) Check(id Identity, req Request) Decision {
 	if p == nil {
 		return Decision{Allowed: true, Rule: "default"}
 	}
+	key := &nameKey{name: req.Name}
 	for i, r := range p.rules {
-		if !r.targets(req) || !r.Who.matches(id) {
+		if !r.targets(req, key) || !r.Who.matches(id) {
 			continue
 		}
 		if r.when != nil {
@@ -311,8 +327,9 @@ func (p *Policy) Visible(id Identity, method, name string) bool {
 		return true
 	}
 	req := Request{Method: method, Name: name}
+	key := &nameKey{name: req.Name}
 	for i, r := range p.rules {
-		if !r.targets(req) || !r.Who.matches(id) {
+		if !r.targets(req, key) || !r.Who.matches(id) {
 			continue
 		}
 		if r.when != nil {

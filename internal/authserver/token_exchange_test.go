@@ -97,7 +97,7 @@ func TestTokenExchangeIssuesIDJAG(t *testing.T) {
 		t.Errorf("response %v: want issued_token_type id-jag, token_type N_A, expires_in 240, scope chat.read, no refresh token", resp)
 	}
 	raw, _ := resp["access_token"].(string)
-	tok, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +348,7 @@ func TestIssueOwnIssuerRefused(t *testing.T) {
 // idjagClaims reads an ID-JAG's claims after checking its signature.
 func (h *harness) idjagClaims(raw string) map[string]any {
 	h.t.Helper()
-	tok, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -378,4 +379,28 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestTokenExchangeDebugTraceRedacts: with the OAuth debug trace on, the
+// subject token (a refresh token) and an actor token appear in the log by
+// their length only, as every other credential does.
+func TestTokenExchangeDebugTraceRedacts(t *testing.T) {
+	var logs strings.Builder
+	h := newHarness(t, func(o *Options) {
+		o.Debug, o.Log = true, slog.New(slog.NewTextHandler(&logs, nil))
+		o.Clients = append(o.Clients, ConfigClient{ID: xApp, Secret: xAppKey, RedirectURIs: []string{appRedirect},
+			GrantTypes: []string{grantAuthorizationCode, grantRefreshToken, grantTokenExchange}})
+		o.Issue = []IssueAudience{{Audience: audChat, Resources: []string{chatAPI}, Scopes: []string{"chat.read"},
+			Clients: map[string]string{xApp: "x"}, Lifetime: time.Minute}}
+	})
+	rt, _ := h.refreshTokenOf(xApp, xAppKey)
+	f := exchangeForm(rt)
+	f.Set("actor_token", "actor-token-secret-value")
+	wantAnswer(t, h.exchange(f, xApp, xAppKey), http.StatusBadRequest, oauth.ErrInvalidRequest)
+	f.Del("actor_token")
+	wantAnswer(t, h.exchange(f, xApp, xAppKey), http.StatusOK, "")
+	out := logs.String()
+	if !strings.Contains(out, "subject_token=\"[redacted") || strings.Contains(out, rt) || strings.Contains(out, "actor-token-secret-value") {
+		t.Errorf("the debug trace logged a subject or actor token:\n%s", out)
+	}
 }

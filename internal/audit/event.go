@@ -22,6 +22,10 @@ const (
 	ConsentRevoked     = "consent.revoked"
 	TokenIssued        = "token.issued"
 	TokenRefreshed     = "token.refreshed"
+	// TokenExchanged: Drawbridge, as an enterprise IdP, issued an identity
+	// assertion grant (ID-JAG) for another authorization server (Audience)
+	// by token exchange; AssertionID is its jti.
+	TokenExchanged = "token.exchanged"
 	// TokenFailed: the token endpoint answered an error.
 	TokenFailed    = "token.failed"
 	GrantRevoked   = "grant.revoked"
@@ -71,6 +75,9 @@ type Event struct {
 	// issued it and the assertion's jti.
 	IdP         string `json:"idp,omitempty"`
 	AssertionID string `json:"assertion_id,omitempty"`
+	// Audience is, on token.exchanged, the authorization server the
+	// identity assertion grant was issued for.
+	Audience string `json:"audience,omitempty"`
 	// Server, Method and Name describe MCP requests: the server's name,
 	// the JSON-RPC method and the tool, prompt or resource it names.
 	Server string `json:"server,omitempty"`

@@ -21,6 +21,8 @@ var secretParams = map[string]bool{
 	"code": true, "code_verifier": true, "refresh_token": true, "access_token": true, "token": true,
 	"client_secret": true, "client_assertion": true, "assertion": true, "password": true, "csrf": true,
 	"state": true,
+	// RFC 8693 §2.1: token exchange presents tokens as subject and actor.
+	"subject_token": true, "actor_token": true,
 }
 
 // debugStep logs one step of a flow when the debug trace is on.

@@ -58,6 +58,12 @@ func (s *Server) Metadata() *oauth.AuthServerMetadata {
 		m.GrantTypesSupported = append(m.GrantTypesSupported, grantJWTBearer)
 		m.AuthorizationGrantProfilesSupported = []string{idjag.Profile}
 	}
+	if len(s.issue) > 0 {
+		// Drawbridge as an enterprise IdP: token exchange issues ID-JAGs
+		// (draft-ietf-oauth-identity-assertion-authz-grant, IdP metadata).
+		m.GrantTypesSupported = append(m.GrantTypesSupported, grantTokenExchange)
+		m.IdentityChainingRequestedTokenTypesSupported = []string{tokenTypeIDJAG}
+	}
 	if s.opt.DynamicRegistration {
 		m.RegistrationEndpoint = s.url(PathRegister)
 	}

@@ -113,6 +113,10 @@ type Options struct {
 	// endpoint redeems (jwt-bearer grant, token_jwtbearer.go); none turns
 	// the grant off. Their keys are fetched with HTTPClient.
 	Enterprise []idjag.Issuer
+	// Issue are the other authorization servers the token endpoint issues
+	// ID-JAGs for, as an enterprise IdP (token exchange,
+	// token_exchange.go); none turns the exchange off.
+	Issue []IssueAudience
 
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration
@@ -168,6 +172,7 @@ type Server struct {
 	lockout   *lockout
 	dpop      *dpop.Checker
 	idjag     *idjag.Verifier
+	issue     map[string]*IssueAudience
 }
 
 // New checks the options and builds the server.
@@ -195,6 +200,10 @@ func New(opt Options) (*Server, error) {
 		lockout:   newLockout(opt.LockoutAfter, opt.LockoutAddressAfter, opt.LockoutBase, opt.LockoutMax),
 		dpop:      &dpop.Checker{Replay: opt.Store, Now: opt.Now, Nonces: opt.DPoPNonces}}
 	s.idjag = idjag.NewVerifier(opt.Issuer, opt.Enterprise, opt.HTTPClient, opt.Now)
+	var err error
+	if s.issue, err = newIssue(opt.Issuer, opt.Issue); err != nil {
+		return nil, err
+	}
 	for _, c := range opt.Clients {
 		cl, err := configClient(c, opt.Now())
 		if err != nil {

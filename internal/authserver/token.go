@@ -64,12 +64,18 @@ func (s *Server) runGrant(w http.ResponseWriter, r *http.Request, tr *tokenReque
 		grantRefreshToken:      s.refreshGrant,
 		grantClientCredentials: s.clientCredentialsGrant,
 		grantJWTBearer:         s.jwtBearerGrant,
+		grantTokenExchange:     s.tokenExchangeGrant,
 	}[grant]
 	switch {
 	case grant == "":
 		return oauth.NewError(oauth.ErrInvalidRequest, "grant_type is required")
-	case !ok, grant == grantJWTBearer && !s.idjag.Trusts():
+	case !ok, grant == grantJWTBearer && !s.idjag.Trusts(), grant == grantTokenExchange && len(s.issue) == 0:
 		return oauth.NewError(oauth.ErrUnsupportedGrantType, "grant_type must be authorization_code, refresh_token or client_credentials")
+	case grant == grantTokenExchange && tr.client.TokenEndpointAuthMethod == authNone:
+		// The draft (§7.1) supports identity assertion grants for
+		// confidential clients only: the grant names the client at the
+		// other server, which must be able to hold it to its credentials.
+		return oauth.InvalidClient("only confidential clients may request identity assertion grants")
 	case grant == grantJWTBearer && (!tr.client.allowsGrant(grant) || tr.client.TokenEndpointAuthMethod == authNone):
 		// Each IdP lists, besides, which of these may redeem its grants
 		// (checked with the assertion).

@@ -41,19 +41,11 @@ func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRe
 		OldHash: tokens.Hash(presented), Now: now, Grace: s.opt.RefreshReuseGrace, Check: check,
 		New: storage.RefreshToken{Hash: tokens.Hash(next), CreatedAt: now, ExpiresAt: s.refreshExpiry(now)},
 	})
-	switch {
-	case refusal != nil:
+	if refusal != nil {
 		return nil, refusal
-	case errors.Is(err, storage.ErrReused):
-		s.opt.Revoker.Finish(g, actor(r))
-		s.opt.Log.Warn("refresh token reused; grant revoked", "client_id", tr.client.ID, "grant", g.ID)
-		s.record(r, audit.Event{Type: audit.RefreshReuse, Subject: g.Identity.Subject, ClientID: tr.client.ID, GrantID: g.ID})
-		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was already used; the grant has been revoked")
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
-		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token is invalid, expired or revoked")
-	case err != nil:
-		s.opt.Log.Error("rotating refresh token", "err", err)
-		return nil, unavailable()
+	}
+	if oerr := s.rotationRefusal(r, tr, g, err); oerr != nil {
+		return nil, oerr
 	}
 	scopes := requested
 	if scopes == nil {
@@ -66,6 +58,27 @@ func (s *Server) refreshGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRe
 			Scope: oauth.FormatScope(scopes), Resource: g.Resource})
 	}
 	return resp, oerr
+}
+
+// rotationRefusal answers a refresh token that a rotation, or an
+// inspection (token exchange), did not accept; nil when it did. A reused
+// token's grant was revoked in the store: the revocation is finished
+// (this replica's revocation list, the audit trail) and recorded as reuse,
+// wherever the token was presented.
+func (s *Server) rotationRefusal(r *http.Request, tr *tokenRequest, g storage.Grant, err error) *oauth.Error {
+	switch {
+	case errors.Is(err, storage.ErrReused):
+		s.opt.Revoker.Finish(g, actor(r))
+		s.opt.Log.Warn("refresh token reused; grant revoked", "client_id", tr.client.ID, "grant", g.ID)
+		s.record(r, audit.Event{Type: audit.RefreshReuse, Subject: g.Identity.Subject, ClientID: tr.client.ID, GrantID: g.ID})
+		return oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was already used; the grant has been revoked")
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
+		return oauth.NewError(oauth.ErrInvalidGrant, "the refresh token is invalid, expired or revoked")
+	case err != nil:
+		s.opt.Log.Error("rotating refresh token", "err", err)
+		return unavailable()
+	}
+	return nil
 }
 
 // checkRefresh: a refresh token is good only for the client it was issued

@@ -601,7 +601,11 @@ type Client struct {
 	// SkipConsent marks a first-party client that users need not approve.
 	SkipConsent bool `yaml:"skip_consent"`
 	// GrantTypes the client may use: authorization_code, refresh_token,
-	// client_credentials. Default authorization_code and refresh_token.
+	// client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer
+	// (redeem an enterprise IdP's ID-JAG) and
+	// urn:ietf:params:oauth:grant-type:token-exchange (get an ID-JAG from
+	// Drawbridge, see Enterprise.Issue). Default authorization_code and
+	// refresh_token.
 	GrantTypes []string `yaml:"grant_types"`
 	// TokenEndpointAuthMethod is none, client_secret_basic,
 	// client_secret_post or private_key_jwt (RFC 7523). Default
@@ -704,6 +708,35 @@ type Enterprise struct {
 	// IdPs are the identity providers whose ID-JAGs are redeemed at
 	// /token with the jwt-bearer grant (RFC 7523).
 	IdPs []EnterpriseIdP `yaml:"idps"`
+	// Issue makes Drawbridge an enterprise IdP too: a client that a user
+	// signed in to Drawbridge for exchanges its refresh token (RFC 8693
+	// token exchange at /token) for an ID-JAG naming one of these other
+	// authorization servers. Default: none, and the exchange is off.
+	Issue []IssueAudience `yaml:"issue"`
+}
+
+// IssueAudience is another authorization server that Drawbridge issues
+// identity assertion grants (ID-JAG) for, and what they may grant there.
+type IssueAudience struct {
+	// Audience is that authorization server's issuer identifier: the aud
+	// of the grants, and the audience parameter clients send. Never
+	// Drawbridge's own issuer (an IdP does not redeem its own grants).
+	Audience string `yaml:"audience"`
+	// Resources are the resource identifiers (RFC 8707) at that server the
+	// grants may name. A request without resource gets the only one, when
+	// there is only one. At least one is required.
+	Resources []string `yaml:"resources"`
+	// Scopes are the most a grant may carry there: a request's scopes are
+	// intersected with them, and a request without scope gets them all.
+	// Omitted: grants carry no scope.
+	Scopes []string `yaml:"scopes"`
+	// Clients map the id of each client allowed to ask (a configured
+	// client that authenticates and lists the token-exchange grant in
+	// grant_types) to its client id at that server, which the grant names
+	// in client_id. At least one is required.
+	Clients map[string]string `yaml:"clients"`
+	// Lifetime of a grant (exp - iat), at most 10m. Default 5m.
+	Lifetime Duration `yaml:"lifetime"`
 }
 
 // EnterpriseIdP is one trusted enterprise identity provider.

@@ -91,6 +91,12 @@ const (
 	// are for servers whose every tool an administrator wants to see.
 	DefaultPinning         = "hide"
 	DefaultPinningApproval = "tofu"
+
+	// DefaultIssueLifetime is how long an identity assertion grant that
+	// Drawbridge issues as an enterprise IdP (enterprise.issue) lasts: the
+	// draft's example, long enough to be redeemed at once and too short to
+	// be worth stealing.
+	DefaultIssueLifetime = 5 * time.Minute
 )
 
 // The default lists are functions, so that no caller can change them.
@@ -163,8 +169,11 @@ func (c *Config) defaultIdentity() {
 }
 
 // defaultEnterprise: each enterprise IdP's claims default to a generic
-// OIDC provider's.
+// OIDC provider's; the grants Drawbridge issues last DefaultIssueLifetime.
 func (c *Config) defaultEnterprise() {
+	for i := range c.Enterprise.Issue {
+		setDuration(&c.Enterprise.Issue[i].Lifetime, DefaultIssueLifetime)
+	}
 	for i := range c.Enterprise.IdPs {
 		cl, def := &c.Enterprise.IdPs[i].Claims, DefaultClaims()
 		setString(&cl.Subject, def.Subject)

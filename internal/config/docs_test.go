@@ -21,6 +21,12 @@ identity:
     users: [{username: alice, password_hash: "$2a$10$abcdefghijklmnopqrstuv"}]
 clients:
   - {id: portal, secret: "0123456789abcdef", redirect_uris: ["https://portal.example.com/cb"]}
+  - id: agent
+    secret: "0123456789abcdef"
+    redirect_uris: ["https://agent.example.com/cb"]
+    grant_types: [authorization_code, refresh_token, "urn:ietf:params:oauth:grant-type:token-exchange"]
+enterprise:
+  issue: [{audience: "https://as.example.net", resources: ["https://api.example.net/mcp"], clients: {agent: a}}]
 servers:
   - {name: plain, path: /mcp, upstream: "http://127.0.0.1:7071/mcp"}
   - {name: asserted, path: /asserted, upstream: "http://127.0.0.1:7072/mcp", auth: {mode: identity_assertion}}
@@ -34,6 +40,7 @@ var docSections = map[string]string{
 	"Top level": "", "`identity`": "identity.", "`tokens`": "tokens.", "`registration`": "registration.",
 	"`clients` (pre-registered)": "clients[0].", "`introspection`": "introspection.",
 	"`admin` and `console`": "", "Sessions": "", "`servers`": "servers[].",
+	"`enterprise.issue`": "enterprise.issue[0].",
 }
 
 // TestDocumentedDefaults: every default docs/configuration.md states is

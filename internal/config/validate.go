@@ -378,8 +378,8 @@ func contains(list []string, s string) bool {
 
 func (v *validator) clientAuth(field string, c Client) {
 	for _, g := range c.GrantTypes {
-		if g != "authorization_code" && g != "refresh_token" && g != "client_credentials" && g != GrantJWTBearer {
-			v.add("%s.grant_types: %q is not one of authorization_code, refresh_token, client_credentials, %s", field, g, GrantJWTBearer)
+		if g != "authorization_code" && g != "refresh_token" && g != "client_credentials" && g != GrantJWTBearer && g != GrantTokenExchange {
+			v.add("%s.grant_types: %q is not one of authorization_code, refresh_token, client_credentials, %s, %s", field, g, GrantJWTBearer, GrantTokenExchange)
 		}
 	}
 	switch c.TokenEndpointAuthMethod {
@@ -387,7 +387,7 @@ func (v *validator) clientAuth(field string, c Client) {
 		if c.Secret != "" {
 			v.add("%s.token_endpoint_auth_method: none, but a secret is set", field)
 		}
-		for _, g := range []string{"client_credentials", GrantJWTBearer} {
+		for _, g := range []string{"client_credentials", GrantJWTBearer, GrantTokenExchange} {
 			if contains(c.GrantTypes, g) {
 				v.add("%s.grant_types: %s needs a client that authenticates (a secret or private_key_jwt)", field, g)
 			}

@@ -27,7 +27,13 @@ type AuthServerMetadata struct {
 	// grant profiles redeemed (draft-ietf-oauth-identity-assertion-authz-
 	// grant §7.2; MCP enterprise-managed authorization §6).
 	AuthorizationGrantProfilesSupported []string `json:"authorization_grant_profiles_supported,omitempty"`
-	ServiceDocumentation                string   `json:"service_documentation,omitempty"`
+	// IdentityChainingRequestedTokenTypesSupported lists the token types
+	// the token exchange issues for other trust domains: an IdP that
+	// issues ID-JAGs lists urn:ietf:params:oauth:token-type:id-jag
+	// (draft-ietf-oauth-identity-chaining; draft-ietf-oauth-identity-
+	// assertion-authz-grant, "Authorization Server (IdP) Metadata").
+	IdentityChainingRequestedTokenTypesSupported []string `json:"identity_chaining_requested_token_types_supported,omitempty"`
+	ServiceDocumentation                         string   `json:"service_documentation,omitempty"`
 }
 
 // ProtectedResourceMetadata is the protected resource metadata document
@@ -81,4 +87,7 @@ type TokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IssuedTokenType is the type of a token issued by token exchange
+	// (RFC 8693 §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }

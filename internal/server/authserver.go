@@ -55,6 +55,10 @@ func authServerOptions(cfg *config.Config, opt Options, c core, in signIn, vlt *
 		}
 	}
 	o.Enterprise = enterpriseIssuers(cfg)
+	for _, a := range cfg.Enterprise.Issue {
+		o.Issue = append(o.Issue, authserver.IssueAudience{Audience: a.Audience, Resources: a.Resources,
+			Scopes: a.Scopes, Clients: a.Clients, Lifetime: a.Lifetime.D()})
+	}
 	for _, in := range cfg.Introspection.Clients {
 		o.Introspectors = append(o.Introspectors, authserver.Introspector{ID: in.ID, Secret: in.Secret})
 	}

@@ -27,6 +27,9 @@ const (
 	// RotateRefused: Rotation.Check refused the grant. Nothing changes; the
 	// rotation returns Check's error unchanged.
 	RotateRefused
+	// RotateKeep: Rotation.Inspect, and the token is current. It stays
+	// current (New is not stored); only the grant's LastUsedAt changes.
+	RotateKeep
 )
 
 // Decide is the one decision of a refresh-token rotation, for every backend:
@@ -51,7 +54,10 @@ func (r Rotation) Decide(old *RefreshToken, g Grant, successor *RefreshToken) (R
 		return RotateRevoked, nil
 	}
 	step := r.exchange(*old, successor)
-	if step != RotateReuse && r.Check != nil {
+	if r.Inspect {
+		step = inspected(step)
+	}
+	if exchangeable(step) && r.Check != nil {
 		if err := r.Check(g); err != nil {
 			return RotateRefused, err
 		}
@@ -76,6 +82,28 @@ func (r Rotation) exchange(old RefreshToken, successor *RefreshToken) RotationSt
 		return RotateReuse
 	}
 	return RotateGraceRetry
+}
+
+// inspected is the step of an inspection (Rotation.Inspect) where the
+// rotation would take step. A current token is kept; a replayed one is reuse
+// exactly as in a rotation. A token in its grace window is not current, so
+// it proves nothing, but nor is it reuse: the client that lost a refresh
+// response may still make its one retry at the refresh grant, so nothing
+// changes (RotateUnknown).
+func inspected(step RotationStep) RotationStep {
+	switch step {
+	case RotateCurrent:
+		return RotateKeep
+	case RotateGraceRetry:
+		return RotateUnknown
+	}
+	return step
+}
+
+// exchangeable reports whether the token of step may be used, so that
+// Rotation.Check is asked: a replay revokes the grant whoever presents it.
+func exchangeable(step RotationStep) bool {
+	return step == RotateCurrent || step == RotateGraceRetry || step == RotateKeep
 }
 
 // ended reports whether an optional bound (zero: none) has passed at now.

@@ -43,6 +43,7 @@ func TestRotationDecide(t *testing.T) {
 		want      RotationStep
 		wantErr   error
 		checked   bool // whether check must have run
+		inspect   bool // Rotation.Inspect: token exchange presents the token
 	}{
 		// Nothing to exchange.
 		{name: "unknown token", old: nil, grant: Grant{}, now: t0, grace: grace, check: clientA, want: RotateUnknown},
@@ -89,10 +90,26 @@ func TestRotationDecide(t *testing.T) {
 			check: clientA, want: RotateReuse},
 		{name: "replayed by another client", old: rotated, grant: live, successor: used, now: t0.Add(2 * time.Second),
 			grace: grace, check: otherClient, want: RotateReuse},
+
+		// Inspected (token exchange): nothing is exchanged, reuse is reuse.
+		{name: "inspected, current", old: current, grant: live, now: t0, grace: grace, check: clientA, inspect: true,
+			want: RotateKeep, checked: true},
+		{name: "inspected, current, wrong client", old: current, grant: live, now: t0, grace: grace, check: otherClient,
+			inspect: true, want: RotateRefused, wantErr: errWrongClient, checked: true},
+		{name: "inspected in the grace window", old: rotated, grant: live, successor: unused, now: t0, grace: grace,
+			check: clientA, inspect: true, want: RotateUnknown},
+		{name: "inspected after the grace window", old: rotated, grant: live, successor: unused, now: t0.Add(grace),
+			grace: grace, check: clientA, inspect: true, want: RotateReuse},
+		{name: "inspected, successor used", old: rotated, grant: live, successor: used, now: t0.Add(2 * time.Second),
+			grace: grace, check: clientA, inspect: true, want: RotateReuse},
+		{name: "inspected, revoked grant", old: current, grant: revoked, now: t0, grace: grace, check: clientA,
+			inspect: true, want: RotateRevoked},
+		{name: "inspected, expired token", old: expired, grant: live, now: t0.Add(time.Minute), grace: grace,
+			check: clientA, inspect: true, want: RotateUnknown},
 	}
 	for _, tt := range tests {
 		checked := false
-		r := Rotation{OldHash: "rt-0", New: RefreshToken{Hash: "rt-new"}, Now: tt.now, Grace: tt.grace}
+		r := Rotation{OldHash: "rt-0", New: RefreshToken{Hash: "rt-new"}, Now: tt.now, Grace: tt.grace, Inspect: tt.inspect}
 		if tt.check != nil {
 			r.Check = func(g Grant) error {
 				checked = true

@@ -479,6 +479,13 @@ type Rotation struct {
 	// returned unchanged. The token endpoint uses it to refuse a token
 	// presented by another client or for another resource without burning it.
 	Check func(Grant) error
+	// Inspect asks only whether OldHash is current, without exchanging it:
+	// token exchange (RFC 8693) presents a refresh token as proof of a live
+	// grant. A current token stays current (New is ignored) and the grant's
+	// LastUsedAt becomes Now; a replayed token is reuse, as in a rotation
+	// (the grant is revoked, ErrReused); a token in its grace window gives
+	// ErrNotFound and changes nothing (Rotation.Decide).
+	Inspect bool
 }
 
 // UpstreamSession holds what the upstream identity provider issued for one

@@ -93,3 +93,19 @@ func (k *Keys) Sign(claims any) (string, error) {
 	}
 	return jwt.Signed(s.plain).Claims(claims).Serialize()
 }
+
+// TypeIDJAG is the typ of an Identity Assertion JWT Authorization Grant
+// (draft-ietf-oauth-identity-assertion-authz-grant §3).
+const TypeIDJAG = "oauth-id-jag+jwt"
+
+// SignGrant signs an identity assertion grant (ID-JAG) for another
+// authorization server with the current key. Its typ keeps it from passing
+// for an access token or a backend's identity assertion, and theirs from
+// passing for it (RFC 8725 §3.11).
+func (k *Keys) SignGrant(claims any) (string, error) {
+	s := k.currentKey()
+	if s == nil {
+		return "", errors.New("tokens: no signing key")
+	}
+	return jwt.Signed(s.grant).Claims(claims).Serialize()
+}

@@ -38,6 +38,7 @@ type signingKey struct {
 	key    *ecdsa.PrivateKey
 	signer jose.Signer // typ at+jwt: access tokens
 	plain  jose.Signer // typ JWT: identity assertions for backends
+	grant  jose.Signer // typ oauth-id-jag+jwt: identity assertion grants
 }
 
 // LoadKeys loads the keys from storage and creates the first one if there is
@@ -163,7 +164,11 @@ func (k *Keys) open(r *storage.SigningKey) (*signingKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &signingKey{id: r.ID, key: priv, signer: signer, plain: plain}, nil
+	grant, err := newSigner(TypeIDJAG)
+	if err != nil {
+		return nil, err
+	}
+	return &signingKey{id: r.ID, key: priv, signer: signer, plain: plain, grant: grant}, nil
 }
 
 func (k *Keys) currentKey() *signingKey {

@@ -367,3 +367,32 @@ func TestRotateAndPrune(t *testing.T) {
 		t.Fatal("a token of a pruned key verified")
 	}
 }
+
+// TestSignGrant: an ID-JAG is signed with the current key and typed as
+// one, and Drawbridge's own verifier refuses it as an access token even
+// when its claims would pass for one.
+func TestSignGrant(t *testing.T) {
+	f := newFixture(t)
+	claims := map[string]any{"iss": issuer, "sub": "alice", "aud": resource, "client_id": "c1", "gid": "g1",
+		"iat": f.now.Unix(), "exp": f.now.Add(time.Hour).Unix(), "jti": "j1"}
+	raw, err := f.keys.SignGrant(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := tok.Headers[0]
+	if h.KeyID != f.keys.Current() || h.ExtraHeaders[jose.HeaderType] != "oauth-id-jag+jwt" {
+		t.Errorf("header kid %q typ %v; want the current key and oauth-id-jag+jwt", h.KeyID, h.ExtraHeaders[jose.HeaderType])
+	}
+	pub, _ := f.keys.PublicKey(h.KeyID)
+	var got map[string]any
+	if err := tok.Claims(pub, &got); err != nil || got["jti"] != "j1" || got["sub"] != "alice" {
+		t.Errorf("claims %v, %v", got, err)
+	}
+	if _, err := f.verifier.Verify(context.Background(), raw, resource); !errors.Is(err, tokens.ErrMalformed) {
+		t.Errorf("the ID-JAG as an access token: %v; want ErrMalformed", err)
+	}
+}

@@ -88,6 +88,8 @@ func (s *Store) rotate(ctx context.Context, q Querier, r storage.Rotation) (g st
 		err = replace(ctx, q, *old, r)
 	case storage.RotateGraceRetry:
 		err = retire(ctx, q, *old, r)
+	case storage.RotateKeep:
+		// Inspected: the token stays as it is.
 	default:
 		return storage.Grant{}, false, s.errorf("rotate refresh token: no such step %d", step)
 	}

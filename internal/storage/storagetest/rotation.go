@@ -312,3 +312,46 @@ func testRotationCheck(t *testing.T, s storage.Store) {
 	})
 	must(t, err)
 }
+
+func inspect(t *testing.T, s storage.Store, hash string, now time.Time) (storage.Grant, error) {
+	t.Helper()
+	return s.RotateRefreshToken(t.Context(), storage.Rotation{
+		OldHash: hash, New: newRefreshToken(hash + "-not-stored"), Now: now, Grace: grace, Inspect: true,
+	})
+}
+
+// testRotationInspect: an inspection (token exchange presenting a refresh
+// token) keeps a current token current and stores nothing new; it changes
+// nothing for a token in its grace window, whose one retry the refresh
+// grant can still make; and a replayed token is reuse, as in a rotation.
+func testRotationInspect(t *testing.T, s storage.Store) {
+	g, rt := createGrant(t, s, "grant-1")
+	now := at(time.Minute)
+	got, err := inspect(t, s, rt.Hash, now)
+	must(t, err)
+	want := g
+	want.LastUsedAt = now
+	check(t, "an inspected current token", got, want)
+	checkGrant(t, s, want)
+	_, err = s.GetRefreshToken(t.Context(), rt.Hash+"-not-stored", now)
+	wantErr(t, "GetRefreshToken of New after an inspection", err, storage.ErrNotFound)
+	// Still current: it rotates, and is inspected again, as often as asked.
+	_, err = inspect(t, s, rt.Hash, now.Add(time.Second))
+	must(t, err)
+	rotated := now.Add(2 * time.Second)
+	_, err = rotate(t, s, rt.Hash, "rt-1", rotated, grace)
+	must(t, err)
+
+	// In the grace window: refused, and the retry is still there.
+	_, err = inspect(t, s, rt.Hash, rotated.Add(time.Second))
+	wantErr(t, "inspecting a token in its grace window", err, storage.ErrNotFound)
+	_, err = rotate(t, s, rt.Hash, "rt-1b", rotated.Add(2*time.Second), grace)
+	must(t, err)
+
+	// Replayed: reuse, the grant revoked.
+	want.LastUsedAt = rotated.Add(2 * time.Second)
+	reuse := rotated.Add(3 * time.Second)
+	got, err = inspect(t, s, rt.Hash, reuse)
+	checkReused(t, got, err, want, reuse)
+	checkRevokedForReuse(t, s, want, reuse, rt.Hash, "rt-1b")
+}

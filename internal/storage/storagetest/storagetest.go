@@ -67,6 +67,7 @@ var suite = []struct {
 	{"Rotation/NotFound", testRotationNotFound},
 	{"Rotation/Race", testRotationRace},
 	{"Rotation/Check", testRotationCheck},
+	{"Rotation/Inspect", testRotationInspect},
 	{"RefreshToken/Get", testGetRefreshToken},
 	{"UseOnce", testUseOnce},
 	{"UseOnce/Race", testUseOnceRace},

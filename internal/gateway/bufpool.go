@@ -27,3 +27,6 @@ func (bp *bufferPool) Put(b []byte) {
 }
 
 var sharedBuffers = newBufferPool()
+
+// streamBuffers recycle the copy buffers of streams.
+var streamBuffers = sharedBuffers

@@ -5,9 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
@@ -131,9 +132,12 @@ type Gateway struct {
 
 type route struct {
 	Backend
-	gw    *Gateway
-	proxy *httputil.ReverseProxy
-	prm   []byte
+	gw *Gateway
+	// headers are Headers by canonical name, in a fixed order.
+	headers [][2]string
+	// transport reaches Upstream; nil for an in-process backend.
+	transport http.RoundTripper
+	prm       []byte
 	// publicHost and publicScheme are those of Resource, for the
 	// X-Forwarded headers.
 	publicHost, publicScheme string
@@ -174,9 +178,9 @@ func New(opt Options) (*Gateway, error) {
 		if err != nil || pub.Host == "" {
 			return nil, fmt.Errorf("gateway: server %q: the resource %q is not an absolute URL", s.Name, s.Resource)
 		}
-		rt := &route{Backend: s, gw: g, publicHost: pub.Host, publicScheme: pub.Scheme}
+		rt := &route{Backend: s, gw: g, publicHost: pub.Host, publicScheme: pub.Scheme, headers: canonicalHeaders(s.Headers)}
 		if s.Upstream != nil {
-			rt.proxy = rt.newProxy(opt.Transport)
+			rt.transport = rt.newTransport(opt.Transport)
 		}
 		prm, err := rt.metadataJSON(opt.Issuer)
 		if err != nil {
@@ -186,6 +190,18 @@ func New(opt Options) (*Gateway, error) {
 		g.routes = append(g.routes, rt)
 	}
 	return g, nil
+}
+
+// canonicalHeaders lists configured headers by canonical name, sorted,
+// so that every request sets them the same way (two names that are one
+// header: the later in order wins, as with http.Header.Set).
+func canonicalHeaders(m map[string]string) [][2]string {
+	out := make([][2]string, 0, len(m))
+	for name, v := range m {
+		out = append(out, [2]string{http.CanonicalHeaderKey(name), v})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return out
 }
 
 // Routes mounts each MCP endpoint and its metadata on mux. The metadata is

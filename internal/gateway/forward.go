@@ -240,19 +240,17 @@ func isEventStream(ct string) bool {
 	return strings.EqualFold(strings.TrimSpace(base), "text/event-stream")
 }
 
-// copyBody copies a backend body to the client through a pooled buffer,
-// flushing after each write when stream is set. A read error other than
-// the body's end (the backend cut the stream) is logged with the server's
-// name; any error ends the copy.
+// copyBody copies a backend body to the client, flushing after each write
+// when stream is set. A read error other than the body's end (the backend
+// cut the stream) is logged with the server's name; any error ends the
+// copy.
 func (rt *route) copyBody(w *countingWriter, body io.Reader, stream bool) error {
-	bp := sharedBuffers
-	if stream {
-		bp = streamBuffers
-	}
-	buf := bp.Get()
-	defer bp.Put(buf)
+	c := copier{big: !stream}
+	defer c.release()
 	for {
+		buf := c.buffer()
 		n, rerr := body.Read(buf)
+		c.filled(n == len(buf))
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return werr
@@ -270,5 +268,49 @@ func (rt *route) copyBody(w *countingWriter, body io.Reader, stream bool) error 
 			}
 			return rerr
 		}
+	}
+}
+
+// copier hands out the copy buffer for each read: always a large one for
+// a finite answer; for a stream, the small one, or a large one for as long
+// as reads keep filling what they are given (see streamBufferSize).
+type copier struct {
+	big        bool // a finite answer: the large buffer throughout
+	small, buf []byte
+	large      bool // buf is a large buffer, borrowed
+}
+
+func (c *copier) buffer() []byte {
+	switch {
+	case c.buf != nil:
+	case c.big || c.large:
+		c.buf = sharedBuffers.Get()
+	default:
+		if c.small == nil {
+			c.small = streamBuffers.Get()
+		}
+		c.buf = c.small
+	}
+	return c.buf
+}
+
+// filled says whether the last read filled its buffer: the backend has
+// more to send at once.
+func (c *copier) filled(full bool) {
+	if c.big || full == c.large {
+		return
+	}
+	if c.large {
+		sharedBuffers.Put(c.buf)
+	}
+	c.buf, c.large = nil, full
+}
+
+func (c *copier) release() {
+	if c.buf != nil && (c.big || c.large) {
+		sharedBuffers.Put(c.buf)
+	}
+	if c.small != nil {
+		streamBuffers.Put(c.small)
 	}
 }

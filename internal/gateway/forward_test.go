@@ -3,7 +3,10 @@ package gateway
 import (
 	"bufio"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +147,60 @@ func TestForwardPostStreamEventByEvent(t *testing.T) {
 	}
 	if strings.Join(got, "|") != "data: first|data: second" {
 		t.Fatalf("events = %q (the first event was held back)", got)
+	}
+}
+
+// chunkReader returns the chunks one read at a time and records how much
+// room each read was given.
+type chunkReader struct {
+	chunks []int
+	asked  []int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	c.asked = append(c.asked, len(p))
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := min(c.chunks[0], len(p))
+	c.chunks = c.chunks[1:]
+	for i := range p[:n] {
+		p[i] = 'x'
+	}
+	return n, nil
+}
+
+// A stream waits with a small buffer and borrows a large one only while
+// the backend sends more than the small one holds; a finite answer uses
+// the large one throughout. Every byte arrives either way.
+func TestCopyBodyBuffers(t *testing.T) {
+	const small, large = streamBufferSize, copyBufferSize
+	tests := []struct {
+		name   string
+		stream bool
+		chunks []int
+		asked  []int
+	}{
+		{"idle stream, small events", true, []int{100, 50}, []int{small, small, small}},
+		{"a burst", true, []int{small, large, 10, 20}, []int{small, large, large, small, small}},
+		{"finite answer", false, []int{100, large}, []int{large, large, large}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			w := &countingWriter{ResponseWriter: rec}
+			rt := &route{gw: &Gateway{opt: Options{Log: slog.New(slog.DiscardHandler)}}}
+			r := &chunkReader{chunks: slices.Clone(tt.chunks)}
+			if err := rt.copyBody(w, r, tt.stream); err != nil {
+				t.Fatal(err)
+			}
+			total := 0
+			for _, c := range tt.chunks {
+				total += c
+			}
+			if !slices.Equal(r.asked, tt.asked) || rec.Body.Len() != total {
+				t.Fatalf("reads were given %v, want %v; copied %d bytes, want %d", r.asked, tt.asked, rec.Body.Len(), total)
+			}
+		})
 	}
 }

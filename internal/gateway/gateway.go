@@ -222,10 +222,17 @@ func (g *Gateway) Routes(mux *http.ServeMux) {
 }
 
 // newTransport is the backend transport: pooled keep-alive connections, no
-// transparent gzip (the client's Accept-Encoding passes through as is), and
-// a bound on the wait for response headers but none on streaming bodies.
+// transparent gzip (the forwarder asks for identity encoding), and a bound
+// on the wait for response headers but none on streaming bodies.
+//
+// A connection's buffers are 2 KiB each way instead of 4: an MCP request
+// and its answer's header fit, a larger body is read and written past the
+// buffer without copying, and a connection that carries an idle stream
+// holds them for as long as the stream is open.
 func newTransport(headerTimeout time.Duration) *http.Transport {
 	return &http.Transport{
+		ReadBufferSize:        2 << 10,
+		WriteBufferSize:       2 << 10,
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,

@@ -88,3 +88,18 @@ func TestAuditInsert(t *testing.T) {
 		t.Errorf("auditInsert(%d) ends %q", auditRowsPerInsert, full[len(full)-40:])
 	}
 }
+
+// Every batch size gets its own INSERT, with a row of placeholders per
+// record, and the same text each time it is asked for.
+func TestAuditInsertPerBatchSize(t *testing.T) {
+	for n := 1; n <= auditRowsPerInsert; n++ {
+		q := auditInsert(n)
+		if q != buildAuditInsert(n) || auditInsert(n) != q {
+			t.Fatalf("auditInsert(%d) = %q", n, q)
+		}
+		last := "$" + strconv.Itoa(n*len(auditCols)) + ")"
+		if strings.Count(q, "(") != n+1 || !strings.HasSuffix(q, last) {
+			t.Fatalf("auditInsert(%d) does not have %d rows ending in %s: %q", n, n, last, q)
+		}
+	}
+}

@@ -19,6 +19,9 @@ type flags struct {
 	streams     int
 	drawbridge  string
 	profile     string
+	flows       int
+	load        bool
+	allocs      bool
 }
 
 func main() {
@@ -30,6 +33,9 @@ func main() {
 	flag.IntVar(&f.concurrency, "concurrency", 32, "concurrent requests at saturation")
 	flag.IntVar(&f.rate, "rate", 2000, "requests per second in the fixed-rate phase")
 	flag.IntVar(&f.streams, "streams", 10000, "idle SSE streams to hold open through Drawbridge (0 skips)")
+	flag.BoolVar(&f.load, "load", true, "measure tools/call through every target at saturation and at a fixed rate")
+	flag.BoolVar(&f.allocs, "allocs", true, "print BenchmarkProxy's allocations per request")
+	flag.IntVar(&f.flows, "flows", 50, "concurrent authorizations (browsers) for the authorization server's rows (0 skips)")
 	flag.StringVar(&f.drawbridge, "drawbridge", "", "drawbridge binary to use (default: build ./cmd/drawbridge)")
 	flag.StringVar(&f.profile, "cpuprofile", "", "write CPU profiles of Drawbridge during its saturation phases to this file name, suffixed with the target's number")
 	flag.Parse()

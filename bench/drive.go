@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
@@ -153,39 +154,88 @@ type caddyBuild struct {
 }
 
 // saturationPhase measures each target with f.concurrency workers that
-// send the next request as soon as the last is answered.
+// send the next request as soon as the last is answered. The time each
+// target gets is cut into f.rounds slices taken in turn (every target's
+// first slice, then every target's second, ...), so that a neighbour's
+// burst of work on the machine falls on all targets alike; each ratio is
+// the median of the rounds' ratios, with their spread.
 func saturationPhase(ctx context.Context, f flags, targets []target) map[string]result {
-	fmt.Printf("## Saturation (%d concurrent requests)\n\n| target | requests/s | vs bare proxy | vs Caddy | p50 | p99 | errors |\n|---|---|---|---|---|---|---|\n", f.concurrency)
-	sat := map[string]result{}
-	for i, t := range targets {
-		var profiled chan error
-		if t.gw != nil && f.profile != "" {
-			profiled = make(chan error, 1)
-			go func() {
-				profiled <- cpuProfile(ctx, t.gw.metrics, f.duration, fmt.Sprintf("%s.%d", f.profile, i))
-			}()
-		}
-		r := saturate(ctx, t, f.concurrency, f.duration)
-		if profiled != nil {
-			if err := <-profiled; err != nil {
-				fmt.Fprintln(os.Stderr, "bench:", err)
+	rounds := max(1, f.rounds)
+	slice := f.duration / time.Duration(rounds)
+	per := make([][]result, len(targets)) // per[target][round]
+	for round := range rounds {
+		for i, t := range targets {
+			var profiled chan error
+			if t.gw != nil && f.profile != "" && round == 0 {
+				profiled = make(chan error, 1)
+				go func() {
+					profiled <- cpuProfile(ctx, t.gw.metrics, slice, fmt.Sprintf("%s.%d", f.profile, i))
+				}()
+			}
+			per[i] = append(per[i], saturate(ctx, t, f.concurrency, slice))
+			if profiled != nil {
+				if err := <-profiled; err != nil {
+					fmt.Fprintln(os.Stderr, "bench:", err)
+				}
 			}
 		}
+	}
+	byName := map[string][]result{}
+	for i, t := range targets {
+		byName[t.name] = per[i]
+	}
+	fmt.Printf("## Saturation (%d concurrent requests; %d rounds of %s per target, taken in turn)\n\n", f.concurrency, rounds, slice)
+	fmt.Printf("| target | requests/s | vs bare proxy | vs Caddy | p50 | p99 | errors |\n|---|---|---|---|---|---|---|\n")
+	sat := map[string]result{}
+	for i, t := range targets {
+		r := merge(per[i])
 		sat[t.name] = r
-		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %d |\n", t.name, r.rps(), ratio(r, sat, bareName, t.name), ratio(r, sat, caddyName, t.name),
+		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %d |\n", t.name, r.rps(), ratio(per[i], byName, bareName, t.name), ratio(per[i], byName, caddyName, t.name),
 			r.percentile(0.5).Round(time.Microsecond), r.percentile(0.99).Round(time.Microsecond), r.errors)
 	}
 	return sat
 }
 
-// ratio is r's throughput over the base's, "—" for the base itself, the
-// targets before it, or a base that did not run.
-func ratio(r result, sat map[string]result, base, name string) string {
-	b, ok := sat[base]
-	if !ok || name == base || name == direct || name == bareName || b.rps() == 0 {
+// merge adds up a target's rounds.
+func merge(rs []result) result {
+	var m result
+	for _, r := range rs {
+		m.requests += r.requests
+		m.errors += r.errors
+		m.elapsed += r.elapsed
+		m.latencies = append(m.latencies, r.latencies...)
+	}
+	slices.Sort(m.latencies)
+	return m
+}
+
+// ratio is the median over the rounds of a target's throughput over the
+// base's in the same round, with the smallest and largest when there are
+// several; "—" for the base itself, the baselines, or a base that did not
+// run.
+func ratio(rs []result, byName map[string][]result, base, name string) string {
+	bs, ok := byName[base]
+	if !ok || name == base || name == direct || name == bareName || len(bs) != len(rs) {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f×", r.rps()/b.rps())
+	var q []float64
+	for i := range rs {
+		if b := bs[i].rps(); b > 0 {
+			q = append(q, rs[i].rps()/b)
+		}
+	}
+	if len(q) == 0 {
+		return "—"
+	}
+	slices.Sort(q)
+	med := q[len(q)/2]
+	if len(q)%2 == 0 {
+		med = (q[len(q)/2-1] + q[len(q)/2]) / 2
+	}
+	if len(q) == 1 {
+		return fmt.Sprintf("%.2f×", med)
+	}
+	return fmt.Sprintf("%.2f× (%.2f–%.2f)", med, q[0], q[len(q)-1])
 }
 
 // fixedRatePhase measures latency at f.rate requests per second, with

@@ -103,3 +103,30 @@ func TestAuditInsertPerBatchSize(t *testing.T) {
 		}
 	}
 }
+
+// ListToolPins' query for each combination of filter fields names exactly
+// the fields set, numbered in order, and is built once.
+func TestToolPinQueries(t *testing.T) {
+	for set := range pinFilterSet(1 << len(pinFilterCols)) {
+		q := set.query()
+		if set.query() != q {
+			t.Fatalf("filter set %04b: the query changed", set)
+		}
+		n := 0
+		for i, col := range pinFilterCols {
+			has := strings.Contains(q, col+" = $")
+			if has != (set&(1<<i) != 0) {
+				t.Fatalf("filter set %04b: %q in %q is %v", set, col, q, has)
+			}
+			if has {
+				n++
+				if !strings.Contains(q, col+" = $"+strconv.Itoa(n)) {
+					t.Fatalf("filter set %04b: %s is not parameter %d in %q", set, col, n, q)
+				}
+			}
+		}
+		if strings.Contains(q, "WHERE") != (set != 0) || !strings.HasSuffix(q, " ORDER BY server, tool, first_seen_at, hash") {
+			t.Fatalf("filter set %04b: %q", set, q)
+		}
+	}
+}

@@ -122,6 +122,7 @@ type Options struct {
 type Gateway struct {
 	opt      Options
 	tracer   trace.Tracer
+	traced   bool // spans are recorded (telemetry.Traced)
 	routes   []*route
 	sessions *sessions
 	origin   string
@@ -160,7 +161,7 @@ func New(opt Options) (*Gateway, error) {
 	if opt.TracerProvider == nil {
 		opt.TracerProvider = telemetry.Off
 	}
-	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer),
+	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), traced: telemetry.Traced(opt.TracerProvider), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer),
 		dpop: &dpop.Checker{Replay: opt.Store, Now: opt.Now}}
 	for _, s := range opt.Backends {
 		// The configuration sets these; the fallbacks are for callers

@@ -103,11 +103,7 @@ func (rt *route) admit(x *exchange) bool {
 		return false
 	}
 	setCORS(w, r)
-	_, span := rt.gw.tracer.Start(r.Context(), "drawbridge.authorize",
-		trace.WithAttributes(attribute.String("mcp.server", rt.Name)))
-	d := rt.authorize(r.Context(), r)
-	span.SetAttributes(attribute.Int("drawbridge.decision.status", d.status))
-	span.End()
+	d := rt.tracedAuthorize(r)
 	if d.status != 0 {
 		x.reason, x.refused, x.detail = d.reason(), d.refused, d.challenge.ErrorDescription
 		if rt.gw.opt.Debug {
@@ -130,6 +126,21 @@ func (rt *route) admit(x *exchange) bool {
 		return rt.checkBody(x) && rt.decide(x)
 	}
 	return rt.checkRequestRate(x)
+}
+
+// tracedAuthorize decides on the request's token, in a span of its own
+// when traces are recorded (with tracing off, the span's attributes would
+// be built on every request for nothing).
+func (rt *route) tracedAuthorize(r *http.Request) decision {
+	if !rt.gw.traced {
+		return rt.authorize(r.Context(), r)
+	}
+	_, span := rt.gw.tracer.Start(r.Context(), "drawbridge.authorize",
+		trace.WithAttributes(attribute.String("mcp.server", rt.Name)))
+	d := rt.authorize(r.Context(), r)
+	span.SetAttributes(attribute.Int("drawbridge.decision.status", d.status))
+	span.End()
+	return d
 }
 
 // checkSessionHeader: a request names at most one session, with a value

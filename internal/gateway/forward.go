@@ -134,11 +134,8 @@ func (rt *route) outHeader(x *exchange) http.Header {
 	}
 	// Tell a backend that cares that trailers are understood, when the
 	// client said so (as net/http/httputil does).
-	for _, te := range in["Te"] {
-		if strings.Contains(strings.ToLower(te), "trailers") {
-			h["Te"] = []string{"trailers"}
-			break
-		}
+	if hasToken(in["Te"], "trailers") {
+		h["Te"] = []string{"trailers"}
 	}
 	rt.stripClientHeaders(h, x.cred)
 	set := &headerSetter{h: h, vals: make([]string, 0, 12)}
@@ -160,6 +157,20 @@ func (rt *route) outHeader(x *exchange) http.Header {
 		set.set("User-Agent", "")
 	}
 	return h
+}
+
+// hasToken reports whether a comma-separated header lists token (RFC 9110
+// §5.6.1), in any case, parameters aside.
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for f := range strings.SplitSeq(v, ",") {
+			f, _, _ = strings.Cut(f, ";")
+			if strings.EqualFold(strings.TrimSpace(f), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // headerSetter sets headers by canonical name, the values of all of them

@@ -69,6 +69,21 @@ func TestForwardDropsHopByHopHeaders(t *testing.T) {
 	}
 }
 
+// hasToken matches whole list elements only.
+func TestHasToken(t *testing.T) {
+	for _, tt := range []struct {
+		values []string
+		want   bool
+	}{
+		{[]string{"trailers"}, true}, {[]string{"deflate, Trailers"}, true}, {[]string{"gzip", " trailers ;q=1"}, true},
+		{[]string{"trailersx"}, false}, {[]string{"x-trailers, deflate"}, false}, {nil, false},
+	} {
+		if got := hasToken(tt.values, "trailers"); got != tt.want {
+			t.Errorf("hasToken(%q) = %v, want %v", tt.values, got, tt.want)
+		}
+	}
+}
+
 // A client that sends no User-Agent does not get Go's sent in its name;
 // one that sends its own has it passed on.
 func TestForwardUserAgent(t *testing.T) {

@@ -2,11 +2,18 @@
 //
 //	go run ./bench
 //
-// It starts three processes besides itself: a zero-latency MCP backend, a
-// bare httputil.ReverseProxy in front of it, and the real drawbridge binary
-// (built from this checkout) with token verification on. It then drives
-// tools/call requests at each target at saturation and at a fixed rate, and
-// finally holds many idle SSE streams open through Drawbridge to measure
-// how many one process keeps and what each costs in memory. Results print
-// as Markdown; docs/benchmarks.md records a run.
+// It starts, besides itself: a zero-latency MCP backend; a bare
+// httputil.ReverseProxy in front of it; Caddy's reverse_proxy in front of
+// it (a pinned Caddy, built with go install; the row is skipped, with the
+// reason, where that cannot be done); and the real drawbridge binary (built
+// from this checkout) twice, without and with the audit trail. It drives
+// tools/call requests at each target at saturation and at a fixed rate,
+// with each Drawbridge configuration's throughput as a ratio of the bare
+// proxy's and Caddy's and its p99's excess over the bare proxy's; holds
+// many idle SSE streams open through Drawbridge to measure what each costs
+// in memory; runs complete authorizations (authorize, sign in, consent,
+// code → token) and refreshes against the authorization server on SQLite
+// and, when DRAWBRIDGE_TEST_POSTGRES is set, PostgreSQL; and prints
+// BenchmarkProxy's allocations per request. Results print as Markdown;
+// docs/benchmarks.md records runs.
 package main

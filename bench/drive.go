@@ -12,9 +12,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// The targets of the load phases, by name.
+const (
+	direct     = "direct"
+	bareName   = "bare reverse proxy"
+	caddyName  = "caddy reverse_proxy"
+	verify     = "drawbridge, token verification"
+	governed   = "drawbridge + policy + rate limits"
+	defaults   = "drawbridge defaults: + audit trail in SQLite"
+	everything = "drawbridge, everything on: + strict reading, policy with CEL, 2 rate limits, audit"
 )
 
 func drive(ctx context.Context, f flags) error {
@@ -24,6 +37,22 @@ func drive(ctx context.Context, f flags) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	// Caddy builds while Drawbridge does; its row waits for it.
+	caddyBin := make(chan caddyBuild, 1)
+	if f.load {
+		go func() {
+			gobin := filepath.Join(dir, "caddy-bin")
+			if err := os.MkdirAll(gobin, 0o700); err != nil {
+				caddyBin <- caddyBuild{err: err}
+				return
+			}
+			bin, err := installCaddy(ctx, gobin)
+			caddyBin <- caddyBuild{bin, err}
+		}()
+	}
+	if benchHash, err = local.HashPassword(benchPassword); err != nil {
+		return err
+	}
 	bin := f.drawbridge
 	if bin == "" {
 		bin = filepath.Join(dir, "drawbridge")
@@ -39,6 +68,34 @@ func drive(ctx context.Context, f flags) error {
 	}
 	defer backend.stop()
 	backendURL := "http://" + backend.addr + "/mcp"
+	fmt.Printf("# Drawbridge load benchmark\n\n%s, %d CPUs, Go %s, open-file limit %d.\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.Version(), limit)
+	fmt.Printf("Each phase runs %s; the load generator shares the machine with the servers.\n\n", f.duration)
+	if f.load {
+		if err := loadPhases(ctx, f, bin, dir, backend.addr, <-caddyBin); err != nil {
+			return err
+		}
+	}
+	if f.streams > 0 {
+		if err := streamPhase(ctx, f, bin, dir, backendURL, limit); err != nil {
+			return err
+		}
+	}
+	if f.flows > 0 {
+		if err := authorizationServerPhase(ctx, f, bin, dir, backendURL); err != nil {
+			return err
+		}
+	}
+	if f.allocs {
+		return allocationPhase(ctx)
+	}
+	return nil
+}
+
+// loadPhases measures tools/call through every target at saturation and
+// at a fixed rate. The gateways it starts stop when it returns, so that
+// the memory they used does not count against the stream phase's.
+func loadPhases(ctx context.Context, f flags, bin, dir, backendAddr string, cb caddyBuild) error {
+	backendURL := "http://" + backendAddr + "/mcp"
 	bare, err := startRole(ctx, "-role", "bareproxy", "-upstream", backendURL)
 	if err != nil {
 		return err
@@ -47,102 +104,259 @@ func drive(ctx context.Context, f flags) error {
 	// Two gateways: one with the audit store off, to measure the proxy
 	// with token verification (and, on /governed, policy and rate limits)
 	// alone; one on the defaults, which write every request to the
-	// hash-chained audit trail in SQLite.
-	lean, err := startDrawbridge(ctx, bin, filepath.Join(dir, "lean"), backendURL, "audit: {store: false}\nh2c: true\n", f.profile != "")
+	// hash-chained audit trail in SQLite (its /governed: everything on).
+	lean, err := startDrawbridge(ctx, bin, filepath.Join(dir, "lean"), backendURL, sqliteStorage(dir, "lean"), "audit: {store: false}\nh2c: true\n", f.profile != "")
 	if err != nil {
 		return err
 	}
 	defer lean.stop()
-	audited, err := startDrawbridge(ctx, bin, filepath.Join(dir, "audited"), backendURL, "", f.profile != "")
+	audited, err := startDrawbridge(ctx, bin, filepath.Join(dir, "audited"), backendURL, sqliteStorage(dir, "audited"), "", f.profile != "")
 	if err != nil {
 		return err
 	}
 	defer audited.stop()
-
-	const (
-		direct   = "direct"
-		bareName = "bare reverse proxy"
-		verify   = "drawbridge, token verification"
-		governed = "drawbridge + policy + rate limits"
-		audit    = "drawbridge + audit trail in SQLite (defaults)"
-	)
 	targets := []target{
 		{name: direct, url: backendURL},
 		{name: bareName, url: "http://" + bare.addr + "/mcp"},
-		{name: verify, url: "http://" + lean.addr + "/mcp", token: lean.tokens["/mcp"], gw: lean},
-		{name: governed, url: "http://" + lean.addr + "/governed", token: lean.tokens["/governed"], gw: lean},
-		{name: audit, url: "http://" + audited.addr + "/mcp", token: audited.tokens["/mcp"], gw: audited},
 	}
+	caddySkipped := cb.err
+	if cb.err == nil {
+		caddy, err := startCaddy(ctx, cb.bin, filepath.Join(dir, "caddy"), backendAddr)
+		if err != nil {
+			caddySkipped = err
+		} else {
+			defer caddy.stop()
+			targets = append(targets, target{name: caddyName, url: "http://" + caddy.addr + "/mcp"})
+		}
+	}
+	targets = append(targets,
+		target{name: verify, url: "http://" + lean.addr + "/mcp", token: lean.tokens["/mcp"], gw: lean},
+		target{name: governed, url: "http://" + lean.addr + "/governed", token: lean.tokens["/governed"], gw: lean},
+		target{name: defaults, url: "http://" + audited.addr + "/mcp", token: audited.tokens["/mcp"], gw: audited},
+		target{name: everything, url: "http://" + audited.addr + "/governed", token: audited.tokens["/governed"], gw: audited},
+	)
 	for _, t := range targets {
 		if err := checkTarget(ctx, t); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("# Drawbridge load benchmark\n\n%s, %d CPUs, Go %s, open-file limit %d.\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.Version(), limit)
-	fmt.Printf("Each phase runs %s; the load generator shares the machine with the servers.\n\n", f.duration)
-	fmt.Printf("## Saturation (%d concurrent requests)\n\n| target | requests/s | vs bare proxy | p50 | p99 | errors |\n|---|---|---|---|---|---|\n", f.concurrency)
+	if caddySkipped != nil {
+		fmt.Printf("The %s row is skipped: %v\n\n", caddyName, caddySkipped)
+	}
+	sat := saturationPhase(ctx, f, targets)
+	fixedRatePhase(ctx, f, targets, sat)
+	return nil
+}
+
+type caddyBuild struct {
+	bin string
+	err error
+}
+
+// saturationPhase measures each target with f.concurrency workers that
+// send the next request as soon as the last is answered. The time each
+// target gets is cut into f.rounds slices taken in turn (every target's
+// first slice, then every target's second, ...), so that a neighbour's
+// burst of work on the machine falls on all targets alike; each ratio is
+// the median of the rounds' ratios, with their spread.
+func saturationPhase(ctx context.Context, f flags, targets []target) map[string]result {
+	rounds := max(1, f.rounds)
+	slice := f.duration / time.Duration(rounds)
+	per := make([][]result, len(targets)) // per[target][round]
+	for round := range rounds {
+		for i, t := range targets {
+			var profiled chan error
+			if t.gw != nil && f.profile != "" && round == 0 {
+				profiled = make(chan error, 1)
+				go func() {
+					profiled <- cpuProfile(ctx, t.gw.metrics, slice, fmt.Sprintf("%s.%d", f.profile, i))
+				}()
+			}
+			per[i] = append(per[i], saturate(ctx, t, f.concurrency, slice))
+			if profiled != nil {
+				if err := <-profiled; err != nil {
+					fmt.Fprintln(os.Stderr, "bench:", err)
+				}
+			}
+		}
+	}
+	byName := map[string][]result{}
+	for i, t := range targets {
+		byName[t.name] = per[i]
+	}
+	fmt.Printf("## Saturation (%d concurrent requests; %d rounds of %s per target, taken in turn)\n\n", f.concurrency, rounds, slice)
+	fmt.Printf("| target | requests/s | vs bare proxy | vs Caddy | p50 | p99 | errors |\n|---|---|---|---|---|---|---|\n")
 	sat := map[string]result{}
 	for i, t := range targets {
-		var profiled chan error
-		if t.gw != nil && f.profile != "" {
-			profiled = make(chan error, 1)
-			go func() {
-				profiled <- cpuProfile(ctx, t.gw.metrics, f.duration, fmt.Sprintf("%s.%d", f.profile, i))
-			}()
-		}
-		r := saturate(ctx, t, f.concurrency, f.duration)
-		if profiled != nil {
-			if err := <-profiled; err != nil {
-				return err
-			}
-		}
+		r := merge(per[i])
 		sat[t.name] = r
-		ratio := "—"
-		if b, ok := sat[bareName]; ok && t.gw != nil {
-			ratio = fmt.Sprintf("%.2f×", r.rps()/b.rps())
-		}
-		fmt.Printf("| %s | %.0f | %s | %s | %s | %d |\n", t.name, r.rps(), ratio, r.percentile(0.5).Round(time.Microsecond), r.percentile(0.99).Round(time.Microsecond), r.errors)
+		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %d |\n", t.name, r.rps(), ratio(per[i], byName, bareName, t.name), ratio(per[i], byName, caddyName, t.name),
+			r.percentile(0.5).Round(time.Microsecond), r.percentile(0.99).Round(time.Microsecond), r.errors)
 	}
-	fmt.Printf("\n## Fixed rate (%d requests/s, latency from when each request was due)\n\n| target | achieved/s | p50 | p99 | errors |\n|---|---|---|---|---|\n", f.rate)
+	return sat
+}
+
+// merge adds up a target's rounds.
+func merge(rs []result) result {
+	var m result
+	for _, r := range rs {
+		m.requests += r.requests
+		m.errors += r.errors
+		m.elapsed += r.elapsed
+		m.latencies = append(m.latencies, r.latencies...)
+	}
+	slices.Sort(m.latencies)
+	return m
+}
+
+// ratio is the median over the rounds of a target's throughput over the
+// base's in the same round, with the smallest and largest when there are
+// several; "—" for the base itself, the baselines, or a base that did not
+// run.
+func ratio(rs []result, byName map[string][]result, base, name string) string {
+	bs, ok := byName[base]
+	if !ok || name == base || name == direct || name == bareName || len(bs) != len(rs) {
+		return "—"
+	}
+	var q []float64
+	for i := range rs {
+		if b := bs[i].rps(); b > 0 {
+			q = append(q, rs[i].rps()/b)
+		}
+	}
+	if len(q) == 0 {
+		return "—"
+	}
+	slices.Sort(q)
+	med := q[len(q)/2]
+	if len(q)%2 == 0 {
+		med = (q[len(q)/2-1] + q[len(q)/2]) / 2
+	}
+	if len(q) == 1 {
+		return fmt.Sprintf("%.2f×", med)
+	}
+	return fmt.Sprintf("%.2f× (%.2f–%.2f)", med, q[0], q[len(q)-1])
+}
+
+// fixedRatePhase measures latency at f.rate requests per second, with
+// each Drawbridge p99's excess over the bare proxy's.
+func fixedRatePhase(ctx context.Context, f flags, targets []target, _ map[string]result) {
+	fmt.Printf("\n## Fixed rate (%d requests/s, latency from when each request was due)\n\n| target | achieved/s | p50 | p99 | p99 − bare proxy's | errors |\n|---|---|---|---|---|---|\n", f.rate)
+	var bareP99 time.Duration
 	for _, t := range targets {
 		r := fixedRate(ctx, t, f.rate, f.duration)
-		fmt.Printf("| %s | %.0f | %s | %s | %d |\n", t.name, r.rps(), r.percentile(0.5).Round(time.Microsecond), r.percentile(0.99).Round(time.Microsecond), r.errors)
-	}
-	if f.streams > 0 {
-		// Each phase gets a fresh gateway, so that memory one phase used
-		// and the runtime kept does not hide the next one's.
-		lean.stop()
-		audited.stop()
-		// Over HTTP/1.1 a stream costs the gateway two file descriptors
-		// (the client's connection and the backend's), so the open-file
-		// limit caps how many one process can hold.
-		h1 := min(f.streams, int(limit-200)/2)
-		fmt.Printf("\n## Idle SSE streams through Drawbridge\n\n| client protocol | streams asked | open at once | failed | gateway RSS before → after | per stream |\n|---|---|---|---|---|---|\n")
-		for i, phase := range []struct {
-			name string
-			n    int
-			h2c  bool
-		}{{"HTTP/1.1, a connection each", h1, false}, {"h2c, shared connections", f.streams, true}} {
-			gw, err := startDrawbridge(ctx, bin, filepath.Join(dir, fmt.Sprintf("streams%d", i)), backendURL, "audit: {store: false}\nh2c: true\n", f.profile != "")
-			if err != nil {
-				return err
-			}
-			t := target{name: verify, url: "http://" + gw.addr + "/mcp", token: gw.tokens["/mcp"], gw: gw}
-			heap := ""
-			if f.profile != "" {
-				heap = fmt.Sprintf("%s.heap%d", f.profile, i)
-			}
-			s, err := holdStreams(ctx, t, phase.n, phase.h2c, heap)
-			gw.stop()
-			if err != nil {
-				return err
-			}
-			fmt.Printf("| %s | %d | %d | %d | %d MiB → %d MiB | %d KiB |\n",
-				phase.name, phase.n, s.opened, s.failed, s.rssBefore>>20, s.rssAfter>>20, s.perStream()>>10)
+		p99 := r.percentile(0.99)
+		excess := "—"
+		if t.name == bareName {
+			bareP99 = p99
+		} else if t.name != direct && bareP99 > 0 {
+			excess = (p99 - bareP99).Round(time.Microsecond).String()
 		}
+		fmt.Printf("| %s | %.0f | %s | %s | %s | %d |\n", t.name, r.rps(), r.percentile(0.5).Round(time.Microsecond), p99.Round(time.Microsecond), excess, r.errors)
+	}
+}
+
+// streamPhase holds idle SSE streams open through a fresh gateway, over
+// HTTP/1.1 and over h2c.
+func streamPhase(ctx context.Context, f flags, bin, dir, backendURL string, limit uint64) error {
+	// Over HTTP/1.1 a stream costs the gateway two file descriptors (the
+	// client's connection and the backend's), so the open-file limit caps
+	// how many one process can hold.
+	h1 := min(f.streams, int(limit-200)/2)
+	fmt.Printf("\n## Idle SSE streams through Drawbridge\n\n| client protocol | streams asked | open at once | failed | gateway RSS before → after | per stream |\n|---|---|---|---|---|---|\n")
+	for i, phase := range []struct {
+		name string
+		n    int
+		h2c  bool
+	}{{"HTTP/1.1, a connection each", h1, false}, {"h2c, shared connections", f.streams, true}} {
+		name := fmt.Sprintf("streams%d", i)
+		gw, err := startDrawbridge(ctx, bin, filepath.Join(dir, name), backendURL, sqliteStorage(dir, name), "audit: {store: false}\nh2c: true\n", f.profile != "")
+		if err != nil {
+			return err
+		}
+		t := target{name: verify, url: "http://" + gw.addr + "/mcp", token: gw.tokens["/mcp"], gw: gw}
+		heap := ""
+		if f.profile != "" {
+			heap = fmt.Sprintf("%s.heap%d", f.profile, i)
+		}
+		s, err := holdStreams(ctx, t, phase.n, phase.h2c, heap)
+		gw.stop()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| %s | %d | %d | %d | %d MiB → %d MiB | %d KiB |\n",
+			phase.name, phase.n, s.opened, s.failed, s.rssBefore>>20, s.rssAfter>>20, s.perStream()>>10)
 	}
 	return nil
 }
+
+// authorizationServerPhase runs the authorization server's rows on a
+// fresh gateway on SQLite and, when DRAWBRIDGE_TEST_POSTGRES names a
+// server, on a fresh PostgreSQL database.
+func authorizationServerPhase(ctx context.Context, f flags, bin, dir, backendURL string) error {
+	fmt.Printf("\n## Authorization server (%d browsers at once)\n\n", f.flows)
+	fmt.Printf("Complete authorizations: each in a fresh browser (authorize, sign in with the password, consent, code → token). ")
+	fmt.Printf("Code → token: rounds in which every browser gets a code, then all redeem theirs at the same moment. ")
+	fmt.Printf("Refreshes: each browser's refresh token rotated again and again.\n\n")
+	fmt.Printf("| store | concurrent | complete authorizations/s | code → token p50 | code → token p99 | codes redeemed | refreshes/s | refresh p99 | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+	stores := []struct{ name, yaml string }{{"SQLite", sqliteStorage(dir, "as")}}
+	if base := os.Getenv("DRAWBRIDGE_TEST_POSTGRES"); base != "" {
+		dsn, drop, err := postgresDatabase(ctx, base)
+		if err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		defer drop()
+		stores = append(stores, struct{ name, yaml string }{"PostgreSQL", fmt.Sprintf("{type: postgres, postgres: {dsn: %q}}", dsn)})
+	}
+	for _, st := range stores {
+		gw, err := startDrawbridge(ctx, bin, filepath.Join(dir, "as-"+st.name), backendURL, st.yaml, "", false)
+		if err != nil {
+			return err
+		}
+		base := "http://" + gw.addr
+		r, err := authorizationServer(ctx, base, base+"/mcp", f.flows, f.duration)
+		gw.stop()
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		printAuthorizationServer(st.name, r, f.flows)
+	}
+	if os.Getenv("DRAWBRIDGE_TEST_POSTGRES") == "" {
+		fmt.Printf("\nPostgreSQL skipped: set DRAWBRIDGE_TEST_POSTGRES to a server's DSN (a database is created and dropped).\n")
+	}
+	return nil
+}
+
+// allocationPhase prints BenchmarkProxy's allocations per request.
+func allocationPhase(ctx context.Context) error {
+	res, order, err := proxyAllocs(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n## Allocations per proxied request (BenchmarkProxy, in process: client, proxy and backend)\n\n| case | allocs/op | B/op | allocs vs bare proxy |\n|---|---|---|---|\n")
+	bare, ok := res["bare-reverse-proxy"]
+	for _, name := range order {
+		r := res[name]
+		vs := "—"
+		if ok && name != "bare-reverse-proxy" && name != "direct" && bare[0] > 0 {
+			vs = fmt.Sprintf("%.2f×", r[0]/bare[0])
+		}
+		fmt.Printf("| %s | %.0f | %.0f | %s |\n", name, r[0], r[1], vs)
+	}
+	return nil
+}
+
+func sqliteStorage(dir, name string) string {
+	return fmt.Sprintf("{sqlite: {path: %q}}", filepath.Join(dir, name, "db.sqlite"))
+}
+
+// The local user the authorization rows sign in as.
+const (
+	benchUser     = "bench"
+	benchPassword = "bench-password-not-secret"
+)
+
+var benchHash string
 
 // startDrawbridge runs the real binary with a generated configuration (plus
 // extra YAML) in dir and gets an access token for each of its two servers
@@ -150,7 +364,7 @@ func drive(ctx context.Context, f flags) error {
 // /mcp only checks the token; /governed also evaluates a policy (with a
 // CEL condition) and two rate limits on every call, set high enough never
 // to refuse, so that the difference is their cost.
-func startDrawbridge(ctx context.Context, bin, dir, backendURL, extra string, pprof bool) (*proc, error) {
+func startDrawbridge(ctx context.Context, bin, dir, backendURL, storage, extra string, pprof bool) (*proc, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -170,18 +384,18 @@ func startDrawbridge(ctx context.Context, bin, dir, backendURL, extra string, pp
 public_url: http://%s
 listen: %s
 log: {level: warn}
-storage: {sqlite: {path: %q}}
+storage: %s
 encryption_keys: [{id: bench, key: %q}]
 identity:
   local:
-    users: [{username: bench, password_hash: "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"}]
+    users: [{username: %s, password_hash: %q}]
 clients:
   - {id: bench, secret: %q, grant_types: [client_credentials]}
 servers:
-  - {name: backend, path: /mcp, upstream: %[6]q, scopes: [bench], headers: {x-backend-key: bench}}
+  - {name: backend, path: /mcp, upstream: %[8]q, scopes: [bench], headers: {x-backend-key: bench}}
   - name: governed
     path: /governed
-    upstream: %[6]q
+    upstream: %[8]q
     scopes: [bench]
     headers: {x-backend-key: bench}
     policy:
@@ -190,10 +404,13 @@ servers:
         - {name: no-secret-snippets, tools: [get_snippet], when: 'request.arguments.snippetname.startsWith("secret")', effect: deny}
         - {name: snippets, tools: [get_snippet, list_snippets, save_snippet], effect: allow, require_scopes: [bench]}
 rate_limits:
+  # The authorization rows sign in, authorize and redeem from one address
+  # as fast as they can; the per-address limits would stop them.
+  auth: {token_per_minute: -1, authorize_per_minute: -1, login_per_minute: -1}
   rules:
     - {name: calls-per-client-and-tool, servers: [governed], per: [client, tool], methods: [tools/call], rate: 100000000, every: 1s}
     - {name: daily-quota-per-client, servers: [governed], per: [client], quota: 1000000000, window: day}
-`, addr, addr, filepath.Join(dir, "db.sqlite"), tokens.GenerateKey(), secret, backendURL) + extra
+`, addr, addr, storage, tokens.GenerateKey(), benchUser, benchHash, secret, backendURL) + extra
 	path := filepath.Join(dir, "drawbridge.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err

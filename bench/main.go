@@ -19,6 +19,10 @@ type flags struct {
 	streams     int
 	drawbridge  string
 	profile     string
+	flows       int
+	load        bool
+	rounds      int
+	allocs      bool
 }
 
 func main() {
@@ -30,6 +34,10 @@ func main() {
 	flag.IntVar(&f.concurrency, "concurrency", 32, "concurrent requests at saturation")
 	flag.IntVar(&f.rate, "rate", 2000, "requests per second in the fixed-rate phase")
 	flag.IntVar(&f.streams, "streams", 10000, "idle SSE streams to hold open through Drawbridge (0 skips)")
+	flag.IntVar(&f.rounds, "rounds", 5, "slices each target's saturation time is cut into, taken in turn across targets")
+	flag.BoolVar(&f.load, "load", true, "measure tools/call through every target at saturation and at a fixed rate")
+	flag.BoolVar(&f.allocs, "allocs", true, "print BenchmarkProxy's allocations per request")
+	flag.IntVar(&f.flows, "flows", 50, "concurrent authorizations (browsers) for the authorization server's rows (0 skips)")
 	flag.StringVar(&f.drawbridge, "drawbridge", "", "drawbridge binary to use (default: build ./cmd/drawbridge)")
 	flag.StringVar(&f.profile, "cpuprofile", "", "write CPU profiles of Drawbridge during its saturation phases to this file name, suffixed with the target's number")
 	flag.Parse()

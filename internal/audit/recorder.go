@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"sync"
@@ -151,7 +150,7 @@ func (r *Recorder) flush(batch []Event) {
 	}
 	recs := make([]storage.AuditRecord, len(batch))
 	for i, e := range batch {
-		payload, _ := json.Marshal(e) // plain fields: always marshals
+		payload, _ := marshalEvent(&e) // plain fields: always marshals
 		recs[i] = storage.AuditRecord{Time: e.Time, Type: e.Type, Subject: storage.CleanText(e.Subject),
 			ClientID: storage.CleanText(e.ClientID), Server: e.Server, Name: storage.CleanText(e.Name), Payload: payload}
 	}
@@ -168,7 +167,7 @@ func (r *Recorder) flush(batch []Event) {
 		if len(recs[i].Hash) > 0 {
 			l.Seal = hex.EncodeToString(recs[i].Hash)
 		}
-		b, _ := json.Marshal(l)
+		b, _ := marshalLine(&l)
 		b = append(b, '\n')
 		for _, w := range r.opt.Writers {
 			if _, err := w.Write(b); err != nil {

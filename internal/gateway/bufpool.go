@@ -2,28 +2,44 @@ package gateway
 
 import "sync"
 
-// bufferPool recycles the proxy's copy buffers; without one, ReverseProxy
-// allocates 32 KiB for every response it copies.
-//
-// A buffer stays with its response until the response ends, so an idle
-// SSE stream holds one for as long as it is open: at 16 KiB, half the
-// usual size, large bodies still move in few reads (and HTTP/2 frames
-// are 16 KiB anyway) while ten thousand streams hold 160 MiB less.
-type bufferPool struct{ p sync.Pool }
+// bufferPool recycles the forwarder's copy buffers of one size; without
+// one, every response copied would allocate its own.
+type bufferPool struct {
+	size int
+	p    sync.Pool
+}
 
-const copyBufferSize = 16 << 10
-
-func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}}
+func newBufferPool(size int) *bufferPool {
+	bp := &bufferPool{size: size}
+	bp.p.New = func() any { b := make([]byte, size); return &b }
+	return bp
 }
 
 func (bp *bufferPool) Get() []byte { return *bp.p.Get().(*[]byte) }
 
 func (bp *bufferPool) Put(b []byte) {
-	if cap(b) == copyBufferSize {
+	if cap(b) == bp.size {
 		b = b[:cap(b)]
 		bp.p.Put(&b)
 	}
 }
 
-var sharedBuffers = newBufferPool()
+// Buffer sizes. A finite answer is copied through a 16 KiB buffer (large
+// bodies move in few reads, and HTTP/2 frames are 16 KiB anyway) that
+// goes back to the pool when the answer ends.
+//
+// A stream keeps its buffer for as long as it is open, mostly waiting:
+// ten thousand idle streams would hold 160 MiB in 16 KiB buffers. So a
+// stream waits with a small one, big enough for the usual event, and
+// borrows a large one only while the backend sends faster than the small
+// one empties (a read fills it), giving it back at the first read that
+// does not (streamCopier).
+const (
+	copyBufferSize   = 16 << 10
+	streamBufferSize = 2 << 10
+)
+
+var (
+	sharedBuffers = newBufferPool(copyBufferSize)
+	streamBuffers = newBufferPool(streamBufferSize)
+)

@@ -5,6 +5,10 @@
 // the backend with the backend's own credential — never the client's token
 // or cookies.
 //
-// Responses stream: the proxy flushes every write (FlushInterval -1), so
-// Server-Sent Events reach the client event by event.
+// The forwarder (forward.go) is built on http.Transport rather than
+// httputil.ReverseProxy: the backend request is made once from what admit
+// read (the body that strict reading checked is what the backend gets,
+// never read or decoded again), and answers are copied through pooled
+// buffers. Streams are flushed write by write, so Server-Sent Events reach
+// the client event by event; a finite answer leaves in one piece.
 package gateway

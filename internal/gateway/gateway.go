@@ -5,9 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
@@ -121,6 +122,7 @@ type Options struct {
 type Gateway struct {
 	opt      Options
 	tracer   trace.Tracer
+	traced   bool // spans are recorded (telemetry.Traced)
 	routes   []*route
 	sessions *sessions
 	origin   string
@@ -131,9 +133,12 @@ type Gateway struct {
 
 type route struct {
 	Backend
-	gw    *Gateway
-	proxy *httputil.ReverseProxy
-	prm   []byte
+	gw *Gateway
+	// headers are Headers by canonical name, in a fixed order.
+	headers [][2]string
+	// transport reaches Upstream; nil for an in-process backend.
+	transport http.RoundTripper
+	prm       []byte
 	// publicHost and publicScheme are those of Resource, for the
 	// X-Forwarded headers.
 	publicHost, publicScheme string
@@ -156,7 +161,7 @@ func New(opt Options) (*Gateway, error) {
 	if opt.TracerProvider == nil {
 		opt.TracerProvider = telemetry.Off
 	}
-	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer),
+	g := &Gateway{opt: opt, tracer: opt.TracerProvider.Tracer("drawbridge/gateway"), traced: telemetry.Traced(opt.TracerProvider), sessions: newSessions(opt.Store, opt.Now, opt.SessionTTL), origin: originOf(opt.Issuer),
 		dpop: &dpop.Checker{Replay: opt.Store, Now: opt.Now}}
 	for _, s := range opt.Backends {
 		// The configuration sets these; the fallbacks are for callers
@@ -174,9 +179,9 @@ func New(opt Options) (*Gateway, error) {
 		if err != nil || pub.Host == "" {
 			return nil, fmt.Errorf("gateway: server %q: the resource %q is not an absolute URL", s.Name, s.Resource)
 		}
-		rt := &route{Backend: s, gw: g, publicHost: pub.Host, publicScheme: pub.Scheme}
+		rt := &route{Backend: s, gw: g, publicHost: pub.Host, publicScheme: pub.Scheme, headers: canonicalHeaders(s.Headers)}
 		if s.Upstream != nil {
-			rt.proxy = rt.newProxy(opt.Transport)
+			rt.transport = rt.newTransport(opt.Transport)
 		}
 		prm, err := rt.metadataJSON(opt.Issuer)
 		if err != nil {
@@ -186,6 +191,18 @@ func New(opt Options) (*Gateway, error) {
 		g.routes = append(g.routes, rt)
 	}
 	return g, nil
+}
+
+// canonicalHeaders lists configured headers by canonical name, sorted,
+// so that every request sets them the same way (two names that are one
+// header: the later in order wins, as with http.Header.Set).
+func canonicalHeaders(m map[string]string) [][2]string {
+	out := make([][2]string, 0, len(m))
+	for name, v := range m {
+		out = append(out, [2]string{http.CanonicalHeaderKey(name), v})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return out
 }
 
 // Routes mounts each MCP endpoint and its metadata on mux. The metadata is
@@ -206,10 +223,17 @@ func (g *Gateway) Routes(mux *http.ServeMux) {
 }
 
 // newTransport is the backend transport: pooled keep-alive connections, no
-// transparent gzip (the client's Accept-Encoding passes through as is), and
-// a bound on the wait for response headers but none on streaming bodies.
+// transparent gzip (the forwarder asks for identity encoding), and a bound
+// on the wait for response headers but none on streaming bodies.
+//
+// A connection's buffers are 2 KiB each way instead of 4: an MCP request
+// and its answer's header fit, a larger body is read and written past the
+// buffer without copying, and a connection that carries an idle stream
+// holds them for as long as the stream is open.
 func newTransport(headerTimeout time.Duration) *http.Transport {
 	return &http.Transport{
+		ReadBufferSize:        2 << 10,
+		WriteBufferSize:       2 << 10,
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"net/http/httputil"
 	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
@@ -84,11 +83,10 @@ func (rt *route) setsHeader(norm string, cred []http.Header) bool {
 // and the host and scheme of the configured public URL — never the
 // client's own Host header, which a backend building URLs from it would
 // otherwise let the client choose.
-func (rt *route) setForwarded(pr *httputil.ProxyRequest) {
-	h := pr.Out.Header
-	if a := clientaddr.String(pr.In); a != "" {
-		h.Set("X-Forwarded-For", a)
+func (rt *route) setForwarded(h *headerSetter, in *http.Request) {
+	if a := clientaddr.String(in); a != "" {
+		h.set("X-Forwarded-For", a)
 	}
-	h.Set("X-Forwarded-Host", rt.publicHost)
-	h.Set("X-Forwarded-Proto", rt.publicScheme)
+	h.set("X-Forwarded-Host", rt.publicHost)
+	h.set("X-Forwarded-Proto", rt.publicScheme)
 }

@@ -18,7 +18,11 @@ func (rt *route) checkPin(x *exchange, m *jsonrpc.Message) verdict {
 	}
 	r, err := rt.Pins.CheckCall(x.r.Context(), m.Name)
 	if err != nil {
-		rt.gw.opt.Log.Error("checking a tool's definition", "server", rt.Name, "err", err)
+		// A read cut short because the client went away is not the
+		// store failing: nobody is waiting for the answer.
+		if x.r.Context().Err() == nil {
+			rt.gw.opt.Log.Error("checking a tool's definition", "server", rt.Name, "err", err)
+		}
 		return verdict{reason: reasonUnavailable}
 	}
 	if r == nil {

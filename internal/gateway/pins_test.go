@@ -529,3 +529,52 @@ func (r *refusals) seen() string {
 	defer r.mu.Unlock()
 	return strings.Join(r.bodies, "\n")
 }
+
+// waitingPins is a pin store whose reads wait for their context to end.
+type waitingPins struct {
+	storage.ToolPinStore
+	entered chan struct{}
+}
+
+func (w waitingPins) ListToolPins(ctx context.Context, _ storage.ToolPinFilter) ([]storage.ToolPin, error) {
+	close(w.entered)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// finishedLog signals each recorded event.
+type finishedLog chan audit.Event
+
+func (f finishedLog) Record(e audit.Event) { f <- e }
+
+// TestPinCheckCutByClientIsNotAnError: a client that goes away while its
+// call's pin check is reading the store leaves no error in the log (the
+// store did not fail), and the request is still recorded as refused.
+func TestPinCheckCutByClientIsNotAnError(t *testing.T) {
+	var logs syncBuffer
+	entered, events := make(chan struct{}), make(finishedLog, 4)
+	gw := newTestGatewayOpts(t, &rugpull.Server{}, nil, func(o *Options) {
+		g := pinning.New(pinning.Options{Store: waitingPins{o.Store, entered}, Log: slog.New(slog.DiscardHandler)})
+		o.Backends[0].Pins = g.For("t", pinning.Settings{Mode: pinning.Hide})
+		o.Log = slog.New(slog.NewTextHandler(&logs, nil))
+		o.Audit = events
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gw.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"save","arguments":{}}}`))
+	req.Header.Set("Authorization", "Bearer good")
+	go func() { <-entered; cancel() }()
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("the request was answered although its client went away")
+	}
+	select {
+	case e := <-events:
+		if e.Reason != reasonUnavailable || e.Decision != audit.DecisionDeny {
+			t.Errorf("recorded %s %s, want deny %s", e.Decision, e.Reason, reasonUnavailable)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request was never recorded")
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("a client going away was logged as an error:\n%s", logs.String())
+	}
+}

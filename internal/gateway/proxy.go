@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/netip"
 	"strings"
 	"sync"
@@ -75,25 +73,13 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.forward(x)
 }
 
-// forward proxies the request to the backend and answers on x.w. It is
-// the proxy's only caller: the hooks (rewrite, modifyResponse) find the
-// exchange in the request's context.
+// forward proxies the request to the backend and answers on x.w.
 func (rt *route) forward(x *exchange) {
-	// Deferred: the proxy panics with http.ErrAbortHandler when a stream
-	// breaks mid-body, and a keep-alive timer left running would write to
-	// a finished response.
+	// Deferred: the forwarder panics with http.ErrAbortHandler when a
+	// stream breaks mid-body, and a keep-alive timer left running would
+	// write to a finished response.
 	defer x.w.stopKeepAlive()
-	r := x.r
-	out := r.WithContext(withExchange(r.Context(), x))
-	if r.Method != http.MethodPost {
-		// MCP sends bodies only with POST (whose body admit has read and
-		// checked). Anything sent with a GET or DELETE is dropped rather
-		// than streamed to the backend: it means nothing there, and
-		// net/http can cut a response stream short while a handler's
-		// request body is still being copied upstream.
-		out.Body, out.ContentLength = http.NoBody, 0
-	}
-	rt.proxy.ServeHTTP(x.w, out)
+	rt.send(x)
 }
 
 // admit runs the checks every request passes before it may be proxied:
@@ -117,11 +103,7 @@ func (rt *route) admit(x *exchange) bool {
 		return false
 	}
 	setCORS(w, r)
-	_, span := rt.gw.tracer.Start(r.Context(), "drawbridge.authorize",
-		trace.WithAttributes(attribute.String("mcp.server", rt.Name)))
-	d := rt.authorize(r.Context(), r)
-	span.SetAttributes(attribute.Int("drawbridge.decision.status", d.status))
-	span.End()
+	d := rt.tracedAuthorize(r)
 	if d.status != 0 {
 		x.reason, x.refused, x.detail = d.reason(), d.refused, d.challenge.ErrorDescription
 		if rt.gw.opt.Debug {
@@ -144,6 +126,21 @@ func (rt *route) admit(x *exchange) bool {
 		return rt.checkBody(x) && rt.decide(x)
 	}
 	return rt.checkRequestRate(x)
+}
+
+// tracedAuthorize decides on the request's token, in a span of its own
+// when traces are recorded (with tracing off, the span's attributes would
+// be built on every request for nothing).
+func (rt *route) tracedAuthorize(r *http.Request) decision {
+	if !rt.gw.traced {
+		return rt.authorize(r.Context(), r)
+	}
+	_, span := rt.gw.tracer.Start(r.Context(), "drawbridge.authorize",
+		trace.WithAttributes(attribute.String("mcp.server", rt.Name)))
+	d := rt.authorize(r.Context(), r)
+	span.SetAttributes(attribute.Int("drawbridge.decision.status", d.status))
+	span.End()
+	return d
 }
 
 // checkSessionHeader: a request names at most one session, with a value
@@ -248,81 +245,37 @@ func setCORS(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version")
 }
 
-func (rt *route) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
+// newTransport wraps the backend transport: backend calls are client
+// spans and carry the W3C traceparent.
+func (rt *route) newTransport(transport http.RoundTripper) http.RoundTripper {
 	if transport == nil {
 		transport = newTransport(rt.Timeout)
 	}
-	// Backend calls are client spans and carry the W3C traceparent.
 	if telemetry.Traced(rt.gw.opt.TracerProvider) {
 		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(rt.gw.opt.TracerProvider),
 			otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "backend " + rt.Name }))
 	}
-	return &httputil.ReverseProxy{
-		Rewrite:        rt.rewrite,
-		Transport:      transport,
-		FlushInterval:  -1, // flush every write: SSE events go out one by one
-		BufferPool:     sharedBuffers,
-		ModifyResponse: rt.modifyResponse,
-		ErrorHandler:   rt.proxyError,
-		// A stream cut while it was being copied (the client or the
-		// backend went away) is reported here: into the structured log,
-		// with the server's name, not onto stderr.
-		ErrorLog: slog.NewLogLogger(rt.gw.opt.Log.With("server", rt.Name).Handler(), slog.LevelWarn),
-	}
-}
-
-// rewrite builds the backend request. Rewrite (unlike Director) starts from
-// a copy whose hop-by-hop headers are already gone and keeps the inbound
-// request untouched.
-func (rt *route) rewrite(pr *httputil.ProxyRequest) {
-	x := exchangeOf(pr.In.Context())
-	if target := x.target; target != nil {
-		// A legacy message goes exactly where the backend's endpoint
-		// event said, its own query included; the client's query (our
-		// handle) stays here.
-		pr.SetURL(target)
-		pr.Out.URL.Path, pr.Out.URL.RawPath, pr.Out.URL.RawQuery = target.Path, target.RawPath, target.RawQuery
-	} else {
-		pr.SetURL(rt.Upstream)
-		pr.Out.URL.Path, pr.Out.URL.RawPath = rt.Upstream.Path, rt.Upstream.RawPath
-		pr.Out.URL.RawQuery = mergeQuery(rt.Upstream.RawQuery, pr.In.URL.RawQuery)
-	}
-	h := pr.Out.Header
-	rt.stripClientHeaders(h, x.cred)
-	rt.setForwarded(pr)
-	// Streams must reach the client uncompressed and event by event (TR1);
-	// asking the backend for identity encoding guarantees it.
-	h.Del("Accept-Encoding")
-	for name, v := range rt.Headers {
-		h.Set(name, v)
-	}
-	for name, v := range x.cred {
-		h[name] = v
-	}
-	if rt.ForwardIdentity && x.claims != nil {
-		setIdentity(h, x.claims)
-	}
-	withoutClientToken(pr)
+	return transport
 }
 
 // withoutClientToken is the last line of defence for RS5: whatever was
 // configured, fetched or sent along, no header or query parameter of the
 // backend request carries the client's own access token.
-func withoutClientToken(pr *httputil.ProxyRequest) {
-	_, raw, ok := accessToken(pr.In)
+func withoutClientToken(in, out *http.Request) {
+	_, raw, ok := accessToken(in)
 	if !ok || len(raw) < 16 {
 		return
 	}
-	for name, vs := range pr.Out.Header {
+	for name, vs := range out.Header {
 		for _, v := range vs {
 			if strings.Contains(v, raw) {
-				pr.Out.Header.Del(name)
+				out.Header.Del(name)
 				break
 			}
 		}
 	}
-	if q := pr.Out.URL.RawQuery; q != "" && strings.Contains(q, raw) {
-		kept := pr.Out.URL.Query()
+	if q := out.URL.RawQuery; q != "" && strings.Contains(q, raw) {
+		kept := out.URL.Query()
 		for k, vs := range kept {
 			for _, v := range vs {
 				if strings.Contains(v, raw) {
@@ -331,7 +284,7 @@ func withoutClientToken(pr *httputil.ProxyRequest) {
 				}
 			}
 		}
-		pr.Out.URL.RawQuery = kept.Encode()
+		out.URL.RawQuery = kept.Encode()
 	}
 }
 
@@ -345,10 +298,10 @@ func mergeQuery(a, b string) string {
 	return a + "&" + b
 }
 
-func setIdentity(h http.Header, c *tokens.AccessClaims) {
+func setIdentity(h *headerSetter, c *tokens.AccessClaims) {
 	set := func(name, v string) {
 		if v != "" && headerSafe(v) {
-			h.Set(name, v)
+			h.set(name, v)
 		}
 	}
 	set(HeaderSubject, c.Subject)
@@ -375,9 +328,8 @@ var errBindSession = errors.New("binding the new session")
 
 // modifyResponse binds new sessions to their subject, forgets deleted
 // ones, and keeps streams flowing through any proxy in front of us.
-func (rt *route) modifyResponse(resp *http.Response) error {
+func (rt *route) modifyResponse(x *exchange, resp *http.Response) error {
 	req := resp.Request
-	x := exchangeOf(req.Context())
 	claims := x.claims
 	sid := resp.Header.Get("Mcp-Session-Id")
 	existing := x.session != ""
@@ -395,7 +347,7 @@ func (rt *route) modifyResponse(resp *http.Response) error {
 			return err
 		}
 	}
-	isStream := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+	isStream := isEventStream(resp.Header.Get("Content-Type"))
 	if rt.Transport == TransportSSE && req.Method == http.MethodGet && isStream && claims != nil {
 		rt.rewriteLegacyStream(resp, claims)
 	}

@@ -29,6 +29,10 @@ type Store struct {
 	*sqlstore.Store
 	write *sql.DB // exactly one connection: writers queue here, not on SQLITE_BUSY
 	read  *sql.DB // read-only connections; WAL lets them run beside the writer
+	// Each pool's prepared statements. A write transaction holds the one
+	// write connection, so it cannot prepare a pool statement and parses
+	// its SQL as before.
+	readStmts, writeStmts *stmtCache
 }
 
 // Open opens the database at path, creating the file (mode 0600) and its
@@ -52,7 +56,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(err, write.Close())
 	}
-	s := &Store{write: write, read: read}
+	s := &Store{write: write, read: read, readStmts: newStmtCache(read), writeStmts: newStmtCache(write)}
 	s.Store = sqlstore.New(s.engine())
 	if err := s.Ping(ctx); err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -67,8 +71,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) engine() sqlstore.Engine {
 	return sqlstore.Engine{
 		Name:  "sqlite",
-		Read:  querier{s.read},
-		Write: querier{s.write},
+		Read:  querier{cached{s.readStmts}},
+		Write: querier{cached{s.writeStmts}},
 		InTx: func(ctx context.Context, fn func(sqlstore.Querier) error) error {
 			return s.inTx(ctx, func(tx *sql.Tx) error { return fn(querier{tx}) })
 		},
@@ -141,5 +145,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools; the writer goes last so that it checkpoints the WAL.
 func (s *Store) Close() error {
+	s.readStmts.close()
+	s.writeStmts.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }

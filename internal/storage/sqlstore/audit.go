@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
@@ -16,16 +17,20 @@ var auditCols = columns{"seq", "time", "type", "subject", "client_id", "server",
 // the engines' limits (SQLite's 32766, PostgreSQL's 65535).
 const auditRowsPerInsert = 64
 
-// auditInsertBatch is the INSERT of a full batch, built once: most rows of
-// a busy gateway's appends go in one.
-var auditInsertBatch = buildAuditInsert(auditRowsPerInsert)
+// auditInserts are the INSERTs of 1 to auditRowsPerInsert rows, each
+// built the first time an append needs it: a gateway that is busy but not
+// saturated appends batches of every size, and building the text again
+// for each one cost more than sealing its records.
+var auditInserts [auditRowsPerInsert + 1]struct {
+	once sync.Once
+	q    string
+}
 
 // auditInsert is the INSERT of n rows.
 func auditInsert(n int) string {
-	if n == auditRowsPerInsert {
-		return auditInsertBatch
-	}
-	return buildAuditInsert(n)
+	a := &auditInserts[n]
+	a.once.Do(func() { a.q = buildAuditInsert(n) })
+	return a.q
 }
 
 func buildAuditInsert(n int) string {

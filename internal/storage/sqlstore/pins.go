@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -36,24 +37,53 @@ func (s *Store) CreateToolPin(ctx context.Context, p storage.ToolPin) error {
 // ListToolPins returns the pins f selects, by server, tool, first seen,
 // hash.
 func (s *Store) ListToolPins(ctx context.Context, f storage.ToolPinFilter) ([]storage.ToolPin, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"server", f.Server}, {"tool", f.Tool}, {"name_key", f.NameKey}, {"state", f.State}} {
-		if c.v != "" {
-			args = append(args, c.v)
-			where = append(where, c.col+" = $"+strconv.Itoa(len(args)))
+	var set pinFilterSet
+	args := make([]any, 0, 4)
+	for i, v := range [...]string{f.Server, f.Tool, f.NameKey, f.State} {
+		if v != "" {
+			set |= 1 << i
+			args = append(args, v)
 		}
 	}
-	q := pinCols.selectFrom("tool_pins")
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.e.Read.Query(ctx, q+" ORDER BY server, tool, first_seen_at, hash", args...)
+	rows, err := s.e.Read.Query(ctx, set.query(), args...)
 	ps, err := collect(rows, err, scanPin)
 	if err != nil {
 		return nil, s.errorf("list tool pins: %w", err)
 	}
 	return ps, nil
+}
+
+// pinFilterSet says which of a ToolPinFilter's fields are set (bit i for
+// pinFilterCols[i]).
+type pinFilterSet uint8
+
+var pinFilterCols = [...]string{"server", "tool", "name_key", "state"}
+
+// pinQueries are ListToolPins' SELECTs, one for each combination of
+// filter fields, each built the first time it is needed: the gateway lists
+// a tool's pins on every tools/call, and building the text again each
+// time showed in its profile.
+var pinQueries [1 << len(pinFilterCols)]struct {
+	once sync.Once
+	q    string
+}
+
+func (set pinFilterSet) query() string {
+	p := &pinQueries[set]
+	p.once.Do(func() {
+		var where []string
+		for i, col := range pinFilterCols {
+			if set&(1<<i) != 0 {
+				where = append(where, col+" = $"+strconv.Itoa(len(where)+1))
+			}
+		}
+		q := pinCols.selectFrom("tool_pins")
+		if len(where) > 0 {
+			q += " WHERE " + strings.Join(where, " AND ")
+		}
+		p.q = q + " ORDER BY server, tool, first_seen_at, hash"
+	})
+	return p.q
 }
 
 // SeeToolPin moves a pin's SeenAt forward to at.

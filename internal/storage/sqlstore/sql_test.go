@@ -88,3 +88,45 @@ func TestAuditInsert(t *testing.T) {
 		t.Errorf("auditInsert(%d) ends %q", auditRowsPerInsert, full[len(full)-40:])
 	}
 }
+
+// Every batch size gets its own INSERT, with a row of placeholders per
+// record, and the same text each time it is asked for.
+func TestAuditInsertPerBatchSize(t *testing.T) {
+	for n := 1; n <= auditRowsPerInsert; n++ {
+		q := auditInsert(n)
+		if q != buildAuditInsert(n) || auditInsert(n) != q {
+			t.Fatalf("auditInsert(%d) = %q", n, q)
+		}
+		last := "$" + strconv.Itoa(n*len(auditCols)) + ")"
+		if strings.Count(q, "(") != n+1 || !strings.HasSuffix(q, last) {
+			t.Fatalf("auditInsert(%d) does not have %d rows ending in %s: %q", n, n, last, q)
+		}
+	}
+}
+
+// ListToolPins' query for each combination of filter fields names exactly
+// the fields set, numbered in order, and is built once.
+func TestToolPinQueries(t *testing.T) {
+	for set := range pinFilterSet(1 << len(pinFilterCols)) {
+		q := set.query()
+		if set.query() != q {
+			t.Fatalf("filter set %04b: the query changed", set)
+		}
+		n := 0
+		for i, col := range pinFilterCols {
+			has := strings.Contains(q, col+" = $")
+			if has != (set&(1<<i) != 0) {
+				t.Fatalf("filter set %04b: %q in %q is %v", set, col, q, has)
+			}
+			if has {
+				n++
+				if !strings.Contains(q, col+" = $"+strconv.Itoa(n)) {
+					t.Fatalf("filter set %04b: %s is not parameter %d in %q", set, col, n, q)
+				}
+			}
+		}
+		if strings.Contains(q, "WHERE") != (set != 0) || !strings.HasSuffix(q, " ORDER BY server, tool, first_seen_at, hash") {
+			t.Fatalf("filter set %04b: %q", set, q)
+		}
+	}
+}

@@ -56,7 +56,7 @@ func appendEvent(b []byte, e *Event) ([]byte, bool) {
 		{"request_id", e.RequestID}, {"attempt", e.Attempt}, {"sub", e.Subject}, {"client_id", e.ClientID},
 		{"grant_id", e.GrantID}, {"actor", e.Actor}, {"remote", e.Remote}, {"user_agent", e.UserAgent},
 		{"grant_type", e.GrantType}, {"scope", e.Scope}, {"resource", e.Resource}, {"idp", e.IdP},
-		{"assertion_id", e.AssertionID}, {"server", e.Server}, {"method", e.Method}, {"name", e.Name},
+		{"assertion_id", e.AssertionID}, {"audience", e.Audience}, {"server", e.Server}, {"method", e.Method}, {"name", e.Name},
 		{"tool_hash", e.ToolHash}, {"decision", e.Decision}, {"rule", e.Rule}, {"reason", e.Reason},
 		{"detail", e.Detail},
 	} {

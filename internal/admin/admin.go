@@ -14,6 +14,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
 	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -49,6 +50,10 @@ type Options struct {
 	AllowedNetworks []netip.Prefix
 	SealKeys        []audit.SealKey
 	Backends        []Backend
+	// Pins is told of each tool pin decided here, so that the decision
+	// takes effect at once on this replica (others read it within
+	// pinning.RefreshEvery); nil tells nobody.
+	Pins *pinning.Guard
 	// Record receives admin actions for the audit trail.
 	Record audit.Emitter
 	Log    *slog.Logger

@@ -85,6 +85,7 @@ func (a *API) decideTool(ctx context.Context, who Actor, server, tool, hash, sta
 	if p, err = a.opt.Store.DecideToolPin(ctx, p.ToolPinKey, state, who.Subject, a.opt.Now()); err != nil {
 		return storage.ToolPin{}, err
 	}
+	a.opt.Pins.Forget(p.Server)
 	typ := audit.ToolApproved
 	if state == storage.PinRejected {
 		typ = audit.ToolRejected

@@ -62,6 +62,7 @@ type pinned struct {
 	url   string
 	store storage.Store
 	ev    *eventLog
+	guard *pinning.Guard
 }
 
 func newPinned(t *testing.T, srv *rugpull.Server, s pinning.Settings, inProcess bool) *pinned {
@@ -74,8 +75,8 @@ func newPinned(t *testing.T, srv *rugpull.Server, s pinning.Settings, inProcess 
 	}, func(o *Options) {
 		o.Audit = p.ev
 		p.store = o.Store
-		g := pinning.New(pinning.Options{Store: o.Store, Audit: p.ev, Log: slog.New(slog.DiscardHandler)})
-		o.Backends[0].Pins = g.For(o.Backends[0].Name, s)
+		p.guard = pinning.New(pinning.Options{Store: o.Store, Audit: p.ev, Log: slog.New(slog.DiscardHandler)})
+		o.Backends[0].Pins = p.guard.For(o.Backends[0].Name, s)
 	})
 	p.url = gw.URL + "/mcp"
 	return p
@@ -152,6 +153,7 @@ func (p *pinned) approve(name, definition, state string) {
 	if _, err := p.store.DecideToolPin(p.t.Context(), storage.ToolPinKey{Server: "t", Tool: name, Hash: d.Hash}, state, "local:admin", time.Now()); err != nil {
 		p.t.Fatal(err)
 	}
+	p.guard.Forget("t") // as the administrator actions do
 }
 
 func wantRefused(t *testing.T, what string, status int, a rpcAnswer, message string) {

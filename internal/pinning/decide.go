@@ -54,6 +54,16 @@ func (b *book) add(p storage.ToolPin) {
 	b.byNameKey[p.NameKey] = append(b.byNameKey[p.NameKey], i)
 }
 
+// withNameKey are the pins whose NameKey is key, in store order.
+func (b *book) withNameKey(key string) []storage.ToolPin {
+	idx := b.byNameKey[key]
+	out := make([]storage.ToolPin, len(idx))
+	for i, j := range idx {
+		out[i] = b.pins[j]
+	}
+	return out
+}
+
 // newPin is how a definition the server shows for the first time is
 // recorded. A tool that had another definition has changed; a name that
 // looks like a known tool's is suspect; anything else is new, and trusted

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
@@ -27,6 +28,25 @@ type Options struct {
 // Guard pins the tool definitions of every server.
 type Guard struct {
 	opt Options
+
+	mu sync.Mutex
+	// books are each server's pins as last read from the store, for
+	// RefreshEvery (see snapshot). One per configured server: the map
+	// never grows with what clients send.
+	books map[string]*cached
+}
+
+// RefreshEvery is how long pins read from the store decide calls and lists
+// before they are read again. Within one process every change pinning
+// makes, and every administrator decision taken through Forget, takes
+// effect at once; a change another replica or the command line makes
+// takes effect here within this long, as a revoked grant does within the
+// revocation list's refresh.
+const RefreshEvery = 2 * time.Second
+
+type cached struct {
+	b  *book
+	at time.Time
 }
 
 // New builds the guard.
@@ -37,7 +57,47 @@ func New(o Options) *Guard {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Guard{opt: o}
+	return &Guard{opt: o, books: map[string]*cached{}}
+}
+
+// snapshot is server's pins as the store last had them, read again when
+// older than RefreshEvery. The book it returns is shared: read it, never
+// change it.
+func (g *Guard) snapshot(ctx context.Context, server string) (*book, error) {
+	now := g.opt.Now()
+	g.mu.Lock()
+	c := g.books[server]
+	g.mu.Unlock()
+	if c != nil && now.Sub(c.at) < RefreshEvery && !now.Before(c.at) {
+		return c.b, nil
+	}
+	return g.reread(ctx, server)
+}
+
+// reread reads server's pins from the store and keeps them.
+func (g *Guard) reread(ctx context.Context, server string) (*book, error) {
+	at := g.opt.Now()
+	pins, err := g.opt.Store.ListToolPins(ctx, storage.ToolPinFilter{Server: server})
+	if err != nil {
+		return nil, err
+	}
+	b := newBook(server, pins)
+	g.mu.Lock()
+	g.books[server] = &cached{b: b, at: at}
+	g.mu.Unlock()
+	return b, nil
+}
+
+// Forget drops what is kept of server's pins: the next decision reads the
+// store. Pinning calls it after each of its own writes; the administrator
+// actions call it after deciding a pin.
+func (g *Guard) Forget(server string) {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	delete(g.books, server)
+	g.mu.Unlock()
 }
 
 // For is the pinning of one server's tools; nil when the settings turn it
@@ -108,11 +168,17 @@ func (p *Pins) FilterTools(ctx context.Context, tools []json.RawMessage) ([]json
 // shows what was seen before costs one read.
 func (p *Pins) record(ctx context.Context, defs []Definition, readable []bool) (*book, error) {
 	st := p.g.opt.Store
-	pins, err := st.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server})
+	kept, err := p.g.snapshot(ctx, p.server)
 	if err != nil {
 		return nil, err
 	}
-	b, first, now, raced := newBook(p.server, pins), len(pins) == 0, p.g.opt.Now(), false
+	// A book of its own: the kept one is shared with concurrent calls.
+	b, first, now, raced, wrote := newBook(p.server, kept.pins), len(kept.pins) == 0, p.g.opt.Now(), false, false
+	defer func() {
+		if wrote || raced {
+			p.g.Forget(p.server)
+		}
+	}()
 	for i, d := range defs {
 		if !readable[i] {
 			continue
@@ -132,17 +198,20 @@ func (p *Pins) record(ctx context.Context, defs []Definition, readable []bool) (
 			if err != nil {
 				return nil, err
 			}
+			wrote = true
 			b.add(np)
 			p.audited(np)
 		case !b.isCurrent(j):
 			if err := st.SeeToolPin(ctx, k, now); err != nil {
 				return nil, err
 			}
+			wrote = true
 			b.pins[j].SeenAt = now
 		}
 	}
 	if raced {
-		if pins, err = st.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server}); err != nil {
+		pins, err := st.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server})
+		if err != nil {
 			return nil, err
 		}
 		b = newBook(p.server, pins)
@@ -204,11 +273,11 @@ func (p *Pins) CheckCall(ctx context.Context, name string) (*Refusal, error) {
 	if !p.Enforced() {
 		return nil, nil
 	}
-	pins, err := p.g.opt.Store.ListToolPins(ctx, storage.ToolPinFilter{Server: p.server, NameKey: lookalike.Key(name)})
+	b, err := p.g.snapshot(ctx, p.server)
 	if err != nil {
 		return nil, err
 	}
-	if reason := callRefusal(p.s, pins, name); reason != "" {
+	if reason := callRefusal(p.s, b.withNameKey(lookalike.Key(name)), name); reason != "" {
 		return &Refusal{Server: p.server, Tool: name, Reason: reason}, nil
 	}
 	return nil, nil

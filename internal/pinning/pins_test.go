@@ -93,7 +93,17 @@ func (f *fixture) call(p *Pins, name string) string {
 	return r.Reason
 }
 
+// decide decides a pin as the administrator actions do: in the store,
+// then telling the guard.
 func (f *fixture) decide(server, name, desc, state string) {
+	f.t.Helper()
+	f.decideElsewhere(server, name, desc, state)
+	f.g.Forget(server)
+}
+
+// decideElsewhere decides a pin in the store only, as another replica or
+// the command line does.
+func (f *fixture) decideElsewhere(server, name, desc, state string) {
 	f.t.Helper()
 	d := mustRead(f.t, string(tool(name, desc)))
 	if _, err := f.store.DecideToolPin(f.t.Context(), storage.ToolPinKey{Server: server, Tool: name, Hash: d.Hash}, state, "local:admin", f.now); err != nil {
@@ -298,17 +308,103 @@ func TestUnreadableHidden(t *testing.T) {
 	wantNames(t, "unreadable", got, "save")
 }
 
-// TestSharedStore: two guards on one store (two replicas) agree at once.
+// TestSharedStore: two guards on one store (two replicas) agree within
+// RefreshEvery: a change one of them records reaches the other's calls
+// once what the other read is that old, and at once on its own.
 func TestSharedStore(t *testing.T) {
 	f := newFixture(t)
 	other := New(Options{Store: f.store, Audit: f.ev, Now: func() time.Time { return f.now }})
 	a, b := f.g.For("s", Settings{Mode: Hide}), other.For("s", Settings{Mode: Hide})
 	f.list(a, tool("save", "Save"))
+	if r := f.call(a, "save"); r != "" {
+		t.Fatalf("replica a before the change: %q", r)
+	}
 	f.list(b, tool("save", "Evil"))
+	if r := f.call(b, "save"); r != ReasonChanged {
+		t.Errorf("replica b, which saw the change: %q", r)
+	}
+	if r := f.call(a, "save"); r != "" {
+		t.Errorf("replica a within RefreshEvery of its read: %q (its pins are read again only then)", r)
+	}
+	f.now = f.now.Add(RefreshEvery)
 	if r := f.call(a, "save"); r != ReasonChanged {
-		t.Errorf("replica a after replica b saw the change: %q", r)
+		t.Errorf("replica a after RefreshEvery: %q", r)
 	}
 	wantNames(t, "replica a's list", f.list(a, tool("save", "Save")))
+}
+
+// TestChangeSeenHereRefusedAtOnce: a list this guard relays that shows a
+// changed definition refuses the next call at once, however recently the
+// pins were read; a decision taken elsewhere reaches this guard within
+// RefreshEvery, and one taken through Forget at once.
+func TestChangeSeenHereRefusedAtOnce(t *testing.T) {
+	f := newFixture(t)
+	p := f.g.For("s", Settings{Mode: Hide})
+	f.list(p, tool("save", "Save"))
+	if r := f.call(p, "save"); r != "" {
+		t.Fatalf("before the change: %q", r)
+	}
+	f.list(p, tool("save", "Evil"))
+	if r := f.call(p, "save"); r != ReasonChanged {
+		t.Errorf("right after a list showed the change: %q", r)
+	}
+
+	f.decideElsewhere("s", "save", "Evil", storage.PinApproved)
+	if r := f.call(p, "save"); r != ReasonChanged {
+		t.Errorf("an approval elsewhere, before RefreshEvery: %q (the pins read are still fresh)", r)
+	}
+	f.now = f.now.Add(RefreshEvery)
+	if r := f.call(p, "save"); r != "" {
+		t.Errorf("an approval elsewhere, after RefreshEvery: %q", r)
+	}
+
+	f.decideElsewhere("s", "save", "Evil", storage.PinRejected)
+	f.g.Forget("s")
+	if r := f.call(p, "save"); r != ReasonRejected {
+		t.Errorf("a rejection here (Forget): %q", r)
+	}
+}
+
+// countingStore counts pin reads.
+type countingStore struct {
+	storage.ToolPinStore
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *countingStore) ListToolPins(ctx context.Context, f storage.ToolPinFilter) ([]storage.ToolPin, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.ToolPinStore.ListToolPins(ctx, f)
+}
+
+// TestCallsReadTheStoreOncePerRefresh: calls decide on the pins read at
+// most RefreshEvery ago; a list that shows nothing new writes nothing and
+// keeps them; a clock that went back reads again.
+func TestCallsReadTheStoreOncePerRefresh(t *testing.T) {
+	f := newFixture(t)
+	cs := &countingStore{ToolPinStore: f.store}
+	f.g = New(Options{Store: cs, Audit: f.ev, Now: func() time.Time { return f.now }})
+	p := f.g.For("s", Settings{Mode: Hide})
+	f.list(p, tool("save", "Save"), tool("get", "Get"))
+	cs.reads = 0
+	for range 100 {
+		for _, name := range []string{"save", "get", "nope"} {
+			f.call(p, name)
+		}
+	}
+	f.list(p, tool("save", "Save"), tool("get", "Get"))
+	if cs.reads != 1 {
+		t.Errorf("300 calls and a list within RefreshEvery read the store %d times, want 1", cs.reads)
+	}
+	f.now = f.now.Add(RefreshEvery)
+	f.call(p, "save")
+	f.now = f.now.Add(-time.Minute)
+	f.call(p, "save")
+	if cs.reads != 3 {
+		t.Errorf("after RefreshEvery and after the clock went back: %d reads, want 3", cs.reads)
+	}
 }
 
 // downStore is a store whose pin reads fail.

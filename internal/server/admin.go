@@ -22,7 +22,7 @@ func adminOptions(cfg *config.Config, opt Options, c core) admin.Options {
 	return admin.Options{Issuer: cfg.Issuer(), Store: c.store, Keys: c.keys, Revoker: c.revoker,
 		Verifier: c.verifier, Users: cfg.Admin.Users, Groups: cfg.Admin.Groups, SealKeys: keys,
 		AllowedNetworks: prefixes(cfg.Admin.AllowedNetworks),
-		Backends:        backends, Record: c.events, Log: opt.Log, Now: opt.Now}
+		Backends:        backends, Record: c.events, Log: opt.Log, Now: opt.Now, Pins: c.pins}
 }
 
 // backendProbe checks that a URL backend answers HTTP at all (any status:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -29,6 +30,10 @@ type core struct {
 	events   audit.Emitter
 	metrics  *telemetry.Metrics // nil when metrics.listen is not set
 	limiter  ratelimit.Limiter
+	// pins is tool definition pinning over the store, shared by the
+	// gateway (which decides on it) and the administrator actions (which
+	// tell it when they decide a pin).
+	pins *pinning.Guard
 }
 
 // openCore opens the store and builds what rests on it directly. What it
@@ -57,6 +62,7 @@ func openCore(ctx context.Context, cfg *config.Config, opt Options, open *cleanu
 	if c.limiter, err = newLimiter(cfg, opt.Now, open); err != nil {
 		return core{}, err
 	}
+	c.pins = pinning.New(pinning.Options{Store: c.store, Audit: c.events, Now: opt.Now, Log: opt.Log})
 	return c, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
@@ -283,6 +284,8 @@ func TestPinningReplicasAgree(t *testing.T) {
 	if got := listedTools(t, two, tokTwo); !slices.Equal(got, []string{"get"}) {
 		t.Errorf("list on two after the change: %q", got)
 	}
+	// One decides on the pins it read for up to pinning.RefreshEvery.
+	one.Clock.Advance(pinning.RefreshEvery)
 	if msg := callTool(t, one, tokOne, "save"); msg != refusedSave {
 		t.Errorf("call on one, which never listed the change: %q", msg)
 	}
@@ -299,6 +302,7 @@ func TestPinningReplicasAgree(t *testing.T) {
 	if status, m := adminCall(t, two, admin, "POST", "/admin/api/tools/approve?server=snippets&tool=save&hash="+hash); status != 200 {
 		t.Fatalf("approve on two: %d %v", status, m)
 	}
+	one.Clock.Advance(pinning.RefreshEvery)
 	if msg := callTool(t, one, tokOne, "save"); msg != "" {
 		t.Errorf("call on one after the approval on two: %q", msg)
 	}

@@ -79,9 +79,8 @@ func newGateway(ctx context.Context, cfg *config.Config, opt Options, c core, cr
 	maps.Copy(handlers, apis)
 	usage := newUsageTracker(c.store, opt.Now)
 	open.add("grant last-use tracker", func() error { flushLastUse(usage, opt.Log); return nil })
-	pins := pinning.New(pinning.Options{Store: c.store, Audit: c.events, Now: opt.Now, Log: opt.Log})
 	o, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: gatewayVerifier(c.verifier, usage),
-		Policies: policies, Credentials: creds, Handlers: handlers, Pins: pins})
+		Policies: policies, Credentials: creds, Handlers: handlers, Pins: c.pins})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -28,6 +28,10 @@ type Member struct {
 	// redirect. The core sends every member request with a context derived
 	// from the client request it serves, or from Options.Detach.
 	Client *http.Client
+	// NeedsUser says the member's credential acts for the caller
+	// (upstream_token, token_exchange, entra_obo, identity_assertion):
+	// Check cannot list its tools without one and skips it.
+	NeedsUser bool
 	// Timeout bounds the wait for a member's response headers (and for a
 	// list request's whole answer); 0 means 60s.
 	Timeout time.Duration
@@ -111,8 +115,8 @@ type Server struct{}
 // contacts no member.
 func New(o Options) (*Server, error) { return nil, errors.New("compose: not built yet") }
 
-// Check lists every member's tools and prompts (members whose credential
-// needs no user) and reports every problem at once: a name two members
+// Check lists every member's tools and prompts (except members that
+// NeedsUser) and reports every problem at once: a name two members
 // would both show (naming both), an Include or Override naming nothing,
 // an unreachable member.
 func (s *Server) Check(ctx context.Context) []error { return nil }

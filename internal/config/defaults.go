@@ -272,6 +272,17 @@ func (b *Backend) applyDefaults() {
 	// Tool pinning (docs/pinning.md says why hide on first use).
 	setString(&b.Pinning, DefaultPinning)
 	setString(&b.PinningApproval, DefaultPinningApproval)
+	for i := range b.Compose {
+		b.Compose[i].applyDefaults(b)
+	}
+}
+
+// applyDefaults fills a composed server's member's defaults: those of a
+// server of the same kind.
+func (m *Member) applyDefaults(s *Backend) {
+	b := s.MemberServer(m)
+	b.applyDefaults()
+	m.Transport, m.Stdio, m.Auth, m.Timeout = b.Transport, b.Stdio, b.Auth, b.Timeout
 }
 
 func setString(p *string, v string) {

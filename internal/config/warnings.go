@@ -12,11 +12,11 @@ func (c *Config) Warnings() []string {
 	var w []string
 	if scopes, ok := c.upstreamScopes(); ok && !slices.Contains(scopes, "offline_access") {
 		for _, s := range c.Backends {
-			if s.Auth.UsesUpstreamTokens() {
-				w = append(w, fmt.Sprintf("servers[%s].auth.mode %s acts with the user's upstream tokens, but identity.%s.scopes "+
+			if s.UsesUpstreamTokens() {
+				w = append(w, fmt.Sprintf("servers[%s] acts with the user's upstream tokens (auth.mode %s), but identity.%s.scopes "+
 					"lacks offline_access: without an upstream refresh token users must sign in again each time "+
 					"the provider's access token expires (add offline_access, or whatever your provider uses instead)",
-					s.Name, s.Auth.Mode, c.Identity.Type))
+					s.Name, upstreamMode(&s), c.Identity.Type))
 			}
 		}
 	}
@@ -49,4 +49,15 @@ func (c *Config) upstreamScopes() ([]string, bool) {
 		return c.Identity.Entra.Scopes, true
 	}
 	return nil, false
+}
+
+// upstreamMode is the credential mode that makes s act with the user's
+// upstream tokens: its own, or the first member's that does.
+func upstreamMode(s *Backend) string {
+	for _, m := range s.Compose {
+		if m.Auth.UsesUpstreamTokens() {
+			return m.Auth.Mode
+		}
+	}
+	return s.Auth.Mode
 }

@@ -1,0 +1,53 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+)
+
+// routes are what an in-process backend that fans out to backends of its
+// own (a composed server) said about where a request went: the member
+// and the member's own name for what the client named. The audit record
+// carries them.
+type routes struct {
+	mu   sync.Mutex
+	list []routedTo
+}
+
+type routedTo struct{ backend, name string }
+
+func (r *routes) add(backend, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, routedTo{backend, name})
+}
+
+// only is the one route recorded; ok is false for none or several (a
+// batch, whose messages cannot be told apart by their routes).
+func (r *routes) only() (routedTo, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.list) != 1 {
+		return routedTo{}, false
+	}
+	return r.list[0], true
+}
+
+// NoteRouted records, for the request ctx belongs to, that an in-process
+// backend sent it on to backend under backend's own name for it: the
+// request's audit record carries both (backend, backend_name). Outside a
+// request the gateway admitted it does nothing. Safe for concurrent use.
+func NoteRouted(ctx context.Context, backend, name string) {
+	if x := exchangeOf(ctx); x != nil {
+		x.routes.add(backend, name)
+	}
+}
+
+// Detach returns a context for work an in-process backend does on its
+// own after or beside a request (closing its sessions elsewhere, fetching
+// a list again): it is never cancelled, keeps ctx's values, and keeps the
+// caller (Claims), but not the request: nothing done with it is recorded
+// as the request's.
+func Detach(ctx context.Context) context.Context {
+	return withExchange(context.WithoutCancel(ctx), &exchange{claims: Claims(ctx)})
+}

@@ -1,0 +1,80 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
+)
+
+// TestNoteRouted: an in-process backend's word on where it sent a request
+// reaches the request's audit record (backend, backend_name); a request it
+// did not route, and work done on a detached context, carry nothing.
+func TestNoteRouted(t *testing.T) {
+	log := &auditLog{}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Mcp-Name"), "gh_search") || r.URL.Query().Get("route") == "1" {
+			NoteRouted(r.Context(), "github", "search")
+		}
+		NoteRouted(Detach(r.Context()), "elsewhere", "ignored")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":1,"result":{"content":[]}}`))
+	})
+	gw := newTestGatewayOpts(t, http.NotFoundHandler(), func(b *Backend) { b.Handler = handler },
+		func(o *Options) { o.Audit = log })
+	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"gh_search","arguments":{}}}`
+	for _, q := range []string{"?route=1", ""} {
+		req, _ := http.NewRequest(http.MethodPost, gw.URL+"/mcp"+q, strings.NewReader(call))
+		req.Header.Set("Authorization", "Bearer good")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	ev := log.take(2)
+	if len(ev) != 2 {
+		t.Fatalf("%d events", len(ev))
+	}
+	if e := ev[0]; e.Type != audit.MCPRequest || e.Name != "gh_search" || e.Backend != "github" || e.BackendName != "search" {
+		t.Errorf("routed call: %+v", e)
+	}
+	if e := ev[1]; e.Backend != "" || e.BackendName != "" {
+		t.Errorf("unrouted call carries backend %q/%q", e.Backend, e.BackendName)
+	}
+}
+
+// TestDetach: a detached context keeps the caller and the values but not
+// the cancellation; outside a request it has no caller.
+func TestDetach(t *testing.T) {
+	x := &exchange{claims: &tokens.AccessClaims{Subject: "alice"}}
+	ctx, cancel := context.WithCancel(withExchange(context.WithValue(context.Background(), ctxTestKey{}, "v"), x))
+	d := Detach(ctx)
+	cancel()
+	if d.Err() != nil {
+		t.Error("the detached context was cancelled with the request")
+	}
+	if c := Claims(d); c == nil || c.Subject != "alice" {
+		t.Errorf("claims = %+v", c)
+	}
+	if d.Value(ctxTestKey{}) != "v" {
+		t.Error("values lost")
+	}
+	NoteRouted(d, "m", "n")
+	if _, ok := x.routes.only(); ok {
+		t.Error("a detached context's route was credited to the request")
+	}
+	if Claims(Detach(context.Background())) != nil {
+		t.Error("a caller out of nowhere")
+	}
+}
+
+type ctxTestKey struct{}

@@ -115,10 +115,15 @@ type Server struct{}
 // contacts no member.
 func New(o Options) (*Server, error) { return nil, errors.New("compose: not built yet") }
 
+// ErrUnreachable marks Check's problems that are a member not answering
+// (errors.Is), which an operator may start with; the others are
+// configuration mistakes that stop the server.
+var ErrUnreachable = errors.New("compose: member unreachable")
+
 // Check lists every member's tools and prompts (except members that
 // NeedsUser) and reports every problem at once: a name two members
 // would both show (naming both), an Include or Override naming nothing,
-// an unreachable member.
+// an unreachable member (wrapping ErrUnreachable).
 func (s *Server) Check(ctx context.Context) []error { return nil }
 
 // Health is each member's last seen state, in member order.

@@ -80,8 +80,12 @@ const (
 	// spec may take at start.
 	DefaultOpenAPIMaxSpecBytes   = 16 << 20
 	DefaultOpenAPISpecFetchLimit = 30 * time.Second
-	DefaultAssertionHeader       = "Authorization"
-	DefaultAssertionTTL          = time.Minute
+	// DefaultComposeCheckTimeout bounds the first listing of a composed
+	// server's members at start (and by drawbridge check): a member that
+	// has not answered by then is reported as unreachable.
+	DefaultComposeCheckTimeout = 15 * time.Second
+	DefaultAssertionHeader     = "Authorization"
+	DefaultAssertionTTL        = time.Minute
 
 	// DefaultPinning is hide, because the attack tool pinning exists for
 	// is a change after approval (a "rug pull"), which hide stops without

@@ -2,7 +2,12 @@ package gateway
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"sync"
+	"time"
+
+	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
 // routes are what an in-process backend that fans out to backends of its
@@ -50,4 +55,33 @@ func NoteRouted(ctx context.Context, backend, name string) {
 // as the request's.
 func Detach(ctx context.Context) context.Context {
 	return withExchange(context.WithoutCancel(ctx), &exchange{claims: Claims(ctx)})
+}
+
+// SetIdentity replaces the X-Drawbridge-* identity headers in h with
+// those of c (forward_identity); with c nil it only removes them. For an
+// in-process backend's own requests to its backends.
+func SetIdentity(h http.Header, c *tokens.AccessClaims) {
+	for name := range h {
+		if strings.HasPrefix(normalizeName(name), identityPrefix) {
+			delete(h, name)
+		}
+	}
+	if c != nil {
+		setIdentity(h, c)
+	}
+}
+
+// NewBackendTransport is the transport the gateway proxies with (pooled
+// connections, no transparent gzip, headerTimeout on the wait for
+// response headers, none on streaming bodies), for an in-process
+// backend's own requests to its backends.
+func NewBackendTransport(headerTimeout time.Duration) *http.Transport {
+	return newTransport(headerTimeout)
+}
+
+// WithCaller is ctx carrying c as the caller Claims returns, outside any
+// request: for tests of in-process backends, which otherwise see a caller
+// only in requests the gateway admitted.
+func WithCaller(ctx context.Context, c *tokens.AccessClaims) context.Context {
+	return withExchange(ctx, &exchange{claims: c})
 }

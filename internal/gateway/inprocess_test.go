@@ -78,3 +78,17 @@ func TestDetach(t *testing.T) {
 }
 
 type ctxTestKey struct{}
+
+// TestSetIdentity: whatever was under the identity names, in any
+// spelling, is replaced by the caller's, or removed without one.
+func TestSetIdentity(t *testing.T) {
+	h := http.Header{"X-Drawbridge-Subject": {"mallory"}, "X_drawbridge_groups": {"admins"}, "Accept": {"*/*"}}
+	SetIdentity(h, &tokens.AccessClaims{Subject: "alice", ClientID: "c1"})
+	if h.Get(HeaderSubject) != "alice" || h.Get(HeaderClientID) != "c1" || h.Get("X_drawbridge_groups") != "" || h.Get("Accept") != "*/*" || len(h) != 3 {
+		t.Errorf("with a caller: %v", h)
+	}
+	SetIdentity(h, nil)
+	if len(h) != 1 {
+		t.Errorf("without one: %v", h)
+	}
+}

@@ -49,7 +49,11 @@ func assemble(ctx context.Context, cfg *config.Config, opt Options, open *cleanu
 	if err != nil {
 		return nil, err
 	}
-	gw, usage, err := newGateway(ctx, cfg, opt, c, creds, open)
+	composed, err := newComposedServers(ctx, cfg, opt, c, creds, open)
+	if err != nil {
+		return nil, err
+	}
+	gw, usage, err := newGateway(ctx, cfg, opt, c, creds, composed, open)
 	if err != nil {
 		return nil, err
 	}

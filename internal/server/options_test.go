@@ -18,6 +18,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
+	"github.com/drawbridge-mcp/drawbridge/internal/compose"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
@@ -150,6 +151,21 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 			}
 			section("openapi "+sv.Name, o)
 			handlers[sv.Name] = http.NotFoundHandler()
+		}
+	}
+	for i := range cfg.Backends {
+		if sv := &cfg.Backends[i]; sv.Compose != nil {
+			var members []compose.Member
+			for j := range sv.Compose {
+				m := &sv.Compose[j]
+				var h http.Handler
+				if m.OpenAPI != nil || len(m.Command) > 0 {
+					h = http.NotFoundHandler()
+				}
+				members = append(members, memberOptions(sv, m, opt, creds[memberKey(sv.Name, m.Name)], h))
+			}
+			section("compose.Options "+sv.Name, composeOptions(sv, opt, members, &composeObserver{}))
+			handlers[sv.Name] = &compose.Server{}
 		}
 	}
 	gw, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: c.verifier, Policies: policies, Credentials: creds, Handlers: handlers, Pins: &pinning.Guard{}})

@@ -57,7 +57,7 @@ func assemble(ctx context.Context, cfg *config.Config, opt Options, open *cleanu
 	if err != nil {
 		return nil, err
 	}
-	adm := admin.New(adminOptions(cfg, opt, c))
+	adm := admin.New(adminOptions(cfg, opt, c, composed))
 	con, err := newConsole(cfg, opt, c, adm, as)
 	if err != nil {
 		return nil, err

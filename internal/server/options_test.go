@@ -153,6 +153,7 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 			handlers[sv.Name] = http.NotFoundHandler()
 		}
 	}
+	composed := composedServers{}
 	for i := range cfg.Backends {
 		if sv := &cfg.Backends[i]; sv.Compose != nil {
 			var members []compose.Member
@@ -166,6 +167,7 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 			}
 			section("compose.Options "+sv.Name, composeOptions(sv, opt, members, &composeObserver{}))
 			handlers[sv.Name] = &compose.Server{}
+			composed[sv.Name] = &compose.Server{}
 		}
 	}
 	gw, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: c.verifier, Policies: policies, Credentials: creds, Handlers: handlers, Pins: &pinning.Guard{}})
@@ -173,7 +175,7 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 		t.Fatal(err)
 	}
 	section("gateway.Options", gw)
-	section("admin.Options", adminOptions(cfg, opt, c))
+	section("admin.Options", adminOptions(cfg, opt, c, composed))
 	if consoleEnabled(cfg) {
 		section("console.Options", consoleOptions(cfg, opt, c, &admin.API{}, &authserver.Server{}))
 	}

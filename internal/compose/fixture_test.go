@@ -153,7 +153,9 @@ func (r *recorder) add(format string, args ...any) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) Routed(_ context.Context, member, name string) { r.add("routed %s %s", member, name) }
+func (r *recorder) Routed(_ context.Context, member, name string) {
+	r.add("routed %s %s", member, name)
+}
 func (r *recorder) MemberDown(_ context.Context, member string, err error) {
 	r.mu.Lock()
 	r.errs = append(r.errs, err)

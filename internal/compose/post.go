@@ -247,5 +247,3 @@ func isModern(version string, msg jsonrpc.Message) bool {
 	_, found, _ = getMember(meta, mcp.MetaKeyProtocolVersion)
 	return found
 }
-
-

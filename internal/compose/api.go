@@ -2,7 +2,6 @@ package compose
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,6 +11,8 @@ import (
 // package) and the assembly that builds it from configuration
 // (internal/server). The core replaces the bodies below; the types and
 // signatures change only by agreement.
+
+var _ http.Handler = (*Server)(nil)
 
 // Member is one backend of a composed server.
 type Member struct {
@@ -108,31 +109,30 @@ type MemberHealth struct {
 
 // Server is a composed MCP server: one Streamable HTTP endpoint over its
 // members, for both protocol eras.
-type Server struct{}
+type Server struct{ server }
 
 // New validates o (duplicate member names, an override or prefix that
 // makes two configured names equal, bad globs) and builds the server. It
 // contacts no member.
-func New(o Options) (*Server, error) { return nil, errors.New("compose: not built yet") }
-
-// ErrUnreachable marks Check's problems that are a member not answering
-// (errors.Is), which an operator may start with; the others are
-// configuration mistakes that stop the server.
-var ErrUnreachable = errors.New("compose: member unreachable")
+func New(o Options) (*Server, error) { return build(o) }
 
 // Check lists every member's tools and prompts (except members that
 // NeedsUser) and reports every problem at once: a name two members
 // would both show (naming both), an Include or Override naming nothing,
-// an unreachable member (wrapping ErrUnreachable).
-func (s *Server) Check(ctx context.Context) []error { return nil }
+// an unreachable member.
+func (s *Server) Check(ctx context.Context) []error { return s.check(ctx) }
 
 // Health is each member's last seen state, in member order.
-func (s *Server) Health() []MemberHealth { return nil }
-
-// ServeHTTP serves the MCP endpoint.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not built", http.StatusNotImplemented)
+func (s *Server) Health() []MemberHealth {
+	out := make([]MemberHealth, len(s.members))
+	for i, m := range s.members {
+		out[i] = m.state()
+	}
+	return out
 }
 
+// ServeHTTP serves the MCP endpoint.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r) }
+
 // Close ends every session and closes member sessions.
-func (s *Server) Close() error { return nil }
+func (s *Server) Close() error { return s.close() }

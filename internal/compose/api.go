@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"errors"
 	"context"
 	"log/slog"
 	"net/http"
@@ -116,10 +117,15 @@ type Server struct{ server }
 // contacts no member.
 func New(o Options) (*Server, error) { return build(o) }
 
+// ErrUnreachable marks Check's problems that are a member not answering
+// (errors.Is), which an operator may start with; the others are
+// configuration mistakes that stop the server.
+var ErrUnreachable = errors.New("compose: member unreachable")
+
 // Check lists every member's tools and prompts (except members that
 // NeedsUser) and reports every problem at once: a name two members
 // would both show (naming both), an Include or Override naming nothing,
-// an unreachable member.
+// an unreachable member (wrapping ErrUnreachable).
 func (s *Server) Check(ctx context.Context) []error { return s.check(ctx) }
 
 // Health is each member's last seen state, in member order.

@@ -1,8 +1,8 @@
 package compose
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"

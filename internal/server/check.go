@@ -96,11 +96,7 @@ func checkComposedServer(ctx context.Context, cfg *config.Config, i int, opt Opt
 	}
 	ctx, cancel := context.WithTimeout(ctx, config.DefaultComposeCheckTimeout)
 	defer cancel()
-	var errs []error
-	for _, err := range s.Check(ctx) {
-		errs = append(errs, fmt.Errorf("servers[%d] (%s): %w", i, cfg.Backends[i].Name, err))
-	}
-	return errs
+	return composeProblems(i, cfg.Backends[i].Name, s.Check(ctx))
 }
 
 // checkOpenAPI loads each OpenAPI server's document and builds its tools

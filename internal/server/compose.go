@@ -44,11 +44,12 @@ func newComposedServers(ctx context.Context, cfg *config.Config, opt Options, c 
 			continue
 		}
 		s, err := newComposedServer(ctx, cfg, i, opt, c, creds, open)
-		if err == nil {
-			err = startCheck(ctx, s, sv, opt)
-		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("servers[%d] (%s): %w", i, sv.Name, err))
+			continue
+		}
+		if cerrs := startCheck(ctx, s, sv, opt); len(cerrs) > 0 {
+			errs = append(errs, composeProblems(i, sv.Name, cerrs)...)
 			continue
 		}
 		out[sv.Name] = s
@@ -56,8 +57,9 @@ func newComposedServers(ctx context.Context, cfg *config.Config, opt Options, c 
 	return out, errors.Join(errs...)
 }
 
-// startCheck lists the members, within a bounded time.
-func startCheck(ctx context.Context, s *compose.Server, sv *config.Backend, opt Options) error {
+// startCheck lists the members, within a bounded time, and returns the
+// problems that stop the start; an unreachable member is only logged.
+func startCheck(ctx context.Context, s *compose.Server, sv *config.Backend, opt Options) []error {
 	ctx, cancel := context.WithTimeout(ctx, config.DefaultComposeCheckTimeout)
 	defer cancel()
 	var errs []error
@@ -68,7 +70,16 @@ func startCheck(ctx context.Context, s *compose.Server, sv *config.Backend, opt 
 		}
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return errs
+}
+
+// composeProblems names the server in each of its problems.
+func composeProblems(i int, name string, errs []error) []error {
+	out := make([]error, len(errs))
+	for k, err := range errs {
+		out[k] = fmt.Errorf("servers[%d] (%s): %w", i, name, err)
+	}
+	return out
 }
 
 // newComposedServer builds one composed server: each member's in-process

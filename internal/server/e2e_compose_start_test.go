@@ -114,4 +114,3 @@ func TestCheckComposedServer(t *testing.T) {
 		t.Errorf("a secret in check's report:\n%s", all)
 	}
 }
-

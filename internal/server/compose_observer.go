@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
@@ -12,39 +11,36 @@ import (
 )
 
 // composeObserver hears a composed server's events and tells the
-// operator: the audit record of each routed request names the member,
-// a shadowed name is audited and logged, a member going down is logged
-// and counted (the console shows its state from the server's Health).
+// operator: the audit record of each routed request names the member, a
+// shadowed name is audited, a member going down is counted (the console
+// shows its state from the server's Health). The composed server logs
+// each of these itself, with the server's name (composeOptions).
 type composeObserver struct {
 	server  string
-	log     *slog.Logger
 	events  audit.Emitter
 	metrics *telemetry.Metrics
 	now     func() time.Time
 }
 
 func newComposeObserver(server string, opt Options, c core) *composeObserver {
-	return &composeObserver{server: server, log: opt.Log.With("server", server), events: c.events, metrics: c.metrics, now: opt.Now}
+	return &composeObserver{server: server, events: c.events, metrics: c.metrics, now: opt.Now}
 }
 
 func (o *composeObserver) Routed(ctx context.Context, member, name string) {
 	gateway.NoteRouted(ctx, member, name)
 }
 
-func (o *composeObserver) MemberDown(_ context.Context, member string, err error) {
-	o.log.Warn("composed server member down", "member", member, "err", err)
+func (o *composeObserver) MemberDown(_ context.Context, member string, _ error) {
 	o.metrics.ComposeMemberError(o.server, member)
 }
 
-func (o *composeObserver) MemberUp(_ context.Context, member string) {
-	o.log.Info("composed server member up", "member", member)
-}
+// MemberUp needs nothing more than the composed server's own log line.
+func (o *composeObserver) MemberUp(context.Context, string) {}
 
 // Shadowed: a member announced a name another owns. It was left out; the
 // record says who owns it, so that an administrator can tell an honest
 // clash from a member trying to take over another's tool.
 func (o *composeObserver) Shadowed(_ context.Context, kind, name, owner, member string) {
-	o.log.Warn("composed server member announced a name another member owns; left out", "kind", kind, "name", name, "owner", owner, "member", member)
 	if o.events == nil {
 		return
 	}

@@ -29,6 +29,7 @@ import (
 type memberServer struct {
 	URL string
 	srv *mcp.Server
+	hs  *httptest.Server
 
 	mu      sync.Mutex
 	authz   []string // Authorization values, one per request ("" for none)
@@ -63,7 +64,7 @@ func startMember(t *testing.T, name string, tools ...string) *memberServer {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(s.Close)
-	m.URL = s.URL + "/mcp"
+	m.URL, m.hs = s.URL+"/mcp", s
 	return m
 }
 

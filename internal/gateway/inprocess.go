@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
 
@@ -85,3 +86,69 @@ func NewBackendTransport(headerTimeout time.Duration) *http.Transport {
 func WithCaller(ctx context.Context, c *tokens.AccessClaims) context.Context {
 	return withExchange(ctx, &exchange{claims: c})
 }
+
+// sessionWriter binds the sessions an in-process backend opens to the
+// caller, and forgets those it ends, as modifyResponse does for a proxied
+// backend: when the backend's header goes out.
+type sessionWriter struct {
+	http.ResponseWriter
+	rt      *route
+	x       *exchange
+	r       *http.Request
+	decided bool
+}
+
+func (w *sessionWriter) WriteHeader(code int) {
+	if !w.decided && code >= 200 {
+		w.decided = true
+		if !w.bind(code) {
+			return
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// bind records a new session (or forgets an ended one) before the answer
+// that names it goes out. A session that cannot be recorded is never
+// handed out: the client gets 503 instead, and may retry.
+func (w *sessionWriter) bind(code int) bool {
+	sid, x := w.Header().Get("Mcp-Session-Id"), w.x
+	switch {
+	case sid != "" && x.session == "" && x.claims != nil && code < 300:
+		if err := w.rt.gw.sessions.bind(w.r.Context(), w.rt.Name, sid, "", x.claims); err != nil {
+			w.rt.gw.opt.Log.Error("recording a new session", "server", w.rt.Name, "err", err)
+			w.Header().Del("Mcp-Session-Id")
+			writeRPCError(w.ResponseWriter, http.StatusServiceUnavailable, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the gateway cannot record the session right now; try again shortly"})
+			w.ResponseWriter = discard{w.ResponseWriter.Header()}
+			return false
+		}
+	case x.session != "" && w.r.Method == http.MethodDelete && code < 300:
+		w.rt.gw.sessions.end(w.r.Context(), w.rt.Name, x.session)
+	}
+	return true
+}
+
+func (w *sessionWriter) Write(b []byte) (int, error) {
+	if !w.decided {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *sessionWriter) Flush() {
+	if !w.decided {
+		w.WriteHeader(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *sessionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// discard swallows the rest of an answer that was replaced.
+type discard struct{ h http.Header }
+
+func (d discard) Header() http.Header         { return d.h }
+func (d discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d discard) WriteHeader(int)             {}

@@ -92,3 +92,48 @@ func TestSetIdentity(t *testing.T) {
 		t.Errorf("without one: %v", h)
 	}
 }
+
+// TestInProcessSessionsBound: the sessions an in-process backend opens
+// are bound to the caller as a proxied backend's are (RS6): another user
+// presenting the id, or an id the backend never issued through the
+// gateway, gets 404 and never reaches the backend; once its owner ends
+// it, nobody can use it.
+func TestInProcessSessionsBound(t *testing.T) {
+	var served []string
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served = append(served, r.Method+" "+r.Header.Get("Mcp-Session-Id"))
+		if r.Method == http.MethodDelete {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if r.Header.Get("Mcp-Session-Id") == "" {
+			w.Header().Set("Mcp-Session-Id", "s-1")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":1,"result":{}}`))
+	})
+	gw := newTestGateway(t, http.NotFoundHandler(), func(b *Backend) { b.Handler = handler })
+	sid := func(id string) map[string]string { return map[string]string{"Mcp-Session-Id": id} }
+	if resp := do(t, http.MethodPost, gw.URL+"/mcp", "good", nil); resp.StatusCode != 200 || resp.Header.Get("Mcp-Session-Id") != "s-1" {
+		t.Fatalf("alice's initialize: %d %q", resp.StatusCode, resp.Header.Get("Mcp-Session-Id"))
+	}
+	for _, tc := range []struct {
+		method, token, session string
+		want                   int
+	}{
+		{http.MethodPost, "bob", "s-1", 404},
+		{http.MethodGet, "bob", "s-1", 404},
+		{http.MethodDelete, "bob", "s-1", 404},
+		{http.MethodPost, "good", "s-2", 404},
+		{http.MethodPost, "good", "s-1", 200},
+		{http.MethodDelete, "good", "s-1", 204},
+		{http.MethodPost, "good", "s-1", 404},
+	} {
+		if resp := do(t, tc.method, gw.URL+"/mcp", tc.token, sid(tc.session)); resp.StatusCode != tc.want {
+			t.Errorf("%s by %s with session %s: %d, want %d", tc.method, tc.token, tc.session, resp.StatusCode, tc.want)
+		}
+	}
+	if got := strings.Join(served, ","); got != "POST ,POST s-1,DELETE s-1" {
+		t.Errorf("the backend served %s", got)
+	}
+}

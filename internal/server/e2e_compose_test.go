@@ -48,7 +48,7 @@ type idIn struct {
 
 // startMember runs an SDK server with a tool per name; each answers
 // "<member>:<tool>:<argument>". Stateless: it serves both eras.
-func startMember(t *testing.T, name string, tools ...string) *memberServer {
+func startMember(t testing.TB, name string, tools ...string) *memberServer {
 	t.Helper()
 	m := &memberServer{srv: mcp.NewServer(&mcp.Implementation{Name: name, Version: "1.0.0"}, nil)}
 	for _, tool := range tools {

@@ -42,10 +42,6 @@ type queryIn struct {
 	Query string `json:"query"`
 }
 
-type idIn struct {
-	ID string `json:"id"`
-}
-
 // startMember runs an SDK server with a tool per name; each answers
 // "<member>:<tool>:<argument>". Stateless: it serves both eras.
 func startMember(t testing.TB, name string, tools ...string) *memberServer {

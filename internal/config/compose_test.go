@@ -128,3 +128,24 @@ func TestComposeUpstreamTokens(t *testing.T) {
 		t.Error("no member acts with upstream tokens, yet the server does")
 	}
 }
+
+// TestComposeOfflineAccessWarning: a member acting with the user's
+// upstream tokens gets the offline_access warning, naming the member.
+func TestComposeOfflineAccessWarning(t *testing.T) {
+	c, err := Parse([]byte(`
+public_url: https://gw.example.com
+encryption_keys: [{id: k1, key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]
+identity: {type: oidc, oidc: {issuer: "https://idp.example.com", client_id: gw, client_secret: s}}
+servers:
+  - name: all
+    path: /all
+    compose: [{name: files, upstream: "http://127.0.0.1:7071/mcp", auth: {mode: upstream_token, audience: "api://files"}}]
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.Warnings()
+	if len(w) != 1 || !strings.HasPrefix(w[0], "servers[all].compose[files].auth.mode upstream_token acts with the user's upstream tokens") {
+		t.Errorf("warnings %q", w)
+	}
+}

@@ -33,6 +33,7 @@ type fixture struct {
 	cancelled int
 	sessions  map[string]bool // open SDK sessions, by id
 	deletes   int
+	stop      chan struct{} // closed at cleanup: slow tools give up
 }
 
 type fixtureOpts struct {
@@ -50,7 +51,7 @@ type textIn struct {
 
 func newFixture(t *testing.T, name string, o fixtureOpts) *fixture {
 	t.Helper()
-	f := &fixture{name: name, sessions: map[string]bool{}}
+	f := &fixture{name: name, sessions: map[string]bool{}, stop: make(chan struct{})}
 	f.srv = mcp.NewServer(&mcp.Implementation{Name: name, Version: "1"}, &mcp.ServerOptions{PageSize: o.pageSize})
 	for _, tool := range o.tools {
 		f.addTool(tool)
@@ -80,6 +81,7 @@ func newFixture(t *testing.T, name string, o fixtureOpts) *fixture {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(f.http.Close)
+	t.Cleanup(func() { close(f.stop) })
 	return f
 }
 
@@ -93,7 +95,11 @@ func (f *fixture) addTool(tool string) {
 		f.mu.Unlock()
 		switch {
 		case strings.HasPrefix(tool, "slow"):
-			<-ctx.Done()
+			select {
+			case <-ctx.Done():
+			case <-f.stop:
+				return nil, nil, errors.New("test over")
+			}
 			f.mu.Lock()
 			f.cancelled++
 			f.mu.Unlock()
@@ -269,4 +275,19 @@ func wantRPCError(t *testing.T, err error, code int64, message string) {
 	if !errors.As(err, &we) || we.Code != code || we.Message != message {
 		t.Errorf("err = %v, want JSON-RPC %d %q", err, code, message)
 	}
+}
+
+func newRequest(method, url, session string) (*http.Request, error) {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(headerSession, session)
+	return req, nil
+}
+
+func (f *fixture) deleted() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deletes
 }

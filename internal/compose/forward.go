@@ -166,6 +166,14 @@ func (s *Server) relay(ctx context.Context, v view, m *member, clientID jsonrpc.
 		defer v.cs.untrack(key)
 	}
 	a, ms, err := s.send(ctx, v, m, &jsonrpc.Request{ID: id, Method: method, Params: params}, name)
+	if err != nil && ctx.Err() != nil && v.cs != nil {
+		// The client went away before the member's headers came: the
+		// member may be working on the request already.
+		if ms := v.cs.openMember(m); ms != nil {
+			s.cancelAtMember(ctx, m, ms, id, "the client closed the request's stream")
+		}
+		return
+	}
 	if err != nil {
 		s.log.Debug("member request failed", "member", m.cfg.Name, "err", err)
 		st.push(errorBody(clientID, jsonrpc.CodeInternalError, fmt.Sprintf("server %q did not answer", m.cfg.Name), nil), true, jsonrpc.CodeInternalError)

@@ -291,3 +291,10 @@ func (f *fixture) deleted() int {
 	defer f.mu.Unlock()
 	return f.deletes
 }
+
+// paramsCall builds CallToolParams with empty arguments.
+type paramsCall struct{ Name string }
+
+func (p paramsCall) p() *mcp.CallToolParams {
+	return &mcp.CallToolParams{Name: p.Name, Arguments: map[string]any{}}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -298,3 +299,5 @@ type paramsCall struct{ Name string }
 func (p paramsCall) p() *mcp.CallToolParams {
 	return &mcp.CallToolParams{Name: p.Name, Arguments: map[string]any{}}
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

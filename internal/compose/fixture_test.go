@@ -301,3 +301,5 @@ func (p paramsCall) p() *mcp.CallToolParams {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func newHTTPServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }

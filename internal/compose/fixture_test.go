@@ -118,6 +118,7 @@ func (f *fixture) addTool(tool string) {
 			}
 			return text(fmt.Sprintf("%s got %v", f.name, res.Content["answer"])), nil, nil
 		case strings.HasPrefix(tool, "sample"):
+			//lint:ignore SA1019 sampling and logging are deprecated in 2026-07-28, but legacy sessions still carry them
 			res, err := req.Session.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 10, Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: f.name}}}})
 			if err != nil {
 				return nil, nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -178,9 +177,6 @@ func (s *Server) close() error {
 	})
 	return nil
 }
-
-// closedErr reports whether err says the server was closed.
-func closedErr(err error) bool { return errors.Is(err, errClosed) || errors.Is(err, io.ErrClosedPipe) }
 
 // makeID makes a request id from a string or an int64, which never fails.
 func makeID(v any) jsonrpc.ID {

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 sampling is deprecated in 2026-07-28, but legacy sessions still carry it
+
 package compose
 
 import (
@@ -61,6 +63,12 @@ func TestServerToClientOnTheCallStream(t *testing.T) {
 	if got[0] != "alpha got for alpha asks" || got[1] != "beta got for beta asks" {
 		t.Fatalf("elicitation answers: %q", got)
 	}
+	mu.Lock()
+	slices.Sort(asked)
+	if !slices.Equal(asked, []string{"alpha asks", "beta asks"}) {
+		t.Errorf("the client was asked %q", asked)
+	}
+	mu.Unlock()
 	if got := callText(t, cs, "b_sample", map[string]any{}); got != "beta sampled reply to beta" {
 		t.Fatalf("sampling: %q", got)
 	}

@@ -164,6 +164,7 @@ func (s *Server) relay(ctx context.Context, v view, m *member, clientID jsonrpc.
 	if v.cs != nil {
 		key := v.cs.track(clientID, m, id)
 		defer v.cs.untrack(key)
+		defer v.cs.dropPending(st)
 	}
 	a, ms, err := s.send(ctx, v, m, &jsonrpc.Request{ID: id, Method: method, Params: params}, name)
 	if err != nil && ctx.Err() != nil && v.cs != nil {

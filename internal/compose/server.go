@@ -68,7 +68,9 @@ func build(o Options) (*Server, error) {
 	s.base, s.stop = context.WithCancel(context.Background())
 	s.done = s.base.Done()
 	for i, m := range o.Members {
-		s.members = append(s.members, newMember(i, m, newNaming(m)))
+		mb := newMember(i, m, newNaming(m))
+		mb.health.Since = s.now()
+		s.members = append(s.members, mb)
 	}
 	return s, nil
 }

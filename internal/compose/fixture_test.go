@@ -44,6 +44,7 @@ type fixtureOpts struct {
 	templates []string
 	pageSize  int
 	stateless bool
+	subscribe bool // resources can be subscribed to
 }
 
 type textIn struct {
@@ -53,7 +54,12 @@ type textIn struct {
 func newFixture(t *testing.T, name string, o fixtureOpts) *fixture {
 	t.Helper()
 	f := &fixture{name: name, sessions: map[string]bool{}, stop: make(chan struct{})}
-	f.srv = mcp.NewServer(&mcp.Implementation{Name: name, Version: "1"}, &mcp.ServerOptions{PageSize: o.pageSize})
+	so := &mcp.ServerOptions{PageSize: o.pageSize}
+	if o.subscribe {
+		so.SubscribeHandler = func(context.Context, *mcp.SubscribeRequest) error { return nil }
+		so.UnsubscribeHandler = func(context.Context, *mcp.UnsubscribeRequest) error { return nil }
+	}
+	f.srv = mcp.NewServer(&mcp.Implementation{Name: name, Version: "1"}, so)
 	for _, tool := range o.tools {
 		f.addTool(tool)
 	}

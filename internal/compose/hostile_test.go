@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 logging is deprecated in 2026-07-28, but legacy sessions still carry it
+
 package compose
 
 import (
@@ -9,9 +11,11 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // hostileMember completes the handshake like a server, then answers every
@@ -55,6 +59,13 @@ func hostileMember(t *testing.T, mode string) *httptest.Server {
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"tools":"nope","content":[]}}`, id)
 		case "redirect":
 			http.Redirect(w, r, "http://127.0.0.1:1/steal", http.StatusTemporaryRedirect)
+		case "chatty":
+			// Notifications on a call's stream, then the response.
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\n")
+			fmt.Fprint(w, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"hello\"}}\n\n")
+			fmt.Fprint(w, "data: {\"jsonrpc\":\"2.0\",\"id\":424242,\"result\":{\"content\":[]}}\n\n")
+			fmt.Fprintf(w, "data: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"chatty\"}]}}\n\n", id)
 		case "html":
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html>oops</html>")
@@ -160,4 +171,34 @@ func TestAnswersOnlyFromTheSessionAsked(t *testing.T) {
 	if got := answer(asked, sid, "again"); got != 400 {
 		t.Fatalf("a second answer: %d, want 400", got)
 	}
+}
+
+// Notifications a member sends on a call's stream (list_changed, logging)
+// reach the client on that stream; a response to a request never sent is
+// dropped.
+func TestNotificationsOnTheCallStream(t *testing.T) {
+	evil := hostileMember(t, "chatty")
+	c := newComposed(t, Options{Members: []Member{{Name: "chatty", URL: evil.URL, Client: evil.Client()}}})
+	var mu sync.Mutex
+	var got []string
+	cs := c.connect(t, "2025-11-25", &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+			mu.Lock()
+			got = append(got, "list_changed")
+			mu.Unlock()
+		},
+		LoggingMessageHandler: func(_ context.Context, req *mcp.LoggingMessageRequest) {
+			mu.Lock()
+			got = append(got, fmt.Sprint(req.Params.Data))
+			mu.Unlock()
+		},
+	})
+	if got := callText(t, cs, "anything", map[string]any{}); got != "chatty" {
+		t.Fatalf("call = %q", got)
+	}
+	eventually(t, "both notifications", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Equal(got, []string{"list_changed", "hello"})
+	})
 }

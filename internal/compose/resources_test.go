@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -57,5 +58,33 @@ func TestResourcesRoutedByURI(t *testing.T) {
 	}
 	if !slices.Contains(c.obs.list(), "routed beta beta://items/7") {
 		t.Fatalf("events: %v", c.obs.list())
+	}
+}
+
+// A subscription goes to the resource's member, and its
+// notifications/resources/updated reaches the client on the standalone
+// stream.
+func TestResourceUpdated(t *testing.T) {
+	a := newFixture(t, "alpha", fixtureOpts{resources: []string{"file:///a.txt"}})
+	b := newFixture(t, "beta", fixtureOpts{resources: []string{"file:///b.txt"}, subscribe: true})
+	c := newComposed(t, Options{Members: []Member{a.member(Member{}), b.member(Member{})}})
+	updated := make(chan string, 1)
+	cs := c.connect(t, "2025-11-25", &mcp.ClientOptions{
+		ResourceUpdatedHandler: func(_ context.Context, req *mcp.ResourceUpdatedNotificationRequest) { updated <- req.Params.URI },
+	})
+	if err := cs.Subscribe(testContext(t), &mcp.SubscribeParams{URI: "file:///b.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "beta's stream to be listened to", func() bool { return c.listening(1) })
+	if err := b.srv.ResourceUpdated(testContext(t), &mcp.ResourceUpdatedNotificationParams{URI: "file:///b.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case uri := <-updated:
+		if uri != "file:///b.txt" {
+			t.Fatalf("updated %q", uri)
+		}
+	case <-testContext(t).Done():
+		t.Fatal("no resources/updated reached the client")
 	}
 }

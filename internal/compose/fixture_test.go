@@ -101,6 +101,14 @@ func (f *fixture) addTool(tool string) {
 		f.calls = append(f.calls, tool)
 		f.mu.Unlock()
 		switch {
+		case strings.HasPrefix(tool, "mrtr"):
+			// 2026-07-28 multi round-trip: ask with an input_required
+			// result, answer when the client retries with the input.
+			if res, ok := req.Params.InputResponses["q"].(*mcp.ElicitResult); ok {
+				return text(fmt.Sprintf("%s got %v", f.name, res.Content["answer"])), nil, nil
+			}
+			return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"q": &mcp.ElicitParams{Message: f.name + " asks",
+				RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{"answer": map[string]any{"type": "string"}}}}}}, nil, nil
 		case strings.HasPrefix(tool, "slow"):
 			select {
 			case <-ctx.Done():

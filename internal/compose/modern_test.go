@@ -124,3 +124,25 @@ func TestModernHeaderChecks(t *testing.T) {
 		t.Errorf("unknown method: %d %s", resp.StatusCode, body)
 	}
 }
+
+// An input_required result (2026-07-28 multi round-trip) passes through as
+// a result; the client's retry with the input reaches the same member.
+func TestModernInputRequired(t *testing.T) {
+	a := newFixture(t, "alpha", fixtureOpts{tools: []string{"echo"}, stateless: true})
+	b := newFixture(t, "beta", fixtureOpts{tools: []string{"mrtr"}, stateless: true})
+	c := newComposed(t, Options{Members: []Member{a.member(Member{}), b.member(Member{Prefix: "b_"})}})
+	cs := c.connect(t, "", &mcp.ClientOptions{
+		ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"answer": "to " + req.Params.Message}}, nil
+		},
+	})
+	if got := cs.InitializeResult().ProtocolVersion; got != "2026-07-28" {
+		t.Fatalf("negotiated %q", got)
+	}
+	if got := callText(t, cs, "b_mrtr", map[string]any{}); got != "beta got to beta asks" {
+		t.Fatalf("b_mrtr = %q", got)
+	}
+	if got := b.toolCalls(); !slices.Equal(got, []string{"mrtr", "mrtr"}) {
+		t.Fatalf("beta received %v", got)
+	}
+}

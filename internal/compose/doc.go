@@ -98,8 +98,11 @@
 // UnsupportedProtocolVersion (400) listing the session versions, so that
 // clients fall back to a session, in which every member works. discover
 // asks members whose era is not known yet, so clients learn this first.
-// subscriptions/listen is not built: the 2026-07-28 capabilities leave
-// listChanged out so that clients do not open one.
+// subscriptions/listen fans out: one listen request per member with
+// something to send (a resource subscription goes to the URI's owner), one
+// acknowledgement to the client (the union of the members'), then the
+// members' notifications on the client's stream under the client's
+// subscription id, until the client closes it.
 //
 // # Check
 //

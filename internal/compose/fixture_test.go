@@ -34,6 +34,7 @@ type fixture struct {
 	cancelled int
 	sessions  map[string]bool // open SDK sessions, by id
 	deletes   int
+	listening int           // subscriptions/listen requests received
 	stop      chan struct{} // closed at cleanup: slow tools give up
 }
 
@@ -80,6 +81,11 @@ func newFixture(t *testing.T, name string, o fixtureOpts) *fixture {
 	}
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return f.srv }, &mcp.StreamableHTTPOptions{Stateless: o.stateless})
 	f.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(headerMethod) == "subscriptions/listen" {
+			f.mu.Lock()
+			f.listening++
+			f.mu.Unlock()
+		}
 		if r.Method == http.MethodDelete {
 			f.mu.Lock()
 			f.deletes++
@@ -318,3 +324,9 @@ func (p paramsCall) p() *mcp.CallToolParams {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func newHTTPServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+
+func (f *fixture) listens() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.listening
+}

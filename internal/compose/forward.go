@@ -30,6 +30,12 @@ func (s *Server) dispatch(ctx context.Context, v view, req *jsonrpc.Request, st 
 		s.complete(ctx, v, req, st)
 	case "logging/setLevel":
 		s.setLevel(ctx, v, req, st)
+	case methodListen:
+		if !v.modern() {
+			st.push(errorBody(req.ID, jsonrpc.CodeMethodNotFound, "Method not found", nil), true, jsonrpc.CodeMethodNotFound)
+			return
+		}
+		s.listen(ctx, v, req, st)
 	case "initialize":
 		st.push(errorBody(req.ID, jsonrpc.CodeInvalidRequest, "Invalid request: the session is already initialized", nil), true, jsonrpc.CodeInvalidRequest)
 	default:

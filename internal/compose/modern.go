@@ -127,16 +127,9 @@ func (s *Server) discover(ctx context.Context, v view, req *jsonrpc.Request) ([]
 	}), 0
 }
 
-// modernCapabilities leave out listChanged and subscribe: the composed
-// server does not carry subscriptions/listen (2026-07-28) yet, and a client
-// told otherwise would open one.
-var modernCapabilities = map[string]any{
-	"tools":       map[string]any{},
-	"prompts":     map[string]any{},
-	"resources":   map[string]any{},
-	"completions": map[string]any{},
-	"logging":     map[string]any{},
-}
+// modernCapabilities are those of a session (legacyCapabilities): list
+// changes and resource updates come over subscriptions/listen.
+var modernCapabilities = legacyCapabilities
 
 // probe asks one member server/discover and records its era.
 func (s *Server) probe(ctx context.Context, v view, m *member, params json.RawMessage) {

@@ -146,3 +146,32 @@ func TestModernInputRequired(t *testing.T) {
 		t.Fatalf("beta received %v", got)
 	}
 }
+
+// subscriptions/listen fans out to the members: the client gets one
+// acknowledgement, then list_changed from any member on its stream.
+func TestModernListen(t *testing.T) {
+	a := newFixture(t, "alpha", fixtureOpts{tools: []string{"echo"}, stateless: true})
+	b := newFixture(t, "beta", fixtureOpts{tools: []string{"find"}, stateless: true})
+	c := newComposed(t, Options{Members: []Member{a.member(Member{}), b.member(Member{Prefix: "b_"})}})
+	changed := make(chan struct{}, 10)
+	cs := c.connect(t, "", &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
+	})
+	if got := cs.InitializeResult().ProtocolVersion; got != "2026-07-28" {
+		t.Fatalf("negotiated %q", got)
+	}
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"echo", "b_find"}) {
+		t.Fatalf("tools = %v", got)
+	}
+	// Both members hold a listen request open.
+	eventually(t, "beta's listen request", func() bool { return b.listens() > 0 })
+	b.addTool("grep")
+	select {
+	case <-changed:
+	case <-testContext(t).Done():
+		t.Fatal("no list_changed reached the client")
+	}
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"echo", "b_find", "b_grep"}) {
+		t.Fatalf("tools = %v", got)
+	}
+}

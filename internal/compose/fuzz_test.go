@@ -97,3 +97,18 @@ func FuzzCursor(f *testing.F) {
 		}
 	})
 }
+
+func TestEncodeHeader(t *testing.T) {
+	for in, want := range map[string]string{
+		"echo":          "echo",
+		"":              "",
+		"héllo":         "=?base64?aMOpbGxv?=",
+		" padded":       "=?base64?IHBhZGRlZA==?=",
+		"=?base64?eA?=": "=?base64?PT9iYXNlNjQ/ZUE/PQ==?=",
+		"line\nbreak":   "=?base64?bGluZQpicmVhaw==?=",
+	} {
+		if got := encodeHeader(in); got != want {
+			t.Errorf("encodeHeader(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -261,7 +262,7 @@ func encodeHeader(v string) string {
 	for i := 0; plain && i < len(v); i++ {
 		plain = v[i] >= 0x20 && v[i] < 0x7f
 	}
-	if plain && (len(v) == 0 || (v[0] != ' ' && v[len(v)-1] != ' ')) {
+	if plain && !strings.HasPrefix(v, "=?base64?") && (len(v) == 0 || (v[0] != ' ' && v[len(v)-1] != ' ')) {
 		return v
 	}
 	return "=?base64?" + base64.StdEncoding.EncodeToString([]byte(v)) + "?="

@@ -86,6 +86,10 @@ func (s *Server) newServerRequestID() jsonrpc.ID {
 	return makeID("drawbridge-compose-" + strconv.FormatInt(s.ids.Add(1), 10))
 }
 
+// namedMethods carry Mcp-Name (2026-07-28 streamable-http §"Request
+// Metadata"): the tool, prompt or resource the request is about.
+var namedMethods = map[string]bool{"tools/call": true, "prompts/get": true, "resources/read": true}
+
 // view is whom a member request is sent for: a legacy-era session, or a
 // 2026-07-28 request (no session, its version in every request).
 type view struct {
@@ -117,7 +121,10 @@ func (s *Server) send(ctx context.Context, v view, m *member, req *jsonrpc.Reque
 			}
 			o.session, o.version = ms.ident()
 		} else {
-			o.version, o.method, o.name = v.version, req.Method, name
+			o.version, o.method = v.version, req.Method
+			if namedMethods[req.Method] {
+				o.name = name
+			}
 		}
 		a, err := m.post(ctx, o)
 		if errors.Is(err, errSessionGone) && attempt == 0 {

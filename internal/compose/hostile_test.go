@@ -66,6 +66,9 @@ func hostileMember(t *testing.T, mode string) *httptest.Server {
 			fmt.Fprint(w, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"hello\"}}\n\n")
 			fmt.Fprint(w, "data: {\"jsonrpc\":\"2.0\",\"id\":424242,\"result\":{\"content\":[]}}\n\n")
 			fmt.Fprintf(w, "data: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"chatty\"}]}}\n\n", id)
+		case "endless pages":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"tools":[{"name":"t%s"}],"nextCursor":"c%s"}}`, id, id, id)
 		case "html":
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html>oops</html>")
@@ -80,7 +83,7 @@ func hostileMember(t *testing.T, mode string) *httptest.Server {
 // nothing crashes or hangs.
 func TestHostileMemberAnswers(t *testing.T) {
 	good := newFixture(t, "good", fixtureOpts{tools: []string{"echo"}})
-	for _, mode := range []string{"not json", "huge", "huge event", "wrong id", "bad items", "redirect", "html"} {
+	for _, mode := range []string{"not json", "huge", "huge event", "wrong id", "bad items", "redirect", "html", "endless pages"} {
 		t.Run(mode, func(t *testing.T) {
 			evil := hostileMember(t, mode)
 			c := newComposed(t, Options{Members: []Member{
@@ -94,10 +97,12 @@ func TestHostileMemberAnswers(t *testing.T) {
 			if h := c.s.Health(); h[1].Up {
 				t.Fatalf("health = %+v", h)
 			}
-			if !slices.Contains(c.obs.list(), "down evil") {
+			// Listing again does not flap: down once, never up.
+			toolNames(t, cs)
+			if c.obs.count("down evil") != 1 || c.obs.count("up evil") != 0 {
 				t.Fatalf("events %v", c.obs.list())
 			}
-			if mode == "bad items" {
+			if mode == "bad items" || mode == "endless pages" {
 				return // a call's result is the member's business: relayed as it is
 			}
 			_, err := cs.CallTool(testContext(t), paramsCall{Name: "evil_x"}.p())

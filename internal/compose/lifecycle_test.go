@@ -19,11 +19,13 @@ import (
 func TestCheck(t *testing.T) {
 	a := newFixture(t, "alpha", fixtureOpts{tools: []string{"echo", "search"}, prompts: []string{"greet"}})
 	b := newFixture(t, "beta", fixtureOpts{tools: []string{"echo"}, prompts: []string{"greet"}})
+	toolsOnly := newFixture(t, "tools-only", fixtureOpts{tools: []string{"other"}})
 	dead := newFixture(t, "dead", fixtureOpts{})
 	dead.http.Close()
 	c := newComposed(t, Options{Members: []Member{
 		a.member(Member{Include: []string{"echo", "greet", "missing"}, Overrides: map[string]Override{"nothing": {Title: "x"}}}),
 		b.member(Member{}),
+		toolsOnly.member(Member{}),
 		dead.member(Member{}),
 		dead.member(Member{Name: "per-user", NeedsUser: true}),
 	}})

@@ -49,7 +49,9 @@ func (s *Server) listMember(ctx context.Context, v view, m *member, k listKind, 
 	cursor := ""
 	for page := 0; ; page++ {
 		if page == maxListPages {
-			return nil, fmt.Errorf("member %s: more than %d pages of %s", m.cfg.Name, maxListPages, k.field)
+			err := fmt.Errorf("member %s: more than %d pages of %s", m.cfg.Name, maxListPages, k.field)
+			s.down(ctx, m, err)
+			return nil, err
 		}
 		p := params
 		if cursor != "" {
@@ -59,6 +61,13 @@ func (s *Server) listMember(ctx context.Context, v view, m *member, k listKind, 
 			}
 		}
 		res, err := s.call(ctx, v, m, k.method, p)
+		var refused *jsonrpc.Error
+		if errors.As(err, &refused) && !(v.modern() && refused.Code == codeUnsupportedVersion) {
+			// A member without the feature (-32601 for prompts/list from
+			// a tools-only server) has an empty list.
+			s.up(ctx, m)
+			return nil, nil
+		}
 		if err != nil {
 			return nil, s.classify(v, m, err)
 		}
@@ -74,6 +83,7 @@ func (s *Server) listMember(ctx context.Context, v view, m *member, k listKind, 
 		}
 		items = append(items, got...)
 		if next == "" || seen[next] {
+			s.up(ctx, m)
 			return items, nil
 		}
 		seen[next] = true

@@ -174,3 +174,34 @@ func TestSessionCloseClosesMemberSessions(t *testing.T) {
 		t.Fatalf("after DELETE: %d", resp.StatusCode)
 	}
 }
+
+// A client's notifications/cancelled goes to the member serving that
+// request, with the member's id for it.
+func TestCancelledNotificationRouted(t *testing.T) {
+	a := newFixture(t, "alpha", fixtureOpts{tools: []string{"slow"}})
+	c := newComposed(t, Options{Members: []Member{a.member(Member{})}})
+	id := rawSession(t, c.http.URL)
+	done := make(chan string, 1)
+	go func() {
+		_, body := rawPost(t, c.http.URL, id, `{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"slow","arguments":{}}}`, nil)
+		done <- body
+	}()
+	eventually(t, "the call to reach alpha", func() bool { return len(a.toolCalls()) == 1 })
+	// Another session cannot cancel it.
+	other := rawSession(t, c.http.URL)
+	if resp, _ := rawPost(t, c.http.URL, other, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"call-1"}}`, nil); resp.StatusCode != 202 {
+		t.Fatalf("other session's cancel: %d", resp.StatusCode)
+	}
+	if resp, _ := rawPost(t, c.http.URL, id, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"call-1","reason":"user"}}`, nil); resp.StatusCode != 202 {
+		t.Fatalf("cancel: %d", resp.StatusCode)
+	}
+	eventually(t, "alpha to see the cancellation", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.cancelled == 1
+	})
+	// The SDK server sends no response to a cancelled request; the client
+	// closing its stream ends the POST.
+	c.http.CloseClientConnections()
+	<-done
+}

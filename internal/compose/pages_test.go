@@ -238,3 +238,28 @@ func rawSession(t *testing.T, url string) string {
 	}
 	return resp.Header.Get(headerSession)
 }
+
+// When an item of an earlier page goes away between pages, the next page
+// still starts right after the last item given: nothing is skipped.
+func TestPaginationSurvivesARemoval(t *testing.T) {
+	a := newFixture(t, "alpha", fixtureOpts{tools: names("a", 6)})
+	c := newComposed(t, Options{Members: []Member{a.member(Member{})}})
+	c.s.pageSize = 3
+	cs := c.connect(t, "2025-11-25", nil)
+	first, err := cs.ListTools(testContext(t), nil)
+	if err != nil || len(first.Tools) != 3 || first.Tools[2].Name != "a02" {
+		t.Fatalf("first page: %+v %v", first, err)
+	}
+	a.srv.RemoveTools("a00")
+	second, err := cs.ListTools(testContext(t), &mcp.ListToolsParams{Cursor: first.NextCursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tool := range second.Tools {
+		got = append(got, tool.Name)
+	}
+	if !slices.Equal(got, []string{"a03", "a04", "a05"}) || second.NextCursor != "" {
+		t.Fatalf("second page: %v %q", got, second.NextCursor)
+	}
+}

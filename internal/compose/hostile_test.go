@@ -207,3 +207,29 @@ func TestNotificationsOnTheCallStream(t *testing.T) {
 		return slices.Equal(got, []string{"list_changed", "hello"})
 	})
 }
+
+// A member's URL may carry a credential (an API key in the query): no
+// error the observer, Health or the client sees repeats it.
+func TestErrorsCarryNoCredential(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	url := dead.URL + "/mcp?api_key=SECRET-KEY"
+	dead.Close()
+	c := newComposed(t, Options{Members: []Member{{Name: "dead", URL: url, Client: &http.Client{}}}})
+	cs := c.connect(t, "2025-11-25", nil)
+	_, err := cs.CallTool(testContext(t), paramsCall{Name: "x"}.p())
+	wantRPCError(t, err, jsonrpc.CodeInternalError, `server "dead" did not answer`)
+	c.obs.mu.Lock()
+	errs := fmt.Sprint(c.obs.errs)
+	c.obs.mu.Unlock()
+	if len(c.obs.errs) == 0 || strings.Contains(errs, "SECRET") || !strings.Contains(errs, "connection refused") {
+		t.Fatalf("observer heard %s", errs)
+	}
+	for _, problem := range c.s.Check(testContext(t)) {
+		if strings.Contains(problem.Error(), "SECRET") {
+			t.Fatalf("Check: %v", problem)
+		}
+	}
+	if h := c.s.Health(); strings.Contains(h[0].LastError, "SECRET") || h[0].Up {
+		t.Fatalf("health %+v", h)
+	}
+}

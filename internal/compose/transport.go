@@ -27,6 +27,13 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rw := &pipeResponse{header: http.Header{}, pw: pw, ready: make(chan struct{})}
 	go func() {
 		defer func() {
+			// A handler that panics (http.ErrAbortHandler included) ends
+			// its response as net/http would: broken, not the process.
+			if recover() != nil {
+				rw.writeHeader(http.StatusInternalServerError)
+				_ = pw.CloseWithError(errors.New("compose: the in-process handler failed"))
+				return
+			}
 			rw.writeHeader(http.StatusOK)
 			_ = pw.Close()
 		}()

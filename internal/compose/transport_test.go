@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"slices"
 	"testing"
@@ -56,4 +57,27 @@ func TestInProcessMembers(t *testing.T) {
 	case <-testContext(t).Done():
 		t.Fatal("no list_changed")
 	}
+}
+
+// A handler that panics breaks its response, not the process.
+func TestHandlerTransportPanic(t *testing.T) {
+	c := &http.Client{Transport: HandlerTransport(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("data: {}\n\n"))
+		panic(http.ErrAbortHandler)
+	}))}
+	resp, err := c.Get("http://127.0.0.1/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadAll(resp.Body); err == nil || resp.StatusCode != 200 {
+		t.Fatalf("a broken stream read as whole: %d %v", resp.StatusCode, err)
+	}
+	resp2, err := (&http.Client{Transport: HandlerTransport(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))}).Get("http://127.0.0.1/x")
+	if err != nil || resp2.StatusCode != 500 {
+		t.Fatalf("panic before the headers: %v %v", resp2, err)
+	}
+	resp2.Body.Close()
 }

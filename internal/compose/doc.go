@@ -89,8 +89,9 @@
 //
 // Without a session nothing is held: server/discover is answered by the
 // composed server; every other request goes, with its _meta untouched and
-// the member's own name in params and in Mcp-Name, to its owner (lists to
-// every member). input_required results pass through as results. A member
+// the member's own name in params and in Mcp-Name, and a tools/call with
+// the client's Mcp-Param-* headers (they mirror arguments, which are not
+// changed), to its owner (lists to every member). input_required results pass through as results. A member
 // cannot send requests without a session; one that tries is answered with
 // an error. A member that does not speak 2026-07-28 (UnsupportedProtocol
 // Version, or a discover result without it) is remembered, and from then

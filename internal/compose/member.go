@@ -91,6 +91,7 @@ type outgoing struct {
 	// method and name are the Mcp-Method and Mcp-Name headers of a
 	// 2026-07-28 request ("" for none).
 	method, name string
+	extra        http.Header // more headers (Mcp-Param-*)
 }
 
 // answer is a member's HTTP answer to a POST: no message (202), one JSON
@@ -119,6 +120,9 @@ func (m *member) post(ctx context.Context, o outgoing) (*answer, error) {
 	setHeader(req.Header, headerProtocol, o.version)
 	setHeader(req.Header, headerMethod, o.method)
 	setHeader(req.Header, headerName, encodeHeader(o.name))
+	for k, vs := range o.extra {
+		req.Header[k] = vs
+	}
 	resp, err := m.do(req, cancel)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -173,5 +174,32 @@ func TestModernListen(t *testing.T) {
 	}
 	if got := toolNames(t, cs); !slices.Equal(got, []string{"echo", "b_find", "b_grep"}) {
 		t.Fatalf("tools = %v", got)
+	}
+}
+
+// A tool whose arguments are mirrored in Mcp-Param-* headers (x-mcp-header)
+// works through the composed server: the client's headers go with the
+// call to the member, which checks them against the arguments.
+func TestModernParamHeaders(t *testing.T) {
+	a := newFixture(t, "alpha", fixtureOpts{stateless: true})
+	schema := json.RawMessage(`{"type":"object","properties":{"region":{"type":"string","x-mcp-header":"Region"}}}`)
+	a.srv.AddTool(&mcp.Tool{Name: "where", InputSchema: schema}, func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return text("at " + string(req.Params.Arguments)), nil
+	})
+	var mu sync.Mutex
+	var seen []string
+	a.http.Config.Handler = recordHeader(a.http.Config.Handler, "Mcp-Param-Region", &mu, &seen)
+	c := newComposed(t, Options{Members: []Member{a.member(Member{Prefix: "a_"})}})
+	cs := c.connect(t, "", nil)
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"a_where"}) {
+		t.Fatalf("tools = %v", got)
+	}
+	if got := callText(t, cs, "a_where", map[string]any{"region": "eu-west"}); got != `at {"region":"eu-west"}` {
+		t.Fatalf("a_where = %q", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(seen, []string{"eu-west"}) {
+		t.Fatalf("Mcp-Param-Region at the member: %v", seen)
 	}
 }

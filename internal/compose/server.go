@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -98,6 +99,10 @@ type view struct {
 	// meta is a 2026-07-28 request's _meta (version, client info and
 	// capabilities), which every request to a member must carry too.
 	meta json.RawMessage
+	// params are a 2026-07-28 request's Mcp-Param-* headers: they mirror
+	// arguments, which pass through unchanged, so they go with the request
+	// to its member (DESIGN TR2).
+	params http.Header
 }
 
 func (v view) modern() bool { return v.cs == nil }
@@ -124,6 +129,9 @@ func (s *Server) send(ctx context.Context, v view, m *member, req *jsonrpc.Reque
 			o.version, o.method = v.version, req.Method
 			if namedMethods[req.Method] {
 				o.name = name
+			}
+			if req.Method == "tools/call" {
+				o.extra = v.params
 			}
 		}
 		a, err := m.post(ctx, o)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,8 @@ type fixture struct {
 	cancelled int
 	sessions  map[string]bool // open SDK sessions, by id
 	deletes   int
+	listening int           // subscriptions/listen requests received
+	stop      chan struct{} // closed at cleanup: slow tools give up
 }
 
 type fixtureOpts struct {
@@ -42,6 +45,7 @@ type fixtureOpts struct {
 	templates []string
 	pageSize  int
 	stateless bool
+	subscribe bool // resources can be subscribed to
 }
 
 type textIn struct {
@@ -50,8 +54,13 @@ type textIn struct {
 
 func newFixture(t *testing.T, name string, o fixtureOpts) *fixture {
 	t.Helper()
-	f := &fixture{name: name, sessions: map[string]bool{}}
-	f.srv = mcp.NewServer(&mcp.Implementation{Name: name, Version: "1"}, &mcp.ServerOptions{PageSize: o.pageSize})
+	f := &fixture{name: name, sessions: map[string]bool{}, stop: make(chan struct{})}
+	so := &mcp.ServerOptions{PageSize: o.pageSize}
+	if o.subscribe {
+		so.SubscribeHandler = func(context.Context, *mcp.SubscribeRequest) error { return nil }
+		so.UnsubscribeHandler = func(context.Context, *mcp.UnsubscribeRequest) error { return nil }
+	}
+	f.srv = mcp.NewServer(&mcp.Implementation{Name: name, Version: "1"}, so)
 	for _, tool := range o.tools {
 		f.addTool(tool)
 	}
@@ -72,6 +81,11 @@ func newFixture(t *testing.T, name string, o fixtureOpts) *fixture {
 	}
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return f.srv }, &mcp.StreamableHTTPOptions{Stateless: o.stateless})
 	f.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(headerMethod) == "subscriptions/listen" {
+			f.mu.Lock()
+			f.listening++
+			f.mu.Unlock()
+		}
 		if r.Method == http.MethodDelete {
 			f.mu.Lock()
 			f.deletes++
@@ -80,6 +94,7 @@ func newFixture(t *testing.T, name string, o fixtureOpts) *fixture {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(f.http.Close)
+	t.Cleanup(func() { close(f.stop) })
 	return f
 }
 
@@ -92,8 +107,20 @@ func (f *fixture) addTool(tool string) {
 		f.calls = append(f.calls, tool)
 		f.mu.Unlock()
 		switch {
+		case strings.HasPrefix(tool, "mrtr"):
+			// 2026-07-28 multi round-trip: ask with an input_required
+			// result, answer when the client retries with the input.
+			if res, ok := req.Params.InputResponses["q"].(*mcp.ElicitResult); ok {
+				return text(fmt.Sprintf("%s got %v", f.name, res.Content["answer"])), nil, nil
+			}
+			return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"q": &mcp.ElicitParams{Message: f.name + " asks",
+				RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{"answer": map[string]any{"type": "string"}}}}}}, nil, nil
 		case strings.HasPrefix(tool, "slow"):
-			<-ctx.Done()
+			select {
+			case <-ctx.Done():
+			case <-f.stop:
+				return nil, nil, errors.New("test over")
+			}
 			f.mu.Lock()
 			f.cancelled++
 			f.mu.Unlock()
@@ -111,6 +138,7 @@ func (f *fixture) addTool(tool string) {
 			}
 			return text(fmt.Sprintf("%s got %v", f.name, res.Content["answer"])), nil, nil
 		case strings.HasPrefix(tool, "sample"):
+			//lint:ignore SA1019 sampling and logging are deprecated in 2026-07-28, but legacy sessions still carry them
 			res, err := req.Session.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 10, Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: f.name}}}})
 			if err != nil {
 				return nil, nil, err
@@ -269,4 +297,36 @@ func wantRPCError(t *testing.T, err error, code int64, message string) {
 	if !errors.As(err, &we) || we.Code != code || we.Message != message {
 		t.Errorf("err = %v, want JSON-RPC %d %q", err, code, message)
 	}
+}
+
+func newRequest(method, url, session string) (*http.Request, error) {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(headerSession, session)
+	return req, nil
+}
+
+func (f *fixture) deleted() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deletes
+}
+
+// paramsCall builds CallToolParams with empty arguments.
+type paramsCall struct{ Name string }
+
+func (p paramsCall) p() *mcp.CallToolParams {
+	return &mcp.CallToolParams{Name: p.Name, Arguments: map[string]any{}}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func newHTTPServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+
+func (f *fixture) listens() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.listening
 }

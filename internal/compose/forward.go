@@ -30,6 +30,12 @@ func (s *Server) dispatch(ctx context.Context, v view, req *jsonrpc.Request, st 
 		s.complete(ctx, v, req, st)
 	case "logging/setLevel":
 		s.setLevel(ctx, v, req, st)
+	case methodListen:
+		if !v.modern() {
+			st.push(errorBody(req.ID, jsonrpc.CodeMethodNotFound, "Method not found", nil), true, jsonrpc.CodeMethodNotFound)
+			return
+		}
+		s.listen(ctx, v, req, st)
 	case "initialize":
 		st.push(errorBody(req.ID, jsonrpc.CodeInvalidRequest, "Invalid request: the session is already initialized", nil), true, jsonrpc.CodeInvalidRequest)
 	default:
@@ -164,8 +170,17 @@ func (s *Server) relay(ctx context.Context, v view, m *member, clientID jsonrpc.
 	if v.cs != nil {
 		key := v.cs.track(clientID, m, id)
 		defer v.cs.untrack(key)
+		defer v.cs.dropPending(st)
 	}
 	a, ms, err := s.send(ctx, v, m, &jsonrpc.Request{ID: id, Method: method, Params: params}, name)
+	if err != nil && ctx.Err() != nil && v.cs != nil {
+		// The client went away before the member's headers came: the
+		// member may be working on the request already.
+		if ms := v.cs.openMember(m); ms != nil {
+			s.cancelAtMember(ctx, m, ms, id, "the client closed the request's stream")
+		}
+		return
+	}
 	if err != nil {
 		s.log.Debug("member request failed", "member", m.cfg.Name, "err", err)
 		st.push(errorBody(clientID, jsonrpc.CodeInternalError, fmt.Sprintf("server %q did not answer", m.cfg.Name), nil), true, jsonrpc.CodeInternalError)

@@ -81,6 +81,11 @@ func (cs *session) detachGet(st *stream) {
 		cs.get, cs.listener = nil, nil
 	}
 	st.close()
+	for key, p := range cs.pending {
+		if p.st == st {
+			delete(cs.pending, key)
+		}
+	}
 }
 
 // memberOpened starts listening to a newly opened member session when the

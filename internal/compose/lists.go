@@ -3,7 +3,6 @@ package compose
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,7 +48,9 @@ func (s *Server) listMember(ctx context.Context, v view, m *member, k listKind, 
 	cursor := ""
 	for page := 0; ; page++ {
 		if page == maxListPages {
-			return nil, fmt.Errorf("member %s: more than %d pages of %s", m.cfg.Name, maxListPages, k.field)
+			err := fmt.Errorf("member %s: more than %d pages of %s", m.cfg.Name, maxListPages, k.field)
+			s.down(ctx, m, err)
+			return nil, err
 		}
 		p := params
 		if cursor != "" {
@@ -59,6 +60,13 @@ func (s *Server) listMember(ctx context.Context, v view, m *member, k listKind, 
 			}
 		}
 		res, err := s.call(ctx, v, m, k.method, p)
+		var refused *jsonrpc.Error
+		if errors.As(err, &refused) && !(v.modern() && refused.Code == codeUnsupportedVersion) {
+			// A member without the feature (-32601 for prompts/list from
+			// a tools-only server) has an empty list.
+			s.up(ctx, m)
+			return nil, nil
+		}
 		if err != nil {
 			return nil, s.classify(v, m, err)
 		}
@@ -74,6 +82,7 @@ func (s *Server) listMember(ctx context.Context, v view, m *member, k listKind, 
 		}
 		items = append(items, got...)
 		if next == "" || seen[next] {
+			s.up(ctx, m)
 			return items, nil
 		}
 		seen[next] = true
@@ -230,51 +239,13 @@ func (s *Server) reportShadows(ctx context.Context, k listKind, found map[string
 	}
 }
 
-// cursor is the composed server's pagination cursor: the offset of the
-// next item and the key of the last one given, so that a page starts
-// after that item even if an earlier one went away.
-type cursor struct {
-	Method string `json:"m"`
-	Offset int    `json:"o"`
-	After  string `json:"a"`
-}
-
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor reads a cursor strictly: anything the server did not
-// write is refused.
-func decodeCursor(s, method string) (cursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return cursor{}, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var c cursor
-	if dec.Decode(&c) != nil || dec.More() || c.Method != method || c.Offset < 1 || c.After == "" {
-		return cursor{}, false
-	}
-	return c, encodeCursor(c) == s
-}
-
 // list answers tools/list, prompts/list, resources/list and
 // resources/templates/list with the members' merged lists, one page at a
 // time (2025-11-25 server/utilities/pagination).
 func (s *Server) list(ctx context.Context, v view, k listKind, req *jsonrpc.Request) ([]byte, int64) {
-	params := paramsObject(req.Params)
-	var c cursor
-	if raw, found, err := getMember(params, "cursor"); err != nil {
-		return errorBody(req.ID, jsonrpc.CodeInvalidParams, "Invalid params: "+err.Error(), nil), jsonrpc.CodeInvalidParams
-	} else if found {
-		var str string
-		ok := json.Unmarshal(raw, &str) == nil
-		if c, ok = decodeCursorOK(ok, str, k.method); !ok {
-			return errorBody(req.ID, jsonrpc.CodeInvalidParams, "Invalid params: invalid cursor", nil), jsonrpc.CodeInvalidParams
-		}
-		params, _ = deleteMember(params, "cursor")
+	params, c, ok := readCursor(paramsObject(req.Params), k.method)
+	if !ok {
+		return errorBody(req.ID, jsonrpc.CodeInvalidParams, "Invalid params: invalid cursor", nil), jsonrpc.CodeInvalidParams
 	}
 	entries, err := s.gather(ctx, v, k, params, nil)
 	if err != nil {
@@ -288,13 +259,6 @@ func (s *Server) list(ctx context.Context, v view, k listKind, req *jsonrpc.Requ
 		v.cs.setRoutes(k.kind, owners)
 	}
 	return s.page(req.ID, k, entries, c), 0
-}
-
-func decodeCursorOK(ok bool, str, method string) (cursor, bool) {
-	if !ok {
-		return cursor{}, false
-	}
-	return decodeCursor(str, method)
 }
 
 // page cuts one page out of a merged list.

@@ -49,6 +49,23 @@ func TestMergedToolsAndRouting(t *testing.T) {
 			}
 		})
 	}
+	// Names the client does not see: filtered out, renamed away, or
+	// another member's under the wrong prefix.
+	cs := c.connect(t, "2025-11-25", nil)
+	for _, name := range []string{"a_secret", "secret", "search", "a_search", "b_internal_x", "internal_x", "find", "echo"} {
+		_, err := cs.CallTool(testContext(t), paramsCall{Name: name}.p())
+		wantRPCError(t, err, jsonrpc.CodeInvalidParams, `unknown tool "`+name+`"`)
+	}
+	if got := append(a.toolCalls(), b.toolCalls()...); len(got) != 4 {
+		t.Fatalf("members received %v", got)
+	}
+	// alpha's prefix on beta's tool reaches alpha only, which has no such
+	// tool.
+	_, err := cs.CallTool(testContext(t), paramsCall{Name: "a_find"}.p())
+	wantRPCError(t, err, jsonrpc.CodeInvalidParams, `unknown tool "find"`)
+	if got := b.toolCalls(); slices.Contains(got, "find") {
+		t.Fatalf("beta received %v", got)
+	}
 	if got := c.obs.list(); !slices.Contains(got, "routed beta echo") || !slices.Contains(got, "routed alpha search") {
 		t.Errorf("observer heard %v %v", got, c.obs.errs)
 	}

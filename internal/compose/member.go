@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -90,6 +91,7 @@ type outgoing struct {
 	// method and name are the Mcp-Method and Mcp-Name headers of a
 	// 2026-07-28 request ("" for none).
 	method, name string
+	extra        http.Header // more headers (Mcp-Param-*)
 }
 
 // answer is a member's HTTP answer to a POST: no message (202), one JSON
@@ -118,6 +120,9 @@ func (m *member) post(ctx context.Context, o outgoing) (*answer, error) {
 	setHeader(req.Header, headerProtocol, o.version)
 	setHeader(req.Header, headerMethod, o.method)
 	setHeader(req.Header, headerName, encodeHeader(o.name))
+	for k, vs := range o.extra {
+		req.Header[k] = vs
+	}
 	resp, err := m.do(req, cancel)
 	if err != nil {
 		return nil, err
@@ -261,7 +266,7 @@ func encodeHeader(v string) string {
 	for i := 0; plain && i < len(v); i++ {
 		plain = v[i] >= 0x20 && v[i] < 0x7f
 	}
-	if plain && (len(v) == 0 || (v[0] != ' ' && v[len(v)-1] != ' ')) {
+	if plain && !strings.HasPrefix(v, "=?base64?") && (len(v) == 0 || (v[0] != ' ' && v[len(v)-1] != ' ')) {
 		return v
 	}
 	return "=?base64?" + base64.StdEncoding.EncodeToString([]byte(v)) + "?="

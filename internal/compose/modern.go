@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -49,7 +50,7 @@ func (s *Server) postModern(w http.ResponseWriter, r *http.Request, msg jsonrpc.
 	}
 	ctx, cancel := s.requestContext(r.Context(), s.base)
 	defer cancel()
-	v := view{version: version, meta: meta}
+	v := view{version: version, meta: meta, params: paramHeaders(r.Header)}
 	if req.Method == "server/discover" {
 		body, code := s.discover(ctx, v, req)
 		writeJSON(w, status(true, code), body)
@@ -127,16 +128,9 @@ func (s *Server) discover(ctx context.Context, v view, req *jsonrpc.Request) ([]
 	}), 0
 }
 
-// modernCapabilities leave out listChanged and subscribe: the composed
-// server does not carry subscriptions/listen (2026-07-28) yet, and a client
-// told otherwise would open one.
-var modernCapabilities = map[string]any{
-	"tools":       map[string]any{},
-	"prompts":     map[string]any{},
-	"resources":   map[string]any{},
-	"completions": map[string]any{},
-	"logging":     map[string]any{},
-}
+// modernCapabilities are those of a session (legacyCapabilities): list
+// changes and resource updates come over subscriptions/listen.
+var modernCapabilities = legacyCapabilities
 
 // probe asks one member server/discover and records its era.
 func (s *Server) probe(ctx context.Context, v view, m *member, params json.RawMessage) {
@@ -184,4 +178,20 @@ func (s *Server) refusal(id jsonrpc.ID, v view, err error) ([]byte, int64) {
 		return unsupported(id, v.version, legacyVersions()), codeUnsupportedVersion
 	}
 	return errorBody(id, jsonrpc.CodeInternalError, "the list could not be made", nil), jsonrpc.CodeInternalError
+}
+
+// paramHeaders are the request's Mcp-Param-* headers (2026-07-28
+// streamable-http §"Request Metadata"; the gateway has checked them
+// against the body).
+func paramHeaders(h http.Header) http.Header {
+	var out http.Header
+	for k, vs := range h {
+		if strings.HasPrefix(k, "Mcp-Param-") {
+			if out == nil {
+				out = http.Header{}
+			}
+			out[k] = vs
+		}
+	}
+	return out
 }

@@ -122,8 +122,9 @@ func (s *Server) initialize(ctx context.Context, m *member, params json.RawMessa
 // awaitResult reads a member's answer until the response to id: its
 // result, or its JSON-RPC error as a *jsonrpc.Error. Other messages on the
 // answer are not for anyone (a list or handshake has no client stream)
-// and are dropped. A transport failure marks the member down; any answer
-// marks it up.
+// and are dropped. A transport failure marks the member down; the caller
+// marks it up once the whole exchange has worked (a list of many pages
+// that fails late must not flap up and down).
 func (s *Server) awaitResult(ctx context.Context, m *member, a *answer, id jsonrpc.ID) (json.RawMessage, error) {
 	for {
 		msg, err := a.next()
@@ -142,7 +143,6 @@ func (s *Server) awaitResult(ctx context.Context, m *member, a *answer, id jsonr
 			s.log.Debug("member message dropped", "member", m.cfg.Name)
 			continue
 		}
-		s.up(ctx, m)
 		if resp.Error != nil {
 			return nil, resp.Error
 		}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -69,7 +69,9 @@ func build(o Options) (*Server, error) {
 	s.base, s.stop = context.WithCancel(context.Background())
 	s.done = s.base.Done()
 	for i, m := range o.Members {
-		s.members = append(s.members, newMember(i, m, newNaming(m)))
+		mb := newMember(i, m, newNaming(m))
+		mb.health.Since = s.now()
+		s.members = append(s.members, mb)
 	}
 	return s, nil
 }
@@ -85,6 +87,10 @@ func (s *Server) newServerRequestID() jsonrpc.ID {
 	return makeID("drawbridge-compose-" + strconv.FormatInt(s.ids.Add(1), 10))
 }
 
+// namedMethods carry Mcp-Name (2026-07-28 streamable-http §"Request
+// Metadata"): the tool, prompt or resource the request is about.
+var namedMethods = map[string]bool{"tools/call": true, "prompts/get": true, "resources/read": true}
+
 // view is whom a member request is sent for: a legacy-era session, or a
 // 2026-07-28 request (no session, its version in every request).
 type view struct {
@@ -93,6 +99,10 @@ type view struct {
 	// meta is a 2026-07-28 request's _meta (version, client info and
 	// capabilities), which every request to a member must carry too.
 	meta json.RawMessage
+	// params are a 2026-07-28 request's Mcp-Param-* headers: they mirror
+	// arguments, which pass through unchanged, so they go with the request
+	// to its member (DESIGN TR2).
+	params http.Header
 }
 
 func (v view) modern() bool { return v.cs == nil }
@@ -116,7 +126,13 @@ func (s *Server) send(ctx context.Context, v view, m *member, req *jsonrpc.Reque
 			}
 			o.session, o.version = ms.ident()
 		} else {
-			o.version, o.method, o.name = v.version, req.Method, name
+			o.version, o.method = v.version, req.Method
+			if namedMethods[req.Method] {
+				o.name = name
+			}
+			if req.Method == "tools/call" {
+				o.extra = v.params
+			}
 		}
 		a, err := m.post(ctx, o)
 		if errors.Is(err, errSessionGone) && attempt == 0 {
@@ -178,9 +194,6 @@ func (s *Server) close() error {
 	})
 	return nil
 }
-
-// closedErr reports whether err says the server was closed.
-func closedErr(err error) bool { return errors.Is(err, errClosed) || errors.Is(err, io.ErrClosedPipe) }
 
 // makeID makes a request id from a string or an int64, which never fails.
 func makeID(v any) jsonrpc.ID {

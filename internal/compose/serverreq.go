@@ -17,6 +17,7 @@ type pending struct {
 	m  *member
 	ms *memberSession
 	id jsonrpc.ID // the member's id for it
+	st *stream    // the stream it went out on
 }
 
 // inflight is a client request being served by a member.
@@ -74,7 +75,7 @@ func (s *Server) requestFromMember(ctx context.Context, v view, m *member, ms *m
 		return
 	}
 	cid := s.newServerRequestID()
-	if !v.cs.addPending(cid, pending{m: m, ms: ms, id: msg.ID}) {
+	if !v.cs.addPending(cid, pending{m: m, ms: ms, id: msg.ID, st: st}) {
 		s.refuseMemberRequest(ctx, m, ms, msg.ID, "too many requests awaiting an answer")
 		return
 	}
@@ -210,6 +211,18 @@ func (cs *session) addPending(cid jsonrpc.ID, p pending) bool {
 	}
 	cs.pending[idKey(cid)] = p
 	return true
+}
+
+// dropPending forgets the requests that went out on st once it is over:
+// an answer to them can no longer be delivered to a waiting member.
+func (cs *session) dropPending(st *stream) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for key, p := range cs.pending {
+		if p.st == st {
+			delete(cs.pending, key)
+		}
+	}
 }
 
 func (cs *session) takePending(key string) (pending, bool) {

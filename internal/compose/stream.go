@@ -79,12 +79,6 @@ func (s *stream) take() ([]item, bool, bool) {
 	return q, s.done, s.sse
 }
 
-func (s *stream) open() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.done
-}
-
 func (s *stream) signal() {
 	select {
 	case s.wake <- struct{}{}:

@@ -10,7 +10,6 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/compose"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
-	"github.com/drawbridge-mcp/drawbridge/internal/inproc"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 )
 
@@ -142,7 +141,7 @@ func memberOptions(sv *config.Backend, m *config.Member, opt Options, cred backe
 	url, rt := m.Upstream, http.RoundTripper(nil)
 	if h != nil {
 		// Any URL: the transport serves every request in-process.
-		url, rt = "http://"+m.Name+".member.invalid/mcp", inproc.Transport{Handler: h}
+		url, rt = "http://"+m.Name+".member.invalid/mcp", compose.HandlerTransport(h)
 	} else {
 		base := opt.BackendTransport
 		if base == nil {

@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 )
 
@@ -48,6 +51,40 @@ func TestComposedServerStepUp(t *testing.T) {
 	}
 	if resp := call("notes_search"); resp.StatusCode != http.StatusOK {
 		t.Errorf("notes_search needs no step-up: %d", resp.StatusCode)
+	}
+	if _, _, _, calls := notes.seen(); strings.Join(calls, ",") != "search" {
+		t.Errorf("the member ran %v, want only search", calls)
+	}
+}
+
+// TestComposedServerDefaultDeny: with a default-deny policy, an allow
+// rule on a composed (prefixed) name is the only way in: the client sees
+// and runs that tool alone, and the member's own name for another tool
+// does not get past the default.
+func TestComposedServerDefaultDeny(t *testing.T) {
+	notes := startMember(t, "notes", "echo", "search")
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: fmt.Sprintf(`  - name: all
+    path: /all/mcp
+    policy:
+      default: deny
+      rules:
+        - {name: search-only, tools: [notes_search], effect: allow}
+    compose:
+      - {name: notes, upstream: %q, prefix: notes_}
+`, notes.URL)})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cs := connectSDKVersion(t, ctx, gw.URL+"/all/mcp", "", browser.New(gw.URL))
+	if got := strings.Join(toolNames(t, ctx, cs), ","); got != "notes_search" {
+		t.Errorf("tools = %s, want notes_search alone", got)
+	}
+	if got, err := callText(t, ctx, cs, "notes_search", map[string]any{"query": "q"}); err != nil || got != "notes:search:q" {
+		t.Errorf("notes_search = %q, %v", got, err)
+	}
+	for _, name := range []string{"notes_echo", "echo", "search"} {
+		if got, err := callText(t, ctx, cs, name, map[string]any{"query": "q"}); err == nil {
+			t.Errorf("%s went through a default deny: %q", name, got)
+		}
 	}
 	if _, _, _, calls := notes.seen(); strings.Join(calls, ",") != "search" {
 		t.Errorf("the member ran %v, want only search", calls)

@@ -56,6 +56,11 @@ func newFixture(t *testing.T, name string, o fixtureOpts) *fixture {
 	t.Helper()
 	f := &fixture{name: name, sessions: map[string]bool{}, stop: make(chan struct{})}
 	so := &mcp.ServerOptions{PageSize: o.pageSize}
+	// Completion answers with the member's name and the reference it got.
+	so.CompletionHandler = func(_ context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+		ref := req.Params.Ref
+		return &mcp.CompleteResult{Completion: mcp.CompletionResultDetails{Values: []string{name, ref.Type, ref.Name + ref.URI}}}, nil
+	}
 	if o.subscribe {
 		so.SubscribeHandler = func(context.Context, *mcp.SubscribeRequest) error { return nil }
 		so.UnsubscribeHandler = func(context.Context, *mcp.UnsubscribeRequest) error { return nil }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -231,5 +232,30 @@ func TestErrorsCarryNoCredential(t *testing.T) {
 	}
 	if h := c.s.Health(); strings.Contains(h[0].LastError, "SECRET") || h[0].Up {
 		t.Fatalf("health %+v", h)
+	}
+}
+
+// A member that does not send its response headers within its Timeout is
+// given up on and marked down; the list answers without it. The timer is
+// injected: the member's timeout "passes" at once.
+func TestMemberTimeout(t *testing.T) {
+	good := newFixture(t, "good", fixtureOpts{tools: []string{"echo"}})
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The body read first: net/http notices a client gone only then.
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done() // never answers
+	}))
+	t.Cleanup(stuck.Close)
+	c := newComposed(t, Options{Members: []Member{good.member(Member{}), {Name: "stuck", URL: stuck.URL, Client: stuck.Client(), Prefix: "s_"}}})
+	c.s.members[1].after = func(_ time.Duration, f func()) func() bool {
+		go f()
+		return func() bool { return false }
+	}
+	cs := c.connect(t, "2025-11-25", nil)
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"echo"}) {
+		t.Fatalf("tools = %v", got)
+	}
+	if h := c.s.Health(); h[1].Up || h[1].LastError != "member stuck: no answer within 1m0s" {
+		t.Fatalf("health = %+v", h[1])
 	}
 }

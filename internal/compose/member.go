@@ -53,6 +53,11 @@ type member struct {
 	timeout time.Duration
 	names   *naming
 
+	// after runs f once d has passed, unless the returned stop is called
+	// first (reporting whether it was in time): time.AfterFunc, replaced
+	// in tests so that nothing waits for a timeout.
+	after func(d time.Duration, f func()) (stop func() bool)
+
 	mu     sync.Mutex
 	health MemberHealth
 	era    memberEra
@@ -79,7 +84,7 @@ func newMember(idx int, cfg Member, names *naming) *member {
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
-	return &member{idx: idx, cfg: cfg, client: c, timeout: timeout, names: names,
+	return &member{idx: idx, cfg: cfg, client: c, timeout: timeout, names: names, after: afterFunc,
 		health: MemberHealth{Name: cfg.Name, Up: true}}
 }
 
@@ -138,9 +143,9 @@ func (m *member) post(ctx context.Context, o outgoing) (*answer, error) {
 // do sends req, cancelling it if the headers take longer than the
 // member's timeout.
 func (m *member) do(req *http.Request, cancel context.CancelFunc) (*http.Response, error) {
-	t := time.AfterFunc(m.timeout, cancel)
+	stop := m.after(m.timeout, cancel)
 	resp, err := m.client.Do(req)
-	stopped := t.Stop()
+	stopped := stop()
 	if err != nil {
 		cancel()
 		if !stopped {
@@ -288,3 +293,5 @@ func (m *member) getEra() memberEra {
 	defer m.mu.Unlock()
 	return m.era
 }
+
+func afterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }

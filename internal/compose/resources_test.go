@@ -88,3 +88,28 @@ func TestResourceUpdated(t *testing.T) {
 		t.Fatal("no resources/updated reached the client")
 	}
 }
+
+// completion/complete follows its reference: a prompt by the name the
+// client sees (renamed to the member's), a resource template by the
+// member listing it.
+func TestCompletionRouted(t *testing.T) {
+	a := newFixture(t, "alpha", fixtureOpts{prompts: []string{"greet"}, templates: []string{"alpha://notes/{id}"}})
+	b := newFixture(t, "beta", fixtureOpts{prompts: []string{"greet"}, templates: []string{"beta://items/{id}"}})
+	c := newComposed(t, Options{Members: []Member{a.member(Member{}), b.member(Member{Prefix: "b_"})}})
+	cs := c.connect(t, "2025-11-25", nil)
+	for _, tc := range []struct {
+		ref  *mcp.CompleteReference
+		want []string
+	}{
+		{&mcp.CompleteReference{Type: "ref/prompt", Name: "b_greet"}, []string{"beta", "ref/prompt", "greet"}},
+		{&mcp.CompleteReference{Type: "ref/prompt", Name: "greet"}, []string{"alpha", "ref/prompt", "greet"}},
+		{&mcp.CompleteReference{Type: "ref/resource", URI: "beta://items/{id}"}, []string{"beta", "ref/resource", "beta://items/{id}"}},
+	} {
+		res, err := cs.Complete(testContext(t), &mcp.CompleteParams{Ref: tc.ref, Argument: mcp.CompleteParamsArgument{Name: "id", Value: "1"}})
+		if err != nil || !slices.Equal(res.Completion.Values, tc.want) {
+			t.Errorf("complete %+v: %+v %v, want %v", tc.ref, res, err, tc.want)
+		}
+	}
+	_, err := cs.Complete(testContext(t), &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/resource", URI: "gamma://x/{id}"}, Argument: mcp.CompleteParamsArgument{Name: "id", Value: "1"}})
+	wantRPCError(t, err, jsonrpc.CodeInvalidParams, "Resource not found")
+}

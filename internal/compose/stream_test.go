@@ -4,6 +4,9 @@ package compose
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -56,7 +59,12 @@ func TestServerToClientOnTheCallStream(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i] = callText(t, cs, name, map[string]any{})
+			res, err := cs.CallTool(testContext(t), paramsCall{Name: name}.p())
+			if err != nil || len(res.Content) != 1 {
+				got[i] = fmt.Sprintf("error: %v %+v", err, res)
+				return
+			}
+			got[i] = res.Content[0].(*mcp.TextContent).Text
 		}()
 	}
 	wg.Wait()
@@ -181,10 +189,18 @@ func TestCancelledNotificationRouted(t *testing.T) {
 	a := newFixture(t, "alpha", fixtureOpts{tools: []string{"slow"}})
 	c := newComposed(t, Options{Members: []Member{a.member(Member{})}})
 	id := rawSession(t, c.http.URL)
-	done := make(chan string, 1)
+	done := make(chan struct{})
 	go func() {
-		_, body := rawPost(t, c.http.URL, id, `{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"slow","arguments":{}}}`, nil)
-		done <- body
+		defer close(done)
+		// Not rawPost: t.Fatal must not be called off the test goroutine.
+		req, _ := http.NewRequest(http.MethodPost, c.http.URL, strings.NewReader(`{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"slow","arguments":{}}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set(headerSession, id)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
 	}()
 	eventually(t, "the call to reach alpha", func() bool { return len(a.toolCalls()) == 1 })
 	// Another session cannot cancel it.

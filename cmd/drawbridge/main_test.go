@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,6 +211,67 @@ func TestDemo(t *testing.T) {
 		t.Errorf("banner lacks client settings:\n%s", banner)
 	}
 
+	h := demoOAuth(t, addr, user, password)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "demo-test", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: mcpURL, OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect to the demo: %v", err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "hello_mcp"})
+	if err != nil || res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "local:dana") {
+		t.Fatalf("hello_mcp through the demo: %v %+v", err, res)
+	}
+	cs.Close()
+	demoComposed(t, ctx, field(banner, "Composed server URL:"), addr, demoOAuth(t, addr, user, password))
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("demo exited with %d: %s", code, errOut.String())
+	}
+}
+
+// demoComposed: the demo's composed server shows the snippets tools and
+// the to-do API's operations as one MCP server, and calls reach both
+// backends, the snippets server still knowing who calls.
+func demoComposed(t *testing.T, ctx context.Context, url, addr string, h *auth.AuthorizationCodeHandler) {
+	t.Helper()
+	if url != "http://"+addr+"/workspace/mcp" {
+		t.Fatalf("composed server URL %q", url)
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "demo-test", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect to the demo's composed server: %v", err)
+	}
+	defer cs.Close()
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range tools.Tools {
+		names = append(names, tl.Name)
+	}
+	slices.Sort(names)
+	if got := strings.Join(names, ","); got != "add_todo,complete_todo,get_snippet,get_todo,hello_mcp,list_todos,save_snippet" {
+		t.Fatalf("the composed server's tools: %s", got)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add_todo", Arguments: map[string]any{"body": map[string]any{"title": "try Drawbridge"}}})
+	if err != nil || res.IsError {
+		t.Fatalf("add_todo: %v %+v", err, res)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_todos"})
+	if err != nil || res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, `"title":"try Drawbridge"`) {
+		t.Fatalf("list_todos: %v %+v", err, res)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "hello_mcp"})
+	if err != nil || res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "local:dana") {
+		t.Fatalf("hello_mcp through the composed server: %v %+v", err, res)
+	}
+}
+
+// demoOAuth signs in to the demo as user, in a browser of its own.
+func demoOAuth(t *testing.T, addr, user, password string) *auth.AuthorizationCodeHandler {
+	t.Helper()
 	br := browser.New("http://" + addr)
 	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
 		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
@@ -227,20 +289,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "demo-test", Version: "1"}, nil).
-		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: mcpURL, OAuthHandler: h}, nil)
-	if err != nil {
-		t.Fatalf("connect to the demo: %v", err)
-	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "hello_mcp"})
-	if err != nil || res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "local:dana") {
-		t.Fatalf("hello_mcp through the demo: %v %+v", err, res)
-	}
-	cs.Close()
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("demo exited with %d: %s", code, errOut.String())
-	}
+	return h
 }
 
 func field(banner, label string) string {

@@ -160,8 +160,12 @@ type BackendStatus struct {
 	Path     string `json:"path"`
 	Resource string `json:"resource"`
 	Upstream string `json:"upstream,omitempty"`
-	// Health is ok, unreachable, or unknown (no probe: a stdio server).
+	// Health is ok, unreachable, or unknown (no probe: a stdio server);
+	// for a composed server ok when every member it has seen is up,
+	// degraded when some are down, unreachable when all are.
 	Health string `json:"health"`
+	// Members are a composed server's members and their state.
+	Members []MemberStatus `json:"members,omitempty"`
 }
 
 // Backends probes every server (3 s each, all at once).
@@ -170,6 +174,10 @@ func (a *API) Backends(ctx context.Context) []BackendStatus {
 	done := make(chan struct{})
 	for i, s := range a.opt.Backends {
 		out[i] = BackendStatus{Name: s.Name, Path: s.Path, Resource: s.Resource, Upstream: s.Upstream, Health: "unknown"}
+		if s.Members != nil {
+			out[i].Members = s.Members()
+			out[i].Health = composedHealth(out[i].Members)
+		}
 		go func() {
 			defer func() { done <- struct{}{} }()
 			if s.Health == nil {
@@ -187,6 +195,29 @@ func (a *API) Backends(ctx context.Context) []BackendStatus {
 		<-done
 	}
 	return out
+}
+
+// composedHealth sums up a composed server's members: the server answers
+// (with what the members that are up give) unless all of them are down.
+func composedHealth(members []MemberStatus) string {
+	up, down := 0, 0
+	for _, m := range members {
+		switch m.State {
+		case "up":
+			up++
+		case "down":
+			down++
+		}
+	}
+	switch {
+	case down > 0 && up == 0:
+		return "unreachable"
+	case down > 0:
+		return "degraded"
+	case up > 0:
+		return "ok"
+	}
+	return "unknown"
 }
 
 // Audit lists audit records.

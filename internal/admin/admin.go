@@ -33,6 +33,21 @@ type Backend struct {
 	Name, Path, Resource, Upstream string
 	// Health probes the backend; nil means no probe.
 	Health func(context.Context) error
+	// Members are a composed server's members as last seen; nil for
+	// other servers.
+	Members func() []MemberStatus
+}
+
+// MemberStatus is a composed server's member as the server last saw it.
+type MemberStatus struct {
+	Name string `json:"name"`
+	// State is up, down, or unknown (not contacted yet: a member whose
+	// credential acts for the caller is listed at the first call).
+	State string `json:"state"`
+	// Since is when the state last changed (absent when unknown).
+	Since *time.Time `json:"since,omitempty"`
+	// LastError is why it is down; it never carries a credential.
+	LastError string `json:"last_error,omitempty"`
 }
 
 // Options configures the API.

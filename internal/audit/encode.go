@@ -57,6 +57,7 @@ func appendEvent(b []byte, e *Event) ([]byte, bool) {
 		{"grant_id", e.GrantID}, {"actor", e.Actor}, {"remote", e.Remote}, {"user_agent", e.UserAgent},
 		{"grant_type", e.GrantType}, {"scope", e.Scope}, {"resource", e.Resource}, {"idp", e.IdP},
 		{"assertion_id", e.AssertionID}, {"audience", e.Audience}, {"server", e.Server}, {"method", e.Method}, {"name", e.Name},
+		{"backend", e.Backend}, {"backend_name", e.BackendName},
 		{"tool_hash", e.ToolHash}, {"decision", e.Decision}, {"rule", e.Rule}, {"reason", e.Reason},
 		{"detail", e.Detail},
 	} {

@@ -37,12 +37,16 @@ const (
 	// first use, a changed or new one waiting for an administrator, an
 	// administrator's decision, and a call refused because the tool's
 	// definition is not approved.
-	ToolPinned    = "tool.pinned"
-	ToolChanged   = "tool.changed"
-	ToolNew       = "tool.new"
-	ToolApproved  = "tool.approved"
-	ToolRejected  = "tool.rejected"
-	ToolRefused   = "tool.refused"
+	ToolPinned   = "tool.pinned"
+	ToolChanged  = "tool.changed"
+	ToolNew      = "tool.new"
+	ToolApproved = "tool.approved"
+	ToolRejected = "tool.rejected"
+	ToolRefused  = "tool.refused"
+	// ToolShadowed: a composed server's member announced a tool or prompt
+	// name another member owns; it was left out (Backend is the member,
+	// Detail the owner).
+	ToolShadowed  = "tool.shadowed"
 	DecisionAllow = "allow"
 	DecisionDeny  = "deny"
 )
@@ -83,6 +87,11 @@ type Event struct {
 	Server string `json:"server,omitempty"`
 	Method string `json:"method,omitempty"`
 	Name   string `json:"name,omitempty"`
+	// Backend and BackendName say, for a request to a composed server,
+	// which member served it and the member's own name for what the
+	// client called Name.
+	Backend     string `json:"backend,omitempty"`
+	BackendName string `json:"backend_name,omitempty"`
 	// ToolHash names the tool definition a tool.* event is about: the
 	// SHA-256 of its canonical JSON (see package pinning).
 	ToolHash string `json:"tool_hash,omitempty"`

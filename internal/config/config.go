@@ -460,6 +460,21 @@ func (a BackendAuth) UsesUpstreamTokens() bool {
 	return a.Mode == "token_exchange" || a.Mode == "entra_obo" || a.Mode == "upstream_token"
 }
 
+// UsesUpstreamTokens reports whether the server, or one of its members
+// when it is composed, acts with the user's tokens from the identity
+// provider.
+func (s *Backend) UsesUpstreamTokens() bool {
+	if s.Auth.UsesUpstreamTokens() {
+		return true
+	}
+	for _, m := range s.Compose {
+		if m.Auth.UsesUpstreamTokens() {
+			return true
+		}
+	}
+	return false
+}
+
 // Policy is a server's access policy.
 type Policy struct {
 	// Default decides calls no rule applies to: allow (default) or deny.
@@ -521,6 +536,71 @@ type OpenAPI struct {
 	// MaxResponseBytes caps a response body; a larger success is a tool
 	// error. Default 1048576 (1 MiB).
 	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+}
+
+// Member is one backend of a composed server (docs/virtual-servers.md):
+// a Streamable HTTP upstream, a stdio command or an OpenAPI-described API,
+// with its own credential and the names its tools and prompts are shown
+// under.
+type Member struct {
+	// Name identifies the member in logs, metrics, audit records
+	// (backend) and errors: a-z, 0-9, _ and -, unique in the server.
+	Name string `yaml:"name"`
+	// Upstream is the member's Streamable HTTP MCP endpoint.
+	Upstream string `yaml:"upstream"`
+	// Transport must be streamable-http for an upstream (stdio, the
+	// default, for a command): a composed server's members cannot speak
+	// the 2024-11-05 HTTP+SSE transport.
+	Transport string `yaml:"transport"`
+	// Command, Env, Dir and Stdio run a stdio MCP server, as a server's
+	// do.
+	Command []string          `yaml:"command"`
+	Env     map[string]string `yaml:"env"`
+	Dir     string            `yaml:"dir"`
+	Stdio   Stdio             `yaml:"stdio"`
+	// OpenAPI serves a REST API as the member's tools, as a server's does.
+	OpenAPI *OpenAPI `yaml:"openapi"`
+	// Auth is the member's own credential (docs/backends.md).
+	Auth BackendAuth `yaml:"auth"`
+	// Headers are added to every request to the member. Never logged.
+	Headers map[string]string `yaml:"headers"`
+	// ForwardIdentity sends the caller's identity as X-Drawbridge-*
+	// headers (upstream members).
+	ForwardIdentity bool `yaml:"forward_identity"`
+	// Timeout bounds the wait for the member's response headers (and a
+	// list's whole answer). Default 60s.
+	Timeout Duration `yaml:"timeout"`
+	// Prefix is put before each of the member's tool and prompt names,
+	// such as "github_" (default none). Resource URIs are never changed.
+	Prefix string `yaml:"prefix"`
+	// Include, if set, keeps only the tools and prompts whose member name
+	// matches one of its globs (*, ?, [...]); Exclude drops those matching
+	// one of its globs, and wins.
+	Include []string `yaml:"include"`
+	Exclude []string `yaml:"exclude"`
+	// Overrides rename a tool or prompt, keyed by the member's own name,
+	// and replace its title or description. An override's name is the
+	// whole name clients see: the prefix is not added to it.
+	Overrides map[string]Override `yaml:"overrides"`
+}
+
+// Override changes how one of a member's tools or prompts is shown.
+// Empty fields keep the member's value.
+type Override struct {
+	Name        string `yaml:"name"`
+	Title       string `yaml:"title"`
+	Description string `yaml:"description"`
+}
+
+// MemberServer is member m of server s seen as a server of its own: what
+// the parts a plain server is built from (credentials, stdio bridges,
+// OpenAPI handlers) take. It shares the composed server's path, body limit
+// and keep-alive.
+func (s *Backend) MemberServer(m *Member) Backend {
+	return Backend{Name: m.Name, Path: s.Path, Title: m.Name, Upstream: m.Upstream, Transport: m.Transport,
+		Command: m.Command, Env: m.Env, Dir: m.Dir, Stdio: m.Stdio, OpenAPI: m.OpenAPI, Auth: m.Auth,
+		Headers: m.Headers, ForwardIdentity: m.ForwardIdentity, Timeout: m.Timeout,
+		MaxRequestBytes: s.MaxRequestBytes, KeepAlive: s.KeepAlive}
 }
 
 // Stdio configures a stdio backend.
@@ -648,6 +728,13 @@ type Backend struct {
 	// server's tools, instead of proxying to Upstream or running Command
 	// (docs/openapi.md).
 	OpenAPI *OpenAPI `yaml:"openapi"`
+	// Compose makes this a composed ("virtual") server: one MCP server
+	// over the members' tools, prompts and resources, instead of proxying
+	// to Upstream, running Command or serving OpenAPI
+	// (docs/virtual-servers.md). Each member has its own credential;
+	// the server's policy, scopes, limits and pinning apply to the names
+	// clients see.
+	Compose []Member `yaml:"compose"`
 	// Policy decides who may use the server and which tools, prompts and
 	// resources (docs/policy.md).
 	Policy Policy `yaml:"policy"`

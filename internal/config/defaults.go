@@ -80,8 +80,12 @@ const (
 	// spec may take at start.
 	DefaultOpenAPIMaxSpecBytes   = 16 << 20
 	DefaultOpenAPISpecFetchLimit = 30 * time.Second
-	DefaultAssertionHeader       = "Authorization"
-	DefaultAssertionTTL          = time.Minute
+	// DefaultComposeCheckTimeout bounds the first listing of a composed
+	// server's members at start (and by drawbridge check): a member that
+	// has not answered by then is reported as unreachable.
+	DefaultComposeCheckTimeout = 15 * time.Second
+	DefaultAssertionHeader     = "Authorization"
+	DefaultAssertionTTL        = time.Minute
 
 	// DefaultPinning is hide, because the attack tool pinning exists for
 	// is a change after approval (a "rug pull"), which hide stops without
@@ -281,6 +285,17 @@ func (b *Backend) applyDefaults() {
 	// Tool pinning (docs/pinning.md says why hide on first use).
 	setString(&b.Pinning, DefaultPinning)
 	setString(&b.PinningApproval, DefaultPinningApproval)
+	for i := range b.Compose {
+		b.Compose[i].applyDefaults(b)
+	}
+}
+
+// applyDefaults fills a composed server's member's defaults: those of a
+// server of the same kind.
+func (m *Member) applyDefaults(s *Backend) {
+	b := s.MemberServer(m)
+	b.applyDefaults()
+	m.Transport, m.Stdio, m.Auth, m.Timeout = b.Transport, b.Stdio, b.Auth, b.Timeout
 }
 
 func setString(p *string, v string) {

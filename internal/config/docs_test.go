@@ -32,6 +32,7 @@ servers:
   - {name: asserted, path: /asserted, upstream: "http://127.0.0.1:7072/mcp", auth: {mode: identity_assertion}}
   - {name: tools, path: /tools, command: [/bin/cat]}
   - {name: rest, path: /rest, openapi: {spec: petstore.yaml, base_url: "https://api.example/v3"}}
+  - {name: all, path: /all, compose: [{name: gh, upstream: "http://127.0.0.1:7073/mcp"}]}
 `
 
 // docSections maps the headings of docs/configuration.md to where their
@@ -204,6 +205,8 @@ func lookup(c *Config, key string) (reflect.Value, error) {
 			i = 1
 		case strings.HasPrefix(rest, "openapi."):
 			i = 3
+		case strings.HasPrefix(rest, "compose[]."):
+			i, rest = 4, "compose[0]."+strings.TrimPrefix(rest, "compose[].")
 		}
 		key = fmt.Sprintf("servers[%d].%s", i, rest)
 	}

@@ -49,7 +49,7 @@ func TestOpenAPIProblemsAllReported(t *testing.T) {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{
-		"servers[0]: set exactly one of upstream, command and openapi",
+		"servers[0]: set exactly one of upstream, command, openapi and compose",
 		"servers[1].openapi.spec: required",
 		`servers[1].openapi.base_url: "ftp://a.example/?k=1" must be an http or https URL`,
 		`servers[1].openapi.include: "tag:": empty tag`,

@@ -450,9 +450,18 @@ func (v *validator) introspection(in Introspection) {
 }
 
 func (v *validator) backend(field string, s *Backend) {
+	if countSet(len(s.Command) > 0, s.Upstream != "", s.OpenAPI != nil, s.Compose != nil) > 1 {
+		v.add("%s: set exactly one of upstream, command, openapi and compose", field)
+		if s.Compose == nil {
+			return
+		}
+	}
 	switch {
-	case countSet(len(s.Command) > 0, s.Upstream != "", s.OpenAPI != nil) > 1:
-		v.add("%s: set exactly one of upstream, command and openapi", field)
+	case s.Compose != nil:
+		if len(s.Compose) == 0 {
+			v.add("%s.compose: at least one member is required", field)
+		}
+		v.compose(field, s)
 	case s.OpenAPI != nil:
 		v.openAPI(field, s)
 	case len(s.Command) > 0:

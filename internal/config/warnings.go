@@ -12,11 +12,11 @@ func (c *Config) Warnings() []string {
 	var w []string
 	if scopes, ok := c.upstreamScopes(); ok && !slices.Contains(scopes, "offline_access") {
 		for _, s := range c.Backends {
-			if s.Auth.UsesUpstreamTokens() {
-				w = append(w, fmt.Sprintf("servers[%s].auth.mode %s acts with the user's upstream tokens, but identity.%s.scopes "+
+			for _, field := range upstreamTokenFields(&s) {
+				w = append(w, fmt.Sprintf("%s acts with the user's upstream tokens, but identity.%s.scopes "+
 					"lacks offline_access: without an upstream refresh token users must sign in again each time "+
 					"the provider's access token expires (add offline_access, or whatever your provider uses instead)",
-					s.Name, s.Auth.Mode, c.Identity.Type))
+					field, c.Identity.Type))
 			}
 		}
 	}
@@ -49,4 +49,20 @@ func (c *Config) upstreamScopes() ([]string, bool) {
 		return c.Identity.Entra.Scopes, true
 	}
 	return nil, false
+}
+
+// upstreamTokenFields names, as servers[name].auth.mode MODE (or
+// servers[name].compose[member].auth.mode MODE), each credential of s that
+// acts with the user's upstream tokens.
+func upstreamTokenFields(s *Backend) []string {
+	var out []string
+	if s.Auth.UsesUpstreamTokens() {
+		out = append(out, fmt.Sprintf("servers[%s].auth.mode %s", s.Name, s.Auth.Mode))
+	}
+	for _, m := range s.Compose {
+		if m.Auth.UsesUpstreamTokens() {
+			out = append(out, fmt.Sprintf("servers[%s].compose[%s].auth.mode %s", s.Name, m.Name, m.Auth.Mode))
+		}
+	}
+	return out
 }

@@ -44,6 +44,9 @@ type exchange struct {
 	// target is where a legacy (HTTP+SSE) message goes: the URL the
 	// backend's endpoint event named; nil for other requests.
 	target *url.URL
+	// routes are where an in-process backend sent the request on
+	// (NoteRouted).
+	routes routes
 }
 
 type exchangeKey struct{}
@@ -118,6 +121,9 @@ func (rt *route) finish(x *exchange) {
 		me.Method, me.Name = m.Method, targetOf(m)
 		if m.Method == "" {
 			me.Method = "response"
+		}
+		if r, ok := x.routes.only(); ok && me.Name != "" {
+			me.Backend, me.BackendName = r.backend, r.name
 		}
 		if rt.gw.opt.AuditArguments && len(m.Arguments) > 0 {
 			me.Arguments = audit.Redact(m.Arguments, rt.gw.opt.RedactKeys)

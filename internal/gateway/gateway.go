@@ -38,9 +38,10 @@ type Backend struct {
 	Title       string
 	Upstream    *url.URL
 	// Handler serves the server in-process instead of proxying to
-	// Upstream (a stdio bridge). It gets requests that passed every check,
-	// with the caller's claims in the context (see Claims), and no client
-	// credentials.
+	// Upstream (a stdio bridge, an OpenAPI server, a composed server). It
+	// gets requests that passed every check, with the caller's claims in
+	// the context (see Claims), and no client credentials; the sessions
+	// it opens are bound to the caller as a proxied backend's are.
 	Handler http.Handler
 	// Scopes a token must carry.
 	Scopes []string

@@ -48,29 +48,52 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x.reply = rt.replyFor(x)
 	if rt.Handler != nil {
-		// An in-process backend keeps its own sessions, bound to the same
-		// subject through Claims; client credentials never reach it.
-		r = r.WithContext(withExchange(r.Context(), x))
-		rt.stripClientHeaders(r.Header)
-		if x.reply != nil {
-			rt.serveReply(x.w, r, x.reply)
-			return
-		}
-		rt.Handler.ServeHTTP(x.w, r)
+		rt.serveInProcess(x, r)
 		return
 	}
 	if !rt.withCredential(x) {
 		return
 	}
-	if sid := r.Header.Get("Mcp-Session-Id"); sid != "" {
-		if _, err := rt.gw.sessions.check(r.Context(), rt.Name, sid, x.claims); err != nil {
-			x.reason = "session_not_found"
-			rt.sessionError(x.w, err)
-			return
-		}
-		x.session = sid
+	if !rt.sessionOwned(x) {
+		return
 	}
 	rt.forward(x)
+}
+
+// sessionOwned checks that the session the request names, if any, was
+// opened through this gateway by the caller (RS6), and notes it in x;
+// otherwise it answers 404, as for a session that does not exist.
+func (rt *route) sessionOwned(x *exchange) bool {
+	sid := x.r.Header.Get("Mcp-Session-Id")
+	if sid == "" {
+		return true
+	}
+	if _, err := rt.gw.sessions.check(x.r.Context(), rt.Name, sid, x.claims); err != nil {
+		x.reason = "session_not_found"
+		rt.sessionError(x.w, err)
+		return false
+	}
+	x.session = sid
+	return true
+}
+
+// serveInProcess runs an in-process backend (a stdio bridge, an OpenAPI
+// server, a composed server). Client credentials never reach it; it finds
+// the caller through Claims. Its sessions are bound to the caller here,
+// as a proxied backend's are (RS6), whether or not it binds them itself:
+// a composed server, for one, keeps sessions of its own.
+func (rt *route) serveInProcess(x *exchange, r *http.Request) {
+	r = r.WithContext(withExchange(r.Context(), x))
+	rt.stripClientHeaders(r.Header)
+	if !rt.sessionOwned(x) {
+		return
+	}
+	w := &sessionWriter{ResponseWriter: x.w, rt: rt, x: x, r: r}
+	if x.reply != nil {
+		rt.serveReply(w, r, x.reply)
+		return
+	}
+	rt.Handler.ServeHTTP(w, r)
 }
 
 // forward proxies the request to the backend and answers on x.w.

@@ -49,11 +49,15 @@ func assemble(ctx context.Context, cfg *config.Config, opt Options, open *cleanu
 	if err != nil {
 		return nil, err
 	}
-	gw, usage, err := newGateway(ctx, cfg, opt, c, creds, open)
+	composed, err := newComposedServers(ctx, cfg, opt, c, creds, open)
 	if err != nil {
 		return nil, err
 	}
-	adm := admin.New(adminOptions(cfg, opt, c))
+	gw, usage, err := newGateway(ctx, cfg, opt, c, creds, composed, open)
+	if err != nil {
+		return nil, err
+	}
+	adm := admin.New(adminOptions(cfg, opt, c, composed))
 	con, err := newConsole(cfg, opt, c, adm, as)
 	if err != nil {
 		return nil, err

@@ -40,8 +40,28 @@ func backendCredentials(ctx context.Context, cfg *config.Config, opt Options, p 
 		if c != nil {
 			out[sv.Name] = c
 		}
+		errs = append(errs, memberCredentials(ctx, cfg, opt, i, p, out)...)
 	}
 	return out, errors.Join(errs...)
+}
+
+// memberCredentials builds the own credential of each member of server i
+// (if it is composed) into out, by memberKey.
+func memberCredentials(ctx context.Context, cfg *config.Config, opt Options, i int, p credParts, out map[string]backendauth.Credential) []error {
+	sv := &cfg.Backends[i]
+	var errs []error
+	for j := range sv.Compose {
+		mb := sv.MemberServer(&sv.Compose[j])
+		c, err := backendCredential(ctx, cfg, opt, &mb, memberField(i, j)+".auth", p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if c != nil {
+			out[memberKey(sv.Name, mb.Name)] = c
+		}
+	}
+	return errs
 }
 
 // authField names a server's auth section in errors, as the configuration's

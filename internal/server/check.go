@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/oidc"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
@@ -19,8 +20,10 @@ import (
 // identity provider that cannot be set up (its client certificate), and
 // backend credentials that cannot be built (header files, client
 // certificates, token endpoints), and OpenAPI documents that do not load or
-// do not give the tools configured. It opens no store and contacts nothing
-// but the URLs of OpenAPI documents.
+// do not give the tools configured, and composed servers whose members
+// clash or do not answer. It opens no store and contacts nothing but the
+// URLs of OpenAPI documents and the members of composed servers (and the
+// token endpoints of their client_credentials).
 //
 // known are the problems validation already reported: a section with one
 // (tls, identity, servers[i].auth) is not built again, so that the same
@@ -58,7 +61,42 @@ func Check(ctx context.Context, cfg *config.Config, known []error) []error {
 			errs = append(errs, err)
 		}
 	}
-	return append(errs, checkOpenAPI(ctx, cfg, opt, known)...)
+	errs = append(errs, checkOpenAPI(ctx, cfg, opt, known)...)
+	return append(errs, checkComposed(ctx, cfg, opt, known, parts)...)
+}
+
+// checkComposed builds each composed server as New would and lists its
+// members: credentials that cannot be built, OpenAPI members whose
+// documents do not load, names two members would both show, filters and
+// overrides that name nothing, and members that do not answer (which
+// New only warns about).
+func checkComposed(ctx context.Context, cfg *config.Config, opt Options, known []error, parts credParts) []error {
+	var errs []error
+	for i := range cfg.Backends {
+		sv := &cfg.Backends[i]
+		if sv.Compose == nil || reported(known, fmt.Sprintf("servers[%d]", i)) {
+			continue
+		}
+		creds := map[string]backendauth.Credential{}
+		if cerrs := memberCredentials(ctx, cfg, opt, i, parts, creds); len(cerrs) > 0 {
+			errs = append(errs, cerrs...)
+			continue
+		}
+		errs = append(errs, checkComposedServer(ctx, cfg, i, opt, creds)...)
+	}
+	return errs
+}
+
+func checkComposedServer(ctx context.Context, cfg *config.Config, i int, opt Options, creds map[string]backendauth.Credential) []error {
+	open := &cleanup{}
+	defer func() { _ = open.close() }()
+	s, err := newComposedServer(ctx, cfg, i, opt, core{}, creds, open)
+	if err != nil {
+		return unjoin(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, config.DefaultComposeCheckTimeout)
+	defer cancel()
+	return composeProblems(i, cfg.Backends[i].Name, s.Check(ctx))
 }
 
 // checkOpenAPI loads each OpenAPI server's document and builds its tools

@@ -3,7 +3,9 @@
 // assemble.go reads top to bottom: the store, the keys and the revocation
 // list, the token verifier, the audit trail and the limiter (core.go),
 // then the identity provider, the vault, the backend credentials, the
-// authorization server, the gateway, the admin API and the console, and
+// authorization server, the composed servers (compose.go, each member's
+// client or in-process handler; listed once at start), the gateway, the
+// admin API and the console, and
 // the handler with the middleware chain (declared in one place,
 // middleware.go). Each stage takes what the stages above it returned;
 // each package's Options are built by a pure function of the

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,9 @@ const (
 type tokenBackend struct {
 	URL    string
 	verify func(r *http.Request) (string, error)
+	// inner, if set, answers the verified requests, with the subject in
+	// X-Verified-Subject; otherwise a fixed initialize result does.
+	inner http.Handler
 
 	mu       sync.Mutex
 	received []string // every header value, query and body
@@ -81,6 +85,12 @@ func (b *tokenBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.subjects = append(b.subjects, sub)
 	b.tokens = append(b.tokens, r.Header.Get("Authorization"))
 	b.mu.Unlock()
+	if b.inner != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Header.Set("X-Verified-Subject", sub)
+		b.inner.ServeHTTP(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = fmt.Fprintf(w, `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":%q,"version":"1"}}}`, "as "+sub)
 }
@@ -158,6 +168,11 @@ type userTokenSetup struct {
 	idpCert *oidctest.ClientCertificate
 	// backChannelOff sets identity.oidc.back_channel_logout: false.
 	backChannelOff bool
+	// servers, if set, adds servers after the snippets one, given the
+	// backend's URL.
+	servers func(backendURL string) string
+	// inner answers the backend's verified requests (see tokenBackend).
+	inner http.Handler
 }
 
 type userTokenRig struct {
@@ -197,6 +212,7 @@ identity:
 `, idp.TenantID(), cred, idp.BaseURL())
 	}
 	be := startTokenBackend(t, s.verify(idp))
+	be.inner = s.inner
 	env := map[string]string{"IDP_SECRET": idpKey}
 	if s.idpCert != nil {
 		env["IDP_CERT"], env["IDP_KEY"] = s.idpCert.CertFile, s.idpCert.KeyFile
@@ -204,7 +220,11 @@ identity:
 	for k, v := range s.env {
 		env[k] = v
 	}
-	gw := gwtest.Start(t, gwtest.Options{Identity: ident, Env: env, IdPClient: idp.Client(), Upstream: be.URL, ExtraYAML: s.auth})
+	extra := s.auth
+	if s.servers != nil {
+		extra += s.servers(be.URL)
+	}
+	gw := gwtest.Start(t, gwtest.Options{Identity: ident, Env: env, IdPClient: idp.Client(), Upstream: be.URL, ExtraYAML: extra})
 	reg := oidctest.Client{ID: "drawbridge", Secret: idpKey, RedirectURIs: []string{gw.URL + "/callback"}, JWTAccessTokens: s.jwtAccess}
 	if s.idpCert != nil {
 		reg.Secret, reg.Certificate = "", s.idpCert.Cert

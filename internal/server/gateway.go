@@ -60,9 +60,9 @@ func gatewayOptions(cfg *config.Config, opt Options, c core, p gatewayParts) (ga
 }
 
 // newGateway builds the gateway, with each server's policy, credential,
-// stdio bridge or OpenAPI handler. Every token it accepts is noted as a use of its grant, by
+// stdio bridge, OpenAPI handler or composed server. Every token it accepts is noted as a use of its grant, by
 // the tracker it returns (nil when the store keeps no uses).
-func newGateway(ctx context.Context, cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, open *cleanup) (*gateway.Gateway, *lastuse.Tracker, error) {
+func newGateway(ctx context.Context, cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, composed composedServers, open *cleanup) (*gateway.Gateway, *lastuse.Tracker, error) {
 	policies, err := CompilePolicies(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -77,6 +77,9 @@ func newGateway(ctx context.Context, cfg *config.Config, opt Options, c core, cr
 	}
 	open.add("stdio bridges", func() error { closeBridges(bridges); return nil })
 	maps.Copy(handlers, apis)
+	for name, s := range composed {
+		handlers[name] = s
+	}
 	usage := newUsageTracker(c.store, opt.Now)
 	open.add("grant last-use tracker", func() error { flushLastUse(usage, opt.Log); return nil })
 	o, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: gatewayVerifier(c.verifier, usage),

@@ -18,6 +18,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/authserver"
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
+	"github.com/drawbridge-mcp/drawbridge/internal/compose"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
@@ -152,12 +153,29 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 			handlers[sv.Name] = http.NotFoundHandler()
 		}
 	}
+	composed := composedServers{}
+	for i := range cfg.Backends {
+		if sv := &cfg.Backends[i]; sv.Compose != nil {
+			var members []compose.Member
+			for j := range sv.Compose {
+				m := &sv.Compose[j]
+				var h http.Handler
+				if m.OpenAPI != nil || len(m.Command) > 0 {
+					h = http.NotFoundHandler()
+				}
+				members = append(members, memberOptions(sv, m, opt, creds[memberKey(sv.Name, m.Name)], h))
+			}
+			section("compose.Options "+sv.Name, composeOptions(sv, opt, members, &composeObserver{}))
+			handlers[sv.Name] = &compose.Server{}
+			composed[sv.Name] = &compose.Server{}
+		}
+	}
 	gw, err := gatewayOptions(cfg, opt, c, gatewayParts{Verifier: c.verifier, Policies: policies, Credentials: creds, Handlers: handlers, Pins: &pinning.Guard{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	section("gateway.Options", gw)
-	section("admin.Options", adminOptions(cfg, opt, c))
+	section("admin.Options", adminOptions(cfg, opt, c, composed))
 	if consoleEnabled(cfg) {
 		section("console.Options", consoleOptions(cfg, opt, c, &admin.API{}, &authserver.Server{}))
 	}

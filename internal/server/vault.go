@@ -16,8 +16,8 @@ import (
 // vaultNeeded: a backend acts with the user's tokens from the identity
 // provider; otherwise none is kept at all.
 func vaultNeeded(cfg *config.Config) bool {
-	for _, sv := range cfg.Backends {
-		if sv.Auth.UsesUpstreamTokens() {
+	for i := range cfg.Backends {
+		if cfg.Backends[i].UsesUpstreamTokens() {
 			return true
 		}
 	}

@@ -29,6 +29,7 @@ type Metrics struct {
 	storeDuration *prometheus.HistogramVec
 	auditDropped  prometheus.CounterFunc
 	toolPins      *prometheus.CounterVec
+	memberErrors  *prometheus.CounterVec
 
 	tools *labelLimiter
 }
@@ -79,6 +80,10 @@ func NewMetrics(dropped func() int64) *Metrics {
 		Name: "drawbridge_tool_pin_events_total",
 		Help: "Tool definition pinning: definitions trusted on first use (pinned), changed or new ones recorded, administrators' approvals and rejections, and calls refused, by server and event.",
 	}, []string{"server", "event"})
+	m.memberErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "drawbridge_compose_member_errors_total",
+		Help: "Times a composed server's member stopped answering (refused, timed out, answered an error or nonsense), by server and member.",
+	}, []string{"server", "member"})
 	if dropped == nil {
 		dropped = func() int64 { return 0 }
 	}
@@ -87,7 +92,7 @@ func NewMetrics(dropped func() int64) *Metrics {
 		Help: "Audit events lost because the audit queue stayed full.",
 	}, func() float64 { return float64(dropped()) })
 	m.reg.MustRegister(m.mcpRequests, m.mcpDuration, m.authEvents, m.tokensIssued, m.rateLimited,
-		m.backendErrors, m.openStreams, m.storeDuration, m.auditDropped, m.toolPins,
+		m.backendErrors, m.openStreams, m.storeDuration, m.auditDropped, m.toolPins, m.memberErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -119,6 +124,10 @@ func (m *Metrics) Record(e audit.Event) {
 		// The server label is a configured name: bounded.
 		m.toolPins.WithLabelValues(e.Server, strings.TrimPrefix(e.Type, "tool.")).Inc()
 		return
+	case audit.ToolShadowed:
+		// Audited and logged (the composed server's observer); not an
+		// authorization event.
+		return
 	}
 	if e.Type != audit.MCPRequest {
 		m.authEvents.WithLabelValues(e.Type, e.Reason).Inc()
@@ -147,6 +156,14 @@ func methodLabel(m string) string {
 func (m *Metrics) BackendError(server, kind string) {
 	if m != nil {
 		m.backendErrors.WithLabelValues(server, kind).Inc()
+	}
+}
+
+// ComposeMemberError counts a composed server's member going down. Both
+// labels are configured names: bounded.
+func (m *Metrics) ComposeMemberError(server, member string) {
+	if m != nil {
+		m.memberErrors.WithLabelValues(server, member).Inc()
 	}
 }
 

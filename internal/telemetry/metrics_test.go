@@ -33,6 +33,27 @@ func TestToolPinEvents(t *testing.T) {
 	}
 }
 
+// TestComposeMemberErrors: a member going down is counted by server and
+// member; a shadowed name is no authorization event.
+func TestComposeMemberErrors(t *testing.T) {
+	m := NewMetrics(nil)
+	m.ComposeMemberError("all", "github")
+	m.ComposeMemberError("all", "github")
+	m.ComposeMemberError("all", "petstore")
+	m.Record(audit.Event{Type: audit.ToolShadowed, Server: "all", Name: "search"})
+	for _, c := range []struct {
+		member string
+		want   float64
+	}{{"github", 2}, {"petstore", 1}, {"snippets", 0}} {
+		if got := counter(t, m, "drawbridge_compose_member_errors_total", map[string]string{"server": "all", "member": c.member}); got != c.want {
+			t.Errorf("drawbridge_compose_member_errors_total{member=%q} = %v, want %v", c.member, got, c.want)
+		}
+	}
+	if got := counter(t, m, "drawbridge_authorization_events_total", nil); got != 0 {
+		t.Errorf("a shadowed name counted as %v authorization events", got)
+	}
+}
+
 // counter sums the series of a counter whose labels include labels.
 func counter(t *testing.T, m *Metrics, name string, labels map[string]string) float64 {
 	t.Helper()

@@ -37,6 +37,10 @@ type diffBackend struct {
 	// given the answer the client got; reset forgets what it executed.
 	violations func(answer string) []string
 	reset      func()
+	// legacy says the server keeps legacy-era sessions (a composed
+	// server): its requests then carry a session opened for the protocol
+	// version they name.
+	legacy bool
 }
 
 // secret is what the sample server holds under "secret-plans".
@@ -49,6 +53,7 @@ type diffEnv struct {
 	backends []diffBackend
 	toks     map[string]string
 	sdk      *sdkBackend
+	sessions map[string]string // legacy sessions by path and version
 }
 
 func startDifferential(t *testing.T) *diffEnv {
@@ -68,8 +73,16 @@ func startDifferential(t *testing.T) *diffEnv {
 	server := func(name, upstream, extra string) string {
 		return fmt.Sprintf("  - name: %s\n    path: /%s\n    upstream: %s\n    scopes: [%s]\n%s%s", name, name, upstream, name, extra, differentialPolicy)
 	}
+	// Composed servers: the sample server alone, and the lenient server
+	// beside a prefixed member. A composed server must refuse everything
+	// a plain one refuses.
+	composed := func(name, members, extra string) string {
+		return fmt.Sprintf("  - name: %s\n    path: /%s\n    scopes: [%s]\n%s    compose:\n%s%s", name, name, name, extra, members, differentialPolicy)
+	}
 	yaml := server("sdk", sdk.URL, "    headers: {x-functions-key: \"${SDK_KEY}\"}\n") +
-		server("first", firstURL, "") + server("fold", foldURL, "") + server("lenient", lenientURL, "    pinning: off\n")
+		server("first", firstURL, "") + server("fold", foldURL, "") + server("lenient", lenientURL, "    pinning: off\n") +
+		composed("csdk", fmt.Sprintf("      - {name: sample, upstream: %q, headers: {x-functions-key: \"${SDK_KEY}\"}}\n", sdk.URL), "") +
+		composed("clenient", fmt.Sprintf("      - {name: lenient, upstream: %q}\n      - {name: other, upstream: %q, prefix: other_}\n", lenientURL, firstURL), "    pinning: off\n")
 	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: yaml, Env: map[string]string{"SDK_KEY": sdk.Key}})
 
 	recorded := func(rec *recorder) func(string) []string {
@@ -102,13 +115,62 @@ func startDifferential(t *testing.T) *diffEnv {
 		{name: "first-wins", path: "/first", violations: recorded(first), reset: first.reset},
 		{name: "case-folding", path: "/fold", violations: recorded(fold), reset: fold.reset},
 		{name: "lenient-names", path: "/lenient", violations: recorded(lenient), reset: lenient.reset},
+		{name: "composed-go-sdk", path: "/csdk", violations: sdkViolations, reset: func() { _ = os.Remove(filepath.Join(sdk.Dir, "pwned.snippet")) }, legacy: true},
+		{name: "composed-lenient-names", path: "/clenient", violations: recorded(lenient), reset: lenient.reset, legacy: true},
 	}
 	c := gwtest.RegisterClient(t, gw, nil)
 	toks := map[string]string{}
 	for _, b := range backends {
 		toks[b.path] = token(t, c, gw.URL+b.path, strings.TrimPrefix(b.path, "/"))
 	}
-	return &diffEnv{gw: gw, backends: backends, toks: toks, sdk: sdk}
+	return &diffEnv{gw: gw, backends: backends, toks: toks, sdk: sdk, sessions: map[string]string{}}
+}
+
+// send posts body to backend b as the trick would reach it: with hdr, and
+// for a server that keeps sessions, in a session opened for the protocol
+// version hdr names (2025-03-26 without one; none for 2026-07-28).
+func (env *diffEnv) send(t *testing.T, b diffBackend, body string, hdr http.Header) (int, string) {
+	t.Helper()
+	if b.legacy && hdr.Get("Mcp-Protocol-Version") != "2026-07-28" { // that era has no sessions
+		hdr = hdr.Clone()
+		if hdr == nil {
+			hdr = http.Header{}
+		}
+		hdr.Set("Mcp-Session-Id", env.session(t, b, hdr.Get("Mcp-Protocol-Version")))
+	}
+	return post(t, env.gw.URL+b.path, env.toks[b.path], body, hdr)
+}
+
+// session opens (once) a session with b for the protocol version.
+func (env *diffEnv) session(t *testing.T, b diffBackend, version string) string {
+	t.Helper()
+	if version == "" {
+		version = "2025-03-26"
+	}
+	key := b.path + " " + version
+	if sid, ok := env.sessions[key]; ok {
+		return sid
+	}
+	init := envelope("initialize", `{"protocolVersion":"`+version+`","capabilities":{},"clientInfo":{"name":"attacker","version":"1"}}`)
+	req, _ := http.NewRequest(http.MethodPost, env.gw.URL+b.path, strings.NewReader(init))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+env.toks[b.path])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != http.StatusOK || sid == "" {
+		t.Fatalf("initialize %s at %s: %d, session %q", version, b.path, resp.StatusCode, sid)
+	}
+	note := `{"jsonrpc":"2.0","method":"notifications/initialized"}`
+	if status, answer := post(t, env.gw.URL+b.path, env.toks[b.path], note, http.Header{"Mcp-Session-Id": {sid}, "Mcp-Protocol-Version": {version}}); status != http.StatusAccepted {
+		t.Fatalf("initialized at %s: %d %s", b.path, status, answer)
+	}
+	env.sessions[key] = sid
+	return sid
 }
 
 // trick is one request built so that a gateway and a backend could read
@@ -188,7 +250,7 @@ var tricks = []trick{
 // ground truth is what the backend executed.
 func TestDifferentialTricks(t *testing.T) {
 	env := startDifferential(t)
-	gw, backends, toks := env.gw, env.backends, env.toks
+	backends := env.backends
 	if len(tricks) < 25 {
 		t.Fatalf("only %d tricks", len(tricks))
 	}
@@ -203,7 +265,7 @@ func TestDifferentialTricks(t *testing.T) {
 				if strings.HasPrefix(tr.body, "[") && tr.header == nil {
 					hdr = nil // no version header: 2025-03-26, which has batches
 				}
-				status, answer := post(t, gw.URL+b.path, toks[b.path], tr.body, hdr)
+				status, answer := env.send(t, b, tr.body, hdr)
 				if status >= 500 {
 					t.Errorf("answered %d: %s", status, answer)
 				}
@@ -221,11 +283,11 @@ func TestDifferentialTricks(t *testing.T) {
 // part is answered by the gateway.
 func TestDifferentialControls(t *testing.T) {
 	env := startDifferential(t)
-	gw, backends, toks := env.gw, env.backends, env.toks
+	backends := env.backends
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			b.reset()
-			status, answer := post(t, gw.URL+b.path, toks[b.path], envelope("tools/call", `{"name":"get_snippet","arguments":`+okArgs+`}`), v0618)
+			status, answer := env.send(t, b, envelope("tools/call", `{"name":"get_snippet","arguments":`+okArgs+`}`), v0618)
 			if status != http.StatusOK || strings.Contains(answer, `"error"`) && !strings.Contains(answer, "plans") {
 				t.Fatalf("an allowed call: %d %s", status, answer)
 			}
@@ -233,8 +295,15 @@ func TestDifferentialControls(t *testing.T) {
 				t.Fatalf("an allowed call counted as a violation: %v", bad)
 			}
 			batch := `[` + envelope("tools/call", `{"name":"hello_mcp"}`) + `,` + strings.Replace(envelope("tools/call", `{"name":"save_snippet","arguments":`+saveArgs+`}`), `"id":1`, `"id":2`, 1) + `]`
-			status, answer = post(t, gw.URL+b.path, toks[b.path], batch, nil)
-			if status != http.StatusOK || !strings.Contains(answer, `"id":1`) || !strings.Contains(answer, `unknown tool \"save_snippet\"`) {
+			status, answer = env.send(t, b, batch, nil)
+			switch {
+			case b.legacy:
+				// A composed server takes no batches (2025-03-26 only):
+				// the gateway's verdicts apply, then it refuses the rest.
+				if status != http.StatusBadRequest || !strings.Contains(answer, "batches are not supported") {
+					t.Errorf("a batch to a composed server: %d %s", status, answer)
+				}
+			case status != http.StatusOK || !strings.Contains(answer, `"id":1`) || !strings.Contains(answer, `unknown tool \"save_snippet\"`):
 				t.Errorf("a batch with one forbidden call: %d %s", status, answer)
 			}
 			if bad := b.violations(answer); len(bad) > 0 {

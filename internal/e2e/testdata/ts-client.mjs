@@ -22,6 +22,11 @@
 //
 // Between the two phases the test moves the gateway's clock past the access
 // token's lifetime, so the second phase shows the SDK refreshing on a 401.
+//
+// With TS_CLIENT_CALL set to {"name": ..., "arguments": {...}}, the script
+// lists the tools, makes that one call and reports them, without the
+// snippets calls and the second phase: for servers of any kind (an OpenAPI
+// server, a composed server).
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -169,6 +174,13 @@ async function main() {
   await client.connect(transport);
 
   const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+  if (process.env.TS_CLIENT_CALL) {
+    const { name, arguments: args } = JSON.parse(process.env.TS_CLIENT_CALL);
+    const called = await call(client, name, args || {});
+    console.log(`DRAWBRIDGE_RESULT ${JSON.stringify({ client_id: provider.clientInformation()?.client_id, tools, called })}`);
+    await client.close();
+    return;
+  }
   const saved = await call(client, 'save_snippet', { snippetname: 'ts-greeting', snippet: 'hello from the TypeScript SDK' });
   const fetched = await call(client, 'get_snippet', { snippetname: 'ts-greeting' });
   const firstAccess = provider.tokens().access_token;

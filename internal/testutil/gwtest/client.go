@@ -44,6 +44,7 @@ func RegisterClient(t testing.TB, gw *Gateway, extra map[string]any) *Client {
 		t.Fatalf("register: %d %v", status, body)
 	}
 	c := &Client{t: t, GW: gw, ID: body["client_id"].(string), Redirect: md["redirect_uris"].([]string)[0], Browser: browser.New(gw.URL)}
+	c.Browser.Stop = stopAt(c.Redirect, c.Browser.Stop)
 	if s, ok := body["client_secret"].(string); ok {
 		c.Secret = s
 	}
@@ -193,4 +194,19 @@ func PostToken(t testing.TB, gw *Gateway, form url.Values, basicUser, basicPass 
 	}
 	defer resp.Body.Close()
 	return resp.StatusCode, DecodeBody(t, resp)
+}
+
+// stopAt stops a browser at the client's redirect URI even when the
+// gateway under test listens on that URI's port (Redirect's port is fixed,
+// the gateway's is any free one: once in a while they are the same, and a
+// browser that stops only on another host followed the redirect to the
+// gateway), and wherever otherwise would.
+func stopAt(redirect string, otherwise func(*url.URL) bool) func(*url.URL) bool {
+	r, err := url.Parse(redirect)
+	return func(u *url.URL) bool {
+		if err == nil && u.Scheme == r.Scheme && u.Host == r.Host && u.Path == r.Path {
+			return true
+		}
+		return otherwise(u)
+	}
 }

@@ -27,6 +27,12 @@ type callback struct {
 func newCallback(t *testing.T) *callback {
 	cb := &callback{}
 	cb.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/callback" {
+			// The browser's own requests (its favicon, after the page):
+			// they must not overwrite what the redirect brought.
+			http.NotFound(w, r)
+			return
+		}
 		cb.mu.Lock()
 		cb.query = r.URL.Query()
 		cb.mu.Unlock()

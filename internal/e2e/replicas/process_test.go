@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -61,9 +63,25 @@ func drawbridgeBinary(t *testing.T) string {
 	return built.path
 }
 
-// freeAddr returns a loopback address nothing listens on (yet).
+// freeAddr returns a loopback address nothing listens on (yet), for a
+// child process to listen on. It is taken below the kernel's ephemeral
+// port range: a port from that range (what listening on port 0 gives) can
+// be taken, between this check and the child's bind, by any outgoing
+// connection on the machine, and CI saw haproxy fail to bind that way.
+// Without a readable range it falls back on port 0.
 func freeAddr(t *testing.T) string {
 	t.Helper()
+	if lo := ephemeralLow(); lo > 11000 {
+		for range 50 {
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(10000+rand.IntN(lo-11000)))
+			if ln, err := net.Listen("tcp", addr); err == nil {
+				if err := ln.Close(); err != nil {
+					t.Fatal(err)
+				}
+				return addr
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +91,24 @@ func freeAddr(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return addr
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range; 0 when
+// it cannot be read (not Linux).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0
+	}
+	lo, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return lo
 }
 
 // process is a child process whose output goes to a file, shown when the

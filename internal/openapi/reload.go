@@ -2,7 +2,9 @@ package openapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -36,6 +38,8 @@ type Server struct {
 type built struct {
 	set *Set
 	h   http.Handler
+	// defs are the tools' definitions as clients see them, to compare.
+	defs []string
 }
 
 // NewServer loads the document and builds its tools; the Set says which
@@ -52,17 +56,19 @@ func NewServer(ctx context.Context, o ServerOptions) (*Server, *Set, error) {
 
 // Reload reads the document again, with the same size cap, fetch client
 // and filter as the first time, and serves its tools from the next
-// request on. A document that no longer loads or builds changes
+// request on; changed says whether any tool definition differs from the
+// ones served before. A document that no longer loads or builds changes
 // nothing: the error says why, and the tools already served stay.
-func (s *Server) Reload(ctx context.Context) (*Set, error) {
+func (s *Server) Reload(ctx context.Context) (set *Set, changed bool, err error) {
 	s.reloading.Lock()
 	defer s.reloading.Unlock()
 	b, err := s.build(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	changed = !slices.Equal(b.defs, s.cur.Load().defs)
 	s.cur.Store(b)
-	return b.set, nil
+	return b.set, changed, nil
 }
 
 // Tools are the tools served now.
@@ -83,5 +89,11 @@ func (s *Server) build(ctx context.Context) (*built, error) {
 		return nil, err
 	}
 	h := Handler(Options{Name: s.o.Name, Title: s.o.Title, Tools: set.Tools, Client: s.o.Client})
-	return &built{set: set, h: h}, nil
+	defs := make([]string, len(set.Tools))
+	for i, t := range set.Tools {
+		// A definition built from a parsed document always marshals.
+		d, _ := json.Marshal(t.Def)
+		defs[i] = string(d)
+	}
+	return &built{set: set, h: h, defs: defs}, nil
 }

@@ -122,9 +122,13 @@ func TestServerReloadSwaps(t *testing.T) {
 		}
 	}
 	d.set(http.StatusOK, docV2)
-	set, err = s.Reload(context.Background())
-	if err != nil || !slices.Equal(toolNames(set.Tools), []string{"getA", "postB"}) || !slices.Equal(toolNames(s.Tools()), []string{"getA", "postB"}) {
-		t.Fatalf("Reload: %v %v; serving %v", set, err, toolNames(s.Tools()))
+	set, changed, err := s.Reload(context.Background())
+	if err != nil || !changed || !slices.Equal(toolNames(set.Tools), []string{"getA", "postB"}) || !slices.Equal(toolNames(s.Tools()), []string{"getA", "postB"}) {
+		t.Fatalf("Reload: %v %v %v; serving %v", set, changed, err, toolNames(s.Tools()))
+	}
+	// The same document again: nothing to tell clients.
+	if _, changed, err := s.Reload(context.Background()); err != nil || changed {
+		t.Errorf("Reload of the same document: changed %v, %v", changed, err)
 	}
 	for _, cs := range []*mcp.ClientSession{legacy, modern} {
 		if got := listed(t, cs); got != "getA: Get A, the second edition; postB: POST /b" {
@@ -158,8 +162,8 @@ func TestServerFailedReloadKeepsTools(t *testing.T) {
 		{"include names nothing", http.StatusOK, strings.Replace(docV2, "getA", "getAlpha", 1), `"getA" matches no operation of the document`},
 	} {
 		d.set(c.status, c.body)
-		set, err := s.Reload(context.Background())
-		if set != nil || err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "doc-secret") {
+		set, changed, err := s.Reload(context.Background())
+		if set != nil || changed || err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "doc-secret") {
 			t.Errorf("%s: Reload = %v, %v; want an error with %q", c.name, set, err, c.want)
 		}
 		if got := listed(t, cs); got != "getA: Get A" {
@@ -200,7 +204,7 @@ func TestServerReloadDuringCalls(t *testing.T) {
 	<-started
 	// The new document drops getA while its call is in flight.
 	d.set(http.StatusOK, strings.Replace(strings.Replace(docV2, "/a:", "/c:", 1), "getA", "getC", 1))
-	if _, err := s.Reload(context.Background()); err != nil {
+	if _, _, err := s.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
@@ -218,9 +222,9 @@ func TestServerReloadDuringCalls(t *testing.T) {
 			for range 10 {
 				if i == 0 {
 					d.set(http.StatusOK, docV1)
-					_, _ = s.Reload(context.Background())
+					_, _, _ = s.Reload(context.Background())
 					d.set(http.StatusOK, docV2)
-					_, _ = s.Reload(context.Background())
+					_, _, _ = s.Reload(context.Background())
 					continue
 				}
 				_, _ = cs.ListTools(context.Background(), nil)

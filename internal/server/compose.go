@@ -107,6 +107,7 @@ func newComposedServer(ctx context.Context, cfg *config.Config, i int, opt Optio
 		return nil, err
 	}
 	open.add("composed server "+sv.Name, s.Close)
+	apis.composed(sv.Name, s.ToolsChanged)
 	return s, nil
 }
 

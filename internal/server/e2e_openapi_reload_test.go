@@ -55,6 +55,41 @@ func sdkTools(t *testing.T, ctx context.Context, cs *mcp.ClientSession) []string
 	return out
 }
 
+// getOpened signals each standalone GET stream the gateway answered: its
+// headers are written once the composed server has attached the stream.
+type getOpened struct{ ch chan struct{} }
+
+func (g getOpened) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && r.Method == http.MethodGet && resp.StatusCode == http.StatusOK {
+		g.ch <- struct{}{}
+	}
+	return resp, err
+}
+
+// connectListening is a legacy-era SDK client whose tools/list_changed
+// notifications go to changed, and whose standalone stream is open when
+// it returns.
+func connectListening(t *testing.T, ctx context.Context, endpoint string, br *browser.Browser, changed chan<- struct{}) *mcp.ClientSession {
+	t.Helper()
+	opened := getOpened{ch: make(chan struct{}, 8)}
+	client := mcp.NewClient(&mcp.Implementation{Name: "drawbridge-e2e", Version: "1.0.0"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
+	})
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, OAuthHandler: sdkOAuthHandler(t, br, gwtest.User),
+		HTTPClient: &http.Client{Transport: opened}}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatalf("connect through the gateway: %v", err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	select {
+	case <-opened.ch:
+	case <-ctx.Done():
+		t.Fatal("the SDK client opened no standalone stream")
+	}
+	return cs
+}
+
 // hasTools says which of names are in list, as "name:yes/no" pairs, so
 // that a failure shows all of them.
 func hasTools(list []string, names ...string) string {
@@ -69,7 +104,8 @@ func hasTools(list []string, names ...string) string {
 // server's OpenAPI member read their document from a URL that changes.
 // The Go SDK client, connected before, sees the new tool set after
 // ReloadOpenAPI (what SIGHUP calls), in both eras, with the same exclude
-// list applied; a document that no longer loads keeps the old tools, and
+// list applied, and a legacy-era client of the composed server is sent
+// notifications/tools/list_changed; a document that no longer loads keeps the old tools, and
 // is logged and counted without the URL's key. A reloaded document that
 // rewrites a tool's description is a changed definition to tool pinning:
 // with pinning: hide the tool is hidden and its calls refused until an
@@ -106,7 +142,8 @@ metrics: {listen: 127.0.0.1:0}
 	br := browser.New(gw.URL)
 	legacy := connectSDKVersion(t, ctx, gw.URL+"/petstore/mcp", "2025-11-25", br)
 	modern := connectSDKVersion(t, ctx, gw.URL+"/petstore/mcp", "", br)
-	composed := connectSDKVersion(t, ctx, gw.URL+"/all/mcp", "2025-11-25", br)
+	changed := make(chan struct{}, 8)
+	composed := connectListening(t, ctx, gw.URL+"/all/mcp", br, changed)
 	names := []string{"getPetById", "findPetsByStatus", "findPets", "deletePet"}
 	const before = "getPetById:true findPetsByStatus:true findPets:false deletePet:false"
 	const composedBefore = "pets_getPetById:true pets_findPetsByStatus:true pets_findPets:false pets_deletePet:false"
@@ -166,6 +203,11 @@ metrics: {listen: 127.0.0.1:0}
 		if got := hasTools(sdkTools(t, ctx, cs), names...); got != after {
 			t.Errorf("after the reload: %s", got)
 		}
+	}
+	select {
+	case <-changed:
+	case <-ctx.Done():
+		t.Fatal("the composed server's client got no notifications/tools/list_changed")
 	}
 	if got := hasTools(sdkTools(t, ctx, composed), prefixed("pets_")...); got != "pets_getPetById:false pets_findPetsByStatus:false pets_findPets:true pets_deletePet:false" {
 		t.Errorf("composed, after the reload: %s", got)

@@ -20,6 +20,9 @@ type openAPISources struct {
 	list    []*openAPISource
 	log     *slog.Logger
 	metrics *telemetry.Metrics // nil when metrics are off
+	// toolsChanged tells a composed server, by name, that a member's
+	// tools changed (compose.Server.ToolsChanged).
+	toolsChanged map[string]func()
 }
 
 // openAPISource is one document and where it is served.
@@ -32,7 +35,15 @@ type openAPISource struct {
 }
 
 func newOpenAPISources(opt Options, m *telemetry.Metrics) *openAPISources {
-	return &openAPISources{log: opt.Log, metrics: m}
+	return &openAPISources{log: opt.Log, metrics: m, toolsChanged: map[string]func(){}}
+}
+
+// composed registers what tells composed server name that one of its
+// OpenAPI members' tools changed: its legacy-era clients then get
+// notifications/tools/list_changed. A plain OpenAPI server is stateless
+// and has no stream to send one on.
+func (o *openAPISources) composed(name string, toolsChanged func()) {
+	o.toolsChanged[name] = toolsChanged
 }
 
 func (o *openAPISources) add(server, member string, refresh time.Duration, srv *openapi.Server) {
@@ -58,14 +69,17 @@ func (o *openAPISources) reload(ctx context.Context, s *openAPISource) error {
 	if s.member != "" {
 		log = log.With("member", s.member)
 	}
-	set, err := s.srv.Reload(ctx)
+	set, changed, err := s.srv.Reload(ctx)
 	if err != nil {
 		o.metrics.OpenAPIReload(s.server, s.member, "failed")
 		log.Warn("openapi document reload failed; the tools already served stay", "err", err)
 		return fmt.Errorf("%s: %w", s.name(), err)
 	}
 	o.metrics.OpenAPIReload(s.server, s.member, "ok")
-	log.Info("openapi document reloaded", "tools", len(set.Tools), "left_out", len(set.Skipped))
+	log.Info("openapi document reloaded", "tools", len(set.Tools), "left_out", len(set.Skipped), "changed", changed)
+	if f := o.toolsChanged[s.server]; changed && s.member != "" && f != nil {
+		f()
+	}
 	return nil
 }
 

@@ -60,7 +60,7 @@ func assemble(ctx context.Context, cfg *config.Config, opt Options, open *cleanu
 	if err != nil {
 		return nil, err
 	}
-	adm := admin.New(adminOptions(cfg, opt, c, composed))
+	adm := admin.New(adminOptions(cfg, opt, c, composed, apis))
 	con, err := newConsole(cfg, opt, c, adm, as)
 	if err != nil {
 		return nil, err

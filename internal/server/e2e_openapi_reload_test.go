@@ -252,4 +252,35 @@ metrics: {listen: 127.0.0.1:0}
 	if got := gwtest.CallText(t, ctx, legacy, "getPetById", map[string]any{"petId": 7}); !strings.Contains(got, `"name":"Tom"`) {
 		t.Errorf("getPetById after the approval: %q", got)
 	}
+
+	// The admin API reloads one server, for an administrator only, and
+	// audits who did it: the composed server sees the document without
+	// findPets, the plain server still serves it.
+	spec.set(http.StatusOK, strings.Replace(v2, "operationId: findPets", "operationId: findPetsNow", 1))
+	if status, m := adminCall(t, gw, adminToken(t, gw, "bob"), "POST", "/admin/api/servers/reload?server=all"); status != 403 {
+		t.Errorf("a non-administrator's reload: %d %v", status, m)
+	}
+	if got := hasTools(sdkTools(t, ctx, composed), "pets_findPets", "pets_findPetsNow"); got != "pets_findPets:true pets_findPetsNow:false" {
+		t.Errorf("composed, after a refused reload: %s", got)
+	}
+	if status, m := adminCall(t, gw, admin, "POST", "/admin/api/servers/reload?server=all"); status != 200 || m["reloaded"] != true {
+		t.Fatalf("admin reload: %d %v", status, m)
+	}
+	if got := hasTools(sdkTools(t, ctx, composed), "pets_findPets", "pets_findPetsNow"); got != "pets_findPets:false pets_findPetsNow:true" {
+		t.Errorf("composed, after the admin reload: %s", got)
+	}
+	if got := hasTools(sdkTools(t, ctx, modern), "findPets", "findPetsNow"); got != "findPets:true findPetsNow:false" {
+		t.Errorf("the plain server, after the composed server's reload: %s", got)
+	}
+	// Events are written in batches: poll until the reload shows.
+	var events []any
+	for i := 0; i < 100 && len(events) == 0; i++ {
+		status, m = adminCall(t, gw, admin, "GET", "/admin/api/audit?type=admin.server_reloaded")
+		if events, _ = m["events"].([]any); len(events) == 0 {
+			waitABit()
+		}
+	}
+	if status != 200 || len(events) != 1 || !strings.Contains(mustJSON(events[0]), `"sub":"local:alice"`) || !strings.Contains(mustJSON(events[0]), `"all"`) {
+		t.Errorf("audit of the reload: %d %v", status, m)
+	}
 }

@@ -83,6 +83,27 @@ func (o *openAPISources) reload(ctx context.Context, s *openAPISource) error {
 	return nil
 }
 
+// reloader reloads the documents of one server (its own, or its
+// members'): the admin API's reload action. Nil when it has none.
+func (o *openAPISources) reloader(server string) func(context.Context) error {
+	var mine []*openAPISource
+	for _, s := range o.list {
+		if s.server == server {
+			mine = append(mine, s)
+		}
+	}
+	if len(mine) == 0 {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, s := range mine {
+			errs = append(errs, o.reload(ctx, s))
+		}
+		return errors.Join(errs...)
+	}
+}
+
 func (s *openAPISource) name() string {
 	if s.member != "" {
 		return memberKey(s.server, s.member)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,10 +46,11 @@ paths:
 
 // docServer serves whatever document it was last given, as a URL spec.
 type docServer struct {
-	mu     sync.Mutex
-	status int
-	body   string
-	srv    *httptest.Server
+	mu       sync.Mutex
+	status   int
+	body     string
+	location string
+	srv      *httptest.Server
 }
 
 func newDocServer(t *testing.T, body string) *docServer {
@@ -54,6 +58,9 @@ func newDocServer(t *testing.T, body string) *docServer {
 	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
+		if d.location != "" {
+			w.Header().Set("Location", d.location)
+		}
 		w.WriteHeader(d.status)
 		_, _ = w.Write([]byte(d.body))
 	}))
@@ -139,8 +146,21 @@ func TestServerReloadSwaps(t *testing.T) {
 
 // TestServerFailedReloadKeepsTools: a document that is gone, too large,
 // not OpenAPI 3, or no longer has an operation the filter names changes
-// nothing, and the error never carries the URL's query.
+// nothing, and the error never carries the URL's query. A reloaded
+// document is as hostile as the first: one that now redirects elsewhere
+// is not followed, one that now has an external $ref (to a local file)
+// is refused.
 func TestServerFailedReloadKeepsTools(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		_, _ = w.Write([]byte(docV2))
+	}))
+	t.Cleanup(other.Close)
+	secret := filepath.Join(t.TempDir(), "secret.yaml")
+	if err := os.WriteFile(secret, []byte("type: object\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	d := newDocServer(t, docV1)
 	s, _, err := NewServer(context.Background(), ServerOptions{Name: "api", Source: d.source(),
 		Filter: opfilter.Filter{Include: []string{"getA"}}, Client: testClient(t, "http://127.0.0.1:1")})
@@ -160,8 +180,18 @@ func TestServerFailedReloadKeepsTools(t *testing.T) {
 		{"not YAML", http.StatusOK, "openapi: [3", "openapi document " + base + ": "},
 		{"Swagger 2", http.StatusOK, "swagger: \"2.0\"\ninfo: {title: t, version: \"1\"}\npaths: {}\n", "openapi document " + base + `: version "" is not OpenAPI 3`},
 		{"include names nothing", http.StatusOK, strings.Replace(docV2, "getA", "getAlpha", 1), `"getA" matches no operation of the document`},
+		{"redirect", http.StatusFound, "", "openapi document " + base + ": HTTP 302"},
+		{"external $ref", http.StatusOK, strings.Replace(docV1, "responses: {\"200\": {description: ok}}",
+			"responses: {\"200\": {description: ok, content: {application/json: {schema: {$ref: \"file://"+secret+"\"}}}}}", 1),
+			"openapi document " + base + ": encountered disallowed external reference"},
 	} {
 		d.set(c.status, c.body)
+		d.mu.Lock()
+		d.location = ""
+		if c.status == http.StatusFound {
+			d.location = other.URL + "/openapi.yaml"
+		}
+		d.mu.Unlock()
 		set, changed, err := s.Reload(context.Background())
 		if set != nil || changed || err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "doc-secret") {
 			t.Errorf("%s: Reload = %v, %v; want an error with %q", c.name, set, err, c.want)
@@ -169,6 +199,9 @@ func TestServerFailedReloadKeepsTools(t *testing.T) {
 		if got := listed(t, cs); got != "getA: Get A" {
 			t.Errorf("%s: serving %q after a failed reload", c.name, got)
 		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect was followed: %d fetches elsewhere", n)
 	}
 }
 

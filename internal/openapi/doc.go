@@ -41,7 +41,8 @@
 // # Reloading
 //
 // A Server reads its document when it is built and again on Reload (the
-// assembly calls it on SIGHUP and on openapi.refresh): the same Source,
+// assembly calls it on SIGHUP, on openapi.refresh and for the admin API's
+// reload action): the same Source,
 // so the same size cap, fetch client and refusal of redirects and
 // external $refs, and the same Filter. A reloaded document is as hostile
 // as the first one and goes through the same Load and Build. The new

@@ -62,7 +62,10 @@ type getOpened struct{ ch chan struct{} }
 func (g getOpened) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultTransport.RoundTrip(r)
 	if err == nil && r.Method == http.MethodGet && resp.StatusCode == http.StatusOK {
-		g.ch <- struct{}{}
+		select {
+		case g.ch <- struct{}{}:
+		default: // one signal is all the test waits for
+		}
 	}
 	return resp, err
 }

@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
@@ -18,7 +21,8 @@ var serveCmd = &command{
 	name:    "serve",
 	summary: "run Drawbridge from a configuration file",
 	about: `Runs the authorization server and the gateway described by the configuration file until
-it is interrupted (Ctrl-C or SIGTERM), then finishes the requests in flight. Logs go to
+it is interrupted (Ctrl-C or SIGTERM), then finishes the requests in flight. SIGHUP reads
+every OpenAPI document again (and nothing else of the configuration). Logs go to
 standard error. Values written ${NAME} in the file come from the environment.
 Check a file first with 'drawbridge check'; docs/configuration.md describes every setting.`,
 	examples: []string{
@@ -56,6 +60,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		return err
 	}
 	defer srv.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	hupCtx, stopHup := context.WithCancel(ctx)
+	defer stopHup()
+	go reloadOnHangup(hupCtx, hup, srv.ReloadOpenAPI)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
@@ -65,6 +75,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		ready()
 	}
 	return srv.Serve(ctx, ln)
+}
+
+// reloadOnHangup reloads the OpenAPI documents on each SIGHUP until ctx
+// ends. Only those: the rest of the configuration takes a restart, and TLS
+// certificates and signing keys are re-read on their own. reload logs and
+// counts each failure itself.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, reload func(context.Context) error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = reload(ctx)
+		}
+	}
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -166,6 +167,33 @@ type BackendStatus struct {
 	Health string `json:"health"`
 	// Members are a composed server's members and their state.
 	Members []MemberStatus `json:"members,omitempty"`
+}
+
+// ErrNotReloadable: the server has no OpenAPI document to read again.
+var ErrNotReloadable = errors.New("the server has no OpenAPI document to reload")
+
+// ErrReloadFailed wraps why a document did not reload; the tools already
+// served stay.
+var ErrReloadFailed = errors.New("reload failed; the tools already served stay")
+
+// ReloadServer reads a server's OpenAPI documents again on this replica,
+// as SIGHUP does for all of them (docs/openapi.md), and audits it with
+// the administrator, failed or not.
+func (a *API) ReloadServer(ctx context.Context, who Actor, name string) error {
+	i := slices.IndexFunc(a.opt.Backends, func(b Backend) bool { return b.Name == name })
+	if i < 0 {
+		return storage.ErrNotFound
+	}
+	reload := a.opt.Backends[i].Reload
+	if reload == nil {
+		return fmt.Errorf("%w: %s", ErrNotReloadable, name)
+	}
+	if err := reload(ctx); err != nil {
+		a.record(who, "server_reload_failed", name)
+		return fmt.Errorf("%w: %w", ErrReloadFailed, err)
+	}
+	a.record(who, "server_reloaded", name)
+	return nil
 }
 
 // Backends probes every server (3 s each, all at once).

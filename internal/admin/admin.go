@@ -36,6 +36,9 @@ type Backend struct {
 	// Members are a composed server's members as last seen; nil for
 	// other servers.
 	Members func() []MemberStatus
+	// Reload reads the server's OpenAPI documents again (its own, or its
+	// members'); nil when it has none.
+	Reload func(context.Context) error
 }
 
 // MemberStatus is a composed server's member as the server last saw it.
@@ -128,6 +131,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	h("GET /admin/api/keys", a.listKeys)
 	h("POST /admin/api/keys/rotate", a.rotateKeys)
 	h("GET /admin/api/servers", a.listServers)
+	h("POST /admin/api/servers/reload", a.reloadServer)
 	h("GET /admin/api/audit", a.listAudit)
 	h("GET /admin/api/audit/verify", a.verifyAudit)
 	h("GET /admin/api/timeline", a.clientTimeline)
@@ -213,8 +217,14 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 	case IsBadCursor(err):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
 		return
-	case errors.Is(err, ErrBadBlock), errors.Is(err, ErrBadToolPin):
+	case errors.Is(err, ErrBadBlock), errors.Is(err, ErrBadToolPin), errors.Is(err, ErrNotReloadable):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: err.Error()})
+		return
+	}
+	if errors.Is(err, ErrReloadFailed) {
+		// The reason is the document's (openapi.Load keeps a URL's key
+		// out of it): the administrator needs it to fix the document.
+		writeJSON(w, http.StatusBadGateway, apiError{Error: "reload_failed", Message: err.Error()})
 		return
 	}
 	a.opt.Log.Error("admin API", "err", err)

@@ -1,7 +1,9 @@
 package admin_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -334,6 +336,69 @@ func TestActions(t *testing.T) {
 				if strings.HasPrefix(ev.Type, "admin.") && (ev.Subject != "local:root" || ev.ClientID != "console" || !ev.Time.Equal(clock)) {
 					t.Errorf("admin record %+v does not name the administrator, their client and the clock", ev)
 				}
+			}
+		})
+	}
+}
+
+// TestReloadServer: POST /admin/api/servers/reload reads a server's
+// OpenAPI documents again, for an administrator only, and audits the
+// attempt with who made it; a server without a document, an unknown one
+// or none named is refused without reloading anything.
+func TestReloadServer(t *testing.T) {
+	var reloads int
+	var fail error
+	h := newHarness(t, func(o *admin.Options) {
+		o.Backends = []admin.Backend{
+			{Name: "petstore", Reload: func(context.Context) error { reloads++; return fail }},
+			{Name: "snippets", Upstream: "http://127.0.0.1:1/mcp"},
+		}
+	})
+	notAdmin := h.token(func(c *tokens.AccessClaims) { c.Subject = "local:mallory" })
+	for _, tc := range []struct {
+		name, method, path, token string
+		fail                      error
+		wantStatus                int
+		wantError, wantMessage    string
+		wantReloads               int
+		wantAudit                 []string
+	}{
+		{name: "not an administrator", method: "POST", path: "/admin/api/servers/reload?server=petstore", token: notAdmin, wantStatus: 403},
+		{name: "no server", method: "POST", path: "/admin/api/servers/reload", wantStatus: 400, wantError: "invalid_request", wantMessage: "server is required"},
+		{name: "unknown server", method: "POST", path: "/admin/api/servers/reload?server=nope", wantStatus: 404, wantError: "not_found"},
+		{name: "no document", method: "POST", path: "/admin/api/servers/reload?server=snippets", wantStatus: 400, wantError: "invalid_request",
+			wantMessage: "the server has no OpenAPI document to reload: snippets"},
+		{name: "reloaded", method: "POST", path: "/admin/api/servers/reload?server=petstore", wantStatus: 200, wantReloads: 1,
+			wantAudit: []string{"admin.server_reloaded petstore local:root"}},
+		{name: "failed", method: "POST", path: "/admin/api/servers/reload?server=petstore", fail: errors.New("petstore: openapi document https://api.example/openapi.yaml: HTTP 500"),
+			wantStatus: 502, wantError: "reload_failed", wantReloads: 1,
+			wantMessage: "reload failed; the tools already served stay: petstore: openapi document https://api.example/openapi.yaml: HTTP 500",
+			wantAudit:   []string{"admin.server_reload_failed petstore local:root"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reloads, fail = 0, tc.fail
+			h.events.mu.Lock()
+			h.events.es = nil
+			h.events.mu.Unlock()
+			token := tc.token
+			if token == "" {
+				token = h.token(nil)
+			}
+			status, _, body := h.do(tc.method, tc.path, token, "")
+			if status != tc.wantStatus || (tc.wantError != "" && body["error"] != tc.wantError) || (tc.wantMessage != "" && body["message"] != tc.wantMessage) {
+				t.Errorf("%d %v, want %d %s %q", status, body, tc.wantStatus, tc.wantError, tc.wantMessage)
+			}
+			if reloads != tc.wantReloads {
+				t.Errorf("%d reloads, want %d", reloads, tc.wantReloads)
+			}
+			var got []string
+			h.events.mu.Lock()
+			for _, e := range h.events.es {
+				got = append(got, e.Type+" "+e.Name+" "+e.Subject)
+			}
+			h.events.mu.Unlock()
+			if !slices.Equal(got, tc.wantAudit) {
+				t.Errorf("audit %q, want %q", got, tc.wantAudit)
 			}
 		})
 	}

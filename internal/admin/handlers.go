@@ -242,6 +242,20 @@ func (a *API) listServers(w http.ResponseWriter, r *http.Request, _ *tokens.Acce
 	writeJSON(w, http.StatusOK, map[string]any{"servers": a.Backends(r.Context())})
 }
 
+// reloadServer: POST /admin/api/servers/reload?server=NAME.
+func (a *API) reloadServer(w http.ResponseWriter, r *http.Request, c *tokens.AccessClaims) {
+	name := r.URL.Query().Get("server")
+	if name == "" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_request", Message: "server is required"})
+		return
+	}
+	if err := a.ReloadServer(r.Context(), actor(r, c), name); err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"server": name, "reloaded": true})
+}
+
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *tokens.AccessClaims) {
 	f, err := ParseAuditFilter(r.URL.Query())
 	if err != nil {

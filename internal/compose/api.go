@@ -137,6 +137,14 @@ func (s *Server) Health() []MemberHealth {
 	return out
 }
 
+// ToolsChanged tells every legacy-era session that the tool list may have
+// changed, for a member that cannot say so itself (an in-process OpenAPI
+// member, stateless, has no GET stream): what was learnt about tool
+// owners is forgotten, and notifications/tools/list_changed goes on the
+// session's standalone stream if one is open (2025-11-25
+// server/tools §"List Changed Notification").
+func (s *Server) ToolsChanged() { s.toolsChanged() }
+
 // ServeHTTP serves the MCP endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r) }
 

@@ -175,6 +175,26 @@ func (cs *session) setRoute(kind, name string, idx int) {
 	cs.routes[kind][name] = idx
 }
 
+var toolsListChanged = []byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`)
+
+func (s *Server) toolsChanged() {
+	s.mu.Lock()
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, cs := range s.sessions {
+		sessions = append(sessions, cs)
+	}
+	s.mu.Unlock()
+	for _, cs := range sessions {
+		cs.forgetRoutes("tool")
+		cs.mu.Lock()
+		get := cs.get
+		cs.mu.Unlock()
+		if get != nil {
+			get.push(toolsListChanged, false, 0)
+		}
+	}
+}
+
 // forgetRoutes drops what was learnt about a kind's owners, when a member
 // says its list changed.
 func (cs *session) forgetRoutes(kind string) {

@@ -221,3 +221,40 @@ func TestCancelledNotificationRouted(t *testing.T) {
 	c.http.CloseClientConnections()
 	<-done
 }
+
+// ToolsChanged, for a member that cannot notify (an in-process OpenAPI
+// member), sends notifications/tools/list_changed on each legacy-era
+// session's standalone stream.
+func TestToolsChangedOverGET(t *testing.T) {
+	a := newFixture(t, "alpha", fixtureOpts{tools: []string{"echo"}})
+	c := newComposed(t, Options{Members: []Member{a.member(Member{})}})
+	changed := make(chan struct{}, 10)
+	cs := c.connect(t, "2025-11-25", &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
+	})
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"echo"}) {
+		t.Fatalf("tools = %v", got)
+	}
+	eventually(t, "the client's standalone stream", func() bool { return c.hasGET() })
+	c.s.ToolsChanged()
+	select {
+	case <-changed:
+	case <-testContext(t).Done():
+		t.Fatal("no list_changed reached the client")
+	}
+}
+
+// hasGET reports whether some session has its standalone stream open.
+func (c *composed) hasGET() bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	for _, cs := range c.s.sessions {
+		cs.mu.Lock()
+		on := cs.get != nil
+		cs.mu.Unlock()
+		if on {
+			return true
+		}
+	}
+	return false
+}

@@ -519,8 +519,8 @@ type Rule struct {
 // OpenAPI configures a server whose backend is a REST API described by an
 // OpenAPI 3.0, 3.1 or 3.2 document: each operation becomes a tool.
 type OpenAPI struct {
-	// Spec is the document: a file path, or an http(s) URL fetched once
-	// at start.
+	// Spec is the document: a file path, or an http(s) URL, read at start
+	// and again on reload (SIGHUP, Refresh).
 	Spec string `yaml:"spec"`
 	// BaseURL is where every call goes (the document's own servers list
 	// is not used): an http or https URL, such as https://api.example/v3.
@@ -536,6 +536,11 @@ type OpenAPI struct {
 	// MaxResponseBytes caps a response body; a larger success is a tool
 	// error. Default 1048576 (1 MiB).
 	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+	// Refresh, if set, reads the document again about this often (up to
+	// a tenth later, so that replicas and servers spread their fetches),
+	// as SIGHUP does; a document that fails keeps the tools already
+	// served. Default 0: only at start and on SIGHUP. At least 1m.
+	Refresh Duration `yaml:"refresh"`
 }
 
 // Member is one backend of a composed server (docs/virtual-servers.md):

@@ -80,6 +80,12 @@ const (
 	// spec may take at start.
 	DefaultOpenAPIMaxSpecBytes   = 16 << 20
 	DefaultOpenAPISpecFetchLimit = 30 * time.Second
+	// DefaultOpenAPIRefresh is off: a document is read again only on
+	// SIGHUP. MinOpenAPIRefresh is the shortest refresh interval: a
+	// document is configuration, and fetching it more often than this
+	// only loads the API's server.
+	DefaultOpenAPIRefresh = 0
+	MinOpenAPIRefresh     = time.Minute
 	// DefaultComposeCheckTimeout bounds the first listing of a composed
 	// server's members at start (and by drawbridge check): a member that
 	// has not answered by then is reported as unreachable.
@@ -275,6 +281,7 @@ func (b *Backend) applyDefaults() {
 	if o := b.OpenAPI; o != nil {
 		setDuration(&o.Timeout, DefaultOpenAPITimeout)
 		setInt(&o.MaxResponseBytes, DefaultOpenAPIMaxResponseBytes)
+		setDuration(&o.Refresh, DefaultOpenAPIRefresh)
 	}
 	setString(&b.Transport, DefaultServerTransport)
 	setString(&b.Auth.Mode, DefaultBackendAuth)

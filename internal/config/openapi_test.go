@@ -27,7 +27,7 @@ func TestOpenAPIDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := c.Backends[0].OpenAPI
-	if o.Timeout.D() != 30*time.Second || o.MaxResponseBytes != 1<<20 || c.Backends[0].Transport != "streamable-http" {
+	if o.Timeout.D() != 30*time.Second || o.MaxResponseBytes != 1<<20 || o.Refresh != 0 || c.Backends[0].Transport != "streamable-http" {
 		t.Errorf("defaults = %+v transport %q", o, c.Backends[0].Transport)
 	}
 }
@@ -44,6 +44,10 @@ func TestOpenAPIProblemsAllReported(t *testing.T) {
       include: ["tag:", "path:/a/["]
       timeout: -1s
       max_response_bytes: -5
+      refresh: 59s
+  - name: c
+    path: /c/mcp
+    openapi: {spec: x.yaml, base_url: "https://a.example", refresh: -1m}
 `)
 	if err == nil {
 		t.Fatal("no error")
@@ -56,6 +60,8 @@ func TestOpenAPIProblemsAllReported(t *testing.T) {
 		`"path:/a/[": syntax error in pattern`,
 		"servers[1].openapi.timeout: must be positive",
 		"servers[1].openapi.max_response_bytes: must be positive",
+		"servers[1].openapi.refresh: 59s: must be 0 (off) or at least 1m0s",
+		"servers[2].openapi.refresh: -1m0s: must be 0 (off) or at least 1m0s",
 		"servers[1].transport: an openapi server is served in-process over streamable-http",
 		"servers[1].forward_identity: not supported for an openapi server",
 	} {

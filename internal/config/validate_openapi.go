@@ -34,6 +34,9 @@ func (v *validator) openAPI(field string, s *Backend) {
 	if o.MaxResponseBytes <= 0 {
 		v.add("%s.max_response_bytes: must be positive", f)
 	}
+	if r := o.Refresh.D(); r != 0 && r < MinOpenAPIRefresh {
+		v.add("%s.refresh: %s: must be 0 (off) or at least %s", f, r, MinOpenAPIRefresh)
+	}
 	if s.Transport != DefaultServerTransport {
 		v.add("%s.transport: an openapi server is served in-process over streamable-http", field)
 	}

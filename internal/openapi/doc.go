@@ -38,8 +38,18 @@
 // percent-encoded, which any server must accept. The document's own
 // servers list is ignored: requests go to the configured base URL only.
 //
-// The document is read once when the server is built; reloading it is a
-// later concern (a configuration reload rebuilds the server).
+// # Reloading
+//
+// A Server reads its document when it is built and again on Reload (the
+// assembly calls it on SIGHUP, on openapi.refresh and for the admin API's
+// reload action): the same Source,
+// so the same size cap, fetch client and refusal of redirects and
+// external $refs, and the same Filter. A reloaded document is as hostile
+// as the first one and goes through the same Load and Build. The new
+// tools are served by a new handler swapped in atomically; a document
+// that fails to load or build leaves the current one serving. Changed
+// definitions are for the gateway to judge: tool pinning sees them in the
+// next tools/list, as it sees any backend's.
 //
 // # Use from a composed server
 //

@@ -38,10 +38,10 @@ func Load(ctx context.Context, src Source) (*openapi3.T, error) {
 	loader.IsExternalRefsAllowed = false
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
-		return nil, fmt.Errorf("openapi document %s: %w", src.Spec, err)
+		return nil, fmt.Errorf("openapi document %s: %w", docName(src.Spec), err)
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
-		return nil, fmt.Errorf("openapi document %s: version %q is not OpenAPI 3", src.Spec, doc.OpenAPI)
+		return nil, fmt.Errorf("openapi document %s: version %q is not OpenAPI 3", docName(src.Spec), doc.OpenAPI)
 	}
 	return doc, nil
 }
@@ -58,6 +58,15 @@ func read(ctx context.Context, src Source) ([]byte, error) {
 	return readCapped(f, src.MaxBytes, src.Spec)
 }
 
+// docName names the document in errors, which reach logs: a URL without
+// what may carry a key.
+func docName(spec string) string {
+	if isURL(spec) {
+		return redactURL(spec)
+	}
+	return spec
+}
+
 func isURL(s string) bool {
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
 }
@@ -65,22 +74,27 @@ func isURL(s string) bool {
 // fetch gets a URL spec once, within the client's timeout and the size
 // cap; a redirect is not followed (the configured URL is the document).
 func fetch(ctx context.Context, src Source) ([]byte, error) {
+	name := redactURL(src.Spec)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.Spec, nil)
 	if err != nil {
-		return nil, fmt.Errorf("openapi document: %w", err)
+		return nil, fmt.Errorf("openapi document %s: unusable URL", name)
 	}
 	req.Header.Set("Accept", "application/json, application/yaml;q=0.9, */*;q=0.1")
 	c := *src.HTTPClient
 	c.CheckRedirect = noRedirects
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("openapi document: %w", err)
+		// A *url.Error repeats the URL, query included: keep only why.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("openapi document %s: %w", name, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("openapi document %s: HTTP %d", redactURL(src.Spec), resp.StatusCode)
+		return nil, fmt.Errorf("openapi document %s: HTTP %d", name, resp.StatusCode)
 	}
-	return readCapped(resp.Body, src.MaxBytes, redactURL(src.Spec))
+	return readCapped(resp.Body, src.MaxBytes, name)
 }
 
 func readCapped(r io.Reader, max int64, name string) ([]byte, error) {

@@ -69,3 +69,35 @@ paths:
 		t.Error("a Swagger 2.0 document was accepted")
 	}
 }
+
+// A URL's query and user information can carry a key: no error about the
+// document names them, whether the fetch or the parse failed.
+func TestLoadErrorsLeaveOutURLSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/broken.yaml":
+			_, _ = w.Write([]byte("openapi: 3.0.3\ninfo: [not, an, object]\n"))
+		case "/v2.yaml":
+			_, _ = w.Write([]byte("swagger: \"2.0\"\ninfo: {title: t, version: \"1\"}\npaths: {}\n"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	hc := &http.Client{Timeout: 5 * time.Second}
+	goneUser := strings.Replace(gone.URL, "http://", "http://u:pw-secret@", 1)
+	user := strings.Replace(srv.URL, "http://", "http://u:pw-secret@", 1)
+	for _, c := range []struct{ spec, want string }{
+		{user + "/broken.yaml?key=q-secret", "openapi document " + srv.URL + "/broken.yaml: "},
+		{user + "/v2.yaml?key=q-secret", "openapi document " + srv.URL + `/v2.yaml: version "" is not OpenAPI 3`},
+		{user + "/missing.yaml?key=q-secret", "openapi document " + srv.URL + "/missing.yaml: HTTP 404"},
+		{goneUser + "/openapi.yaml?key=q-secret", "openapi document " + gone.URL + "/openapi.yaml: "},
+	} {
+		_, err := Load(context.Background(), Source{Spec: c.spec, MaxBytes: 1 << 20, HTTPClient: hc})
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "secret") {
+			t.Errorf("Load(%s) = %v, want an error starting %q without the secrets", c.spec, err, c.want)
+		}
+	}
+}

@@ -12,13 +12,13 @@ import (
 // adminOptions configures the admin actions (the JSON API and the
 // console's admin pages share them), over the same store, keys and
 // revoker as the rest of the server.
-func adminOptions(cfg *config.Config, opt Options, c core, composed composedServers) admin.Options {
+func adminOptions(cfg *config.Config, opt Options, c core, composed composedServers, apis *openAPISources) admin.Options {
 	keys, _ := SealKeys(cfg) // validated: there is an encryption key
 	var backends []admin.Backend
 	for i := range cfg.Backends {
 		sv := &cfg.Backends[i]
 		backends = append(backends, admin.Backend{Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv),
-			Upstream: sv.Upstream, Health: backendProbe(sv), Members: memberStates(composed[sv.Name])})
+			Upstream: sv.Upstream, Health: backendProbe(sv), Members: memberStates(composed[sv.Name]), Reload: apis.reloader(sv.Name)})
 	}
 	return admin.Options{Issuer: cfg.Issuer(), Store: c.store, Keys: c.keys, Revoker: c.revoker,
 		Verifier: c.verifier, Users: cfg.Admin.Users, Groups: cfg.Admin.Groups, SealKeys: keys,

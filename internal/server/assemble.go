@@ -49,15 +49,18 @@ func assemble(ctx context.Context, cfg *config.Config, opt Options, open *cleanu
 	if err != nil {
 		return nil, err
 	}
-	composed, err := newComposedServers(ctx, cfg, opt, c, creds, open)
+	// The OpenAPI documents of plain servers and of composed servers'
+	// members, read again on SIGHUP and openapi.refresh.
+	apis := newOpenAPISources(opt, c.metrics)
+	composed, err := newComposedServers(ctx, cfg, opt, c, creds, apis, open)
 	if err != nil {
 		return nil, err
 	}
-	gw, usage, err := newGateway(ctx, cfg, opt, c, creds, composed, open)
+	gw, usage, err := newGateway(ctx, cfg, opt, c, creds, composed, apis, open)
 	if err != nil {
 		return nil, err
 	}
-	adm := admin.New(adminOptions(cfg, opt, c, composed))
+	adm := admin.New(adminOptions(cfg, opt, c, composed, apis))
 	con, err := newConsole(cfg, opt, c, adm, as)
 	if err != nil {
 		return nil, err
@@ -66,8 +69,8 @@ func assemble(ctx context.Context, cfg *config.Config, opt Options, open *cleanu
 	listen.ready = readiness{store: c.store, keys: c.keys, idp: in.ready()}
 	return &Server{
 		handler: newHandler(cfg, opt, endpoints{auth: as, gateway: gw, admin: adm, console: con, ready: listen.ready}, addrs),
-		serving: listen, store: c.store, metrics: c.metrics,
-		loops: backgroundLoops(cfg, opt, c, usage, con),
+		serving: listen, store: c.store, metrics: c.metrics, apis: apis,
+		loops: append(backgroundLoops(cfg, opt, c, usage, con), apis.loops()...),
 	}, nil
 }
 

@@ -90,7 +90,7 @@ func checkComposed(ctx context.Context, cfg *config.Config, opt Options, known [
 func checkComposedServer(ctx context.Context, cfg *config.Config, i int, opt Options, creds map[string]backendauth.Credential) []error {
 	open := &cleanup{}
 	defer func() { _ = open.close() }()
-	s, err := newComposedServer(ctx, cfg, i, opt, core{}, creds, open)
+	s, err := newComposedServer(ctx, cfg, i, opt, core{}, creds, newOpenAPISources(opt, nil), open)
 	if err != nil {
 		return unjoin(err)
 	}

@@ -34,7 +34,7 @@ type composedServers map[string]*compose.Server
 // filter or override that names nothing, stops the start; a member that
 // does not answer is logged, and left out until it does. Every problem
 // of every server is reported, not only the first.
-func newComposedServers(ctx context.Context, cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, open *cleanup) (composedServers, error) {
+func newComposedServers(ctx context.Context, cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, apis *openAPISources, open *cleanup) (composedServers, error) {
 	out := composedServers{}
 	var errs []error
 	for i := range cfg.Backends {
@@ -42,7 +42,7 @@ func newComposedServers(ctx context.Context, cfg *config.Config, opt Options, c 
 		if sv.Compose == nil {
 			continue
 		}
-		s, err := newComposedServer(ctx, cfg, i, opt, c, creds, open)
+		s, err := newComposedServer(ctx, cfg, i, opt, c, creds, apis, open)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("servers[%d] (%s): %w", i, sv.Name, err))
 			continue
@@ -83,15 +83,16 @@ func composeProblems(i int, name string, errs []error) []error {
 
 // newComposedServer builds one composed server: each member's in-process
 // handler (a stdio bridge, an OpenAPI server) if it has one, its client,
-// then the server, closed with the rest.
-func newComposedServer(ctx context.Context, cfg *config.Config, i int, opt Options, c core, creds map[string]backendauth.Credential, open *cleanup) (*compose.Server, error) {
+// then the server, closed with the rest. Its OpenAPI members are added
+// to apis, to be reloaded.
+func newComposedServer(ctx context.Context, cfg *config.Config, i int, opt Options, c core, creds map[string]backendauth.Credential, apis *openAPISources, open *cleanup) (*compose.Server, error) {
 	sv := &cfg.Backends[i]
 	members := make([]compose.Member, 0, len(sv.Compose))
 	var errs []error
 	for j := range sv.Compose {
 		m := &sv.Compose[j]
 		cred := creds[memberKey(sv.Name, m.Name)]
-		h, err := memberHandler(ctx, sv, m, opt, cred, open)
+		h, err := memberHandler(ctx, sv, m, opt, cred, apis, open)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", memberField(i, j), err))
 			continue
@@ -106,6 +107,7 @@ func newComposedServer(ctx context.Context, cfg *config.Config, i int, opt Optio
 		return nil, err
 	}
 	open.add("composed server "+sv.Name, s.Close)
+	apis.composed(sv.Name, s.ToolsChanged)
 	return s, nil
 }
 
@@ -113,15 +115,16 @@ func newComposedServer(ctx context.Context, cfg *config.Config, i int, opt Optio
 // (nil for an upstream one). An OpenAPI member's client attaches the
 // member's headers and credential itself, for the caller it finds in the
 // request's context, as an OpenAPI server's does.
-func memberHandler(ctx context.Context, sv *config.Backend, m *config.Member, opt Options, cred backendauth.Credential, open *cleanup) (http.Handler, error) {
+func memberHandler(ctx context.Context, sv *config.Backend, m *config.Member, opt Options, cred backendauth.Credential, apis *openAPISources, open *cleanup) (http.Handler, error) {
 	mb := sv.MemberServer(m)
 	switch {
 	case m.OpenAPI != nil:
-		h, err := newOpenAPIBackend(ctx, &mb, opt, cred)
+		s, err := newOpenAPIBackend(ctx, &mb, opt, cred)
 		if err != nil {
 			return nil, fmt.Errorf("openapi: %w", err)
 		}
-		return h, nil
+		apis.add(sv.Name, m.Name, m.OpenAPI.Refresh.D(), s)
+		return s, nil
 	case len(m.Command) > 0:
 		bo := bridgeOptions(&mb, opt)
 		bo.Logger = opt.Log.With("server", sv.Name, "member", m.Name)

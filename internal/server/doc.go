@@ -15,6 +15,8 @@
 // earlier ones opened.
 //
 // A Server keeps only what runs: the http.Server with its timeouts, TLS and
-// graceful shutdown (serve.go), the background loops (background.go), and
+// graceful shutdown (serve.go), the background loops (background.go), the
+// OpenAPI documents it can read again (openapi_reload.go: ReloadOpenAPI
+// for SIGHUP, openapi.refresh timers, the admin API's reload action), and
 // what Close closes.
 package server

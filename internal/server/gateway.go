@@ -62,12 +62,12 @@ func gatewayOptions(cfg *config.Config, opt Options, c core, p gatewayParts) (ga
 // newGateway builds the gateway, with each server's policy, credential,
 // stdio bridge, OpenAPI handler or composed server. Every token it accepts is noted as a use of its grant, by
 // the tracker it returns (nil when the store keeps no uses).
-func newGateway(ctx context.Context, cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, composed composedServers, open *cleanup) (*gateway.Gateway, *lastuse.Tracker, error) {
+func newGateway(ctx context.Context, cfg *config.Config, opt Options, c core, creds map[string]backendauth.Credential, composed composedServers, apis *openAPISources, open *cleanup) (*gateway.Gateway, *lastuse.Tracker, error) {
 	policies, err := CompilePolicies(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	apis, err := newOpenAPIBackends(ctx, cfg, opt, creds)
+	apiHandlers, err := newOpenAPIBackends(ctx, cfg, opt, creds, apis)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,7 +76,7 @@ func newGateway(ctx context.Context, cfg *config.Config, opt Options, c core, cr
 		return nil, nil, err
 	}
 	open.add("stdio bridges", func() error { closeBridges(bridges); return nil })
-	maps.Copy(handlers, apis)
+	maps.Copy(handlers, apiHandlers)
 	for name, s := range composed {
 		handlers[name] = s
 	}

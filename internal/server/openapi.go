@@ -44,7 +44,7 @@ func openAPIOptions(sv *config.Backend, opt Options, cred backendauth.Credential
 // newOpenAPIBackends loads each OpenAPI server's document and builds its
 // handler. Every problem of every server is reported, not only the first:
 // drawbridge check shows them all.
-func newOpenAPIBackends(ctx context.Context, cfg *config.Config, opt Options, creds map[string]backendauth.Credential) (map[string]http.Handler, error) {
+func newOpenAPIBackends(ctx context.Context, cfg *config.Config, opt Options, creds map[string]backendauth.Credential, apis *openAPISources) (map[string]http.Handler, error) {
 	handlers := map[string]http.Handler{}
 	var errs []error
 	for i := range cfg.Backends {
@@ -52,32 +52,31 @@ func newOpenAPIBackends(ctx context.Context, cfg *config.Config, opt Options, cr
 		if sv.OpenAPI == nil {
 			continue
 		}
-		h, err := newOpenAPIBackend(ctx, sv, opt, creds[sv.Name])
+		s, err := newOpenAPIBackend(ctx, sv, opt, creds[sv.Name])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("servers[%d].openapi: %w", i, err))
 			continue
 		}
-		handlers[sv.Name] = h
+		apis.add(sv.Name, "", sv.OpenAPI.Refresh.D(), s)
+		handlers[sv.Name] = s
 	}
 	return handlers, errors.Join(errs...)
 }
 
-func newOpenAPIBackend(ctx context.Context, sv *config.Backend, opt Options, cred backendauth.Credential) (http.Handler, error) {
+// newOpenAPIBackend loads one document and builds the server of its
+// tools, which can read it again later (openAPISources).
+func newOpenAPIBackend(ctx context.Context, sv *config.Backend, opt Options, cred backendauth.Credential) (*openapi.Server, error) {
 	s, err := openAPIOptions(sv, opt, cred)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := openapi.Load(ctx, s.Source)
-	if err != nil {
-		return nil, err
-	}
-	set, err := openapi.Build(doc, s.Filter)
+	client := s.Client
+	srv, set, err := openapi.NewServer(ctx, openapi.ServerOptions{Name: sv.Name, Title: sv.Title, Source: s.Source, Filter: s.Filter, Client: &client})
 	if err != nil {
 		return nil, err
 	}
 	for _, sk := range set.Skipped {
 		s.Client.Log.Warn("openapi operation left out", "method", sk.Method, "path", sk.Path, "operation_id", sk.OperationID, "reason", sk.Reason)
 	}
-	client := s.Client
-	return openapi.Handler(openapi.Options{Name: sv.Name, Title: sv.Title, Tools: set.Tools, Client: &client}), nil
+	return srv, nil
 }

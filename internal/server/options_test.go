@@ -20,6 +20,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/cimd"
 	"github.com/drawbridge-mcp/drawbridge/internal/compose"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
+	"github.com/drawbridge-mcp/drawbridge/internal/openapi"
 	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/ratelimit"
 	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
@@ -139,6 +140,9 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 		t.Fatal(err)
 	}
 	handlers := map[string]http.Handler{}
+	// Stand-ins for the OpenAPI documents: the admin API gets a reload
+	// action for the servers that have one.
+	apis := newOpenAPISources(opt, nil)
 	for i := range cfg.Backends {
 		if sv := &cfg.Backends[i]; len(sv.Command) > 0 {
 			section("stdio.Options "+sv.Name, bridgeOptions(sv, opt))
@@ -151,6 +155,7 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 			}
 			section("openapi "+sv.Name, o)
 			handlers[sv.Name] = http.NotFoundHandler()
+			apis.add(sv.Name, "", sv.OpenAPI.Refresh.D(), &openapi.Server{})
 		}
 	}
 	composed := composedServers{}
@@ -162,6 +167,9 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 				var h http.Handler
 				if m.OpenAPI != nil || len(m.Command) > 0 {
 					h = http.NotFoundHandler()
+				}
+				if m.OpenAPI != nil {
+					apis.add(sv.Name, m.Name, m.OpenAPI.Refresh.D(), &openapi.Server{})
 				}
 				members = append(members, memberOptions(sv, m, opt, creds[memberKey(sv.Name, m.Name)], h))
 			}
@@ -175,7 +183,7 @@ func renderAllOptions(t *testing.T, cfg *config.Config) []byte {
 		t.Fatal(err)
 	}
 	section("gateway.Options", gw)
-	section("admin.Options", adminOptions(cfg, opt, c, composed))
+	section("admin.Options", adminOptions(cfg, opt, c, composed, apis))
 	if consoleEnabled(cfg) {
 		section("console.Options", consoleOptions(cfg, opt, c, &admin.API{}, &authserver.Server{}))
 	}

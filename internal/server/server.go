@@ -63,6 +63,7 @@ type Server struct {
 	serving serving
 	store   storage.Store
 	metrics *telemetry.Metrics // nil when metrics are off
+	apis    *openAPISources
 	loops   []func(context.Context)
 	open    *cleanup
 	// stop ends the loops; running waits for them.
@@ -92,6 +93,12 @@ func (s *Server) start() {
 		s.running.Go(func() { loop(ctx) })
 	}
 }
+
+// ReloadOpenAPI reads every OpenAPI document again (SIGHUP: nothing else
+// of the configuration is reloaded) and serves each one's new tools from
+// the next request on. A document that fails keeps the tools it had; the
+// error lists every failure, each also logged and counted.
+func (s *Server) ReloadOpenAPI(ctx context.Context) error { return s.apis.reloadAll(ctx) }
 
 // Handler is the whole HTTP handler, middleware included.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -30,6 +30,7 @@ type Metrics struct {
 	auditDropped  prometheus.CounterFunc
 	toolPins      *prometheus.CounterVec
 	memberErrors  *prometheus.CounterVec
+	apiReloads    *prometheus.CounterVec
 
 	tools *labelLimiter
 }
@@ -84,6 +85,10 @@ func NewMetrics(dropped func() int64) *Metrics {
 		Name: "drawbridge_compose_member_errors_total",
 		Help: "Times a composed server's member stopped answering (refused, timed out, answered an error or nonsense), by server and member.",
 	}, []string{"server", "member"})
+	m.apiReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "drawbridge_openapi_reloads_total",
+		Help: "Reloads of an OpenAPI document (SIGHUP, openapi.refresh), by server, member (empty for a plain server) and outcome: ok, or failed (the tools already served stay).",
+	}, []string{"server", "member", "outcome"})
 	if dropped == nil {
 		dropped = func() int64 { return 0 }
 	}
@@ -92,7 +97,7 @@ func NewMetrics(dropped func() int64) *Metrics {
 		Help: "Audit events lost because the audit queue stayed full.",
 	}, func() float64 { return float64(dropped()) })
 	m.reg.MustRegister(m.mcpRequests, m.mcpDuration, m.authEvents, m.tokensIssued, m.rateLimited,
-		m.backendErrors, m.openStreams, m.storeDuration, m.auditDropped, m.toolPins, m.memberErrors,
+		m.backendErrors, m.openStreams, m.storeDuration, m.auditDropped, m.toolPins, m.memberErrors, m.apiReloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -164,6 +169,14 @@ func (m *Metrics) BackendError(server, kind string) {
 func (m *Metrics) ComposeMemberError(server, member string) {
 	if m != nil {
 		m.memberErrors.WithLabelValues(server, member).Inc()
+	}
+}
+
+// OpenAPIReload counts one reload of an OpenAPI document; outcome is ok
+// or failed. The labels are configured names: bounded.
+func (m *Metrics) OpenAPIReload(server, member, outcome string) {
+	if m != nil {
+		m.apiReloads.WithLabelValues(server, member, outcome).Inc()
 	}
 }
 

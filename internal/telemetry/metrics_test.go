@@ -54,6 +54,27 @@ func TestComposeMemberErrors(t *testing.T) {
 	}
 }
 
+// TestOpenAPIReloads: reloads are counted by server, member and outcome,
+// and a nil Metrics (metrics off) counts nothing without failing.
+func TestOpenAPIReloads(t *testing.T) {
+	m := NewMetrics(nil)
+	m.OpenAPIReload("petstore", "", "ok")
+	m.OpenAPIReload("petstore", "", "failed")
+	m.OpenAPIReload("petstore", "", "failed")
+	m.OpenAPIReload("all", "rest", "ok")
+	for _, c := range []struct {
+		server, member, outcome string
+		want                    float64
+	}{{"petstore", "", "ok", 1}, {"petstore", "", "failed", 2}, {"all", "rest", "ok", 1}, {"all", "rest", "failed", 0}} {
+		labels := map[string]string{"server": c.server, "member": c.member, "outcome": c.outcome}
+		if got := counter(t, m, "drawbridge_openapi_reloads_total", labels); got != c.want {
+			t.Errorf("drawbridge_openapi_reloads_total%v = %v, want %v", labels, got, c.want)
+		}
+	}
+	var off *Metrics
+	off.OpenAPIReload("petstore", "", "ok")
+}
+
 // counter sums the series of a counter whose labels include labels.
 func counter(t *testing.T, m *Metrics, name string, labels map[string]string) float64 {
 	t.Helper()

@@ -189,6 +189,7 @@ func New(opt Options) (*Server, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
+	opt.Log = abandonedLogger(opt.Log)
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}

@@ -60,8 +60,10 @@ func TestComposeProblemsAllReported(t *testing.T) {
       - name: gh
         upstream: "http://127.0.0.1:9/mcp"
         transport: sse
+        stdio: {mode: shared}
       - name: gh
         upstream: "ftp://x"
+        transport: websocket
         prefix: "gh/"
         include: ["[a"]
         exclude: [""]
@@ -91,9 +93,10 @@ func TestComposeProblemsAllReported(t *testing.T) {
 	for _, want := range []string{
 		"servers[0]: set exactly one of upstream, command, openapi and compose",
 		"servers[0]: a composed server has no credential of its own: set auth, headers and forward_identity on each member",
-		"servers[0].compose[0].transport: a composed server's members must speak Streamable HTTP",
+		"servers[0].compose[0].stdio.mode: an sse member opens one connection per client session",
 		`servers[0].compose[1].name: "gh" is also the name of servers[0].compose[0]`,
 		`servers[0].compose[1].upstream: "ftp://x" must be an http or https URL`,
+		`servers[0].compose[1].transport: "websocket" is not one of`,
 		`servers[0].compose[1].prefix: "gh/" must be at most 64 of A-Z`,
 		`servers[0].compose[1].include[0]: "[a" is not a valid glob`,
 		`servers[0].compose[1].exclude[0]: "" is not a valid glob`,

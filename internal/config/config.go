@@ -551,11 +551,12 @@ type Member struct {
 	// Name identifies the member in logs, metrics, audit records
 	// (backend) and errors: a-z, 0-9, _ and -, unique in the server.
 	Name string `yaml:"name"`
-	// Upstream is the member's Streamable HTTP MCP endpoint.
+	// Upstream is the member's MCP endpoint: Streamable HTTP, or the SSE
+	// stream of the 2024-11-05 HTTP+SSE transport.
 	Upstream string `yaml:"upstream"`
-	// Transport must be streamable-http for an upstream (stdio, the
-	// default, for a command): a composed server's members cannot speak
-	// the 2024-11-05 HTTP+SSE transport.
+	// Transport is streamable-http (the default for an upstream) or sse
+	// (one SSE connection per client session, bridged to Streamable HTTP:
+	// docs/virtual-servers.md); stdio for a command.
 	Transport string `yaml:"transport"`
 	// Command, Env, Dir and Stdio run a stdio MCP server, as a server's
 	// do.

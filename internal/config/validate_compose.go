@@ -59,10 +59,10 @@ func (v *validator) member(field string, s *Backend, m *Member) {
 		v.add("%s.name: %q must be 1-63 of a-z, 0-9, _ and -", field, m.Name)
 	}
 	b := s.MemberServer(m)
-	if m.Transport == "sse" {
-		v.add("%s.transport: a composed server's members must speak Streamable HTTP (an sse backend can only be a server of its own)", field)
-	} else {
-		v.backend(field, &b)
+	v.backend(field, &b)
+	v.oneOf(field+".transport", m.Transport, "streamable-http", "sse", "stdio")
+	if m.Transport == "sse" && m.Stdio.Mode == "shared" {
+		v.add("%s.stdio.mode: an sse member opens one connection per client session, with that caller's credential; it cannot be shared", field)
 	}
 	for name := range m.Headers {
 		if !validHeaderName(name) {

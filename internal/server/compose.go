@@ -10,6 +10,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/compose"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
 	"github.com/drawbridge-mcp/drawbridge/internal/gateway"
+	"github.com/drawbridge-mcp/drawbridge/internal/sseclient"
 	"github.com/drawbridge-mcp/drawbridge/internal/stdio"
 )
 
@@ -111,8 +112,8 @@ func newComposedServer(ctx context.Context, cfg *config.Config, i int, opt Optio
 	return s, nil
 }
 
-// memberHandler is the in-process handler of a stdio or OpenAPI member
-// (nil for an upstream one). An OpenAPI member's client attaches the
+// memberHandler is the in-process handler of a stdio, OpenAPI or SSE
+// member (nil for a Streamable HTTP one). An OpenAPI member's client attaches the
 // member's headers and credential itself, for the caller it finds in the
 // request's context, as an OpenAPI server's does.
 func memberHandler(ctx context.Context, sv *config.Backend, m *config.Member, opt Options, cred backendauth.Credential, apis *openAPISources, open *cleanup) (http.Handler, error) {
@@ -134,8 +135,38 @@ func memberHandler(ctx context.Context, sv *config.Backend, m *config.Member, op
 		}
 		open.add("stdio bridge of "+memberKey(sv.Name, m.Name), b.Close)
 		return b, nil
+	case m.Transport == gateway.TransportSSE:
+		return sseMember(sv, m, &mb, opt, cred, open)
 	}
 	return nil, nil
+}
+
+// sseMember bridges a member that speaks the 2024-11-05 HTTP+SSE
+// transport: each client session gets its own SSE connection, opened
+// with the member's credential for that session's caller, and the bridge
+// serves it as Streamable HTTP (docs/virtual-servers.md).
+func sseMember(sv *config.Backend, m *config.Member, mb *config.Backend, opt Options, cred backendauth.Credential, open *cleanup) (http.Handler, error) {
+	log := opt.Log.With("server", sv.Name, "member", m.Name)
+	bo := bridgeOptions(mb, opt)
+	bo.Command, bo.Mode, bo.Logger = nil, stdio.PerSession, log
+	bo.Dial = sseclient.Dialer(sseclient.Options{URL: m.Upstream, Timeout: m.Timeout.D(), Log: log,
+		Client: &http.Client{Transport: upstreamTransport(m, opt, cred), CheckRedirect: noRedirects}})
+	b, err := stdio.New(bo)
+	if err != nil {
+		return nil, err
+	}
+	open.add("sse bridge of "+memberKey(sv.Name, m.Name), b.Close)
+	return b, nil
+}
+
+// upstreamTransport sends to an upstream member with its headers and
+// credential.
+func upstreamTransport(m *config.Member, opt Options, cred backendauth.Credential) http.RoundTripper {
+	base := opt.BackendTransport
+	if base == nil {
+		base = gateway.NewBackendTransport(m.Timeout.D())
+	}
+	return &memberTransport{base: base, headers: m.Headers, cred: cred, needsUser: needsUser(m.Auth.Mode), forwardIdentity: m.ForwardIdentity}
 }
 
 // memberOptions is one member for the composed server: how to reach it
@@ -146,11 +177,7 @@ func memberOptions(sv *config.Backend, m *config.Member, opt Options, cred backe
 		// Any URL: the transport serves every request in-process.
 		url, rt = "http://"+m.Name+".member.invalid/mcp", compose.HandlerTransport(h)
 	} else {
-		base := opt.BackendTransport
-		if base == nil {
-			base = gateway.NewBackendTransport(m.Timeout.D())
-		}
-		rt = &memberTransport{base: base, headers: m.Headers, cred: cred, needsUser: needsUser(m.Auth.Mode), forwardIdentity: m.ForwardIdentity}
+		rt = upstreamTransport(m, opt, cred)
 	}
 	overrides := make(map[string]compose.Override, len(m.Overrides))
 	for k, o := range m.Overrides {

@@ -1,6 +1,7 @@
 package stdio
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -175,7 +176,9 @@ func (b *Bridge) newSession(r *http.Request) (*session, error) {
 	if shared {
 		return s, nil
 	}
-	p, err := s.m.start()
+	// The channel outlives this request, but keeps its values: a dialed
+	// channel sends with the credential of the caller who opened it.
+	p, err := s.m.start(context.WithoutCancel(r.Context()))
 	if err != nil {
 		log.Error("mcp server failed to start", "err", err)
 		b.endSession(s, "start failed")
@@ -186,7 +189,7 @@ func (b *Bridge) newSession(r *http.Request) (*session, error) {
 		b.endSession(s, "closed")
 		return nil, errClosed
 	}
-	log.Info("mcp session started", "pid", p.pid)
+	log.Info("mcp session started", p.logAttrs()...)
 	return s, nil
 }
 

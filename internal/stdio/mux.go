@@ -55,7 +55,7 @@ type mux struct {
 	onDiscover func(*jsonrpc.Response)
 
 	mu        sync.Mutex
-	proc      *proc         // nil until started and initialized
+	proc      channel       // nil until started and initialized
 	ready     chan struct{} // closed when proc is set
 	nextID    int64
 	calls     map[int64]*call
@@ -227,7 +227,7 @@ func (m *mux) sendLocked(msg jsonrpc.Message) error {
 	return m.sendTo(m.proc, msg)
 }
 
-func (m *mux) sendTo(p *proc, msg jsonrpc.Message) error {
+func (m *mux) sendTo(p channel, msg jsonrpc.Message) error {
 	data, err := encode(msg)
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 
 // fromChild routes one message written by the process. It runs on the
 // process's stdout reader and never blocks.
-func (m *mux) fromChild(p *proc, msg jsonrpc.Message) {
+func (m *mux) fromChild(p channel, msg jsonrpc.Message) {
 	switch msg := msg.(type) {
 	case *jsonrpc.Response:
 		m.childResponse(msg)
@@ -43,7 +43,7 @@ func (m *mux) childResponse(resp *jsonrpc.Response) {
 // so they pass through unchanged and the client's response comes back
 // with the same id. ping is answered here: the bridge is the process's
 // client, and it is alive.
-func (m *mux) childRequest(p *proc, req *jsonrpc.Request) {
+func (m *mux) childRequest(p channel, req *jsonrpc.Request) {
 	if req.Method == methodPing {
 		_ = m.sendTo(p, &jsonrpc.Response{ID: req.ID, Result: json.RawMessage("{}")})
 		return

@@ -88,7 +88,7 @@ func (m *mux) releaseInitLocked() {
 // replay initializes a restarted process as the first one was, before any
 // session's traffic reaches it, so that sessions survive the restart; it
 // also renews the resource subscriptions that sessions hold.
-func (m *mux) replay(p *proc) error {
+func (m *mux) replay(p channel) error {
 	m.mu.Lock()
 	params, sent := m.init.params, m.init.sentInitialized
 	uris := make([]string, 0, len(m.subs))
@@ -131,7 +131,7 @@ func (m *mux) reserveID() int64 {
 
 // internalCall sends a request of the bridge's own to p, which need not be
 // ready yet, and waits for the answer.
-func (m *mux) internalCall(p *proc, method string, params json.RawMessage) (*jsonrpc.Response, error) {
+func (m *mux) internalCall(p channel, method string, params json.RawMessage) (*jsonrpc.Response, error) {
 	c := &call{method: method, internal: make(chan *jsonrpc.Response, 1)}
 	m.mu.Lock()
 	m.nextID++
@@ -146,7 +146,7 @@ func (m *mux) internalCall(p *proc, method string, params json.RawMessage) (*jso
 	select {
 	case resp := <-c.internal:
 		return resp, nil
-	case <-p.disconnected:
+	case <-p.gone():
 		return nil, errExited
 	case <-t.C:
 		return nil, fmt.Errorf("%s: no answer within %v", method, m.b.opt.StartTimeout)

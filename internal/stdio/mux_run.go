@@ -1,13 +1,14 @@
 package stdio
 
 import (
+	"context"
 	"time"
 )
 
 // start starts a process for the mux and makes it ready: initialized like
 // its predecessor, if it had one.
-func (m *mux) start() (*proc, error) {
-	p, err := startProc(&m.b.opt, m.log, m.fromChild)
+func (m *mux) start(ctx context.Context) (channel, error) {
+	p, err := m.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -29,14 +30,14 @@ func (m *mux) start() (*proc, error) {
 // and a shared one restarts the process with exponential backoff (the
 // stdio transport: "If the server process exits unexpectedly, the client
 // SHOULD restart it", 2026-07-28 basic/transports/stdio).
-func (m *mux) run(first *proc) {
+func (m *mux) run(first channel) {
 	defer m.b.wg.Done()
 	delays := backoff{opt: m.b.opt.Restart}
 	p := first
 	for {
 		if p == nil {
 			var err error
-			if p, err = m.start(); err != nil {
+			if p, err = m.start(context.Background()); err != nil {
 				delay := delays.failed(0)
 				m.log.Error("mcp server failed to start", "err", err, "retry_in", delay)
 				if !m.shared || !m.sleep(delay) {
@@ -47,7 +48,7 @@ func (m *mux) run(first *proc) {
 			}
 		}
 		select {
-		case <-p.disconnected:
+		case <-p.gone():
 		case <-m.closing:
 		}
 		stopping := m.isClosing()
@@ -60,13 +61,14 @@ func (m *mux) run(first *proc) {
 			m.down() // end the session now; reaping may take the grace period
 		}
 		st := p.stop(m.b.opt.GracePeriod)
-		uptime := time.Since(p.started).Round(time.Millisecond)
+		uptime := time.Since(p.since()).Round(time.Millisecond)
+		log := m.log.With(p.logAttrs()...)
 		if stopping {
-			m.log.Info("mcp server stopped", "pid", p.pid, "status", exitStatus(st))
+			log.Info("mcp server stopped", "status", st)
 			m.down()
 			return
 		}
-		m.log.Warn("mcp server exited unexpectedly", "pid", p.pid, "status", exitStatus(st), "uptime", uptime)
+		log.Warn("mcp server "+p.lost(), "status", st, "uptime", uptime)
 		if !m.shared {
 			return
 		}

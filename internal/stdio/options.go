@@ -49,6 +49,10 @@ type Options struct {
 	// Command is the server's argv. It is executed directly, never through a
 	// shell; a bare name is looked up in the child's PATH.
 	Command []string
+	// Dial, if set, replaces the process: each session's messages travel
+	// over a Conn it opens (Mode must be PerSession, and Command, Env and
+	// Dir are unused).
+	Dial DialFunc
 	// Env is added to the child's environment. The child does NOT inherit
 	// the gateway's environment, which holds secrets (signing keys, client
 	// secrets, database passwords): it starts from PATH, HOME and LANG
@@ -133,7 +137,14 @@ func (o Options) withDefaults() Options {
 // validate reports every problem at once.
 func (o Options) validate() error {
 	var errs []error
-	if len(o.Command) == 0 || o.Command[0] == "" {
+	switch {
+	case o.Dial != nil && len(o.Command) > 0:
+		errs = append(errs, errors.New("a command and a dialer: the server is one or the other"))
+	case o.Dial != nil && o.Mode != PerSession:
+		// A dialed connection may carry the credential of the caller who
+		// opened it: it must serve that caller's session alone.
+		errs = append(errs, fmt.Errorf("a dialed server runs %q", PerSession))
+	case o.Dial == nil && (len(o.Command) == 0 || o.Command[0] == ""):
 		errs = append(errs, errors.New("command is empty"))
 	}
 	if o.Mode != PerSession && o.Mode != Shared {
@@ -150,7 +161,7 @@ func (o Options) validate() error {
 	if o.Restart.Initial < 0 || o.Restart.Max < o.Restart.Initial {
 		errs = append(errs, errors.New("restart backoff: need 0 <= initial <= max"))
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && o.Dial == nil {
 		if _, err := o.resolveCommand(); err != nil {
 			errs = append(errs, err)
 		}

@@ -212,7 +212,7 @@ func TestBannerOnStdoutIsSkipped(t *testing.T) {
 	if got := callText(t, cs, "echo", map[string]any{"text": "ok"}); got != "echo: ok" {
 		t.Errorf("echo = %q", got)
 	}
-	if !h.logs.has(func(r logRecord) bool { return r.Msg == "ignored stdout output that is not JSON-RPC" }) {
+	if !h.logs.has(func(r logRecord) bool { return r.Msg == "ignored a message that is not JSON-RPC" }) {
 		t.Error("banner not logged")
 	}
 }

@@ -55,7 +55,7 @@ type proc struct {
 
 // startProc starts the command. handle receives each message the child
 // writes, in order, on the stdout reader's goroutine; it must not block.
-func startProc(o *Options, log *slog.Logger, handle func(*proc, jsonrpc.Message)) (*proc, error) {
+func startProc(o *Options, log *slog.Logger, handle func(channel, jsonrpc.Message)) (*proc, error) {
 	path, err := o.resolveCommand()
 	if err != nil {
 		return nil, err
@@ -162,7 +162,7 @@ func (p *proc) wait() {
 // basic/transports/stdio §Shutdown): close its input, wait, SIGTERM, wait,
 // SIGKILL. It returns once the process is reaped and every goroutine of p
 // has ended. It is safe to call more than once.
-func (p *proc) stop(grace time.Duration) *os.ProcessState {
+func (p *proc) stop(grace time.Duration) string {
 	p.stopOnce.Do(func() {
 		close(p.quit)
 		_ = p.stdin.Close()
@@ -186,8 +186,13 @@ func (p *proc) stop(grace time.Duration) *os.ProcessState {
 		closeAll(p.stdout, p.stderr)
 		p.all.Wait()
 	})
-	return p.state
+	return exitStatus(p.state)
 }
+
+func (p *proc) gone() <-chan struct{} { return p.disconnected }
+func (p *proc) since() time.Time      { return p.started }
+func (p *proc) logAttrs() []any       { return []any{"pid", p.pid} }
+func (p *proc) lost() string          { return "exited unexpectedly" }
 
 func waitFor(ch <-chan struct{}, d time.Duration) bool {
 	t := time.NewTimer(d)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -20,7 +21,7 @@ var errLineTooLong = errors.New("line too long")
 // "Messages are delimited by newlines"). A line that is not JSON-RPC is
 // logged and skipped rather than fatal: servers that print a banner on
 // stdout are common, and one bad line should not cost every session.
-func (p *proc) readStdout(max int, handle func(*proc, jsonrpc.Message)) {
+func (p *proc) readStdout(max int, handle func(channel, jsonrpc.Message)) {
 	defer p.all.Done()
 	defer p.readers.Done()
 	defer close(p.disconnected)
@@ -38,14 +39,15 @@ func (p *proc) readStdout(max int, handle func(*proc, jsonrpc.Message)) {
 			}
 			continue
 		}
-		p.decode(line, handle)
+		decodeLine(p, p.log.With("from", "stdout"), line, handle)
 		if err != nil {
 			return
 		}
 	}
 }
 
-func (p *proc) decode(line []byte, handle func(*proc, jsonrpc.Message)) {
+// decodeLine decodes one message, or a batch of them, that ch carried.
+func decodeLine(ch channel, log *slog.Logger, line []byte, handle func(channel, jsonrpc.Message)) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
 		return
@@ -59,10 +61,10 @@ func (p *proc) decode(line []byte, handle func(*proc, jsonrpc.Message)) {
 	for _, raw := range raws {
 		msg, err := decode(raw)
 		if err != nil {
-			p.log.Warn("ignored stdout output that is not JSON-RPC", "err", err, "excerpt", excerpt(raw))
+			log.Warn("ignored a message that is not JSON-RPC", "err", err, "excerpt", excerpt(raw))
 			continue
 		}
-		handle(p, msg)
+		handle(ch, msg)
 	}
 }
 

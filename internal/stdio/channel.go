@@ -94,4 +94,3 @@ func (d *dialed) stop(time.Duration) string {
 func (d *dialed) since() time.Time { return d.started }
 func (d *dialed) logAttrs() []any  { return []any{"transport", "dialed"} }
 func (d *dialed) lost() string     { return "connection ended" }
-

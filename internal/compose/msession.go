@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -100,6 +101,14 @@ func (s *Server) initialize(ctx context.Context, m *member, params json.RawMessa
 	}
 	res, err := s.awaitResult(ctx, m, a, rid)
 	a.close()
+	var refused *jsonrpc.Error
+	if errors.As(err, &refused) {
+		// A member that will not open a session (a bridged server that
+		// could not start or connect) is down, not a member without
+		// the feature asked for next.
+		err = fmt.Errorf("member %s: refused initialize: %s", m.cfg.Name, refused.Message)
+		s.down(ctx, m, err)
+	}
 	if err != nil {
 		return "", "", err
 	}

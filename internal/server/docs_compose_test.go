@@ -60,3 +60,38 @@ func TestDocsVirtualServer(t *testing.T) {
 		t.Errorf("the documented rate limit: %+v", r)
 	}
 }
+
+// TestDocsLegacyMember runs docs/virtual-servers.md's composed server with
+// a 2024-11-05 HTTP+SSE member as written, against a real SSE server: its
+// tools are listed and called, with the member's credential and the
+// caller's identity.
+func TestDocsLegacyMember(t *testing.T) {
+	tickets := startMember(t, "tickets", "open")
+	legacy := startSSEMember(t, "lookup")
+	gw := gwtest.Start(t, gwtest.Options{
+		ExtraYAML: docBlock(t, "virtual-servers.md", "legacy-member"),
+		Env:       map[string]string{"TICKETS_MCP_URL": tickets.URL, "LEGACY_SSE_URL": legacy.URL, "LEGACY_TOKEN": "legacy-secret"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cs := connectSDKVersion(t, ctx, gw.URL+"/tools/mcp", "", browser.New(gw.URL))
+	if got := strings.Join(toolNames(t, ctx, cs), ","); got != "legacy_lookup,open" {
+		t.Fatalf("tools = %s", got)
+	}
+	if got, err := callText(t, ctx, cs, "legacy_lookup", map[string]any{"query": "q"}); err != nil || got != "legacy:lookup:q" {
+		t.Errorf("legacy_lookup = %q, %v", got, err)
+	}
+	seen := legacy.seen()
+	if len(seen) == 0 {
+		t.Fatal("the SSE member got nothing")
+	}
+	named := false
+	for _, h := range seen {
+		if h.Get("Authorization") != "Bearer legacy-secret" {
+			t.Errorf("the SSE member got Authorization %q", h.Get("Authorization"))
+		}
+		named = named || h.Get("X-Drawbridge-Subject") != ""
+	}
+	if !named {
+		t.Error("no request named the caller")
+	}
+}

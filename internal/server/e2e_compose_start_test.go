@@ -70,7 +70,7 @@ func TestComposedServerStartRefusesClash(t *testing.T) {
 
 // TestCheckComposedServer: drawbridge check reports every problem of a
 // composed server at once: a clash naming both members, an include that
-// names nothing, an unreachable member, an OpenAPI member whose document
+// names nothing, unreachable members (Streamable HTTP and SSE), an OpenAPI member whose document
 // does not load and a credential that cannot be built.
 func TestCheckComposedServer(t *testing.T) {
 	a, b := startMember(t, "a", "search"), startMember(t, "b", "search")
@@ -93,6 +93,7 @@ func TestCheckComposedServer(t *testing.T) {
 	cfg = composedConfig(t, fmt.Sprintf(`      - {name: alpha, upstream: %q}
       - {name: beta, upstream: %q, include: [search, nothing_here]}
       - {name: gone, upstream: "http://127.0.0.1:1/mcp"}
+      - {name: oldgone, upstream: "http://127.0.0.1:1/sse", transport: sse, prefix: o_}
       - name: sts
         upstream: %q
         prefix: s_
@@ -104,6 +105,7 @@ func TestCheckComposedServer(t *testing.T) {
 		`members "alpha" and "beta" both show the tool "search"`,
 		`member "beta": include "nothing_here" names no tool or prompt`,
 		`member "gone" is unreachable`,
+		`member "oldgone" is unreachable`,
 		`member "sts" is unreachable`,
 	} {
 		if !strings.Contains(all, want) {

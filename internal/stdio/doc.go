@@ -34,6 +34,14 @@
 // the GET stream, and lose them when the client has none open. It also
 // rejects methods the SDK does not know, which a bridge must pass through.
 //
+// # Dialed servers
+//
+// With Options.Dial the bridge runs over a [Conn] instead of a process:
+// the same bridging, one Conn per session (per-session mode only, since a
+// Conn may carry the credential of the caller who opened it). Package
+// sseclient dials servers of the 2024-11-05 HTTP+SSE transport this way,
+// for composed servers' members.
+//
 // # Processes
 //
 // In per-session mode (the default) each session starts its own process;

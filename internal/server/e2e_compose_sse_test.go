@@ -3,6 +3,7 @@ package server_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -109,5 +110,71 @@ func TestComposedServerSSEMember(t *testing.T) {
 	}
 	if users == 0 {
 		t.Error("no request to the SSE member named the caller (forward_identity)")
+	}
+}
+
+// TestComposedSSEMemberCallbacks: what an SSE member sends during a call
+// reaches the client through the gateway and the composed server: its
+// progress notifications on the call's stream, and its elicitation
+// request, whose answer goes back to the member on its own connection.
+func TestComposedSSEMemberCallbacks(t *testing.T) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "legacy", Version: "1"}, nil)
+	mcp.AddTool(srv, &mcp.Tool{Name: "ask"}, func(ctx context.Context, req *mcp.CallToolRequest, _ queryIn) (*mcp.CallToolResult, any, error) {
+		if tok := req.Params.GetProgressToken(); tok != nil {
+			for i := range 2 {
+				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: float64(i + 1), Total: 3})
+			}
+		}
+		res, err := req.Session.Elicit(ctx, &mcp.ElicitParams{Message: "your name?", RequestedSchema: map[string]any{
+			"type": "object", "properties": map[string]any{"name": map[string]any{"type": "string"}},
+		}})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf("%s %v", res.Action, res.Content["name"])}}}, nil, nil
+	})
+	be := httptest.NewServer(mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	t.Cleanup(be.Close)
+	notes := startMember(t, "notes", "search")
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: fmt.Sprintf(`  - name: all
+    path: /all/mcp
+    compose:
+      - {name: notes, upstream: %q}
+      - {name: legacy, upstream: %q, transport: sse, prefix: old_}
+`, notes.URL, be.URL)})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var progress []float64
+	client := mcp.NewClient(&mcp.Implementation{Name: "drawbridge-e2e", Version: "1.0.0"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			mu.Lock()
+			progress = append(progress, req.Params.Progress)
+			mu.Unlock()
+		},
+		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"name": "ada"}}, nil
+		},
+	})
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw.URL + "/all/mcp",
+		OAuthHandler: sdkOAuthHandler(t, browser.New(gw.URL), gwtest.User)}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	p := &mcp.CallToolParams{Name: "old_ask", Arguments: map[string]any{"query": "q"}}
+	p.SetProgressToken("call-1")
+	res, err := cs.CallTool(ctx, p)
+	if err != nil || res.IsError || len(res.Content) == 0 {
+		b, _ := json.Marshal(res)
+		t.Fatalf("old_ask: %s, %v", b, err)
+	}
+	if got := res.Content[0].(*mcp.TextContent).Text; got != "accept ada" {
+		t.Errorf("old_ask = %q, want the client's answer", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(progress) != "[1 2]" {
+		t.Errorf("progress = %v, want [1 2]", progress)
 	}
 }

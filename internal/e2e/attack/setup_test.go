@@ -72,6 +72,13 @@ func tokenFor(t *testing.T, c *gwtest.Client, user, resource, scope string) stri
 // returns the status and body of the answer.
 func post(t *testing.T, endpoint, token, body string, hdr http.Header) (int, string) {
 	t.Helper()
+	resp, b := postResponse(t, endpoint, token, body, hdr)
+	return resp.StatusCode, b
+}
+
+// postResponse is post, returning the whole response (its body read).
+func postResponse(t *testing.T, endpoint, token, body string, hdr http.Header) (*http.Response, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
@@ -85,5 +92,5 @@ func post(t *testing.T, endpoint, token, body string, hdr http.Header) (int, str
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp, string(b)
 }

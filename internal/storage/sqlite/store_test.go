@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -186,7 +185,7 @@ func TestWriteWaitsForContext(t *testing.T) {
 	release := make(chan struct{})
 	held := make(chan struct{})
 	go func() {
-		_ = s.inTx(context.Background(), func(*sql.Tx) error {
+		_ = s.inTx(context.Background(), func(execer) error {
 			close(held)
 			<-release
 			return nil

@@ -24,13 +24,28 @@ func (s *Store) inTx(ctx context.Context, fn func(execer) error) error {
 type grouped struct{ s *Store }
 
 func (g grouped) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	var res sql.Result
+	var n rowsAffected
 	err := g.s.inTx(ctx, func(tx execer) error {
-		var err error
-		res, err = tx.ExecContext(ctx, query, args...)
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err == nil {
+			// Read while the batch holds the connection, not after.
+			var affected int64
+			affected, err = res.RowsAffected()
+			n = rowsAffected(affected)
+		}
 		return err
 	})
-	return res, err
+	return n, err
+}
+
+// rowsAffected is the result of a grouped statement: the shared store
+// asks only how many rows it changed.
+type rowsAffected int64
+
+func (n rowsAffected) RowsAffected() (int64, error) { return int64(n), nil }
+
+func (rowsAffected) LastInsertId() (int64, error) {
+	return 0, errors.New("sqlite: LastInsertId is not kept for grouped statements")
 }
 
 func (g grouped) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

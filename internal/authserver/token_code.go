@@ -22,45 +22,62 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 	case f.Get("redirect_uri") == "":
 		return nil, oauth.NewError(oauth.ErrInvalidRequest, "redirect_uri is required")
 	}
-	now := s.opt.Now()
-	ac, err := s.opt.Store.ConsumeAuthCode(r.Context(), tokens.Hash(code), now)
+	var g storage.Grant
+	var refresh string
+	ac, err := s.opt.Store.RedeemAuthCode(r.Context(), storage.Redemption{Hash: tokens.Hash(code), Now: s.opt.Now(),
+		Issue: func(ac storage.AuthCode) (storage.Grant, *storage.RefreshToken, error) {
+			var rt *storage.RefreshToken
+			var err error
+			g, refresh, rt, err = s.issueCodeGrant(&ac, tr)
+			return g, rt, err
+		}})
+	var refused *oauth.Error
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):
 		return nil, s.codeReplayed(r, &ac, tr)
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, codeInvalid()
+	case errors.As(err, &refused):
+		// The code is used up all the same (storage.Redemption).
+		if ac.ClientID == tr.client.ID {
+			tr.grantID = ac.GrantID
+		}
+		return nil, refused
 	case err != nil:
-		s.opt.Log.Error("consuming authorization code", "err", err)
+		s.opt.Log.Error("redeeming authorization code", "err", err)
 		return nil, unavailable()
 	}
-	if ac.ClientID == tr.client.ID {
-		tr.grantID = ac.GrantID
+	tr.grantID = g.ID
+	s.opt.Log.Info("tokens issued", "grant_type", grantAuthorizationCode, "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID, "resource", g.Resource)
+	resp, oerr := s.issueTokens(tr, &g, g.Scopes, refresh)
+	if oerr == nil {
+		s.recordIssued(r, grantAuthorizationCode, &g, g.Scopes)
 	}
-	if oerr := checkCodeBinding(&ac, tr); oerr != nil {
-		return nil, oerr
+	return resp, oerr
+}
+
+// issueCodeGrant is the redemption's part inside the store's transaction,
+// once the code is marked used: it checks the code's bindings and builds
+// the grant and, if the client gets one, its first refresh token. It is
+// pure but for the refresh token's randomness, so the store may call it
+// again (a retried transaction): the last call's token is the one stored
+// and answered.
+func (s *Server) issueCodeGrant(ac *storage.AuthCode, tr *tokenRequest) (g storage.Grant, refresh string, rt *storage.RefreshToken, err error) {
+	if oerr := checkCodeBinding(ac, tr); oerr != nil {
+		return storage.Grant{}, "", nil, oerr
 	}
-	g := &storage.Grant{
+	now := s.opt.Now()
+	g = storage.Grant{
 		ID: ac.GrantID, ClientID: ac.ClientID, Identity: ac.Identity, Scopes: ac.Scopes,
 		Resource: ac.Resource, UpstreamSessionID: ac.UpstreamSessionID, AuthTime: ac.AuthTime,
 		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.opt.GrantTTL), DPoPJKT: refreshBinding(tr),
 	}
-	var refresh string
-	var rt *storage.RefreshToken
 	if wantsRefreshToken(tr.client, ac.Scopes) {
 		var rec storage.RefreshToken
-		refresh, rec = s.newRefreshToken(g)
+		refresh, rec = s.newRefreshToken(&g)
 		rt = &rec
 	}
-	if err := s.opt.Store.CreateGrant(r.Context(), *g, rt); err != nil {
-		s.opt.Log.Error("storing grant", "err", err)
-		return nil, unavailable()
-	}
-	s.opt.Log.Info("tokens issued", "grant_type", grantAuthorizationCode, "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID, "resource", g.Resource)
-	resp, oerr := s.issueTokens(tr, g, g.Scopes, refresh)
-	if oerr == nil {
-		s.recordIssued(r, grantAuthorizationCode, g, g.Scopes)
-	}
-	return resp, oerr
+	return g, refresh, rt, nil
 }
 
 func codeInvalid() *oauth.Error {

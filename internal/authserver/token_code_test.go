@@ -169,3 +169,32 @@ func TestCodeReplay(t *testing.T) {
 		})
 	}
 }
+
+// TestCodeRefusalUsesCodeUp: a code refused for its bindings is used up,
+// as a code is presented once (OAuth 2.1 §4.1.2): the right request after
+// a wrong one gets invalid_grant and no grant. The refusal and the code's
+// use are one store transaction, so a refusal cannot leave the code
+// unused either.
+func TestCodeRefusalUsesCodeUp(t *testing.T) {
+	h := newHarness(t)
+	for name, wrong := range map[string]func(url.Values){
+		"another verifier":     func(f url.Values) { f.Set("code_verifier", "x"+flowVerifier[1:]) },
+		"another redirect URI": func(f url.Values) { f.Set("redirect_uri", "http://127.0.0.1:50000/cb") },
+		"another client":       func(f url.Values) { f.Set("client_id", dynPublic) },
+		"another resource":     func(f url.Values) { f.Set("resource", resFiles) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, ac := h.issueCode(nil)
+			f := redeemForm(code, ac)
+			wrong(f)
+			if rec := h.do(formRequest(PathToken, f)); rec.Code != http.StatusBadRequest {
+				t.Fatalf("the wrong request: %d, want 400", rec.Code)
+			}
+			before := h.grants()
+			wantAnswer(t, h.do(formRequest(PathToken, redeemForm(code, ac))), http.StatusBadRequest, oauth.ErrInvalidGrant)
+			if h.grants() != before {
+				t.Error("the code refused once gave a grant afterwards")
+			}
+		})
+	}
+}

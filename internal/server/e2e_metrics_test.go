@@ -117,7 +117,7 @@ func TestPrometheusMetrics(t *testing.T) {
 		{"drawbridge_tokens_issued_total", map[string]string{"grant_type": "refresh_token"}, 1},
 		{"drawbridge_authorization_events_total", map[string]string{"type": "client.registered"}, 1},
 		{"drawbridge_authorization_events_total", map[string]string{"type": "signin.succeeded"}, 1},
-		{"drawbridge_store_operation_duration_seconds", map[string]string{"operation": "consume_auth_code", "outcome": "ok"}, 1},
+		{"drawbridge_store_operation_duration_seconds", map[string]string{"operation": "redeem_auth_code", "outcome": "ok"}, 1},
 		{"go_goroutines", nil, 1},
 		{"process_resident_memory_bytes", nil, 1},
 	}

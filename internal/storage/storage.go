@@ -95,12 +95,9 @@ type Store interface {
 
 	// Authorization codes, keyed by the hash of the code.
 	CreateAuthCode(ctx context.Context, c AuthCode) error
-	// ConsumeAuthCode marks the code used and returns it. Exactly one caller
-	// wins, and gets the code with UsedAt set to now; every later caller gets
-	// the code (UsedAt from the first redemption) together with ErrAlreadyUsed
-	// so that it can revoke what the first redemption issued (OAuth 2.1 §4.1.3).
-	// An expired or unknown code gives ErrNotFound.
-	ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
+	// RedeemAuthCode marks the code used and creates the grant it gives, in
+	// one transaction; see Redemption for the rules.
+	RedeemAuthCode(ctx context.Context, r Redemption) (AuthCode, error)
 
 	// Grants: one per successful code redemption; refresh tokens hang off them.
 	// CreateGrant stores the grant and, if rt is not nil, its first refresh token

@@ -20,13 +20,6 @@ func (i *instrumentedStore) Close() error {
 	return i.s.Close()
 }
 
-func (i *instrumentedStore) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, error) {
-	start := time.Now()
-	v, err := i.s.ConsumeAuthCode(ctx, hash, now)
-	i.observe("consume_auth_code", start, err)
-	return v, err
-}
-
 func (i *instrumentedStore) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
 	start := time.Now()
 	err := i.s.CreateAuthCode(ctx, c)
@@ -295,6 +288,13 @@ func (i *instrumentedStore) PutUpstreamSession(ctx context.Context, s storage.Up
 	err := i.s.PutUpstreamSession(ctx, s)
 	i.observe("put_upstream_session", start, err)
 	return err
+}
+
+func (i *instrumentedStore) RedeemAuthCode(ctx context.Context, r storage.Redemption) (storage.AuthCode, error) {
+	start := time.Now()
+	v, err := i.s.RedeemAuthCode(ctx, r)
+	i.observe("redeem_auth_code", start, err)
+	return v, err
 }
 
 func (i *instrumentedStore) ResealSigningKey(ctx context.Context, id string, old []byte, sealed []byte) error {

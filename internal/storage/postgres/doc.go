@@ -15,8 +15,9 @@
 // transaction that locks what it reads, or in one statement that PostgreSQL
 // makes atomic by itself:
 //
-//   - ConsumeAuthCode: UPDATE ... SET used_at WHERE used_at IS NULL
-//     RETURNING; the row lock decides the single winner.
+//   - RedeemAuthCode: UPDATE ... SET used_at WHERE used_at IS NULL
+//     RETURNING; the row lock decides the single winner, and a loser's
+//     UPDATE waits for the winner's grant to be committed with the code.
 //   - RotateRefreshToken, RevokeGrant: SELECT ... FOR UPDATE on the grant,
 //     then on the token; rotations of one grant run one at a time, and
 //     Rotation.Decide (with the caller's Rotation.Check) decides under

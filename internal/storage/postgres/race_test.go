@@ -50,7 +50,7 @@ func race(stores [2]*Store, n int, fn func(i int, s *Store)) {
 	wg.Wait()
 }
 
-func TestCrossStoreConsumeAuthCode(t *testing.T) {
+func TestCrossStoreRedeemAuthCode(t *testing.T) {
 	ctx := t.Context()
 	stores := twoStores(t)
 	now := time.Unix(1000, 0)
@@ -62,7 +62,9 @@ func TestCrossStoreConsumeAuthCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		errs := make([]error, racers)
-		race(stores, racers, func(i int, s *Store) { _, errs[i] = s.ConsumeAuthCode(ctx, hash, now) })
+		race(stores, racers, func(i int, s *Store) {
+			_, errs[i] = s.RedeemAuthCode(ctx, storage.Redemption{Hash: hash, Now: now, Issue: codeGrant})
+		})
 		wins, used := 0, 0
 		for _, err := range errs {
 			switch {
@@ -71,7 +73,7 @@ func TestCrossStoreConsumeAuthCode(t *testing.T) {
 			case errors.Is(err, storage.ErrAlreadyUsed):
 				used++
 			default:
-				t.Errorf("%s: ConsumeAuthCode: %v", hash, err)
+				t.Errorf("%s: RedeemAuthCode: %v", hash, err)
 			}
 		}
 		if wins != 1 || used != racers-1 {

@@ -184,11 +184,11 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 		s.UseOnce(ctx, secret, now.Add(time.Minute), now),
 		s.UseOnce(ctx, secret, now.Add(time.Minute), now),
 	}
-	_, err := s.ConsumeAuthCode(ctx, secret+"x", now)
+	_, err := s.RedeemAuthCode(ctx, storage.Redemption{Hash: secret + "x", Now: now, Issue: codeGrant})
 	errs = append(errs, err)
-	_, err = s.ConsumeAuthCode(ctx, secret, now)
+	_, err = s.RedeemAuthCode(ctx, storage.Redemption{Hash: secret, Now: now, Issue: codeGrant})
 	errs = append(errs, err)
-	_, err = s.ConsumeAuthCode(ctx, secret, now)
+	_, err = s.RedeemAuthCode(ctx, storage.Redemption{Hash: secret, Now: now, Issue: codeGrant})
 	errs = append(errs, err)
 	_, err = s.RotateRefreshToken(ctx, storage.Rotation{OldHash: secret + "x", Now: now})
 	errs = append(errs, err)
@@ -203,4 +203,9 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 			t.Errorf("error %d holds a secret: %v", i, err)
 		}
 	}
+}
+
+// codeGrant is a storage.Redemption's Issue: the code's grant, bare.
+func codeGrant(c storage.AuthCode) (storage.Grant, *storage.RefreshToken, error) {
+	return storage.Grant{ID: c.GrantID}, nil, nil
 }

@@ -106,8 +106,8 @@ func TestServerGoesAway(t *testing.T) {
 	}
 
 	p.kill()
-	_, err := s.ConsumeAuthCode(ctx, "code-1", now)
-	checkFailedFast(t, "ConsumeAuthCode", err)
+	_, err := s.RedeemAuthCode(ctx, storage.Redemption{Hash: "code-1", Now: now, Issue: codeGrant})
+	checkFailedFast(t, "RedeemAuthCode", err)
 	_, err = s.RotateRefreshToken(ctx, storage.Rotation{OldHash: "rt-1", Now: now})
 	checkFailedFast(t, "RotateRefreshToken", err)
 	checkFailedFast(t, "Ping", s.Ping(ctx))

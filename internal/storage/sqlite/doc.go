@@ -18,6 +18,12 @@
 // its own (sqlstore.Engine.ForUpdate is empty), and audit appends are
 // serialised already.
 //
+// The write transactions that queue while one commits are committed
+// together (group commit, group.go): one SQLite transaction, a savepoint
+// per member so that each fails alone, and one fsync for the lot, with
+// synchronous=FULL as before. Each caller returns once the commit that
+// holds its changes is on disk.
+//
 // The shared SQL writes placeholders as $1, $2, ...; SQLite reads those as
 // named parameters, resolved one by one when a statement is prepared, so the
 // querier rewrites them to positional ? (placeholders.go).

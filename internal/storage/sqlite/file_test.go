@@ -63,12 +63,14 @@ func TestTwoStoresShareFile(t *testing.T) {
 	must(stores[1].CreateClient(ctx, storage.Client{ID: "client-a"}))
 
 	const racers = 20
-	consumeErrs := make([]error, racers)
+	redeemErrs := make([]error, racers)
 	updateErrs := make([]error, racers)
 	var wg sync.WaitGroup
 	for i := range racers {
 		s := stores[i%2]
-		wg.Go(func() { _, consumeErrs[i] = s.ConsumeAuthCode(ctx, "code-1", now) })
+		wg.Go(func() {
+			_, redeemErrs[i] = s.RedeemAuthCode(ctx, storage.Redemption{Hash: "code-1", Now: now, Issue: codeGrant})
+		})
 		wg.Go(func() {
 			updateErrs[i] = s.UpdateClient(ctx, "client-a", func(c storage.Client) (storage.Client, error) {
 				c.RedirectURIs = append(c.RedirectURIs, fmt.Sprintf("https://%d.example/cb", i))
@@ -80,7 +82,7 @@ func TestTwoStoresShareFile(t *testing.T) {
 
 	must(errors.Join(updateErrs...))
 	wins := 0
-	for i, err := range consumeErrs {
+	for i, err := range redeemErrs {
 		switch {
 		case err == nil:
 			wins++

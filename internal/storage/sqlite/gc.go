@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -21,7 +20,7 @@ const deadGrant = `expires_at <= $1 OR revoked_at < $2`
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, keepRevoked time.Duration) (storage.GCResult, error) {
 	var r storage.GCResult
 	n, cutoff := sqlstore.At(now), sqlstore.At(now.Add(-keepRevoked))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx execer) error {
 		q := querier{tx}
 		// Before the grants, so that tokens going with their grant are
 		// counted rather than removed silently by the cascade.

@@ -47,6 +47,15 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// lookup returns the prepared statement for query, or nil if there is
+// none yet; it never prepares.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if v, ok := c.m.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	return nil
+}
+
 // close closes every statement, before the pool closes.
 func (c *stmtCache) close() {
 	c.m.Range(func(k, v any) bool {

@@ -27,11 +27,15 @@ const busyTimeoutMillis = "5000"
 // adds what is SQLite's own (opening the file, DeleteExpired).
 type Store struct {
 	*sqlstore.Store
-	write *sql.DB // exactly one connection: writers queue here, not on SQLITE_BUSY
-	read  *sql.DB // read-only connections; WAL lets them run beside the writer
+	write *sql.DB // exactly one connection, which commits runs
+	// commits runs every write transaction, in batches committed together
+	// (group.go): writers queue here, not on SQLITE_BUSY.
+	commits *committer
+	read    *sql.DB // read-only connections; WAL lets them run beside the writer
 	// Each pool's prepared statements. A write transaction holds the one
-	// write connection, so it cannot prepare a pool statement and parses
-	// its SQL as before.
+	// write connection, so it cannot prepare a pool statement: it runs
+	// those prepared already and leaves the others to the committer
+	// (execer).
 	readStmts, writeStmts *stmtCache
 }
 
@@ -57,6 +61,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, errors.Join(err, write.Close())
 	}
 	s := &Store{write: write, read: read, readStmts: newStmtCache(read), writeStmts: newStmtCache(write)}
+	s.commits = newCommitter(write, s.writeStmts)
 	s.Store = sqlstore.New(s.engine())
 	if err := s.Ping(ctx); err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -68,13 +73,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // begins IMMEDIATE (writeParams), taking the database's one write lock
 // before its first read, so nothing it reads can change before it commits:
 // no row needs a lock of its own, and audit appends are serialised already.
+// A single write statement (Write) is a transaction of its own in the same
+// batches.
 func (s *Store) engine() sqlstore.Engine {
 	return sqlstore.Engine{
 		Name:  "sqlite",
 		Read:  querier{cached{s.readStmts}},
-		Write: querier{cached{s.writeStmts}},
+		Write: querier{grouped{s}},
 		InTx: func(ctx context.Context, fn func(sqlstore.Querier) error) error {
-			return s.inTx(ctx, func(tx *sql.Tx) error { return fn(querier{tx}) })
+			return s.inTx(ctx, func(tx execer) error { return fn(querier{tx}) })
 		},
 		ForUpdate: "",
 		AuditLock: "",
@@ -143,8 +150,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools; the writer goes last so that it checkpoints the WAL.
+// Close runs the write transactions already queued, then closes both
+// pools; the writer goes last so that it checkpoints the WAL.
 func (s *Store) Close() error {
+	s.commits.close()
 	s.readStmts.close()
 	s.writeStmts.close()
 	return errors.Join(s.read.Close(), s.write.Close())

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -163,7 +162,7 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 		s.CreateAuthRequest(ctx, storage.AuthRequest{ID: secret, ExpiresAt: now.Add(time.Minute)}),
 		s.DeleteUpstreamSession(ctx, secret),
 	}
-	_, err := s.ConsumeAuthCode(ctx, secret+"x", now)
+	_, err := s.RedeemAuthCode(ctx, storage.Redemption{Hash: secret + "x", Now: now, Issue: codeGrant})
 	errs = append(errs, err)
 	_, err = s.RotateRefreshToken(ctx, storage.Rotation{OldHash: secret + "x", Now: now})
 	errs = append(errs, err)
@@ -186,7 +185,7 @@ func TestWriteWaitsForContext(t *testing.T) {
 	release := make(chan struct{})
 	held := make(chan struct{})
 	go func() {
-		_ = s.inTx(context.Background(), func(*sql.Tx) error {
+		_ = s.inTx(context.Background(), func(execer) error {
 			close(held)
 			<-release
 			return nil
@@ -200,4 +199,9 @@ func TestWriteWaitsForContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("CreateClient behind a held write lock: got %v, want context.DeadlineExceeded", err)
 	}
+}
+
+// codeGrant is a storage.Redemption's Issue: the code's grant, bare.
+func codeGrant(c storage.AuthCode) (storage.Grant, *storage.RefreshToken, error) {
+	return storage.Grant{ID: c.GrantID}, nil, nil
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -34,30 +35,60 @@ func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
 }
 
 // errCodeAppeared: the code was missing when the UPDATE looked and there,
-// unused, when the SELECT did; an insert landed in between, so look again.
-// Codes are random, so this takes a caller racing its own CreateAuthCode;
-// the third look reports it as an error rather than loop.
+// unused, when the SELECT did; an insert landed in between (PostgreSQL's
+// statements each see the latest commits), so look again. Codes are
+// random, so this takes a caller racing its own CreateAuthCode; the third
+// look reports it as an error rather than loop.
 var errCodeAppeared = errors.New("code created while being consumed")
 
-// ConsumeAuthCode marks a live code used. The winner is decided by one
+// RedeemAuthCode consumes a live code and creates its grant in one
+// transaction (storage.Redemption). The winner is decided by one
 // conditional UPDATE, which each engine runs atomically (PostgreSQL locks
-// the row and re-checks "used_at IS NULL" against its latest version before
-// writing; SQLite runs one writer at a time), so of any number of racing
-// callers, on any number of replicas, exactly one changes the row. Losers
-// then read the code as the winner left it.
-func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, error) {
-	for range 2 {
-		c, err := s.consumeAuthCode(ctx, hash, now)
-		if !errors.Is(err, errCodeAppeared) {
+// the row and re-checks "used_at IS NULL" against its latest version
+// before writing; SQLite runs one writer at a time), so of any number of
+// racing callers, on any number of replicas, exactly one changes the row;
+// a loser waits for the winner's commit and reads the code as the winner
+// left it. A refusal by Issue is reported with a nil error from the
+// transaction, so that the code's use is committed.
+func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) (storage.AuthCode, error) {
+	var c storage.AuthCode
+	var refused error
+	err := s.inTx(ctx, func(q Querier) error {
+		var err error
+		if c, err = s.consumeAuthCode(ctx, q, r.Hash, r.Now); err != nil {
+			return err
+		}
+		g, rt, err := r.Issue(c)
+		if refused = err; err != nil {
+			return nil
+		}
+		if g.ID != c.GrantID {
+			return fmt.Errorf("the grant %q is not the code's, %q", g.ID, c.GrantID)
+		}
+		return s.createGrant(ctx, q, g, rt)
+	})
+	switch {
+	case errors.Is(err, storage.ErrAlreadyUsed):
+		return c, s.errorf("redeem auth code: %w", err)
+	case err != nil:
+		return storage.AuthCode{}, s.errorf("redeem auth code: %w", err)
+	}
+	return c, refused
+}
+
+// consumeAuthCode marks the code used, in the caller's transaction.
+func (s *Store) consumeAuthCode(ctx context.Context, q Querier, hash string, now time.Time) (storage.AuthCode, error) {
+	for try := 1; ; try++ {
+		c, err := s.tryConsumeAuthCode(ctx, q, hash, now)
+		if !errors.Is(err, errCodeAppeared) || try == 3 {
 			return c, err
 		}
 	}
-	return s.consumeAuthCode(ctx, hash, now)
 }
 
-func (s *Store) consumeAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, error) {
+func (s *Store) tryConsumeAuthCode(ctx context.Context, q Querier, hash string, now time.Time) (storage.AuthCode, error) {
 	// At, not Stamp: even a zero now must leave the code marked used.
-	row := s.e.Write.QueryRow(ctx, `UPDATE auth_codes SET used_at = $2
+	row := q.QueryRow(ctx, `UPDATE auth_codes SET used_at = $2
 		WHERE hash = $1 AND expires_at > $2 AND used_at IS NULL
 		RETURNING `+authCodeCols.names(), hash, At(now))
 	c, err := s.scanAuthCode(row)
@@ -66,16 +97,16 @@ func (s *Store) consumeAuthCode(ctx context.Context, hash string, now time.Time)
 		return c, nil
 	}
 	if !errors.Is(err, storage.ErrNotFound) {
-		return storage.AuthCode{}, s.errorf("consume auth code: %w", err)
+		return storage.AuthCode{}, err
 	}
 	// Unknown, expired, or used before: which one decides the answer.
-	row = s.e.Read.QueryRow(ctx, authCodeCols.selectFrom("auth_codes")+
+	row = q.QueryRow(ctx, authCodeCols.selectFrom("auth_codes")+
 		` WHERE hash = $1 AND expires_at > $2`, hash, At(now))
 	if c, err = s.scanAuthCode(row); err != nil {
-		return storage.AuthCode{}, s.errorf("consume auth code: %w", err)
+		return storage.AuthCode{}, err
 	}
 	if c.UsedAt.IsZero() {
-		return storage.AuthCode{}, s.errorf("consume auth code: %w", errCodeAppeared)
+		return storage.AuthCode{}, errCodeAppeared
 	}
-	return c, s.errorf("consume auth code for grant %q: %w", c.GrantID, storage.ErrAlreadyUsed)
+	return c, fmt.Errorf("the code of grant %q: %w", c.GrantID, storage.ErrAlreadyUsed)
 }

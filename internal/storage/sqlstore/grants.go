@@ -36,28 +36,31 @@ func (s *Store) getGrant(ctx context.Context, q Querier, id, lock string) (stora
 
 // CreateGrant stores the grant and its first refresh token together.
 func (s *Store) CreateGrant(ctx context.Context, g storage.Grant, rt *storage.RefreshToken) error {
-	err := s.inTx(ctx, func(q Querier) error {
-		if err := inserted(q.Exec(ctx, grantCols.insert("grants"), s.grantArgs(g)...)); err != nil {
-			return err
-		}
-		if g.UpstreamSessionID != "" && !g.ExpiresAt.IsZero() {
-			_, err := q.Exec(ctx, `UPDATE upstream_sessions SET expires_at = $2 WHERE id = $1`,
-				g.UpstreamSessionID, At(g.ExpiresAt))
-			if err != nil {
-				return err
-			}
-		}
-		if rt == nil {
-			return nil
-		}
-		t := *rt
-		t.GrantID = g.ID
-		return insertRefreshToken(ctx, q, t)
-	})
+	err := s.inTx(ctx, func(q Querier) error { return s.createGrant(ctx, q, g, rt) })
 	if err != nil {
 		return s.errorf("create grant %q: %w", g.ID, err)
 	}
 	return nil
+}
+
+// createGrant is CreateGrant in the caller's transaction (a redemption's).
+func (s *Store) createGrant(ctx context.Context, q Querier, g storage.Grant, rt *storage.RefreshToken) error {
+	if err := inserted(q.Exec(ctx, grantCols.insert("grants"), s.grantArgs(g)...)); err != nil {
+		return err
+	}
+	if g.UpstreamSessionID != "" && !g.ExpiresAt.IsZero() {
+		_, err := q.Exec(ctx, `UPDATE upstream_sessions SET expires_at = $2 WHERE id = $1`,
+			g.UpstreamSessionID, At(g.ExpiresAt))
+		if err != nil {
+			return err
+		}
+	}
+	if rt == nil {
+		return nil
+	}
+	t := *rt
+	t.GrantID = g.ID
+	return insertRefreshToken(ctx, q, t)
 }
 
 // GetGrant returns the grant, revoked or expired included.

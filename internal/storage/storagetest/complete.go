@@ -12,7 +12,7 @@ import (
 // is set by a store operation and checked by the test of that operation.
 var unsetInFixtures = map[string]bool{
 	"Client.Disabled":         true, // set in Client/CRUD
-	"AuthCode.UsedAt":         true, // ConsumeAuthCode
+	"AuthCode.UsedAt":         true, // RedeemAuthCode
 	"Grant.RevokedAt":         true, // RevokeGrant
 	"Grant.RevokeReason":      true,
 	"RefreshToken.GrantID":    true, // CreateGrant

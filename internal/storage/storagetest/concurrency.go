@@ -67,8 +67,13 @@ func writeRows(ctx context.Context, s storage.Store, id string, revoke bool) err
 			return err
 		},
 		func() error { return s.CreateAuthCode(ctx, code) },
-		func() error { _, err := s.ConsumeAuthCode(ctx, code.Hash, at(0)); return err },
-		func() error { return s.CreateGrant(ctx, newGrant(grantID, "client-"+id, "user-"+id), &rt) },
+		func() error {
+			_, err := s.RedeemAuthCode(ctx, storage.Redemption{Hash: code.Hash, Now: at(0),
+				Issue: func(storage.AuthCode) (storage.Grant, *storage.RefreshToken, error) {
+					return newGrant(grantID, "client-"+id, "user-"+id), &rt, nil
+				}})
+			return err
+		},
 		func() error {
 			_, err := s.RotateRefreshToken(ctx, storage.Rotation{OldHash: rt.Hash, New: newRefreshToken("rt-next-" + id), Now: at(time.Minute)})
 			return err

@@ -94,7 +94,7 @@ func (f gcFixture) checkKept(t *testing.T, s storage.Store) {
 		checkPresence(t, "auth request "+id, err, want)
 	}
 	for hash, want := range map[string]bool{"code-gone": false, "code-gone-earlier": false, "code-kept": true} {
-		_, err := s.ConsumeAuthCode(ctx, hash, before)
+		_, err := redeem(t, s, hash, before)
 		checkPresence(t, "auth code "+hash, err, want)
 	}
 	for id, want := range map[string]bool{"grant-gone": false, "grant-kept": true, "grant-kept-rt-gone": true,

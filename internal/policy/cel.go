@@ -3,8 +3,11 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/interpreter"
 )
 
 var celEnv = func() *cel.Env {
@@ -37,17 +40,59 @@ func compileCEL(expr string) (cel.Program, bool, error) {
 }
 
 func evalCEL(prg cel.Program, id Identity, req Request) (bool, error) {
-	args := req.Arguments
-	if args == nil {
-		args = map[string]any{}
+	a := activations.Get().(*activation)
+	defer activations.Put(a)
+	return a.eval(prg, &id, &req)
+}
+
+// activations keeps activations between evaluations: a condition runs on
+// every call, and building its two maps afresh each time was most of its
+// allocations.
+var activations = sync.Pool{New: func() any { return newActivation() }}
+
+// activation is what a condition sees: `identity` and `request`, each a
+// map[string]any as the CEL type adapter reads one, built only when the
+// condition names it (most name one of the two) and released after each
+// evaluation, so nothing of one call is left for the next.
+//
+// The maps hold pointers to the activation's own types.String fields rather
+// than strings: storing a string in an `any` allocates, a pointer does not,
+// and the adapter reads a *types.String as the string it points to (what
+// it makes of a string), so a condition sees the same values either way.
+type activation struct {
+	id  *Identity
+	req *Request
+
+	identity, request          map[string]any
+	identityVal, requestVal    any // the maps as the adapter wraps them, made once
+	haveIdentity, haveRequest  bool
+	sub, email, name, clientID types.String
+	method, target             types.String
+	groups, scopes             []types.String
+	groupsAny, scopesAny       []any
+}
+
+var _ interpreter.Activation = (*activation)(nil)
+
+// The keys of the two maps: always all of them, so that a map's size and
+// keys never depend on the call.
+func newActivation() *activation {
+	a := &activation{
+		identity: map[string]any{"sub": nil, "email": nil, "name": nil, "groups": nil, "client_id": nil, "scopes": nil},
+		request:  map[string]any{"method": nil, "name": nil, "arguments": nil},
 	}
-	out, _, err := prg.Eval(map[string]any{
-		"identity": map[string]any{
-			"sub": id.Subject, "email": id.Email, "name": id.Name, "groups": stringsAny(id.Groups),
-			"client_id": id.ClientID, "scopes": stringsAny(id.Scopes),
-		},
-		"request": map[string]any{"method": req.Method, "name": req.Name, "arguments": args},
-	})
+	// What the adapter would make of each map on every lookup; the wrapper
+	// reads the map at each access, so it sees every call's values.
+	a.identityVal = types.NewStringInterfaceMap(celEnv.CELTypeAdapter(), a.identity)
+	a.requestVal = types.NewStringInterfaceMap(celEnv.CELTypeAdapter(), a.request)
+	return a
+}
+
+// eval runs prg against id and req and leaves a released.
+func (a *activation) eval(prg cel.Program, id *Identity, req *Request) (bool, error) {
+	a.id, a.req = id, req
+	defer a.release()
+	out, _, err := prg.Eval(a)
 	if err != nil {
 		return false, err
 	}
@@ -58,10 +103,81 @@ func evalCEL(prg cel.Program, id Identity, req Request) (bool, error) {
 	return b, nil
 }
 
-func stringsAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
+// ResolveName implements interpreter.Activation.
+func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "identity":
+		if !a.haveIdentity {
+			a.fillIdentity()
+		}
+		return a.identityVal, true
+	case "request":
+		if !a.haveRequest {
+			a.fillRequest()
+		}
+		return a.requestVal, true
 	}
-	return out
+	return nil, false
+}
+
+// Parent implements interpreter.Activation.
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+func (a *activation) fillIdentity() {
+	id := a.id
+	a.sub, a.email, a.name, a.clientID = types.String(id.Subject), types.String(id.Email), types.String(id.Name), types.String(id.ClientID)
+	a.groups, a.groupsAny = stringsAny(a.groups, a.groupsAny, id.Groups)
+	a.scopes, a.scopesAny = stringsAny(a.scopes, a.scopesAny, id.Scopes)
+	m := a.identity
+	m["sub"], m["email"], m["name"], m["client_id"] = &a.sub, &a.email, &a.name, &a.clientID
+	m["groups"], m["scopes"] = a.groupsAny, a.scopesAny
+	a.haveIdentity = true
+}
+
+func (a *activation) fillRequest() {
+	req := a.req
+	a.method, a.target = types.String(req.Method), types.String(req.Name)
+	args := req.Arguments
+	if args == nil {
+		args = noArguments
+	}
+	m := a.request
+	m["method"], m["name"], m["arguments"] = &a.method, &a.target, args
+	a.haveRequest = true
+}
+
+// noArguments stands for absent arguments. CEL never changes a map it is
+// given, so one is shared.
+var noArguments = map[string]any{}
+
+// release drops every reference to the call: the maps keep their keys with
+// nil values, the lists their capacity with zero values.
+func (a *activation) release() {
+	for k := range a.identity {
+		a.identity[k] = nil
+	}
+	for k := range a.request {
+		a.request[k] = nil
+	}
+	a.id, a.req = nil, nil
+	a.sub, a.email, a.name, a.clientID, a.method, a.target = "", "", "", "", "", ""
+	clear(a.groups[:cap(a.groups)])
+	clear(a.scopes[:cap(a.scopes)])
+	clear(a.groupsAny[:cap(a.groupsAny)])
+	clear(a.scopesAny[:cap(a.scopesAny)])
+	a.groups, a.scopes, a.groupsAny, a.scopesAny = a.groups[:0], a.scopes[:0], a.groupsAny[:0], a.scopesAny[:0]
+	a.haveIdentity, a.haveRequest = false, false
+}
+
+// stringsAny is s as a CEL list of strings, in the buffers strs and list:
+// each element points at its string in strs (see activation).
+func stringsAny(strs []types.String, list []any, s []string) ([]types.String, []any) {
+	strs, list = strs[:0], list[:0]
+	for _, v := range s {
+		strs = append(strs, types.String(v))
+	}
+	for i := range strs {
+		list = append(list, &strs[i])
+	}
+	return strs, list
 }

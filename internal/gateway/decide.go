@@ -62,7 +62,11 @@ func (rt *route) checkTask(x *exchange, m *jsonrpc.Message) string {
 // the backend.
 func (rt *route) decide(x *exchange) bool {
 	msgs := x.body.Messages
-	x.verdicts = make([]verdict, len(msgs))
+	if len(msgs) == 1 {
+		x.verdicts = x.one[:] // x is new for each request
+	} else {
+		x.verdicts = make([]verdict, len(msgs))
+	}
 	var need []string
 	for i := range msgs {
 		x.verdicts[i] = rt.checkPolicy(x, &msgs[i])
@@ -132,7 +136,7 @@ func (rt *route) checkPolicy(x *exchange, m *jsonrpc.Message) verdict {
 			return verdict{reason: reasonUnreadableArgs}
 		}
 	}
-	d := rt.Policy.Check(identityOf(x.claims), req)
+	d := rt.Policy.Check(x.identity(), req)
 	v := verdict{rule: d.Rule}
 	switch {
 	case d.Allowed:

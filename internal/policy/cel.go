@@ -42,7 +42,7 @@ func compileCEL(expr string) (cel.Program, bool, error) {
 func evalCEL(prg cel.Program, id Identity, req Request) (bool, error) {
 	a := activations.Get().(*activation)
 	defer activations.Put(a)
-	return a.eval(prg, &id, &req)
+	return a.eval(prg, id, req)
 }
 
 // activations keeps activations between evaluations: a condition runs on
@@ -60,8 +60,8 @@ var activations = sync.Pool{New: func() any { return newActivation() }}
 // and the adapter reads a *types.String as the string it points to (what
 // it makes of a string), so a condition sees the same values either way.
 type activation struct {
-	id  *Identity
-	req *Request
+	id  Identity // copies: pointers to the caller's would make them escape
+	req Request
 
 	identity, request          map[string]any
 	identityVal, requestVal    any // the maps as the adapter wraps them, made once
@@ -89,7 +89,7 @@ func newActivation() *activation {
 }
 
 // eval runs prg against id and req and leaves a released.
-func (a *activation) eval(prg cel.Program, id *Identity, req *Request) (bool, error) {
+func (a *activation) eval(prg cel.Program, id Identity, req Request) (bool, error) {
 	a.id, a.req = id, req
 	defer a.release()
 	out, _, err := prg.Eval(a)
@@ -124,7 +124,7 @@ func (a *activation) ResolveName(name string) (any, bool) {
 func (a *activation) Parent() interpreter.Activation { return nil }
 
 func (a *activation) fillIdentity() {
-	id := a.id
+	id := &a.id
 	a.sub, a.email, a.name, a.clientID = types.String(id.Subject), types.String(id.Email), types.String(id.Name), types.String(id.ClientID)
 	a.groups, a.groupsAny = stringsAny(a.groups, a.groupsAny, id.Groups)
 	a.scopes, a.scopesAny = stringsAny(a.scopes, a.scopesAny, id.Scopes)
@@ -135,7 +135,7 @@ func (a *activation) fillIdentity() {
 }
 
 func (a *activation) fillRequest() {
-	req := a.req
+	req := &a.req
 	a.method, a.target = types.String(req.Method), types.String(req.Name)
 	args := req.Arguments
 	if args == nil {
@@ -159,7 +159,7 @@ func (a *activation) release() {
 	for k := range a.request {
 		a.request[k] = nil
 	}
-	a.id, a.req = nil, nil
+	a.id, a.req = Identity{}, Request{}
 	a.sub, a.email, a.name, a.clientID, a.method, a.target = "", "", "", "", "", ""
 	clear(a.groups[:cap(a.groups)])
 	clear(a.scopes[:cap(a.scopes)])

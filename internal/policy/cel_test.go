@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/google/cel-go/cel"
@@ -41,7 +42,7 @@ func mapEval(prg cel.Program, id Identity, req Request) (string, error) {
 
 // pooledEval is evalCEL on a given activation, reused by the caller.
 func pooledEval(a *activation, prg cel.Program, id Identity, req Request) (string, error) {
-	b, err := a.eval(prg, &id, &req)
+	b, err := a.eval(prg, id, req)
 	if err != nil {
 		return "", err
 	}
@@ -149,7 +150,7 @@ func TestActivationLeavesNothing(t *testing.T) {
 	if got, err := pooledEval(a, prg, rich, Request{Method: "tools/call", Name: "t", Arguments: args}); got != "true" || err != nil {
 		t.Fatalf("the condition did not read every value: %q, %v", got, err)
 	}
-	if a.id != nil || a.req != nil || a.haveIdentity || a.haveRequest || a.sub != "" || a.email != "" || a.name != "" || a.clientID != "" || a.method != "" || a.target != "" {
+	if !reflect.DeepEqual(a.id, Identity{}) || !reflect.DeepEqual(a.req, Request{}) || a.haveIdentity || a.haveRequest || a.sub != "" || a.email != "" || a.name != "" || a.clientID != "" || a.method != "" || a.target != "" {
 		t.Errorf("fields left after an evaluation: %+v", a)
 	}
 	for k, v := range a.identity {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -132,9 +131,11 @@ func (rt *route) checkPolicy(x *exchange, m *jsonrpc.Message) verdict {
 	if rt.Policy.NeedsArguments() && m.Arguments != nil {
 		// The arguments are valid JSON; what can still fail is a number
 		// out of range. A condition cannot decide on what it cannot read.
-		if err := json.Unmarshal(m.Arguments, &req.Arguments); err != nil {
+		args, err := jsonrpc.DecodeArguments(m.Arguments)
+		if err != nil {
 			return verdict{reason: reasonUnreadableArgs}
 		}
+		req.Arguments = args
 	}
 	d := rt.Policy.Check(x.identity(), req)
 	v := verdict{rule: d.Rule}

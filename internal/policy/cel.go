@@ -74,13 +74,14 @@ type activation struct {
 
 var _ interpreter.Activation = (*activation)(nil)
 
-// The keys of the two maps: always all of them, so that a map's size and
-// keys never depend on the call.
+// newActivation makes an activation whose maps have every key from the
+// start, so that a map's size and keys never depend on the call. The
+// strings' entries point at the activation's fields for good; each call
+// sets the fields, and the lists and arguments.
 func newActivation() *activation {
-	a := &activation{
-		identity: map[string]any{"sub": nil, "email": nil, "name": nil, "groups": nil, "client_id": nil, "scopes": nil},
-		request:  map[string]any{"method": nil, "name": nil, "arguments": nil},
-	}
+	a := &activation{}
+	a.identity = map[string]any{"sub": &a.sub, "email": &a.email, "name": &a.name, "client_id": &a.clientID, "groups": nil, "scopes": nil}
+	a.request = map[string]any{"method": &a.method, "name": &a.target, "arguments": nil}
 	// What the adapter would make of each map on every lookup; the wrapper
 	// reads the map at each access, so it sees every call's values.
 	a.identityVal = types.NewStringInterfaceMap(celEnv.CELTypeAdapter(), a.identity)
@@ -128,9 +129,7 @@ func (a *activation) fillIdentity() {
 	a.sub, a.email, a.name, a.clientID = types.String(id.Subject), types.String(id.Email), types.String(id.Name), types.String(id.ClientID)
 	a.groups, a.groupsAny = stringsAny(a.groups, a.groupsAny, id.Groups)
 	a.scopes, a.scopesAny = stringsAny(a.scopes, a.scopesAny, id.Scopes)
-	m := a.identity
-	m["sub"], m["email"], m["name"], m["client_id"] = &a.sub, &a.email, &a.name, &a.clientID
-	m["groups"], m["scopes"] = a.groupsAny, a.scopesAny
+	a.identity["groups"], a.identity["scopes"] = a.groupsAny, a.scopesAny
 	a.haveIdentity = true
 }
 
@@ -141,8 +140,7 @@ func (a *activation) fillRequest() {
 	if args == nil {
 		args = noArguments
 	}
-	m := a.request
-	m["method"], m["name"], m["arguments"] = &a.method, &a.target, args
+	a.request["arguments"] = args
 	a.haveRequest = true
 }
 
@@ -150,22 +148,23 @@ func (a *activation) fillRequest() {
 // given, so one is shared.
 var noArguments = map[string]any{}
 
-// release drops every reference to the call: the maps keep their keys with
-// nil values, the lists their capacity with zero values.
+// release drops every reference to the call: the strings are emptied, the
+// lists and arguments taken out of the maps, the lists' buffers zeroed.
 func (a *activation) release() {
-	for k := range a.identity {
-		a.identity[k] = nil
+	if a.haveIdentity {
+		a.sub, a.email, a.name, a.clientID = "", "", "", ""
+		a.identity["groups"], a.identity["scopes"] = nil, nil
+		clear(a.groups[:cap(a.groups)])
+		clear(a.scopes[:cap(a.scopes)])
+		clear(a.groupsAny[:cap(a.groupsAny)])
+		clear(a.scopesAny[:cap(a.scopesAny)])
+		a.groups, a.scopes, a.groupsAny, a.scopesAny = a.groups[:0], a.scopes[:0], a.groupsAny[:0], a.scopesAny[:0]
 	}
-	for k := range a.request {
-		a.request[k] = nil
+	if a.haveRequest {
+		a.method, a.target = "", ""
+		a.request["arguments"] = nil
 	}
 	a.id, a.req = Identity{}, Request{}
-	a.sub, a.email, a.name, a.clientID, a.method, a.target = "", "", "", "", "", ""
-	clear(a.groups[:cap(a.groups)])
-	clear(a.scopes[:cap(a.scopes)])
-	clear(a.groupsAny[:cap(a.groupsAny)])
-	clear(a.scopesAny[:cap(a.scopesAny)])
-	a.groups, a.scopes, a.groupsAny, a.scopesAny = a.groups[:0], a.scopes[:0], a.groupsAny[:0], a.scopesAny[:0]
 	a.haveIdentity, a.haveRequest = false, false
 }
 

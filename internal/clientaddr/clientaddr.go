@@ -89,24 +89,38 @@ func (r *Resolver) Addr(req *http.Request) netip.Addr {
 
 type key struct{}
 
+// recorded is what Middleware keeps of a request's address: the address
+// and its text, written once (the access log, the Forwarded header and the
+// audit record each want it).
+type recorded struct {
+	addr netip.Addr
+	text string
+}
+
 // Middleware records each request's client address for From.
 func (r *Resolver) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), key{}, r.Addr(req))))
+		rec := &recorded{addr: r.Addr(req)}
+		if rec.addr.IsValid() {
+			rec.text = rec.addr.String()
+		}
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), key{}, rec)))
 	})
 }
 
 // From returns the address Middleware recorded; the zero Addr if none.
 func From(ctx context.Context) netip.Addr {
-	a, _ := ctx.Value(key{}).(netip.Addr)
-	return a
+	if rec, _ := ctx.Value(key{}).(*recorded); rec != nil {
+		return rec.addr
+	}
+	return netip.Addr{}
 }
 
 // String is From as text ("" when unknown), or the request's peer when no
 // middleware ran.
 func String(req *http.Request) string {
-	if a := From(req.Context()); a.IsValid() {
-		return a.String()
+	if rec, _ := req.Context().Value(key{}).(*recorded); rec != nil && rec.addr.IsValid() {
+		return rec.text
 	}
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if err != nil {
@@ -119,8 +133,11 @@ func String(req *http.Request) string {
 // a request under: LimitKeyOf its address, or, when that cannot be read, the
 // text String returns.
 func LimitKey(req *http.Request) string {
-	if a := From(req.Context()); a.IsValid() {
-		return LimitKeyOf(a)
+	if rec, _ := req.Context().Value(key{}).(*recorded); rec != nil && rec.addr.IsValid() {
+		if rec.addr.Is4() {
+			return rec.text // LimitKeyOf's answer, already written
+		}
+		return LimitKeyOf(rec.addr)
 	}
 	s := String(req)
 	if a, err := netip.ParseAddr(s); err == nil {

@@ -1,6 +1,7 @@
 package clientaddr
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -109,5 +110,31 @@ func TestLimitKeySharesASlash64(t *testing.T) {
 	req.RemoteAddr = "[2001:db8:a:b::5]:1"
 	if got := LimitKey(req); got != "2001:db8:a:b::/64" {
 		t.Errorf("no middleware: %q", got)
+	}
+}
+
+// TestMiddlewareRecordsOnce: what handlers read behind Middleware — the
+// address, its text, its limit key — is what the address itself gives,
+// for every kind of address; the text is written once per request.
+func TestMiddlewareRecordsOnce(t *testing.T) {
+	r, _ := New(nil)
+	for _, remote := range []string{"192.0.2.1:80", "[::ffff:192.0.2.1]:80", "[2001:db8:a:b::1]:443", "[fe80::1%eth0]:1", "[::1]:2"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = remote
+		want := r.Addr(req)
+		var from netip.Addr
+		var text, limit string
+		r.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
+			from, text, limit = From(req.Context()), String(req), LimitKey(req)
+			if n := testing.AllocsPerRun(5, func() { _, _ = String(req), From(req.Context()) }); n != 0 {
+				t.Errorf("%s: reading the recorded address allocates %v times", remote, n)
+			}
+		})).ServeHTTP(httptest.NewRecorder(), req)
+		if from != want || text != want.String() || limit != LimitKeyOf(want) {
+			t.Errorf("%s: From %v, String %q, LimitKey %q; want %v, %q, %q", remote, from, text, limit, want, want.String(), LimitKeyOf(want))
+		}
+	}
+	if got := From(context.Background()); got.IsValid() {
+		t.Errorf("no middleware: From = %v", got)
 	}
 }

@@ -24,6 +24,9 @@ type decision struct {
 	// another resource, expired, revoked, lacking a scope): who it was,
 	// for the audit trail only, never to act on.
 	refused *tokens.AccessClaims
+	// scopes are the token's scopes as read for the scope check, kept for
+	// the policy's view of the caller.
+	scopes []string
 }
 
 // Authorization schemes (RFC 6750 §2.1, RFC 9449 §7.1).
@@ -60,7 +63,7 @@ func (rt *route) authorize(ctx context.Context, r *http.Request) decision {
 	if !oauth.ScopeSubset(rt.Scopes, have) {
 		return rt.challenge(http.StatusForbidden, scheme, oauth.ErrInsufficientScope, "the access token lacks a scope this server requires", claims)
 	}
-	return decision{claims: claims}
+	return decision{claims: claims, scopes: have}
 }
 
 // challenge builds a refusal whose error belongs to the challenge of

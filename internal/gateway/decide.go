@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -62,7 +61,11 @@ func (rt *route) checkTask(x *exchange, m *jsonrpc.Message) string {
 // the backend.
 func (rt *route) decide(x *exchange) bool {
 	msgs := x.body.Messages
-	x.verdicts = make([]verdict, len(msgs))
+	if len(msgs) == 1 {
+		x.verdicts = x.one[:] // x is new for each request
+	} else {
+		x.verdicts = make([]verdict, len(msgs))
+	}
 	var need []string
 	for i := range msgs {
 		x.verdicts[i] = rt.checkPolicy(x, &msgs[i])
@@ -128,11 +131,13 @@ func (rt *route) checkPolicy(x *exchange, m *jsonrpc.Message) verdict {
 	if rt.Policy.NeedsArguments() && m.Arguments != nil {
 		// The arguments are valid JSON; what can still fail is a number
 		// out of range. A condition cannot decide on what it cannot read.
-		if err := json.Unmarshal(m.Arguments, &req.Arguments); err != nil {
+		args, err := jsonrpc.DecodeArguments(m.Arguments)
+		if err != nil {
 			return verdict{reason: reasonUnreadableArgs}
 		}
+		req.Arguments = args
 	}
-	d := rt.Policy.Check(identityOf(x.claims), req)
+	d := rt.Policy.Check(x.identity(), req)
 	v := verdict{rule: d.Rule}
 	switch {
 	case d.Allowed:

@@ -9,6 +9,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
 	"github.com/drawbridge-mcp/drawbridge/internal/jsonrpc"
+	"github.com/drawbridge-mcp/drawbridge/internal/policy"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -24,8 +25,12 @@ type exchange struct {
 	r        *http.Request
 	start    time.Time
 	claims   *tokens.AccessClaims
+	scopes   []string        // the token's scopes, as the scope check read them
+	id       policy.Identity // the caller as policies see it, once haveID
+	haveID   bool
 	body     *jsonrpc.Body // a POST's body, as read
 	verdicts []verdict     // the decision on each of its messages
+	one      [1]verdict    // verdicts' array for a body of one message
 	extra    [][]byte      // a batch's refusals, added to the answer
 	reason   string        // why the gateway refused the request; "" if it did not
 	detail   string        // the refusal in words, for the audit trail

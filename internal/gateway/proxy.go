@@ -136,8 +136,8 @@ func (rt *route) admit(x *exchange) bool {
 		deny(w, d)
 		return false
 	}
-	x.claims = d.claims
-	if !rt.Policy.CanConnect(identityOf(d.claims)) {
+	x.claims, x.scopes = d.claims, d.scopes
+	if rt.Policy != nil && !rt.Policy.CanConnect(x.identity()) {
 		x.reason, x.rule = "policy", "connect"
 		writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeForbidden, Message: "you may not use this server"})
 		return false

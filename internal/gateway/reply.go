@@ -55,7 +55,7 @@ func (rt *route) replyFor(x *exchange) *reply {
 	if rp.single == "" && rp.lists == nil && rp.extra == nil {
 		return nil
 	}
-	rp.id = identityOf(x.claims)
+	rp.id = x.identity()
 	return rp
 }
 
@@ -70,7 +70,7 @@ func (rt *route) streamReply(x *exchange) *reply {
 	if x.r.Method != http.MethodGet || rt.Handler != nil || (rt.Policy == nil && rt.Pins == nil) {
 		return nil
 	}
-	return &reply{ctx: x.r.Context(), batch: true, lists: map[string]string{}, id: identityOf(x.claims)}
+	return &reply{ctx: x.r.Context(), batch: true, lists: map[string]string{}, id: x.identity()}
 }
 
 // rewritesList reports whether the answer to a list method changes: every

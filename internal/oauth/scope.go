@@ -14,7 +14,7 @@ func ParseScope(s string) ([]string, error) {
 		return nil, fmt.Errorf("scope is longer than 4096 bytes")
 	}
 	var out []string
-	for _, tok := range strings.Split(s, " ") {
+	for tok := range strings.SplitSeq(s, " ") {
 		if tok == "" {
 			continue
 		}

@@ -3,8 +3,11 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/interpreter"
 )
 
 var celEnv = func() *cel.Env {
@@ -37,17 +40,60 @@ func compileCEL(expr string) (cel.Program, bool, error) {
 }
 
 func evalCEL(prg cel.Program, id Identity, req Request) (bool, error) {
-	args := req.Arguments
-	if args == nil {
-		args = map[string]any{}
-	}
-	out, _, err := prg.Eval(map[string]any{
-		"identity": map[string]any{
-			"sub": id.Subject, "email": id.Email, "name": id.Name, "groups": stringsAny(id.Groups),
-			"client_id": id.ClientID, "scopes": stringsAny(id.Scopes),
-		},
-		"request": map[string]any{"method": req.Method, "name": req.Name, "arguments": args},
-	})
+	a := activations.Get().(*activation)
+	defer activations.Put(a)
+	return a.eval(prg, id, req)
+}
+
+// activations keeps activations between evaluations: a condition runs on
+// every call, and building its two maps afresh each time was most of its
+// allocations.
+var activations = sync.Pool{New: func() any { return newActivation() }}
+
+// activation is what a condition sees: `identity` and `request`, each a
+// map[string]any as the CEL type adapter reads one, built only when the
+// condition names it (most name one of the two) and released after each
+// evaluation, so nothing of one call is left for the next.
+//
+// The maps hold pointers to the activation's own types.String fields rather
+// than strings: storing a string in an `any` allocates, a pointer does not,
+// and the adapter reads a *types.String as the string it points to (what
+// it makes of a string), so a condition sees the same values either way.
+type activation struct {
+	id  Identity // copies: pointers to the caller's would make them escape
+	req Request
+
+	identity, request          map[string]any
+	identityVal, requestVal    any // the maps as the adapter wraps them, made once
+	haveIdentity, haveRequest  bool
+	sub, email, name, clientID types.String
+	method, target             types.String
+	groups, scopes             []types.String
+	groupsAny, scopesAny       []any
+}
+
+var _ interpreter.Activation = (*activation)(nil)
+
+// newActivation makes an activation whose maps have every key from the
+// start, so that a map's size and keys never depend on the call. The
+// strings' entries point at the activation's fields for good; each call
+// sets the fields, and the lists and arguments.
+func newActivation() *activation {
+	a := &activation{}
+	a.identity = map[string]any{"sub": &a.sub, "email": &a.email, "name": &a.name, "client_id": &a.clientID, "groups": nil, "scopes": nil}
+	a.request = map[string]any{"method": &a.method, "name": &a.target, "arguments": nil}
+	// What the adapter would make of each map on every lookup; the wrapper
+	// reads the map at each access, so it sees every call's values.
+	a.identityVal = types.NewStringInterfaceMap(celEnv.CELTypeAdapter(), a.identity)
+	a.requestVal = types.NewStringInterfaceMap(celEnv.CELTypeAdapter(), a.request)
+	return a
+}
+
+// eval runs prg against id and req and leaves a released.
+func (a *activation) eval(prg cel.Program, id Identity, req Request) (bool, error) {
+	a.id, a.req = id, req
+	defer a.release()
+	out, _, err := prg.Eval(a)
 	if err != nil {
 		return false, err
 	}
@@ -58,10 +104,79 @@ func evalCEL(prg cel.Program, id Identity, req Request) (bool, error) {
 	return b, nil
 }
 
-func stringsAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
+// ResolveName implements interpreter.Activation.
+func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "identity":
+		if !a.haveIdentity {
+			a.fillIdentity()
+		}
+		return a.identityVal, true
+	case "request":
+		if !a.haveRequest {
+			a.fillRequest()
+		}
+		return a.requestVal, true
 	}
-	return out
+	return nil, false
+}
+
+// Parent implements interpreter.Activation.
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+func (a *activation) fillIdentity() {
+	id := &a.id
+	a.sub, a.email, a.name, a.clientID = types.String(id.Subject), types.String(id.Email), types.String(id.Name), types.String(id.ClientID)
+	a.groups, a.groupsAny = stringsAny(a.groups, a.groupsAny, id.Groups)
+	a.scopes, a.scopesAny = stringsAny(a.scopes, a.scopesAny, id.Scopes)
+	a.identity["groups"], a.identity["scopes"] = a.groupsAny, a.scopesAny
+	a.haveIdentity = true
+}
+
+func (a *activation) fillRequest() {
+	req := &a.req
+	a.method, a.target = types.String(req.Method), types.String(req.Name)
+	args := req.Arguments
+	if args == nil {
+		args = noArguments
+	}
+	a.request["arguments"] = args
+	a.haveRequest = true
+}
+
+// noArguments stands for absent arguments. CEL never changes a map it is
+// given, so one is shared.
+var noArguments = map[string]any{}
+
+// release drops every reference to the call: the strings are emptied, the
+// lists and arguments taken out of the maps, the lists' buffers zeroed.
+func (a *activation) release() {
+	if a.haveIdentity {
+		a.sub, a.email, a.name, a.clientID = "", "", "", ""
+		a.identity["groups"], a.identity["scopes"] = nil, nil
+		clear(a.groups[:cap(a.groups)])
+		clear(a.scopes[:cap(a.scopes)])
+		clear(a.groupsAny[:cap(a.groupsAny)])
+		clear(a.scopesAny[:cap(a.scopesAny)])
+		a.groups, a.scopes, a.groupsAny, a.scopesAny = a.groups[:0], a.scopes[:0], a.groupsAny[:0], a.scopesAny[:0]
+	}
+	if a.haveRequest {
+		a.method, a.target = "", ""
+		a.request["arguments"] = nil
+	}
+	a.id, a.req = Identity{}, Request{}
+	a.haveIdentity, a.haveRequest = false, false
+}
+
+// stringsAny is s as a CEL list of strings, in the buffers strs and list:
+// each element points at its string in strs (see activation).
+func stringsAny(strs []types.String, list []any, s []string) ([]types.String, []any) {
+	strs, list = strs[:0], list[:0]
+	for _, v := range s {
+		strs = append(strs, types.String(v))
+	}
+	for i := range strs {
+		list = append(list, &strs[i])
+	}
+	return strs, list
 }

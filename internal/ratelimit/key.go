@@ -23,6 +23,11 @@ const MaxKeyLen = 128
 // The result is at most MaxKeyLen bytes (longer ones are hashed). Key() and
 // Key("") are both the empty key.
 func Key(parts ...string) string {
+	if len(parts) == 1 && !strings.ContainsAny(parts[0], "%:") {
+		// Nothing to escape or join: the part is its own key, and is
+		// returned without a copy (a per-client limit's key, on every call).
+		return storedKey(parts[0])
+	}
 	n := len(parts)
 	for _, p := range parts {
 		n += len(p) + 2*strings.Count(p, "%") + 2*strings.Count(p, ":")

@@ -1,6 +1,8 @@
 package ratelimit_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -53,4 +55,35 @@ func FuzzKey(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestKeyOnePart: a single part is its own key when it needs no escape
+// (no copy is made), escaped when it does, and hashed when long, exactly
+// as parts are joined.
+func TestKeyOnePart(t *testing.T) {
+	hashed := func(key string) string {
+		sum := sha256.Sum256([]byte(key))
+		return "%H" + base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	x128 := strings.Repeat("x", ratelimit.MaxKeyLen)
+	for _, tc := range []struct{ part, want string }{
+		{"client-1", "client-1"},
+		{"%", "%25"},
+		{":", "%3A"},
+		{"a%b:c", "a%25b%3Ac"},
+		{x128, x128},
+		// sha256("u" × 200) in unpadded base64url, computed with Python's hashlib.
+		{strings.Repeat("u", 200), "%HLJ3ys6FDSxNdauZtBfpGn8F_GybpBNiJyW39FLSXF74"},
+		{x128 + "x", hashed(x128 + "x")},
+		// 125 bytes escaped to 127 stay; 127 escaped to 129 are hashed as escaped.
+		{x128[:124] + ":", x128[:124] + "%3A"},
+		{x128[:126] + ":", hashed(x128[:126] + "%3A")},
+	} {
+		if got := ratelimit.Key(tc.part); got != tc.want {
+			t.Errorf("Key(%q) = %q, want %q", tc.part, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { _ = ratelimit.Key("client-1") }); n != 0 {
+		t.Errorf("Key of one plain part: %v allocations, want 0", n)
+	}
 }

@@ -31,6 +31,7 @@ func echoBackend(b *testing.B) *httptest.Server {
 }
 
 func benchPost(b *testing.B, client *http.Client, u, authz string) {
+	benchCheck(b, client, u, authz)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -49,6 +50,27 @@ func benchPost(b *testing.B, client *http.Client, u, authz string) {
 		if resp.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
+	}
+}
+
+// benchCheck makes sure a case answers with the backend's own result: a
+// policy refusal is a JSON-RPC error with status 200 and would otherwise
+// pass for a fast answer.
+func benchCheck(b *testing.B, client *http.Client, u, authz string) {
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(benchBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "hello, drawbridge") {
+		b.Fatalf("not the backend's answer: status %d, %s", resp.StatusCode, body)
 	}
 }
 
@@ -73,7 +95,28 @@ func BenchmarkProxy(b *testing.B) {
 		tok := benchToken(b, gw)
 		benchPost(b, benchClient(), gw.MCP, "Bearer "+tok)
 	})
+	b.Run("drawbridge-governed", func(b *testing.B) {
+		gw := gwtest.Start(b, gwtest.Options{Upstream: be.URL + "/mcp", ExtraYAML: benchGoverned})
+		tok := benchToken(b, gw)
+		benchPost(b, benchClient(), gw.MCP, "Bearer "+tok)
+	})
 }
+
+// benchGoverned turns on, for the drawbridge-governed case, what the load
+// benchmark's /governed server has (bench/drive.go): a policy with a CEL
+// condition on the arguments, an allow rule requiring a scope, and two rate
+// limits set high enough never to refuse. With the defaults' audit trail,
+// that is "everything on".
+const benchGoverned = `    policy:
+      default: deny
+      rules:
+        - {name: no-secret-snippets, tools: [get_snippet], when: 'request.arguments.snippetname.startsWith("secret")', effect: deny}
+        - {name: snippets, tools: [get_snippet, list_snippets, save_snippet], effect: allow, require_scopes: [snippets]}
+rate_limits:
+  rules:
+    - {name: calls-per-client-and-tool, servers: [snippets], per: [client, tool], methods: [tools/call], rate: 100000000, every: 1s}
+    - {name: daily-quota-per-client, servers: [snippets], per: [client], quota: 1000000000, window: day}
+`
 
 // benchToken gets a real access token through the authorization flow.
 func benchToken(b *testing.B, gw *gwtest.Gateway) string {

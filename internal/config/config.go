@@ -771,6 +771,13 @@ type Backend struct {
 	ForwardIdentity bool `yaml:"forward_identity"`
 	// Timeout bounds the wait for the backend's response headers. Default 60s.
 	Timeout Duration `yaml:"timeout"`
+	// BackendHTTP2 speaks only HTTP/2 to Upstream: h2c with prior
+	// knowledge to an http:// URL, h2 by ALPN to an https:// one, many
+	// streams on one connection. For a backend that speaks it and holds
+	// many long-lived streams. Default false: HTTP/1.1 to an http://
+	// upstream, a connection per request in flight; an https:// one
+	// picks h2 or HTTP/1.1 by ALPN.
+	BackendHTTP2 bool `yaml:"backend_http2"`
 	// MaxRequestBytes bounds a request body; larger ones get 413.
 	// Default 4194304 (4 MiB).
 	MaxRequestBytes int64 `yaml:"max_request_bytes"`

@@ -77,7 +77,7 @@ func SetIdentity(h http.Header, c *tokens.AccessClaims) {
 // response headers, none on streaming bodies), for an in-process
 // backend's own requests to its backends.
 func NewBackendTransport(headerTimeout time.Duration) *http.Transport {
-	return newTransport(headerTimeout)
+	return newTransport(headerTimeout, false)
 }
 
 // WithCaller is ctx carrying c as the caller Claims returns, outside any

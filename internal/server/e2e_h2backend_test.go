@@ -213,3 +213,47 @@ func TestBackendHTTP2LegacySSE(t *testing.T) {
 	}
 	allHTTP2(t, protos())
 }
+
+// TestBackendHTTP2ComposeMembers: a composed server's members with
+// backend_http2, one speaking Streamable HTTP and one the 2024-11-05
+// HTTP+SSE transport, both over h2c: the client lists and calls both
+// members' tools through the composed server, and every request reaches
+// the members over HTTP/2.
+func TestBackendHTTP2ComposeMembers(t *testing.T) {
+	echo := func(name string) *mcp.Server {
+		srv := mcp.NewServer(&mcp.Implementation{Name: name, Version: "1"}, nil)
+		mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "echoes"}, func(ctx context.Context, req *mcp.CallToolRequest, in whoArgs) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: name + " " + in.Text}}}, nil, nil
+		})
+		return srv
+	}
+	modern, legacy := echo("modern"), echo("legacy")
+	modernURL, modernProtos := startH2CServer(t, mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return modern }, &mcp.StreamableHTTPOptions{Stateless: true}))
+	legacyURL, legacyProtos := startH2CServer(t, mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return legacy }, nil))
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: fmt.Sprintf(`  - name: all
+    path: /all/mcp
+    compose:
+      - {name: modern, upstream: %q, prefix: modern_, backend_http2: true}
+      - {name: legacy, upstream: %q, transport: sse, prefix: legacy_, backend_http2: true}
+`, modernURL+"/mcp", legacyURL+"/sse")})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok := tokenFor(t, gw, gw.URL+"/all/mcp")
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "compose-h2", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw.URL + "/all/mcp", HTTPClient: &http.Client{Transport: bearerTransport{token: tok}}}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer cs.Close()
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil || len(tools.Tools) != 2 {
+		t.Fatalf("tools/list: %v %v", err, tools)
+	}
+	for _, m := range []string{"modern", "legacy"} {
+		if got := gwtest.CallText(t, ctx, cs, m+"_echo", map[string]any{"text": "over h2c"}); got != m+" over h2c" {
+			t.Errorf("%s_echo = %q", m, got)
+		}
+	}
+	allHTTP2(t, modernProtos())
+	allHTTP2(t, legacyProtos())
+}

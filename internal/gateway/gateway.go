@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -260,10 +261,12 @@ func newTransport(headerTimeout time.Duration, http2 bool) *http.Transport {
 	return t
 }
 
-// useHTTP2 makes t speak HTTP/2 only. Protocols is set explicitly, so
-// that the custom dialer (which on its own turns HTTP/2 off) does not
-// matter, and without HTTP/1 in it an http:// URL gets h2c with prior
-// knowledge (RFC 9113 §3.3) and ALPN offers only h2.
+// useHTTP2 makes t speak HTTP/2 only. Protocols is set explicitly (the
+// custom dialer, without ForceAttemptHTTP2, would turn HTTP/2 off), and
+// without HTTP/1 in it an http:// URL gets h2c with prior knowledge (RFC
+// 9113 §3.3) and ALPN offers only h2. A TLS server that ignores ALPN
+// would still be spoken to in HTTP/1.1, so the handshake fails unless
+// the server picked h2 (requireH2).
 //
 // A connection carries as many streams as the backend's
 // SETTINGS_MAX_CONCURRENT_STREAMS allows (Go's server: 250); past that a
@@ -280,6 +283,17 @@ func useHTTP2(t *http.Transport) {
 	t.Protocols.SetHTTP2(true)
 	t.Protocols.SetUnencryptedHTTP2(true)
 	t.HTTP2 = &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
+	t.TLSClientConfig = &tls.Config{VerifyConnection: requireH2}
+}
+
+// requireH2 refuses a TLS connection on which the server did not pick h2
+// by ALPN (RFC 7301). It runs in the handshake, after the certificate is
+// verified, when the protocol is known.
+func requireH2(cs tls.ConnectionState) error {
+	if cs.NegotiatedProtocol != "h2" {
+		return fmt.Errorf("the backend did not negotiate HTTP/2 by ALPN (got %q), which backend_http2 needs", cs.NegotiatedProtocol)
+	}
+	return nil
 }
 
 func (rt *route) metadataJSON(issuer string) ([]byte, error) {

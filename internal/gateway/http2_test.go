@@ -127,24 +127,29 @@ func TestHTTP2BackendSharesAConnection(t *testing.T) {
 
 // TestHTTP2OverTLSIsNegotiated: to an https:// backend, the HTTP/2
 // transport offers only h2 by ALPN (the custom dialer does not turn it
-// off), and a backend that does not speak it is refused rather than
-// spoken to in HTTP/1.1.
+// off), and a backend that does not pick it, by refusing h2 or by
+// ignoring ALPN, is refused rather than spoken to in HTTP/1.1.
 func TestHTTP2OverTLSIsNegotiated(t *testing.T) {
 	var p protos
 	ok := func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") }
-	h2 := httptest.NewUnstartedServer(p.record(http.HandlerFunc(ok)))
-	h2.EnableHTTP2 = true
-	h2.StartTLS()
-	defer h2.Close()
-	h1 := httptest.NewUnstartedServer(http.HandlerFunc(ok))
-	h1.TLS = &tls.Config{NextProtos: []string{"http/1.1"}}
-	h1.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
-	h1.StartTLS()
-	defer h1.Close()
+	start := func(h2 bool, cfg *tls.Config) *httptest.Server {
+		srv := httptest.NewUnstartedServer(p.record(http.HandlerFunc(ok)))
+		srv.EnableHTTP2, srv.TLS = h2, cfg
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	h2 := start(true, nil)
+	h1 := start(false, &tls.Config{NextProtos: []string{"http/1.1"}})
+	noALPN := start(false, &tls.Config{NextProtos: []string{}})
 
 	get := func(srv *httptest.Server, http2 bool) (*http.Response, error) {
 		tr := newTransport(5*time.Second, http2)
-		tr.TLSClientConfig = &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{}
+		}
+		tr.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 		defer tr.CloseIdleConnections()
 		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 		resp, err := tr.RoundTrip(req)
@@ -158,11 +163,13 @@ func TestHTTP2OverTLSIsNegotiated(t *testing.T) {
 		t.Fatalf("to an h2 backend over TLS: %v, %v", resp, err)
 	}
 	p.check(t, true)
-	if resp, err := get(h1, true); err == nil {
-		t.Fatalf("a TLS backend without h2 was spoken to in %s", resp.Proto)
-	}
-	if resp, err := get(h1, false); err != nil || resp.ProtoMajor != 1 {
-		t.Fatalf("without HTTP2, to an HTTP/1.1 backend over TLS: %v, %v", resp, err)
+	for name, srv := range map[string]*httptest.Server{"refuses h2": h1, "ignores ALPN": noALPN} {
+		if resp, err := get(srv, true); err == nil {
+			t.Errorf("a TLS backend that %s was spoken to in %s", name, resp.Proto)
+		}
+		if resp, err := get(srv, false); err != nil || resp.ProtoMajor != 1 {
+			t.Errorf("without HTTP2, to a TLS backend that %s: %v, %v", name, resp, err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -256,4 +257,37 @@ func TestBackendHTTP2ComposeMembers(t *testing.T) {
 	}
 	allHTTP2(t, modernProtos())
 	allHTTP2(t, legacyProtos())
+}
+
+// TestBackendHTTP2ToHTTP1Backend: a backend that does not speak h2c is an
+// error the client sees (502) and the log names, never a silent fall
+// back to HTTP/1.1.
+func TestBackendHTTP2ToHTTP1Backend(t *testing.T) {
+	var mu sync.Mutex
+	reached := 0
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Go's HTTP/1 server hands the HTTP/2 connection preface to the
+		// handler as a request "PRI * HTTP/2.0"; nothing else may come.
+		if r.Method != "PRI" {
+			mu.Lock()
+			reached++
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+	}))
+	defer be.Close()
+	gw := gwtest.Start(t, gwtest.Options{Upstream: be.URL + "/mcp", BackendHTTP2: true})
+	tok := gwtest.RegisterClient(t, gw, nil).Tokens(gwtest.User)["access_token"].(string)
+	if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+tok); resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("status %s, want 502", resp.Status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if reached != 0 {
+		t.Errorf("%d requests reached the HTTP/1.1-only backend over HTTP/1.1", reached)
+	}
+	if !strings.Contains(gw.Logs.String(), "backend request failed") {
+		t.Error("the failure is not in the log")
+	}
 }

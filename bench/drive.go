@@ -105,12 +105,12 @@ func loadPhases(ctx context.Context, f flags, bin, dir, backendAddr string, cb c
 	// with token verification (and, on /governed, policy and rate limits)
 	// alone; one on the defaults, which write every request to the
 	// hash-chained audit trail in SQLite (its /governed: everything on).
-	lean, err := startDrawbridge(ctx, bin, filepath.Join(dir, "lean"), backendURL, sqliteStorage(dir, "lean"), "audit: {store: false}\nh2c: true\n", f.profile != "")
+	lean, err := startDrawbridge(ctx, bin, filepath.Join(dir, "lean"), backendURL, sqliteStorage(dir, "lean"), "audit: {store: false}\nh2c: true\n", false, f.profile != "")
 	if err != nil {
 		return err
 	}
 	defer lean.stop()
-	audited, err := startDrawbridge(ctx, bin, filepath.Join(dir, "audited"), backendURL, sqliteStorage(dir, "audited"), "", f.profile != "")
+	audited, err := startDrawbridge(ctx, bin, filepath.Join(dir, "audited"), backendURL, sqliteStorage(dir, "audited"), "", false, f.profile != "")
 	if err != nil {
 		return err
 	}
@@ -256,21 +256,28 @@ func fixedRatePhase(ctx context.Context, f flags, targets []target, _ map[string
 	}
 }
 
-// streamPhase holds idle SSE streams open through a fresh gateway, over
-// HTTP/1.1 and over h2c.
+// streamPhase holds idle SSE streams open through a fresh gateway for
+// each pair of protocols: clients over HTTP/1.1 and over h2c, the
+// gateway to the backend over HTTP/1.1 (the default) and over h2c
+// (backend_http2).
 func streamPhase(ctx context.Context, f flags, bin, dir, backendURL string, limit uint64) error {
-	// Over HTTP/1.1 a stream costs the gateway two file descriptors (the
-	// client's connection and the backend's), so the open-file limit caps
-	// how many one process can hold.
-	h1 := min(f.streams, int(limit-200)/2)
-	fmt.Printf("\n## Idle SSE streams through Drawbridge\n\n| client protocol | streams asked | open at once | failed | gateway RSS before → after | per stream |\n|---|---|---|---|---|---|\n")
+	// A stream costs the gateway a file descriptor on each side that does
+	// not share connections, so the open-file limit caps how many one
+	// process can hold over HTTP/1.1.
+	fds := int(limit - 200)
+	fmt.Printf("\n## Idle SSE streams through Drawbridge\n\n| client protocol | backend protocol | streams asked | open at once | failed | gateway RSS before → after | per stream |\n|---|---|---|---|---|---|---|\n")
 	for i, phase := range []struct {
-		name string
-		n    int
-		h2c  bool
-	}{{"HTTP/1.1, a connection each", h1, false}, {"h2c, shared connections", f.streams, true}} {
+		client, backend string
+		n               int
+		h2c, backendH2  bool
+	}{
+		{"HTTP/1.1, a connection each", "HTTP/1.1, a connection each", min(f.streams, fds/2), false, false},
+		{"h2c, shared connections", "HTTP/1.1, a connection each", min(f.streams, fds), true, false},
+		{"HTTP/1.1, a connection each", "h2c, shared connections", min(f.streams, fds), false, true},
+		{"h2c, shared connections", "h2c, shared connections", f.streams, true, true},
+	} {
 		name := fmt.Sprintf("streams%d", i)
-		gw, err := startDrawbridge(ctx, bin, filepath.Join(dir, name), backendURL, sqliteStorage(dir, name), "audit: {store: false}\nh2c: true\n", f.profile != "")
+		gw, err := startDrawbridge(ctx, bin, filepath.Join(dir, name), backendURL, sqliteStorage(dir, name), "audit: {store: false}\nh2c: true\n", phase.backendH2, f.profile != "")
 		if err != nil {
 			return err
 		}
@@ -284,8 +291,8 @@ func streamPhase(ctx context.Context, f flags, bin, dir, backendURL string, limi
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %s | %d | %d | %d | %d MiB → %d MiB | %d KiB |\n",
-			phase.name, phase.n, s.opened, s.failed, s.rssBefore>>20, s.rssAfter>>20, s.perStream()>>10)
+		fmt.Printf("| %s | %s | %d | %d | %d | %d MiB → %d MiB | %d KiB |\n",
+			phase.client, phase.backend, phase.n, s.opened, s.failed, s.rssBefore>>20, s.rssAfter>>20, s.perStream()>>10)
 	}
 	return nil
 }
@@ -309,7 +316,7 @@ func authorizationServerPhase(ctx context.Context, f flags, bin, dir, backendURL
 		stores = append(stores, struct{ name, yaml string }{"PostgreSQL", fmt.Sprintf("{type: postgres, postgres: {dsn: %q}}", dsn)})
 	}
 	for _, st := range stores {
-		gw, err := startDrawbridge(ctx, bin, filepath.Join(dir, "as-"+st.name), backendURL, st.yaml, "", false)
+		gw, err := startDrawbridge(ctx, bin, filepath.Join(dir, "as-"+st.name), backendURL, st.yaml, "", false, false)
 		if err != nil {
 			return err
 		}
@@ -360,11 +367,12 @@ var benchHash string
 
 // startDrawbridge runs the real binary with a generated configuration (plus
 // extra YAML) in dir and gets an access token for each of its two servers
-// with the client_credentials grant. Both servers front the same backend:
+// with the client_credentials grant; with backendH2 it speaks h2c to the
+// backend (backend_http2). Both servers front the same backend:
 // /mcp only checks the token; /governed also evaluates a policy (with a
 // CEL condition) and two rate limits on every call, set high enough never
 // to refuse, so that the difference is their cost.
-func startDrawbridge(ctx context.Context, bin, dir, backendURL, storage, extra string, pprof bool) (*proc, error) {
+func startDrawbridge(ctx context.Context, bin, dir, backendURL, storage, extra string, backendH2, pprof bool) (*proc, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -392,10 +400,11 @@ identity:
 clients:
   - {id: bench, secret: %q, grant_types: [client_credentials]}
 servers:
-  - {name: backend, path: /mcp, upstream: %[8]q, scopes: [bench], headers: {x-backend-key: bench}}
+  - {name: backend, path: /mcp, upstream: %[8]q, backend_http2: %[9]t, scopes: [bench], headers: {x-backend-key: bench}}
   - name: governed
     path: /governed
     upstream: %[8]q
+    backend_http2: %[9]t
     scopes: [bench]
     headers: {x-backend-key: bench}
     policy:
@@ -410,7 +419,7 @@ rate_limits:
   rules:
     - {name: calls-per-client-and-tool, servers: [governed], per: [client, tool], methods: [tools/call], rate: 100000000, every: 1s}
     - {name: daily-quota-per-client, servers: [governed], per: [client], quota: 1000000000, window: day}
-`, addr, addr, storage, tokens.GenerateKey(), benchUser, benchHash, secret, backendURL) + extra
+`, addr, addr, storage, tokens.GenerateKey(), benchUser, benchHash, secret, backendURL, backendH2) + extra
 	path := filepath.Join(dir, "drawbridge.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err

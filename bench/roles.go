@@ -59,14 +59,17 @@ func runBareProxy(ctx context.Context, addr, upstream string) error {
 }
 
 // serveRole prints the bound address on stdout (the driver reads it) and
-// serves until ctx ends.
+// serves until ctx ends, over HTTP/1.1 and h2c (HTTP/2 with prior
+// knowledge: the gateway's backend_http2, the stream phase's rows).
 func serveRole(ctx context.Context, addr string, h http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	fmt.Println(ln.Addr().String())
-	srv := &http.Server{Handler: h}
+	srv := &http.Server{Handler: h, Protocols: new(http.Protocols)}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	go func() { <-ctx.Done(); srv.Close() }()
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		return err

@@ -576,6 +576,8 @@ type Member struct {
 	// Timeout bounds the wait for the member's response headers (and a
 	// list's whole answer). Default 60s.
 	Timeout Duration `yaml:"timeout"`
+	// BackendHTTP2 speaks only HTTP/2 to Upstream, as a server's does.
+	BackendHTTP2 bool `yaml:"backend_http2"`
 	// Prefix is put before each of the member's tool and prompt names,
 	// such as "github_" (default none). Resource URIs are never changed.
 	Prefix string `yaml:"prefix"`
@@ -605,7 +607,7 @@ type Override struct {
 func (s *Backend) MemberServer(m *Member) Backend {
 	return Backend{Name: m.Name, Path: s.Path, Title: m.Name, Upstream: m.Upstream, Transport: m.Transport,
 		Command: m.Command, Env: m.Env, Dir: m.Dir, Stdio: m.Stdio, OpenAPI: m.OpenAPI, Auth: m.Auth,
-		Headers: m.Headers, ForwardIdentity: m.ForwardIdentity, Timeout: m.Timeout,
+		Headers: m.Headers, ForwardIdentity: m.ForwardIdentity, Timeout: m.Timeout, BackendHTTP2: m.BackendHTTP2,
 		MaxRequestBytes: s.MaxRequestBytes, KeepAlive: s.KeepAlive}
 }
 
@@ -771,6 +773,13 @@ type Backend struct {
 	ForwardIdentity bool `yaml:"forward_identity"`
 	// Timeout bounds the wait for the backend's response headers. Default 60s.
 	Timeout Duration `yaml:"timeout"`
+	// BackendHTTP2 speaks only HTTP/2 to Upstream: h2c with prior
+	// knowledge to an http:// URL, h2 by ALPN to an https:// one, many
+	// streams on one connection. For a backend that speaks it and holds
+	// many long-lived streams. Default false: HTTP/1.1 to an http://
+	// upstream, a connection per request in flight; an https:// one
+	// picks h2 or HTTP/1.1 by ALPN.
+	BackendHTTP2 bool `yaml:"backend_http2"`
 	// MaxRequestBytes bounds a request body; larger ones get 413.
 	// Default 4194304 (4 MiB).
 	MaxRequestBytes int64 `yaml:"max_request_bytes"`

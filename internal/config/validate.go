@@ -456,6 +456,9 @@ func (v *validator) backend(field string, s *Backend) {
 			return
 		}
 	}
+	if s.BackendHTTP2 && s.Upstream == "" {
+		v.add("%s.backend_http2: only a server with an upstream is reached over HTTP", field)
+	}
 	switch {
 	case s.Compose != nil:
 		if len(s.Compose) == 0 {

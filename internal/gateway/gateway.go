@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -55,6 +56,13 @@ type Backend struct {
 	ForwardIdentity bool
 	// Timeout bounds the wait for the backend's response headers.
 	Timeout time.Duration
+	// HTTP2 speaks only HTTP/2 to Upstream: with prior knowledge (h2c)
+	// to an http:// URL, offering only h2 in ALPN to an https:// one.
+	// Many streams then share one connection. Off, an http:// upstream
+	// is spoken to in HTTP/1.1, a connection per request in flight, and
+	// an https:// one in whichever of h2 and HTTP/1.1 it picks. Ignored
+	// when Options.Transport is set.
+	HTTP2 bool
 	// MaxBodyBytes bounds a request body (413 beyond); 0 means
 	// config.DefaultMaxRequestBytes.
 	MaxBodyBytes int64
@@ -231,8 +239,10 @@ func (g *Gateway) Routes(mux *http.ServeMux) {
 // and its answer's header fit, a larger body is read and written past the
 // buffer without copying, and a connection that carries an idle stream
 // holds them for as long as the stream is open.
-func newTransport(headerTimeout time.Duration) *http.Transport {
-	return &http.Transport{
+//
+// With http2 the transport speaks HTTP/2 only (see Backend.HTTP2).
+func newTransport(headerTimeout time.Duration, http2 bool) *http.Transport {
+	t := &http.Transport{
 		ReadBufferSize:        2 << 10,
 		WriteBufferSize:       2 << 10,
 		Proxy:                 http.ProxyFromEnvironment,
@@ -245,6 +255,45 @@ func newTransport(headerTimeout time.Duration) *http.Transport {
 		ResponseHeaderTimeout: headerTimeout,
 		DisableCompression:    true,
 	}
+	if http2 {
+		useHTTP2(t)
+	}
+	return t
+}
+
+// useHTTP2 makes t speak HTTP/2 only. Protocols is set explicitly (the
+// custom dialer, without ForceAttemptHTTP2, would turn HTTP/2 off), and
+// without HTTP/1 in it an http:// URL gets h2c with prior knowledge (RFC
+// 9113 §3.3) and ALPN offers only h2. A TLS server that ignores ALPN
+// would still be spoken to in HTTP/1.1, so the handshake fails unless
+// the server picked h2 (requireH2).
+//
+// A connection carries as many streams as the backend's
+// SETTINGS_MAX_CONCURRENT_STREAMS allows (Go's server: 250); past that a
+// new connection is opened rather than the request waiting
+// (StrictMaxConcurrentRequests off), because the streams that fill a
+// connection are long-lived and idle, and a request queued behind them
+// would wait for as long as they last. A connection that has said nothing
+// for 30s is pinged, and closed with every stream on it (which then ends
+// for its client) when the ping goes unanswered for 15s: one half-open
+// connection would otherwise hold hundreds of streams silent.
+// MaxIdleConns and MaxIdleConnsPerHost count HTTP/1 connections only.
+func useHTTP2(t *http.Transport) {
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP2(true)
+	t.Protocols.SetUnencryptedHTTP2(true)
+	t.HTTP2 = &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
+	t.TLSClientConfig = &tls.Config{VerifyConnection: requireH2}
+}
+
+// requireH2 refuses a TLS connection on which the server did not pick h2
+// by ALPN (RFC 7301). It runs in the handshake, after the certificate is
+// verified, when the protocol is known.
+func requireH2(cs tls.ConnectionState) error {
+	if cs.NegotiatedProtocol != "h2" {
+		return fmt.Errorf("the backend did not negotiate HTTP/2 by ALPN (got %q), which backend_http2 needs", cs.NegotiatedProtocol)
+	}
+	return nil
 }
 
 func (rt *route) metadataJSON(issuer string) ([]byte, error) {

@@ -56,9 +56,9 @@ func newTestGatewayLog(t *testing.T, backend http.Handler, mod func(*Backend), l
 // by omod.
 func newTestGatewayOpts(t *testing.T, backend http.Handler, mod func(*Backend), omod func(*Options)) *httptest.Server {
 	t.Helper()
-	be := httptest.NewServer(backend)
+	be := httptest.NewUnstartedServer(backend)
 	t.Cleanup(be.Close)
-	up, _ := url.Parse(be.URL + "/backend/mcp")
+	up, _ := url.Parse("http://" + be.Listener.Addr().String() + "/backend/mcp")
 	// The gateway's own URL is known before it is built, for servers whose
 	// resource URL must be real (legacy SSE hands it to clients).
 	var handler http.Handler
@@ -69,6 +69,14 @@ func newTestGatewayOpts(t *testing.T, backend http.Handler, mod func(*Backend), 
 	if mod != nil {
 		mod(&s)
 	}
+	if s.HTTP2 {
+		// A backend that speaks h2c (and HTTP/1.1, so that a gateway that
+		// fell back to it would be served, and caught by the test).
+		be.Config.Protocols = new(http.Protocols)
+		be.Config.Protocols.SetHTTP1(true)
+		be.Config.Protocols.SetUnencryptedHTTP2(true)
+	}
+	be.Start()
 	s.Resource = strings.Replace(s.Resource, "http://self", self, 1)
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -193,9 +201,19 @@ func TestAuthorizationDecisions(t *testing.T) {
 // TestStreamsEventByEvent proves the proxy does not buffer: the backend
 // sends its second event only after the client has received the first
 // through the gateway. A buffering proxy would deadlock here.
+// TestStreamsEventByEvent: each event the backend flushes reaches the
+// client before the backend writes the next (TR1), over either backend
+// protocol.
 func TestStreamsEventByEvent(t *testing.T) {
+	for _, bp := range backendProtocols {
+		t.Run(bp.name, func(t *testing.T) { streamsEventByEvent(t, bp.h2) })
+	}
+}
+
+func streamsEventByEvent(t *testing.T, h2 bool) {
+	var p protos
 	firstSeen := make(chan struct{})
-	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	gw := newTestGateway(t, p.record(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, "id: 1\ndata: first\n\n")
 		w.(http.Flusher).Flush()
@@ -207,7 +225,7 @@ func TestStreamsEventByEvent(t *testing.T) {
 			return
 		}
 		_, _ = io.WriteString(w, "id: 2\ndata: second\n\n")
-	}), nil)
+	})), func(s *Backend) { s.HTTP2 = h2 })
 	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", map[string]string{"Accept": "text/event-stream"})
 	if resp.Header.Get("X-Accel-Buffering") != "no" {
 		t.Errorf("X-Accel-Buffering = %q", resp.Header.Get("X-Accel-Buffering"))
@@ -232,6 +250,7 @@ func TestStreamsEventByEvent(t *testing.T) {
 	if strings.Join(got, "|") != "data: first|data: second" {
 		t.Fatalf("events = %q (the first event was held back by the proxy)", got)
 	}
+	p.check(t, h2)
 }
 
 func TestBackendErrorsAreJSONRPC(t *testing.T) {
@@ -502,10 +521,17 @@ func TestKeepAliveNeverSplitsAnEvent(t *testing.T) {
 
 // TestIdleStreamGetsKeepAlive: a stream with nothing to say gets SSE
 // comments, each one between events, and the events around them arrive
-// whole.
+// whole, over either backend protocol.
 func TestIdleStreamGetsKeepAlive(t *testing.T) {
+	for _, bp := range backendProtocols {
+		t.Run(bp.name, func(t *testing.T) { idleStreamGetsKeepAlive(t, bp.h2) })
+	}
+}
+
+func idleStreamGetsKeepAlive(t *testing.T, h2 bool) {
+	var p protos
 	release := make(chan struct{})
-	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	gw := newTestGateway(t, p.record(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, "data: one\n\n")
 		w.(http.Flusher).Flush()
@@ -514,7 +540,7 @@ func TestIdleStreamGetsKeepAlive(t *testing.T) {
 		case <-r.Context().Done():
 		}
 		_, _ = io.WriteString(w, "data: two\n\n")
-	}), func(s *Backend) { s.KeepAlive = 20 * time.Millisecond })
+	})), func(s *Backend) { s.KeepAlive, s.HTTP2 = 20*time.Millisecond, h2 })
 	resp := do(t, http.MethodGet, gw.URL+"/mcp", "good", nil)
 	sc := bufio.NewScanner(resp.Body)
 	var lines []string
@@ -548,4 +574,5 @@ func TestIdleStreamGetsKeepAlive(t *testing.T) {
 		!strings.HasSuffix(got, "data: two") || strings.Index(got, "data: one") > strings.LastIndex(got, ": keep-alive") {
 		t.Fatalf("stream = %q", got)
 	}
+	p.check(t, h2)
 }

@@ -74,10 +74,11 @@ func SetIdentity(h http.Header, c *tokens.AccessClaims) {
 
 // NewBackendTransport is the transport the gateway proxies with (pooled
 // connections, no transparent gzip, headerTimeout on the wait for
-// response headers, none on streaming bodies), for an in-process
-// backend's own requests to its backends.
-func NewBackendTransport(headerTimeout time.Duration) *http.Transport {
-	return newTransport(headerTimeout)
+// response headers, none on streaming bodies; HTTP/2 only with http2, as
+// Backend.HTTP2), for an in-process backend's own requests to its
+// backends.
+func NewBackendTransport(headerTimeout time.Duration, http2 bool) *http.Transport {
+	return newTransport(headerTimeout, http2)
 }
 
 // WithCaller is ctx carrying c as the caller Claims returns, outside any

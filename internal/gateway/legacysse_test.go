@@ -50,13 +50,23 @@ func subjects(h http.Handler, seen *[]string, mu *sync.Mutex) http.Handler {
 	})
 }
 
+// TestLegacySSEThroughGateway: a 2024-11-05 HTTP+SSE server works
+// through the gateway, over either backend protocol.
 func TestLegacySSEThroughGateway(t *testing.T) {
+	for _, bp := range backendProtocols {
+		t.Run(bp.name, func(t *testing.T) { legacySSEThroughGateway(t, bp.h2) })
+	}
+}
+
+func legacySSEThroughGateway(t *testing.T, h2 bool) {
 	var seen []string
 	var mu sync.Mutex
-	gw := newTestGateway(t, subjects(legacyBackend(), &seen, &mu), func(s *Backend) {
+	var protocols protos
+	gw := newTestGateway(t, protocols.record(subjects(legacyBackend(), &seen, &mu)), func(s *Backend) {
 		s.Transport = TransportSSE
 		s.Path = "/legacy/sse"
 		s.Resource = "http://self/legacy/sse"
+		s.HTTP2 = h2
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -90,6 +100,7 @@ func TestLegacySSEThroughGateway(t *testing.T) {
 			t.Errorf("client posted to %s", p)
 		}
 	}
+	protocols.check(t, h2)
 }
 
 func TestLegacySSEHandleIsBoundToItsUser(t *testing.T) {

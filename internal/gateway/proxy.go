@@ -272,7 +272,7 @@ func setCORS(w http.ResponseWriter, r *http.Request) {
 // spans and carry the W3C traceparent.
 func (rt *route) newTransport(transport http.RoundTripper) http.RoundTripper {
 	if transport == nil {
-		transport = newTransport(rt.Timeout)
+		transport = newTransport(rt.Timeout, rt.HTTP2)
 	}
 	if telemetry.Traced(rt.gw.opt.TracerProvider) {
 		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(rt.gw.opt.TracerProvider),

@@ -164,7 +164,7 @@ func sseMember(sv *config.Backend, m *config.Member, mb *config.Backend, opt Opt
 func upstreamTransport(m *config.Member, opt Options, cred backendauth.Credential) http.RoundTripper {
 	base := opt.BackendTransport
 	if base == nil {
-		base = gateway.NewBackendTransport(m.Timeout.D())
+		base = gateway.NewBackendTransport(m.Timeout.D(), m.BackendHTTP2)
 	}
 	return &memberTransport{base: base, headers: m.Headers, cred: cred, needsUser: needsUser(m.Auth.Mode), forwardIdentity: m.ForwardIdentity}
 }

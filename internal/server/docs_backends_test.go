@@ -36,3 +36,17 @@ func TestBackendsDocExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestBackendsDocHTTP2: the backend_http2 example of docs/backends.md is
+// valid configuration that turns it on.
+func TestBackendsDocHTTP2(t *testing.T) {
+	y := "public_url: https://mcp.example.com\nencryption_keys: [{id: k1, key: \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]\n" +
+		"identity: {type: oidc, oidc: {issuer: \"https://idp.example.com\", client_id: drawbridge, client_secret: s}}\n"
+	cfg, err := config.Parse([]byte(y+docBlock(t, "backends.md", "backends-http2")), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Backends[0].BackendHTTP2 {
+		t.Error("the example does not turn backend_http2 on")
+	}
+}

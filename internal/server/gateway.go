@@ -51,7 +51,7 @@ func gatewayOptions(cfg *config.Config, opt Options, c core, p gatewayParts) (ga
 			Name: sv.Name, Path: sv.Path, Resource: cfg.ResourceURL(sv), MetadataURL: cfg.ResourceMetadataURL(sv),
 			Title: sv.Title, Upstream: up, Handler: p.Handlers[sv.Name], Scopes: sv.Scopes, Headers: sv.Headers, Policy: p.Policies[sv.Name],
 			RateRules: rateRules(cfg, sv), AllowedNetworks: prefixes(sv.AllowedNetworks), DeniedNetworks: prefixes(sv.DeniedNetworks),
-			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(), RequireDPoP: sv.RequireDPoP,
+			ForwardIdentity: sv.ForwardIdentity, Timeout: sv.Timeout.D(), HTTP2: sv.BackendHTTP2, RequireDPoP: sv.RequireDPoP,
 			Transport: sv.Transport, MaxBodyBytes: sv.MaxRequestBytes, KeepAlive: sv.KeepAlive.D(), AllowedOrigins: sv.AllowedOrigins,
 			Pins: p.Pins.For(sv.Name, pinningSettings(sv)),
 		})

@@ -56,16 +56,20 @@ type Backend struct {
 	Subjects                     []string
 	TraceParents                 []string
 	Requests                     int
+	// Protos are the HTTP major versions the requests came over.
+	Protos []int
 }
 
 // StartBackend runs the snippets server behind a header recorder;
 // stateless serves the sessionless 2026-07-28 era (and older versions
 // without sessions) instead of legacy-era sessions.
 func StartBackend(t testing.TB, stateless bool) *Backend {
-	return startBackend(t, snippets.Options{Stateless: stateless})
+	return startBackend(t, snippets.Options{Stateless: stateless}, false)
 }
 
-func startBackend(t testing.TB, o snippets.Options) *Backend {
+// startBackend serves the snippets server over HTTP/1.1 and, with h2c,
+// over HTTP/2 with prior knowledge too.
+func startBackend(t testing.TB, o snippets.Options, h2c bool) *Backend {
 	t.Helper()
 	b := &Backend{Key: tokens.NewOpaque("")}
 	o.DataDir, o.Key = t.TempDir(), b.Key
@@ -86,9 +90,15 @@ func startBackend(t testing.TB, o snippets.Options) *Backend {
 		b.Keys = append(b.Keys, r.Header.Get(snippets.DefaultKeyHeader))
 		b.Subjects = append(b.Subjects, r.Header.Get("X-Drawbridge-Subject"))
 		b.TraceParents = append(b.TraceParents, r.Header.Get("traceparent"))
+		b.Protos = append(b.Protos, r.ProtoMajor)
 		b.Mu.Unlock()
 		inner.ServeHTTP(w, r)
 	})}
+	if h2c {
+		hs.Protocols = new(http.Protocols)
+		hs.Protocols.SetHTTP1(true)
+		hs.Protocols.SetUnencryptedHTTP2(true)
+	}
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() { _ = hs.Close(); _ = srv.Close() })
 	b.URL = "http://" + ln.Addr().String() + snippets.MCPPath
@@ -159,6 +169,10 @@ type Options struct {
 	BackendAssertionAudience string
 	// TracerProvider records the gateway's spans (tracing tests).
 	TracerProvider trace.TracerProvider
+	// BackendHTTP2 serves the snippets backend over h2c as well as
+	// HTTP/1.1 (Backend.Protos says which each request used) and sets
+	// backend_http2 on its server. With Upstream it only sets the option.
+	BackendHTTP2 bool
 }
 
 var passwordHash = sync.OnceValue(func() string {
@@ -187,7 +201,7 @@ func Start(t testing.TB, opt Options) *Gateway {
 		}
 		bo.Assertion = v
 	}
-	be := startBackend(t, bo)
+	be := startBackend(t, bo, opt.BackendHTTP2)
 	direct := "http://" + ln.Addr().String()
 	base := direct
 	if opt.PublicURL != "" {
@@ -225,7 +239,8 @@ servers:
     scopes: [snippets]
     headers: {x-functions-key: "${BACKEND_KEY}"}
     forward_identity: true
-%s`, base, ln.Addr(), storageYAML(opt), ident, upstream, opt.ExtraYAML)
+    backend_http2: %t
+%s`, base, ln.Addr(), storageYAML(opt), ident, upstream, opt.BackendHTTP2, opt.ExtraYAML)
 	vars := map[string]string{"HASH": passwordHash(), "ENC": encKey(opt.DataDir), "BACKEND_KEY": be.Key}
 	for k, v := range opt.Env {
 		vars[k] = v

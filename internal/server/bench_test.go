@@ -35,13 +35,7 @@ func benchPost(b *testing.B, client *http.Client, u, authz string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(benchBody))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		if authz != "" {
-			req.Header.Set("Authorization", authz)
-		}
-		resp, err := client.Do(req)
+		resp, err := client.Do(benchRequest(u, authz))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -53,17 +47,22 @@ func benchPost(b *testing.B, client *http.Client, u, authz string) {
 	}
 }
 
-// benchCheck makes sure a case answers with the backend's own result: a
-// policy refusal is a JSON-RPC error with status 200 and would otherwise
-// pass for a fast answer.
-func benchCheck(b *testing.B, client *http.Client, u, authz string) {
+// benchRequest is the benchmark's tools/call, with authz if any.
+func benchRequest(u, authz string) *http.Request {
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(benchBody))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	if authz != "" {
 		req.Header.Set("Authorization", authz)
 	}
-	resp, err := client.Do(req)
+	return req
+}
+
+// benchCheck makes sure a case answers with the backend's own result: a
+// policy refusal is a JSON-RPC error with status 200 and would otherwise
+// pass for a fast answer.
+func benchCheck(b *testing.B, client *http.Client, u, authz string) {
+	resp, err := client.Do(benchRequest(u, authz))
 	if err != nil {
 		b.Fatal(err)
 	}

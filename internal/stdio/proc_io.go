@@ -26,6 +26,7 @@ func (p *proc) readStdout(max int, handle func(channel, jsonrpc.Message)) {
 	defer p.readers.Done()
 	defer close(p.disconnected)
 	r := bufio.NewReaderSize(p.stdout, 64<<10)
+	log := p.log.With("from", "stdout")
 	for {
 		line, err := readLine(r, max)
 		if errors.Is(err, errLineTooLong) {
@@ -39,7 +40,7 @@ func (p *proc) readStdout(max int, handle func(channel, jsonrpc.Message)) {
 			}
 			continue
 		}
-		decodeLine(p, p.log.With("from", "stdout"), line, handle)
+		decodeLine(p, log, line, handle)
 		if err != nil {
 			return
 		}

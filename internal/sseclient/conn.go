@@ -75,7 +75,8 @@ type conn struct {
 	o        *Options
 	endpoint string
 	deliver  func([]byte)
-	out      chan []byte
+	out      chan outgoing
+	ctx      context.Context // ends with the connection
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the stream has ended
 	wg       sync.WaitGroup
@@ -108,11 +109,11 @@ func dial(ctx context.Context, o *Options, deliver func([]byte)) (*conn, error) 
 		_ = resp.Body.Close()
 		return nil, err
 	}
-	c := &conn{o: o, endpoint: endpoint, deliver: deliver, out: make(chan []byte, queue),
-		cancel: cancel, done: make(chan struct{})}
+	c := &conn{o: o, endpoint: endpoint, deliver: deliver, out: make(chan outgoing, queue),
+		ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	c.wg.Add(2)
 	go c.read(ctx, resp.Body, events)
-	go c.write(ctx)
+	go c.write()
 	return c, nil
 }
 
@@ -166,15 +167,22 @@ func (c *conn) read(ctx context.Context, body io.ReadCloser, events *sse.Reader)
 	}
 }
 
-// Send queues msg to be POSTed.
-func (c *conn) Send(msg []byte) error {
+// outgoing is a message to POST, with the context whose values (the
+// caller, for the member's credential) it is sent with.
+type outgoing struct {
+	ctx context.Context
+	msg []byte
+}
+
+// Send queues msg to be POSTed with ctx's values.
+func (c *conn) Send(ctx context.Context, msg []byte) error {
 	select {
 	case <-c.done:
 		return errClosed
 	default:
 	}
 	select {
-	case c.out <- bytes.Clone(msg):
+	case c.out <- outgoing{ctx: context.WithoutCancel(ctx), msg: bytes.Clone(msg)}:
 		return nil
 	default:
 		return errBusy
@@ -183,15 +191,15 @@ func (c *conn) Send(msg []byte) error {
 
 // write POSTs the queued messages in order, so the server sees them as
 // they were sent (initialize before notifications/initialized).
-func (c *conn) write(ctx context.Context) {
+func (c *conn) write() {
 	defer c.wg.Done()
 	for {
 		select {
-		case msg := <-c.out:
-			if err := c.post(ctx, msg); err != nil {
-				c.failed(msg, err)
+		case m := <-c.out:
+			if err := c.post(m); err != nil {
+				c.failed(m.msg, err)
 			}
-		case <-ctx.Done():
+		case <-c.ctx.Done():
 			return
 		}
 	}
@@ -200,10 +208,14 @@ func (c *conn) write(ctx context.Context) {
 // errGone: the server no longer knows the session; the connection ends.
 var errGone = errors.New("the MCP server no longer knows this session")
 
-func (c *conn) post(ctx context.Context, msg []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
+// post sends one message as the request it belongs to (m.ctx's values:
+// the member's credential is the caller's), ended by the connection's end
+// or the timeout.
+func (c *conn) post(m outgoing) error {
+	ctx, cancel := context.WithTimeout(m.ctx, c.o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(msg))
+	defer context.AfterFunc(c.ctx, cancel)()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(m.msg))
 	if err != nil {
 		return err
 	}

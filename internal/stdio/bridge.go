@@ -129,7 +129,7 @@ func (b *Bridge) sharedMux(modern bool) *mux {
 		return nil
 	}
 	if *slot == nil {
-		m := newMux(b, true, b.log.With("process", label))
+		m := newMux(b, true, b.log.With("process", label), context.Background())
 		if modern {
 			m.onDiscover = b.learnEra
 		}
@@ -152,7 +152,10 @@ func (b *Bridge) newSession(r *http.Request) (*session, error) {
 			return nil, errClosed
 		}
 	} else {
-		s.m = newMux(b, false, log)
+		// The mux outlives this request, but keeps its values: a dialed
+		// channel is opened, and the mux's own messages sent, as the
+		// caller who opened the session.
+		s.m = newMux(b, false, log, context.WithoutCancel(r.Context()))
 		s.m.onDown = func() { b.endSession(s, "the process exited") }
 	}
 	s.m.attach(s)
@@ -176,9 +179,7 @@ func (b *Bridge) newSession(r *http.Request) (*session, error) {
 	if shared {
 		return s, nil
 	}
-	// The channel outlives this request, but keeps its values: a dialed
-	// channel sends with the credential of the caller who opened it.
-	p, err := s.m.start(context.WithoutCancel(r.Context()))
+	p, err := s.m.start()
 	if err != nil {
 		log.Error("mcp server failed to start", "err", err)
 		b.endSession(s, "start failed")

@@ -5,15 +5,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
 // A channel carries JSON-RPC messages to and from one server: a process's
 // stdin and stdout, or a connection that Options.Dial opened.
 type channel interface {
-	// send queues one encoded message; it never blocks for long.
-	send(data []byte) error
+	// send queues one encoded message; it never blocks for long. ctx
+	// carries the values of the request the message belongs to (or the
+	// mux's own), never its cancellation.
+	send(ctx context.Context, data []byte) error
 	// gone is closed when no message will come any more.
 	gone() <-chan struct{}
 	// stop ends the channel and returns once it has, with how it ended.
@@ -32,8 +32,11 @@ type Conn interface {
 	// Send sends one encoded JSON-RPC message. It must not block on the
 	// server: a Conn queues, and reports a server that does not take
 	// messages (or a failed send of a request) as an error response
-	// delivered for that request.
-	Send(msg []byte) error
+	// delivered for that request. ctx carries the values of the request
+	// the message belongs to (its caller, whose credential sends it), or
+	// the opening request's for the bridge's own messages; its
+	// cancellation is not the message's.
+	Send(ctx context.Context, msg []byte) error
 	// Done is closed when the connection has ended: no message will come.
 	Done() <-chan struct{}
 	// Close ends the connection and returns once its goroutines have.
@@ -47,20 +50,17 @@ type Conn interface {
 // in order; it does not block and does not keep msg.
 type DialFunc func(ctx context.Context, deliver func(msg []byte)) (Conn, error)
 
-// open starts a process, or dials, for the mux.
-func (m *mux) open(ctx context.Context) (channel, error) {
+// open starts a process, or dials with the mux's own context, for the
+// mux.
+func (m *mux) open() (channel, error) {
 	if m.b.opt.Dial == nil {
 		return startProc(&m.b.opt, m.log, m.fromChild)
 	}
 	d := &dialed{started: time.Now()}
 	log := m.log.With(d.logAttrs()...)
-	conn, err := m.b.opt.Dial(ctx, func(msg []byte) {
-		decodeLine(d, log, msg, func(_ channel, msg jsonrpc.Message) {
-			// A message can come before Dial returns; it is routed all the
-			// same, and an answer to it waits for the Conn.
-			m.fromChild(d, msg)
-		})
-	})
+	// A message can come before Dial returns; it is routed all the same,
+	// and an answer to it waits for the Conn (send).
+	conn, err := m.b.opt.Dial(m.own, func(msg []byte) { decodeLine(d, log, msg, m.fromChild) })
 	if err != nil {
 		return nil, err
 	}
@@ -76,12 +76,12 @@ type dialed struct {
 	once    sync.Once
 }
 
-func (d *dialed) send(data []byte) error {
+func (d *dialed) send(ctx context.Context, data []byte) error {
 	c := d.conn.Load()
 	if c == nil {
 		return errUnavailable
 	}
-	return (*c).Send(data)
+	return (*c).Send(ctx, data)
 }
 
 func (d *dialed) gone() <-chan struct{} { return (*d.conn.Load()).Done() }

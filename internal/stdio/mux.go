@@ -46,6 +46,10 @@ type mux struct {
 	b      *Bridge
 	log    *slog.Logger
 	shared bool // more than one session may be attached
+	// own carries the values the mux's own messages are sent with (and a
+	// dialed channel is opened with): those of the request that opened a
+	// per-session mux, none for a shared one. Never cancelled.
+	own context.Context
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -80,9 +84,9 @@ type call struct {
 	internal  chan *jsonrpc.Response
 }
 
-func newMux(b *Bridge, shared bool, log *slog.Logger) *mux {
+func newMux(b *Bridge, shared bool, log *slog.Logger, own context.Context) *mux {
 	return &mux{
-		b: b, log: log, shared: shared,
+		b: b, log: log, shared: shared, own: own,
 		closing:   make(chan struct{}),
 		ready:     make(chan struct{}),
 		calls:     map[int64]*call{},
@@ -166,7 +170,7 @@ func (m *mux) call(ctx context.Context, s *session, st *stream, req *jsonrpc.Req
 	if req.Method == methodSubscribe {
 		m.subscribeLocked(s, req.Params)
 	}
-	if err := m.sendLocked(&jsonrpc.Request{ID: numID(c.up), Method: req.Method, Params: params}); err != nil {
+	if err := m.sendLocked(ctx, &jsonrpc.Request{ID: numID(c.up), Method: req.Method, Params: params}); err != nil {
 		if c.token != "" {
 			delete(m.tokens, c.token)
 		}
@@ -203,12 +207,12 @@ func (m *mux) notify(ctx context.Context, s *session, n *jsonrpc.Request) error 
 		}
 		n = &jsonrpc.Request{Method: n.Method, Params: withField(n.Params, "requestId", rawID(numID(up)))}
 	}
-	return m.sendLocked(n)
+	return m.sendLocked(ctx, n)
 }
 
 // answer forwards a client's response to a request of the process, but
 // only from the session the request was given to.
-func (m *mux) answer(s *session, resp *jsonrpc.Response) {
+func (m *mux) answer(ctx context.Context, s *session, resp *jsonrpc.Response) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if owner, ok := m.childReqs[resp.ID]; !ok || owner != s {
@@ -216,23 +220,24 @@ func (m *mux) answer(s *session, resp *jsonrpc.Response) {
 		return
 	}
 	delete(m.childReqs, resp.ID)
-	_ = m.sendLocked(resp)
+	_ = m.sendLocked(ctx, resp)
 }
 
-// sendLocked writes to the current process, if any.
-func (m *mux) sendLocked(msg jsonrpc.Message) error {
+// sendLocked writes to the current process, if any, for the request ctx
+// belongs to (m.own for the mux's own messages).
+func (m *mux) sendLocked(ctx context.Context, msg jsonrpc.Message) error {
 	if m.proc == nil {
 		return errUnavailable
 	}
-	return m.sendTo(m.proc, msg)
+	return m.sendTo(ctx, m.proc, msg)
 }
 
-func (m *mux) sendTo(p channel, msg jsonrpc.Message) error {
+func (m *mux) sendTo(ctx context.Context, p channel, msg jsonrpc.Message) error {
 	data, err := encode(msg)
 	if err != nil {
 		return err
 	}
-	return p.send(data)
+	return p.send(ctx, data)
 }
 
 func numID(n int64) jsonrpc.ID {

@@ -45,7 +45,7 @@ func (m *mux) childResponse(resp *jsonrpc.Response) {
 // client, and it is alive.
 func (m *mux) childRequest(p channel, req *jsonrpc.Request) {
 	if req.Method == methodPing {
-		_ = m.sendTo(p, &jsonrpc.Response{ID: req.ID, Result: json.RawMessage("{}")})
+		_ = m.sendTo(m.own, p, &jsonrpc.Response{ID: req.ID, Result: json.RawMessage("{}")})
 		return
 	}
 	m.mu.Lock()
@@ -66,7 +66,7 @@ func (m *mux) childRequest(p channel, req *jsonrpc.Request) {
 		m.mu.Unlock()
 	}
 	m.log.Warn("could not hand a server request to a client", "method", req.Method)
-	_ = m.sendTo(p, &jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{
+	_ = m.sendTo(m.own, p, &jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{
 		Code:    jsonrpc.CodeInternalError,
 		Message: "drawbridge: no client session can take this request now",
 	}})

@@ -110,12 +110,12 @@ func (m *mux) replay(p channel) error {
 	m.init.result = resp.Result
 	m.mu.Unlock()
 	if sent {
-		if err := m.sendTo(p, &jsonrpc.Request{Method: methodInitialized}); err != nil {
+		if err := m.sendTo(m.own, p, &jsonrpc.Request{Method: methodInitialized}); err != nil {
 			return err
 		}
 	}
 	for _, uri := range uris {
-		if err := m.sendTo(p, &jsonrpc.Request{ID: numID(m.reserveID()), Method: methodSubscribe, Params: uriParams(uri)}); err != nil {
+		if err := m.sendTo(m.own, p, &jsonrpc.Request{ID: numID(m.reserveID()), Method: methodSubscribe, Params: uriParams(uri)}); err != nil {
 			return err
 		}
 	}
@@ -138,7 +138,7 @@ func (m *mux) internalCall(p channel, method string, params json.RawMessage) (*j
 	c.up = m.nextID
 	m.calls[c.up] = c
 	m.mu.Unlock()
-	if err := m.sendTo(p, &jsonrpc.Request{ID: numID(c.up), Method: method, Params: params}); err != nil {
+	if err := m.sendTo(m.own, p, &jsonrpc.Request{ID: numID(c.up), Method: method, Params: params}); err != nil {
 		return nil, err
 	}
 	t := time.NewTimer(m.b.opt.StartTimeout)

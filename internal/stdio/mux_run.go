@@ -1,14 +1,13 @@
 package stdio
 
 import (
-	"context"
 	"time"
 )
 
 // start starts a process for the mux and makes it ready: initialized like
 // its predecessor, if it had one.
-func (m *mux) start(ctx context.Context) (channel, error) {
-	p, err := m.open(ctx)
+func (m *mux) start() (channel, error) {
+	p, err := m.open()
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +36,7 @@ func (m *mux) run(first channel) {
 	for {
 		if p == nil {
 			var err error
-			if p, err = m.start(context.Background()); err != nil {
+			if p, err = m.start(); err != nil {
 				delay := delays.failed(0)
 				m.log.Error("mcp server failed to start", "err", err, "retry_in", delay)
 				if !m.shared || !m.sleep(delay) {

@@ -60,12 +60,12 @@ func (m *mux) detach(s *session, why error) {
 	}
 	delete(m.byOrig, s)
 	for _, c := range orphans {
-		_ = m.sendLocked(&jsonrpc.Request{Method: methodCancelled, Params: cancelParams(c.up, why)})
+		_ = m.sendLocked(m.own, &jsonrpc.Request{Method: methodCancelled, Params: cancelParams(c.up, why)})
 	}
 	for id, owner := range m.childReqs {
 		if owner == s {
 			delete(m.childReqs, id)
-			_ = m.sendLocked(&jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "drawbridge: " + why.Error()}})
+			_ = m.sendLocked(m.own, &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "drawbridge: " + why.Error()}})
 		}
 	}
 	var unsub []string
@@ -111,7 +111,7 @@ func (m *mux) internalLocked(method string, params json.RawMessage) {
 	}
 	m.nextID++
 	c := &call{up: m.nextID, method: method, internal: make(chan *jsonrpc.Response, 1)}
-	if m.sendLocked(&jsonrpc.Request{ID: numID(c.up), Method: method, Params: params}) == nil {
+	if m.sendLocked(m.own, &jsonrpc.Request{ID: numID(c.up), Method: method, Params: params}) == nil {
 		m.calls[c.up] = c
 	}
 }

@@ -92,7 +92,7 @@ func (b *Bridge) postToSession(w http.ResponseWriter, r *http.Request, msgs []js
 	for _, msg := range msgs {
 		switch msg := msg.(type) {
 		case *jsonrpc.Response:
-			s.m.answer(s, msg)
+			s.m.answer(ctx, s, msg)
 		case *jsonrpc.Request:
 			var err error
 			switch {

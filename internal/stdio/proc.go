@@ -1,6 +1,7 @@
 package stdio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -112,8 +113,9 @@ func closeAll(fs ...*os.File) {
 	}
 }
 
-// send queues one encoded message for the child's stdin.
-func (p *proc) send(data []byte) error {
+// send queues one encoded message for the child's stdin (ctx is unused:
+// a process has no credential per message).
+func (p *proc) send(_ context.Context, data []byte) error {
 	select {
 	case <-p.quit:
 		return errStopped

@@ -21,16 +21,18 @@ import (
 type legacyRecorder struct {
 	mu      sync.Mutex
 	headers []http.Header
+	calls   atomic.Int32 // hello_mcp executed
 }
 
 func startLegacyRecorder(t *testing.T) (*legacyRecorder, string) {
 	t.Helper()
+	rec := &legacyRecorder{}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "legacy", Version: "1"}, nil)
 	mcp.AddTool(srv, &mcp.Tool{Name: "hello_mcp"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		rec.calls.Add(1)
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "hello"}}}, nil, nil
 	})
 	h := mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return srv }, nil)
-	rec := &legacyRecorder{}
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := r.Header.Clone()
 		hd.Set("X-Test-Url", r.URL.String())
@@ -118,5 +120,60 @@ func TestComposedSSEMemberEndpointElsewhere(t *testing.T) {
 	}
 	if n := heard.Load(); n != 0 {
 		t.Errorf("the host the endpoint event named got %d requests", n)
+	}
+}
+
+// Bob learns alice's session id on a composed server whose SSE member's
+// connection was opened as alice (her identity forwarded to it): with it
+// he is refused for every method (404; a batch 400), the member executes nothing of his, and
+// nothing reaches the member as him; alice's session still works.
+func TestComposedSSEMemberAnotherUsersSession(t *testing.T) {
+	rec, url := startLegacyRecorder(t)
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: "  - {name: all, path: /all, scopes: [all], compose: [{name: old, upstream: " + url + ", transport: sse, forward_identity: true}]}\n"})
+	alice := token(t, gwtest.RegisterClient(t, gw, nil), gw.URL+"/all", "all")
+	bob := tokenAs(t, gw, "bob", gw.URL+"/all", "all")
+	status, body, sid := initializeWith(t, gw.URL+"/all", alice, nil)
+	if status != http.StatusOK || sid == "" {
+		t.Fatalf("alice's initialize: %d %s", status, body)
+	}
+	v := http.Header{"Mcp-Protocol-Version": {"2025-06-18"}, "Mcp-Session-Id": {sid}}
+	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"hello_mcp","arguments":{}}}`
+	// Alice's first call opens her connection to the member.
+	if status, body := post(t, gw.URL+"/all", alice, call, v); status != http.StatusOK || !strings.Contains(body, "hello") {
+		t.Fatalf("alice's call: %d %s", status, body)
+	}
+	before := rec.calls.Load()
+	for _, body := range []string{call, `[` + call + `]`, `{"jsonrpc":"2.0","method":"notifications/initialized"}`} {
+		// 404, or 400 for a batch, which this version refuses first.
+		if status, answer := post(t, gw.URL+"/all", bob, body, v); status != http.StatusNotFound && status != http.StatusBadRequest {
+			t.Errorf("bob's POST %s on alice's session: %d %s, want 404", body, status, answer)
+		}
+	}
+	for _, method := range []string{http.MethodGet, http.MethodDelete} {
+		req, _ := http.NewRequest(method, gw.URL+"/all", nil)
+		req.Header = v.Clone()
+		req.Header.Set("Authorization", "Bearer "+bob)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("bob's %s on alice's session: %d, want 404", method, resp.StatusCode)
+		}
+	}
+	if n := rec.calls.Load() - before; n != 0 {
+		t.Errorf("the member executed %d calls from bob's attempts", n)
+	}
+	if status, body := post(t, gw.URL+"/all", alice, call, v); status != http.StatusOK || !strings.Contains(body, "hello") {
+		t.Errorf("alice after bob's attempts: %d %s", status, body)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, h := range rec.headers {
+		if s := h.Get("X-Drawbridge-Subject"); strings.Contains(s, "bob") {
+			t.Errorf("a request reached the member as %q", s)
+		}
 	}
 }

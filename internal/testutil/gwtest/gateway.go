@@ -167,6 +167,9 @@ type Options struct {
 	// BackendAssertionAudience makes the snippets server require identity
 	// assertions for this audience from the gateway (issuer: its URL).
 	BackendAssertionAudience string
+	// NoForwardIdentity turns the snippets server's forward_identity off
+	// (benchmarks of the defaults: it is off unless configured).
+	NoForwardIdentity bool
 	// TracerProvider records the gateway's spans (tracing tests).
 	TracerProvider trace.TracerProvider
 	// BackendHTTP2 serves the snippets backend over h2c as well as
@@ -238,9 +241,9 @@ servers:
     upstream: %s
     scopes: [snippets]
     headers: {x-functions-key: "${BACKEND_KEY}"}
-    forward_identity: true
+    forward_identity: %t
     backend_http2: %t
-%s`, base, ln.Addr(), storageYAML(opt), ident, upstream, opt.BackendHTTP2, opt.ExtraYAML)
+%s`, base, ln.Addr(), storageYAML(opt), ident, upstream, !opt.NoForwardIdentity, opt.BackendHTTP2, opt.ExtraYAML)
 	vars := map[string]string{"HASH": passwordHash(), "ENC": encKey(opt.DataDir), "BACKEND_KEY": be.Key}
 	for k, v := range opt.Env {
 		vars[k] = v

@@ -37,7 +37,7 @@ func (rt *route) decideBatch(x *exchange) bool {
 		return false
 	}
 	x.extra = errs
-	setBody(x.r, joinArray(allowed))
+	x.setBody(joinArray(allowed))
 	return true
 }
 

@@ -15,10 +15,25 @@ import (
 
 var errTooLarge = errors.New("request body too large")
 
-// readBody reads a request body of at most limit bytes into memory.
+// exactBodyMax is the largest declared body length read into a buffer
+// allocated before its bytes arrive.
+const exactBodyMax = 64 << 10
+
+// readBody reads a request body of at most limit bytes into memory. A
+// small body of declared length is read into a buffer of exactly that size
+// (net/http's body reader stops at the declared length); any other grows
+// its buffer as bytes arrive, through http.MaxBytesReader, so that a
+// client declaring a large body and sending none holds no memory for it.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
+	switch n := r.ContentLength; {
+	case n > limit:
 		return nil, errTooLarge
+	case n >= 0 && n <= exactBodyMax:
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
@@ -28,10 +43,16 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return body, err
 }
 
+// bodyReader is a backend request's body: the bytes admit read.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
+
 // setBody makes b the body the backend receives.
-func setBody(r *http.Request, b []byte) {
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.ContentLength = int64(len(b))
+func (x *exchange) setBody(b []byte) {
+	x.out.body.Reset(b)
+	x.r.Body = &x.out.body
+	x.r.ContentLength = int64(len(b))
 }
 
 // checkBody reads the POST body within the size limit, reads it strictly
@@ -70,7 +91,7 @@ func (rt *route) checkBody(x *exchange) bool {
 		writeRPCError(w, http.StatusBadRequest, x.singleID(), e)
 		return false
 	}
-	setBody(r, body.Raw)
+	x.setBody(body.Raw)
 	return true
 }
 

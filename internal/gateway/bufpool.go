@@ -1,9 +1,14 @@
 package gateway
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // bufferPool recycles the forwarder's copy buffers of one size; without
-// one, every response copied would allocate its own.
+// one, every response copied would allocate its own. The pool holds a
+// pointer to each buffer's first byte: putting a slice in a sync.Pool
+// would allocate a box for its header on every Put.
 type bufferPool struct {
 	size int
 	p    sync.Pool
@@ -11,16 +16,16 @@ type bufferPool struct {
 
 func newBufferPool(size int) *bufferPool {
 	bp := &bufferPool{size: size}
-	bp.p.New = func() any { b := make([]byte, size); return &b }
+	bp.p.New = func() any { return unsafe.SliceData(make([]byte, size)) }
 	return bp
 }
 
-func (bp *bufferPool) Get() []byte { return *bp.p.Get().(*[]byte) }
+func (bp *bufferPool) Get() []byte { return unsafe.Slice(bp.p.Get().(*byte), bp.size) }
 
+// Put takes back a buffer Get handed out; anything else is dropped.
 func (bp *bufferPool) Put(b []byte) {
 	if cap(b) == bp.size {
-		b = b[:cap(b)]
-		bp.p.Put(&b)
+		bp.p.Put(unsafe.SliceData(b))
 	}
 }
 

@@ -52,6 +52,15 @@ type exchange struct {
 	// routes are where an in-process backend sent the request on
 	// (NoteRouted).
 	routes routes
+
+	// out holds the backend request's parts that would otherwise each
+	// be an allocation of their own.
+	out struct {
+		url    url.URL
+		body   bodyReader
+		header headerSetter
+		vals   [12]string // header's values
+	}
 }
 
 type exchangeKey struct{}
@@ -102,7 +111,7 @@ func (rt *route) finish(x *exchange) {
 	}
 	e := audit.Event{
 		Type: audit.MCPRequest, RequestID: requestid.From(x.r.Context()), Server: rt.Name,
-		Method: "http " + x.r.Method, Status: x.w.status, DurationMS: float64(time.Since(x.start).Microseconds()) / 1000,
+		Status: x.w.status, DurationMS: float64(time.Since(x.start).Microseconds()) / 1000,
 		BytesIn: x.r.ContentLength, BytesOut: x.w.bytes, Remote: clientaddr.String(x.r), Decision: audit.DecisionAllow,
 	}
 	if c := x.claims; c != nil {
@@ -117,6 +126,7 @@ func (rt *route) finish(x *exchange) {
 		e.Status = 499 // the client went away before an answer (nginx's convention)
 	}
 	if x.body == nil {
+		e.Method = "http " + x.r.Method
 		rec.Record(decided(e, x.reason, x.rule))
 		return
 	}

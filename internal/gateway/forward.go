@@ -111,10 +111,12 @@ func (rt *route) outgoing(x *exchange) *http.Request {
 // upstream URL, the client's query added to the upstream's own.
 func (rt *route) outURL(x *exchange) *url.URL {
 	if t := x.target; t != nil {
-		return &url.URL{Scheme: t.Scheme, Host: t.Host, Path: t.Path, RawPath: t.RawPath, RawQuery: t.RawQuery}
+		x.out.url = url.URL{Scheme: t.Scheme, Host: t.Host, Path: t.Path, RawPath: t.RawPath, RawQuery: t.RawQuery}
+	} else {
+		u := rt.Upstream
+		x.out.url = url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath, RawQuery: mergeQuery(u.RawQuery, x.r.URL.RawQuery)}
 	}
-	u := rt.Upstream
-	return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath, RawQuery: mergeQuery(u.RawQuery, x.r.URL.RawQuery)}
+	return &x.out.url
 }
 
 // outHeader is the backend request's header: the client's end-to-end
@@ -125,7 +127,20 @@ func (rt *route) outURL(x *exchange) *url.URL {
 // the gateway sets gets a slice of its own.
 func (rt *route) outHeader(x *exchange) http.Header {
 	in := x.r.Header
-	h := make(http.Header, len(in)+len(rt.Headers)+len(x.cred)+9)
+	// Sized for what is usually sent (the client's headers less its
+	// token and Accept-Encoding, the gateway's own): a map made for more
+	// than eight entries costs two allocations more than one made for
+	// eight.
+	n := len(in) + len(rt.headers) + len(x.cred) + 3
+	for _, name := range [...]string{"Authorization", "Accept-Encoding"} {
+		if _, ok := in[name]; ok {
+			n--
+		}
+	}
+	if rt.ForwardIdentity {
+		n += 6
+	}
+	h := make(http.Header, n)
 	listed := connListed(in)
 	for name, v := range in {
 		if !isHop(name, listed) {
@@ -138,7 +153,8 @@ func (rt *route) outHeader(x *exchange) http.Header {
 		h["Te"] = []string{"trailers"}
 	}
 	rt.stripClientHeaders(h, x.cred)
-	set := &headerSetter{h: h, vals: make([]string, 0, 12)}
+	set := &x.out.header
+	*set = headerSetter{h: h, vals: x.out.vals[:0]}
 	rt.setForwarded(set, x.r)
 	// Streams must reach the client uncompressed and event by event (TR1);
 	// asking the backend for identity encoding guarantees it.

@@ -265,8 +265,13 @@ func setCORS(w http.ResponseWriter, r *http.Request) {
 		h.Set("Access-Control-Allow-Origin", o)
 		h.Add("Vary", "Origin")
 	}
-	h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version")
+	h["Access-Control-Expose-Headers"] = exposeHeaders
 }
+
+// exposeHeaders is the one value of every MCP answer's
+// Access-Control-Expose-Headers, shared: net/http only reads it, and the
+// gateway never changes a header's values in place.
+var exposeHeaders = []string{"Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version"}
 
 // newTransport wraps the backend transport: backend calls are client
 // spans and carry the W3C traceparent.

@@ -35,28 +35,28 @@ func (rt *route) replyFor(x *exchange) *reply {
 	if x.body == nil {
 		return rt.streamReply(x)
 	}
-	rp := &reply{ctx: x.r.Context(), batch: x.body.Batch, extra: x.extra}
+	var single string
+	var lists map[string]string
 	if rt.Policy != nil || rt.Pins != nil {
 		for i := range x.body.Messages {
 			m := &x.body.Messages[i]
 			if !rt.rewritesList(m.Method) || x.verdicts[i].reason != "" || !m.IsRequest() {
 				continue
 			}
-			if !rp.batch {
-				rp.single = m.Method
+			if !x.body.Batch {
+				single = m.Method
 				continue
 			}
-			if rp.lists == nil {
-				rp.lists = map[string]string{}
+			if lists == nil {
+				lists = map[string]string{}
 			}
-			rp.lists[idKey(m.ID)] = m.Method
+			lists[idKey(m.ID)] = m.Method
 		}
 	}
-	if rp.single == "" && rp.lists == nil && rp.extra == nil {
+	if single == "" && lists == nil && x.extra == nil {
 		return nil
 	}
-	rp.id = x.identity()
-	return rp
+	return &reply{ctx: x.r.Context(), batch: x.body.Batch, single: single, lists: lists, extra: x.extra, id: x.identity()}
 }
 
 // streamReply is what changes on a GET stream from a proxied backend:

@@ -93,6 +93,20 @@ var gatedKeys = func() map[string]string {
 	return m
 }()
 
+// knownStrings are the JSON-RPC version and MCP's methods, each mapped to
+// itself: a string member that holds one is read as its entry, not as a
+// copy of its own.
+var knownStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, name := range []string{"2.0", "initialize", "ping", "tools/call", "tools/list", "prompts/get", "prompts/list",
+		"resources/read", "resources/list", "resources/templates/list", "resources/subscribe", "resources/unsubscribe",
+		"completion/complete", "logging/setLevel", "tasks/get", "tasks/update", "tasks/cancel", "tasks/list", "tasks/result",
+		"notifications/initialized", "notifications/cancelled", "notifications/progress", "notifications/roots/list_changed"} {
+		m[name] = name
+	}
+	return m
+}()
+
 // HasArguments: the methods whose params.arguments must be an object.
 var hasArguments = map[string]bool{"tools/call": true, "prompts/get": true}
 
@@ -110,8 +124,15 @@ const metaProtocolVersion = "io.modelcontextprotocol/protocolVersion"
 // The error is an *Error.
 func Read(data []byte) (*Body, error) {
 	s := &scanner{in: data, out: make([]byte, 0, len(data))}
-	b := &Body{}
-	var spans []msgSpans
+	// A body is nearly always one message: the Body and its message are
+	// then one allocation, and the message's spans stay on the stack.
+	one := &struct {
+		b Body
+		m [1]Message
+	}{}
+	b := &one.b
+	var first [1]msgSpans
+	spans := first[:0]
 	switch c := s.peek(); c {
 	case '[':
 		b.Batch = true
@@ -137,7 +158,11 @@ func Read(data []byte) (*Body, error) {
 		return nil, parseError("data after the JSON value at offset %d", s.pos)
 	}
 	b.Raw = s.out
-	b.Messages = make([]Message, len(spans))
+	if len(spans) == 1 {
+		b.Messages = one.m[:]
+	} else {
+		b.Messages = make([]Message, len(spans))
+	}
 	for i := range spans {
 		b.Messages[i] = spans[i].message(s)
 	}
@@ -298,7 +323,13 @@ func (s *scanner) stringMember(name []byte, dst *string, fail func(string, ...an
 	if err != nil {
 		return err
 	}
-	*dst = unquote(s.bytes(sp))
+	b := s.bytes(sp)
+	if k, ok := knownStrings[string(b)]; ok {
+		// No key holds a backslash, so b is the value itself, unescaped.
+		*dst = k
+	} else {
+		*dst = unquote(b)
+	}
 	return nil
 }
 
@@ -313,7 +344,13 @@ func (s *scanner) optionalString(dst *string, bad *bool) error {
 	if err != nil {
 		return err
 	}
-	*dst = unquote(s.bytes(sp))
+	b := s.bytes(sp)
+	if k, ok := knownStrings[string(b)]; ok {
+		// No key holds a backslash, so b is the value itself, unescaped.
+		*dst = k
+	} else {
+		*dst = unquote(b)
+	}
 	return nil
 }
 

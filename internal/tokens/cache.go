@@ -25,7 +25,11 @@ func newVerifiedCache(max int) *verifiedCache {
 }
 
 func (c *verifiedCache) get(raw string) (*AccessClaims, [32]byte) {
-	key := sha256.Sum256([]byte(raw))
+	// Hashed from a copy on the stack: converting the string would
+	// allocate a copy for every request. (Longer tokens are rare; append
+	// allocates for them.)
+	var buf [2048]byte
+	key := sha256.Sum256(append(buf[:0], raw...))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v, ok := c.cur[key]; ok {

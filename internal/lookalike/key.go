@@ -24,6 +24,14 @@ import (
 // not folded: no server maps one to the other, so such a name reaches a
 // tool of its own, which pinning then treats as any other.
 func Key(name string) string {
+	if k, ok := asciiKey(name); ok {
+		return k
+	}
+	return unicodeKey(name)
+}
+
+// unicodeKey is Key for any name.
+func unicodeKey(name string) string {
 	// Dropped again after NFKC, which turns some characters into spaces
 	// (U+00A8 diaeresis into a space and a combining mark).
 	return dropInvisible(norm.NFKC.String(cases.Fold().String(norm.NFKC.String(dropInvisible(name)))))
@@ -37,4 +45,24 @@ func dropInvisible(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// asciiKey is Key of a name of printable ASCII without spaces, the usual
+// tool name, without the Unicode machinery: NFKC leaves such a name as it
+// is, it has nothing invisible to drop, and case folding is lower-casing
+// (and no allocation when there are no capitals). ok is false for any
+// other name.
+func asciiKey(name string) (key string, ok bool) {
+	upper := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f {
+			return "", false
+		}
+		upper = upper || 'A' <= c && c <= 'Z'
+	}
+	if upper {
+		return strings.ToLower(name), true
+	}
+	return name, true
 }

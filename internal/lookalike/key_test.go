@@ -26,3 +26,36 @@ func TestKey(t *testing.T) {
 		}
 	}
 }
+
+// The ASCII shortcut gives what the full folding gives, for every byte
+// that can start, end or sit inside a name.
+func TestASCIIKeyAgrees(t *testing.T) {
+	var names []string
+	for c := 0; c < 0x80; c++ {
+		names = append(names, string(rune(c)), "get_"+string(rune(c))+"Snippet", "x"+string(rune(c)))
+	}
+	names = append(names, "get_snippet", "GET_SNIPPET", "tools/call", "a.b-c~d", "")
+	shortcut := 0
+	for _, n := range names {
+		k, ok := asciiKey(n)
+		if !ok {
+			continue
+		}
+		shortcut++
+		if want := unicodeKey(n); k != want {
+			t.Errorf("asciiKey(%q) = %q, the full key is %q", n, k, want)
+		}
+	}
+	if shortcut < 200 {
+		t.Fatalf("only %d names took the shortcut", shortcut)
+	}
+}
+
+func FuzzASCIIKey(f *testing.F) {
+	f.Add("Send_Email")
+	f.Fuzz(func(t *testing.T, n string) {
+		if k, ok := asciiKey(n); ok && k != unicodeKey(n) {
+			t.Errorf("asciiKey(%q) = %q, the full key is %q", n, k, unicodeKey(n))
+		}
+	})
+}

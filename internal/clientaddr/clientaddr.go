@@ -100,12 +100,18 @@ type recorded struct {
 // Middleware records each request's client address for From.
 func (r *Resolver) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		rec := &recorded{addr: r.Addr(req)}
-		if rec.addr.IsValid() {
-			rec.text = rec.addr.String()
-		}
-		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), key{}, rec)))
+		next.ServeHTTP(w, req.WithContext(r.With(req.Context(), req)))
 	})
+}
+
+// With is ctx carrying req's client address, for From: what Middleware
+// does, for a middleware that adds more to the context at once.
+func (r *Resolver) With(ctx context.Context, req *http.Request) context.Context {
+	rec := &recorded{addr: r.Addr(req)}
+	if rec.addr.IsValid() {
+		rec.text = rec.addr.String()
+	}
+	return context.WithValue(ctx, key{}, rec)
 }
 
 // From returns the address Middleware recorded; the zero Addr if none.

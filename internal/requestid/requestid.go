@@ -4,11 +4,33 @@ import "context"
 
 type key struct{}
 
+// entry is what a context carries: the id, and the id as the one value of
+// a header, so that echoing it costs no allocation of its own.
+type entry struct {
+	id     string
+	header [1]string
+}
+
 // With returns a context carrying id.
-func With(ctx context.Context, id string) context.Context { return context.WithValue(ctx, key{}, id) }
+func With(ctx context.Context, id string) context.Context {
+	e := &entry{id: id}
+	e.header[0] = id
+	return context.WithValue(ctx, key{}, e)
+}
 
 // From returns the request id in ctx, or "".
 func From(ctx context.Context) string {
-	id, _ := ctx.Value(key{}).(string)
-	return id
+	if e, _ := ctx.Value(key{}).(*entry); e != nil {
+		return e.id
+	}
+	return ""
+}
+
+// HeaderValue is the request id in ctx as the values of a header (one),
+// to be set and never changed in place; nil when ctx carries none.
+func HeaderValue(ctx context.Context) []string {
+	if e, _ := ctx.Value(key{}).(*entry); e != nil {
+		return e.header[:]
+	}
+	return nil
 }

@@ -19,10 +19,7 @@ import (
 // first: recover from panics, tag the request with an id, log it.
 func chain(h http.Handler, log *slog.Logger, tp trace.TracerProvider, spanName func(string, *http.Request) string, addrs *clientaddr.Resolver) http.Handler {
 	h = accessLog(h, log)
-	h = requestID(h)
-	// The client's address, from X-Forwarded-For only behind trusted
-	// proxies, for limits, address filters, logs and audit.
-	h = addrs.Middleware(h)
+	h = requestContext(h, addrs)
 	// The inbound span: a caller's traceparent is continued, and the
 	// gateway's backend call becomes its child.
 	if telemetry.Traced(tp) {
@@ -32,16 +29,20 @@ func chain(h http.Handler, log *slog.Logger, tp trace.TracerProvider, spanName f
 	return h
 }
 
-// requestID keeps a sane X-Request-Id from a trusted front proxy or makes
-// one, and echoes it in the response.
-func requestID(h http.Handler) http.Handler {
+// requestContext puts in the request's context what everything after it
+// reads: the client's address (from X-Forwarded-For only behind trusted
+// proxies, for limits, address filters, logs and audit), and the request
+// id, a sane X-Request-Id from a trusted front proxy or a new one, echoed
+// in the response.
+func requestContext(h http.Handler, addrs *clientaddr.Resolver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !saneID(id) {
 			id = rand.Text()
 		}
-		w.Header().Set("X-Request-Id", id)
-		h.ServeHTTP(w, r.WithContext(requestid.With(r.Context(), id)))
+		ctx := requestid.With(addrs.With(r.Context(), r), id)
+		w.Header()["X-Request-Id"] = requestid.HeaderValue(ctx)
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

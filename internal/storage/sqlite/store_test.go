@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,26 @@ func TestWriteWaitsForContext(t *testing.T) {
 // codeGrant is a storage.Redemption's Issue: the code's grant, bare.
 func codeGrant(c storage.AuthCode) (storage.Grant, *storage.RefreshToken, error) {
 	return storage.Grant{ID: c.GrantID}, nil, nil
+}
+
+// TestAuditKeepsAnyText: SQLite keeps text PostgreSQL refuses (NUL,
+// invalid UTF-8), and the audit trail stores it byte for byte.
+func TestAuditKeepsAnyText(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "drawbridge.db"))
+	defer s.Close()
+	odd := "a\x00b\xff\xc3"
+	rec := storage.AuditRecord{Time: time.Unix(1, 2).UTC(), Type: odd, Subject: odd, ClientID: odd, Server: odd,
+		Name: odd, Payload: []byte(odd)}
+	seal := func(r *storage.AuditRecord) { r.Hash, r.KeyID = []byte{1}, odd }
+	if err := s.AppendAudit(t.Context(), []storage.AuditRecord{rec}, seal); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListAudit(t.Context(), storage.AuditFilter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ListAudit = %v, %v", got, err)
+	}
+	rec.Seq, rec.Hash, rec.KeyID = 1, []byte{1}, odd
+	if !reflect.DeepEqual(got[0], rec) {
+		t.Errorf("stored %+v\nappended %+v", got[0], rec)
+	}
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -65,7 +66,8 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, sea
 		for i := range recs {
 			r := &recs[i]
 			seq++
-			r.Seq, r.PrevHash = seq, append([]byte{}, prev...)
+			// The first record's PrevHash is nil, as ListAudit reads it.
+			r.Seq, r.PrevHash = seq, bytes.Clone(prev)
 			seal(r)
 			prev = r.Hash
 		}
@@ -76,7 +78,7 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, sea
 			args := make([]any, 0, n*len(auditCols))
 			for _, r := range rest[:n] {
 				args = append(args, r.Seq, At(r.Time), r.Type, r.Subject, r.ClientID, r.Server, r.Name, r.Payload,
-					r.KeyID, r.PrevHash, r.Hash)
+					r.KeyID, notNil(r.PrevHash), r.Hash)
 			}
 			if _, err := q.Exec(ctx, auditInsert(n), args...); err != nil {
 				return err
@@ -91,6 +93,15 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, sea
 	return nil
 }
 
+// notNil is b, or empty rather than nil: prev_hash is NOT NULL, and the
+// first record's is empty.
+func notNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
 // ListAudit returns the records f selects, in sequence order.
 func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditRecord, error) {
 	query, args := auditQuery(f)
@@ -98,7 +109,7 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 	recs, err := collect(rows, err, func(r Row) (storage.AuditRecord, error) {
 		var a storage.AuditRecord
 		err := r.Scan(&a.Seq, timeCol{&a.Time}, &a.Type, &a.Subject, &a.ClientID, &a.Server, &a.Name,
-			&a.Payload, &a.KeyID, &a.PrevHash, &a.Hash)
+			blobCol{&a.Payload}, &a.KeyID, blobCol{&a.PrevHash}, blobCol{&a.Hash})
 		return a, err
 	})
 	if err != nil {

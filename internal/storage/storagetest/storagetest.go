@@ -78,6 +78,7 @@ var suite = []struct {
 	{"Grant/Touch", testTouchGrant},
 	{"Audit", testAudit},
 	{"Audit/ConcurrentAppends", testAuditConcurrentAppends},
+	{"Audit/StoredAsAppended", testAuditStoredAsAppended},
 	{"UpstreamSession", testUpstreamSession},
 	{"UpstreamSession/Update", testUpstreamSessionUpdate},
 	{"UpstreamSession/UpdateConcurrent", testUpstreamSessionUpdateConcurrent},

@@ -21,11 +21,17 @@ import (
 // marshalEvent is json.Marshal(e), without reflection for every event
 // that can be encoded.
 func marshalEvent(e *Event) ([]byte, error) {
-	b, ok := appendEvent(make([]byte, 0, 512), e)
-	if !ok {
-		return json.Marshal(e)
+	return appendMarshalEvent(make([]byte, 0, 512), e)
+}
+
+// appendMarshalEvent appends json.Marshal(e) to b.
+func appendMarshalEvent(b []byte, e *Event) ([]byte, error) {
+	out, ok := appendEvent(b, e)
+	if ok {
+		return append(out, '}'), nil
 	}
-	return append(b, '}'), nil
+	j, err := json.Marshal(e)
+	return append(b, j...), err // over what appendEvent left in b's capacity
 }
 
 // marshalLine is json.Marshal(l) for the JSON-lines form.

@@ -19,6 +19,14 @@ func sameAsEncodingJSON(t *testing.T, e Event) {
 	if (gotErr != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
 		t.Fatalf("event %#v:\n got %s (%v)\nwant %s (%v)", e, got, gotErr, want, wantErr)
 	}
+	// After other events in one buffer, as the recorder encodes a batch:
+	// a fallback to encoding/json must replace what appendEvent began.
+	prefix := []byte(`{"earlier":1}`)
+	buf := append(make([]byte, 0, 4096), prefix...)
+	got, gotErr = appendMarshalEvent(buf, &e)
+	if (gotErr != nil) != (wantErr != nil) || !bytes.Equal(got, append(prefix, want...)) {
+		t.Fatalf("event %#v appended:\n got %s (%v)\nwant %s%s (%v)", e, got, gotErr, prefix, want, wantErr)
+	}
 	for _, l := range []line{{Event: e}, {Event: e, Seq: 42, Seal: "ab<>"}, {Event: e, Seq: -1}} {
 		got, gotErr := marshalLine(&l)
 		want, wantErr := json.Marshal(l)

@@ -149,10 +149,17 @@ func (r *Recorder) flush(batch []Event) {
 		return
 	}
 	recs := make([]storage.AuditRecord, len(batch))
-	for i, e := range batch {
-		payload, _ := marshalEvent(&e) // plain fields: always marshals
+	// The payloads, one after another in one buffer: one allocation for
+	// the batch, not one an event. Each is capped at its own end, so that
+	// nothing appended to one can reach the next.
+	payloads := make([]byte, 0, 512*len(batch))
+	for i := range batch {
+		e := &batch[i]
+		start := len(payloads)
+		payloads, _ = appendMarshalEvent(payloads, e) // plain fields: always marshals
 		recs[i] = storage.AuditRecord{Time: e.Time, Type: e.Type, Subject: storage.CleanText(e.Subject),
-			ClientID: storage.CleanText(e.ClientID), Server: e.Server, Name: storage.CleanText(e.Name), Payload: payload}
+			ClientID: storage.CleanText(e.ClientID), Server: e.Server, Name: storage.CleanText(e.Name),
+			Payload: payloads[start:len(payloads):len(payloads)]}
 	}
 	if r.opt.Store != nil {
 		r.store(recs)
@@ -188,7 +195,7 @@ func (r *Recorder) store(recs []storage.AuditRecord) {
 	wait, closing := firstRetry, false
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := r.opt.Store.AppendAudit(ctx, recs, sealer(r.opt.Key))
+		err := r.opt.Store.AppendAudit(ctx, recs, newSealer(r.opt.Key, len(recs)).seal)
 		cancel()
 		switch {
 		case err == nil:

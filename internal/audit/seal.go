@@ -33,30 +33,42 @@ func DeriveSealKey(id, encryptionKey string) (SealKey, error) {
 
 // sealHash computes a record's seal: HMAC(key, prev || seq || payload).
 func sealHash(key []byte, r *storage.AuditRecord) []byte {
-	m := hmac.New(sha256.New, key)
-	writeChain(m, r)
-	return m.Sum(nil)
+	return newSealer(SealKey{Key: key}, 1).sum(r)
 }
 
-func writeChain(m hash.Hash, r *storage.AuditRecord) {
-	var seq [8]byte
-	binary.BigEndian.PutUint64(seq[:], uint64(r.Seq))
-	m.Write(r.PrevHash)
-	m.Write(seq[:])
-	m.Write(r.Payload)
+// sealer seals the records of a batch, which AppendAudit seals one after
+// another: one HMAC serves them all, reset before each record, and their
+// seals go one after another into one buffer, sized for n records.
+type sealer struct {
+	id   string
+	m    hash.Hash
+	seq  [8]byte
+	sums []byte
 }
 
-// sealer returns the seal function AppendAudit calls.
-// One HMAC serves the whole batch (AppendAudit seals its records one
-// after another), reset before each record.
-func sealer(k SealKey) func(*storage.AuditRecord) {
+func newSealer(k SealKey, n int) *sealer {
 	m := hmac.New(sha256.New, k.Key)
-	return func(r *storage.AuditRecord) {
-		r.KeyID = k.ID
-		m.Reset()
-		writeChain(m, r)
-		r.Hash = m.Sum(nil)
-	}
+	return &sealer{id: k.ID, m: m, sums: make([]byte, 0, n*m.Size())}
+}
+
+// seal is the seal function AppendAudit calls.
+func (s *sealer) seal(r *storage.AuditRecord) {
+	r.KeyID, r.Hash = s.id, s.sum(r)
+}
+
+// sum is r's seal, capped at its end so that nothing appended to it can
+// reach the next one. A store that runs its transaction again seals the
+// records again; the buffer then grows, and the first seals stay as they
+// were.
+func (s *sealer) sum(r *storage.AuditRecord) []byte {
+	s.m.Reset()
+	binary.BigEndian.PutUint64(s.seq[:], uint64(r.Seq))
+	s.m.Write(r.PrevHash)
+	s.m.Write(s.seq[:])
+	s.m.Write(r.Payload)
+	start := len(s.sums)
+	s.sums = s.m.Sum(s.sums)
+	return s.sums[start:len(s.sums):len(s.sums)]
 }
 
 func findKey(keys []SealKey, id string) ([]byte, error) {

@@ -17,7 +17,7 @@ import (
 )
 
 // testDSN is the server the tests use; each test makes its own database on it.
-func testDSN(t *testing.T) string {
+func testDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("DRAWBRIDGE_TEST_POSTGRES")
 	if dsn == "" {
@@ -28,7 +28,7 @@ func testDSN(t *testing.T) string {
 
 // newDatabase creates an empty database with a unique name, drops it when
 // the test ends, and returns a DSN for it.
-func newDatabase(t *testing.T) string {
+func newDatabase(t testing.TB) string {
 	t.Helper()
 	dsn := testDSN(t)
 	name := "drawbridge_test_" + strings.ToLower(rand.Text()[:16])
@@ -42,7 +42,7 @@ func newDatabase(t *testing.T) string {
 
 // admin runs one statement on a connection of its own, outside any
 // transaction (CREATE DATABASE cannot run inside one).
-func admin(t *testing.T, dsn, stmt string) {
+func admin(t testing.TB, dsn, stmt string) {
 	t.Helper()
 	ctx := context.WithoutCancel(t.Context()) // also runs in Cleanup
 	conn, err := pgx.Connect(ctx, dsn)
@@ -56,7 +56,7 @@ func admin(t *testing.T, dsn, stmt string) {
 }
 
 // withDatabase points dsn, a URL or key=value pairs, at another database.
-func withDatabase(t *testing.T, dsn, name string) string {
+func withDatabase(t testing.TB, dsn, name string) string {
 	t.Helper()
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
@@ -76,7 +76,7 @@ func redact(dsn string) string {
 	return "DRAWBRIDGE_TEST_POSTGRES"
 }
 
-func open(t *testing.T, dsn string) *Store {
+func open(t testing.TB, dsn string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dsn, Options{})
 	if err != nil {

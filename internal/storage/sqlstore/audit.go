@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -66,8 +65,10 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, sea
 		for i := range recs {
 			r := &recs[i]
 			seq++
-			// The first record's PrevHash is nil, as ListAudit reads it.
-			r.Seq, r.PrevHash = seq, bytes.Clone(prev)
+			// The first record's PrevHash is nil, as ListAudit reads it;
+			// the others' is the previous record's Hash itself (never
+			// written to once sealed), not a copy.
+			r.Seq, r.PrevHash = seq, prev
 			seal(r)
 			prev = r.Hash
 		}

@@ -124,3 +124,26 @@ func testAuditStoredAsAppended(t *testing.T, s storage.Store) {
 		check(t, fmt.Sprintf("record %d", i+1), got[i], appended[i])
 	}
 }
+
+// testAuditFailedBatch: a batch with one record the store refuses (no
+// seal) stores none of its records, and the chain goes on from where it
+// was.
+func testAuditFailedBatch(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	must(t, s.AppendAudit(ctx, []storage.AuditRecord{auditRecord(0, "u")}, testSeal))
+	unsealed := func(r *storage.AuditRecord) {
+		if testSeal(r); r.Seq == 3 {
+			r.Hash = nil
+		}
+	}
+	batch := []storage.AuditRecord{auditRecord(1, "u"), auditRecord(2, "u"), auditRecord(3, "u")}
+	if err := s.AppendAudit(ctx, batch, unsealed); err == nil {
+		t.Fatal("AppendAudit stored a record without a hash")
+	}
+	must(t, s.AppendAudit(ctx, []storage.AuditRecord{auditRecord(4, "u")}, testSeal))
+	all, err := s.ListAudit(ctx, storage.AuditFilter{})
+	must(t, err)
+	if len(all) != 2 || all[1].Seq != 2 || !bytes.Equal(all[1].PrevHash, all[0].Hash) || string(all[1].Payload) != `{"n":4}` {
+		t.Fatalf("after a failed batch: %+v", all)
+	}
+}

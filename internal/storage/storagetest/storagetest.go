@@ -79,6 +79,7 @@ var suite = []struct {
 	{"Audit", testAudit},
 	{"Audit/ConcurrentAppends", testAuditConcurrentAppends},
 	{"Audit/StoredAsAppended", testAuditStoredAsAppended},
+	{"Audit/FailedBatch", testAuditFailedBatch},
 	{"UpstreamSession", testUpstreamSession},
 	{"UpstreamSession/Update", testUpstreamSessionUpdate},
 	{"UpstreamSession/UpdateConcurrent", testUpstreamSessionUpdateConcurrent},

@@ -65,21 +65,22 @@ func removeHopHeaders(h http.Header) {
 	}
 }
 
-// send forwards x to the backend and answers on x.w.
-func (rt *route) send(x *exchange) {
+// send forwards x to the backend and returns its answer, ready to relay;
+// nil when there is none, the client answered already.
+func (rt *route) send(x *exchange) *http.Response {
 	out := rt.outgoing(x)
 	resp, err := rt.transport.RoundTrip(out)
 	if err != nil {
 		rt.proxyError(x.w, out, err)
-		return
+		return nil
 	}
 	removeHopHeaders(resp.Header)
 	if err := rt.modifyResponse(x, resp); err != nil {
 		resp.Body.Close()
 		rt.proxyError(x.w, out, err)
-		return
+		return nil
 	}
-	rt.relay(x, resp)
+	return resp
 }
 
 // outgoing builds the backend request: the client's request line and
@@ -190,8 +191,27 @@ func (s *headerSetter) set(name, v string) {
 
 // relay writes the backend's answer on x.w: its headers, its status, and
 // its body, flushed after every write when it is a stream.
+//
+// An idle stream waits in copyBody, under this frame and every caller's,
+// for as long as it is open; the stack it waits on is only ever shrunk to
+// four times what it holds. So the frames under the wait stay small:
+// headers and logging are done in functions of their own that return
+// first. (The deepest case, HTTP/1.1 on both sides, then fits in 8 KiB.)
 func (rt *route) relay(x *exchange, resp *http.Response) {
-	w := x.w
+	stream, announced := relayHeader(x.w, resp)
+	if err := rt.copyBody(x.w, resp.Body, stream); err != nil {
+		resp.Body.Close()
+		// Nothing can be said to the client mid-body: end the response
+		// so that it sees the answer is incomplete.
+		panic(http.ErrAbortHandler)
+	}
+	resp.Body.Close() // now, so that resp.Trailer is complete
+	relayTrailers(x.w, resp, announced)
+}
+
+// relayHeader writes the answer's header and status, and reports whether
+// its body is a stream and how many trailers it announced.
+func relayHeader(w *countingWriter, resp *http.Response) (stream bool, announced int) {
 	dst := w.Header()
 	for name, v := range resp.Header {
 		if have, ok := dst[name]; ok {
@@ -200,7 +220,7 @@ func (rt *route) relay(x *exchange, resp *http.Response) {
 			dst[name] = v
 		}
 	}
-	announced := len(resp.Trailer)
+	announced = len(resp.Trailer)
 	if announced > 0 {
 		names := make([]string, 0, announced)
 		for name := range resp.Trailer {
@@ -209,20 +229,13 @@ func (rt *route) relay(x *exchange, resp *http.Response) {
 		dst.Add("Trailer", strings.Join(names, ", "))
 	}
 	w.WriteHeader(resp.StatusCode)
-	stream := isEventStream(resp.Header.Get("Content-Type")) || resp.ContentLength == -1
+	stream = isEventStream(resp.Header.Get("Content-Type")) || resp.ContentLength == -1
 	if stream {
 		// The header goes out now: a client waits on it to know that
 		// its stream is open, and the first event may be long in coming.
 		w.Flush()
 	}
-	if err := rt.copyBody(w, resp.Body, stream); err != nil {
-		resp.Body.Close()
-		// Nothing can be said to the client mid-body: end the response
-		// so that it sees the answer is incomplete.
-		panic(http.ErrAbortHandler)
-	}
-	resp.Body.Close() // now, so that resp.Trailer is complete
-	relayTrailers(w, resp, announced)
+	return stream, announced
 }
 
 // relayTrailers sends the backend's trailers: under the names announced
@@ -270,16 +283,25 @@ func (rt *route) copyBody(w *countingWriter, body io.Reader, stream bool) error 
 				w.Flush()
 			}
 		}
-		switch {
-		case rerr == io.EOF:
-			return nil
-		case rerr != nil:
-			if !errors.Is(rerr, context.Canceled) {
-				rt.gw.opt.Log.Warn("backend response cut mid-body", "server", rt.Name, "err", rerr)
-			}
-			return rerr
+		if rerr != nil {
+			return rt.bodyEnded(rerr)
 		}
 	}
+}
+
+// bodyEnded is copyBody's error for the read error that ended the body:
+// none for its end, the error otherwise (logged unless the client went
+// away). Kept out of copyBody's frame (see relay).
+//
+//go:noinline
+func (rt *route) bodyEnded(rerr error) error {
+	if rerr == io.EOF {
+		return nil
+	}
+	if !errors.Is(rerr, context.Canceled) {
+		rt.gw.opt.Log.Warn("backend response cut mid-body", "server", rt.Name, "err", rerr)
+	}
+	return rerr
 }
 
 // copier hands out the copy buffer for each read: always a large one for

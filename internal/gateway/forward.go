@@ -126,7 +126,7 @@ func (rt *route) outURL(x *exchange) *url.URL {
 // the gateway sets gets a slice of its own.
 func (rt *route) outHeader(x *exchange) http.Header {
 	in := x.r.Header
-	h := make(http.Header, len(in)+len(rt.Headers)+len(x.cred)+9)
+	h := make(http.Header, rt.outHeaderSize(x))
 	listed := connListed(in)
 	for name, v := range in {
 		if !isHop(name, listed) {
@@ -158,6 +158,19 @@ func (rt *route) outHeader(x *exchange) http.Header {
 		set.set("User-Agent", "")
 	}
 	return h
+}
+
+// outHeaderSize is how many headers outHeader can set at most: no more,
+// for a backend request's header lives as long as its stream (the
+// transport keeps the request), and a map sized for more than it holds
+// can take twice the memory (over 8 entries, every doubling of room
+// doubles a map's groups).
+func (rt *route) outHeaderSize(x *exchange) int {
+	n := len(x.r.Header) + 1 + 3 + len(rt.headers) + len(x.cred) + 1 // Te, forwarding, configured, credential, User-Agent
+	if rt.ForwardIdentity && x.claims != nil {
+		n += 6 // setIdentity
+	}
+	return n
 }
 
 // hasToken reports whether a comma-separated header lists token (RFC 9110

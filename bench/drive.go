@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity/local"
@@ -265,6 +266,7 @@ func streamPhase(ctx context.Context, f flags, bin, dir, backendURL string, limi
 	// not share connections, so the open-file limit caps how many one
 	// process can hold over HTTP/1.1.
 	fds := int(limit - 200)
+	var held []string
 	fmt.Printf("\n## Idle SSE streams through Drawbridge\n\n| client protocol | backend protocol | streams asked | open at once | failed | gateway RSS before → after | per stream |\n|---|---|---|---|---|---|---|\n")
 	for i, phase := range []struct {
 		client, backend string
@@ -293,6 +295,13 @@ func streamPhase(ctx context.Context, f flags, bin, dir, backendURL string, limi
 		}
 		fmt.Printf("| %s | %s | %d | %d | %d | %d MiB → %d MiB | %d KiB |\n",
 			phase.client, phase.backend, phase.n, s.opened, s.failed, s.rssBefore>>20, s.rssAfter>>20, s.perStream()>>10)
+		if f.profile != "" {
+			held = append(held, fmt.Sprintf("- %s → %s: held: %s; after a collection: %s", phase.client, phase.backend,
+				s.rtHeld.perStream(s.rtBefore, s.opened), s.rtCollected.perStream(s.rtBefore, s.opened)))
+		}
+	}
+	if len(held) > 0 {
+		fmt.Printf("\nPer stream, from the Go runtime (profiles in %s.heap*):\n\n%s\n", f.profile, strings.Join(held, "\n"))
 	}
 	return nil
 }

@@ -15,6 +15,9 @@ type streamResult struct {
 	failed    int
 	rssBefore int64
 	rssAfter  int64
+	// With profiling: the runtime's figures before, while the streams
+	// are held, and after a forced collection (the heap profile's).
+	rtBefore, rtHeld, rtCollected runtimeStats
 }
 
 func (s streamResult) perStream() int64 {
@@ -36,6 +39,11 @@ func holdStreams(ctx context.Context, t target, n int, h2c bool, heap string) (s
 	pid := t.gw.cmd.Process.Pid
 	if res.rssBefore, err = rssBytes(pid); err != nil {
 		return res, err
+	}
+	if heap != "" {
+		if res.rtBefore, err = readRuntimeStats(ctx, t.gw.metrics); err != nil {
+			return res, err
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -86,9 +94,28 @@ func holdStreams(ctx context.Context, t target, n int, h2c bool, heap string) (s
 	time.Sleep(2 * time.Second) // let the gateway's memory settle before reading it
 	res.rssAfter, err = rssBytes(pid)
 	if heap != "" && err == nil {
-		err = fetchProfile(ctx, "http://"+t.gw.metrics+"/debug/pprof/heap", heap)
+		err = profileHeld(ctx, t.gw.metrics, heap, &res)
 	}
 	cancel()
 	wg.Wait()
 	return res, err
+}
+
+// profileHeld reads the runtime's figures, then writes the heap profile
+// (after a collection) and the goroutine profile, then reads the figures
+// again.
+func profileHeld(ctx context.Context, metricsAddr, heap string, res *streamResult) error {
+	var err error
+	if res.rtHeld, err = readRuntimeStats(ctx, metricsAddr); err != nil {
+		return err
+	}
+	base := "http://" + metricsAddr + "/debug/pprof/"
+	if err := fetchProfile(ctx, base+"heap?gc=1", heap); err != nil {
+		return err
+	}
+	if err := fetchProfile(ctx, base+"goroutine", heap+".goroutine"); err != nil {
+		return err
+	}
+	res.rtCollected, err = readRuntimeStats(ctx, metricsAddr)
+	return err
 }

@@ -235,15 +235,17 @@ func (g *Gateway) Routes(mux *http.ServeMux) {
 // transparent gzip (the forwarder asks for identity encoding), and a bound
 // on the wait for response headers but none on streaming bodies.
 //
-// A connection's buffers are 2 KiB each way instead of 4: an MCP request
-// and its answer's header fit, a larger body is read and written past the
-// buffer without copying, and a connection that carries an idle stream
-// holds them for as long as the stream is open.
+// A connection's buffers are smaller than net/http's 4 KiB, because a
+// connection that carries an idle stream holds them for as long as the
+// stream is open: 2 KiB to write, which an MCP request's header fits even
+// with a backend token in it, and 1 KiB to read, which an answer's header
+// fits; a larger body is read and written past the buffer without
+// copying.
 //
 // With http2 the transport speaks HTTP/2 only (see Backend.HTTP2).
 func newTransport(headerTimeout time.Duration, http2 bool) *http.Transport {
 	t := &http.Transport{
-		ReadBufferSize:        2 << 10,
+		ReadBufferSize:        1 << 10,
 		WriteBufferSize:       2 << 10,
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

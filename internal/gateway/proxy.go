@@ -102,7 +102,9 @@ func (rt *route) forward(x *exchange) {
 	// stream breaks mid-body, and a keep-alive timer left running would
 	// write to a finished response.
 	defer x.w.stopKeepAlive()
-	rt.send(x)
+	if resp := rt.send(x); resp != nil {
+		rt.relay(x, resp)
+	}
 }
 
 // admit runs the checks every request passes before it may be proxied:

@@ -97,12 +97,23 @@ func accessLog(h http.Handler, log *slog.Logger) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", requestid.From(r.Context())),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("remote", clientaddr.String(r)),
-			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)))
+		logRequest(log, r, sw, start)
 	})
+}
+
+// logRequest writes the access log line. It is a function of its own,
+// never inlined, so that its arguments (640 bytes) take no room in the
+// frame that is under every request and stays on a stream's stack for as
+// long as the stream is open: an HTTP/1.1 stream's handler goroutine then
+// needs an 8 KiB stack, not 16 (see gateway's relay).
+//
+//go:noinline
+func logRequest(log *slog.Logger, r *http.Request, sw *statusWriter, start time.Time) {
+	log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("request_id", requestid.From(r.Context())),
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("remote", clientaddr.String(r)),
+		slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+		slog.Duration("duration", time.Since(start)))
 }
 
 // recoverPanics turns a panic into a 500 without leaking its detail.

@@ -148,3 +148,64 @@ func TestRunawayCELIsStopped(t *testing.T) {
 		t.Errorf("%+v", d)
 	}
 }
+
+// Only a condition that iterates runs under the cost limit: every macro
+// that builds a comprehension is found, wherever it sits.
+func TestIterates(t *testing.T) {
+	for expr, want := range map[string]bool{
+		`request.arguments.snippetname.startsWith("secret")`:                       false,
+		`request.name == "x" && identity.email.endsWith("@example.com")`:           false,
+		`request.arguments.path.matches("^/tmp/.*$") || size(identity.groups) > 3`: false,
+		`has(request.arguments.nested) && "a" in identity.groups`:                  false,
+		`identity.groups.all(g, g != "x")`:                                         true,
+		`identity.groups.exists(g, g == "x")`:                                      true,
+		`identity.groups.exists_one(g, g == "x")`:                                  true,
+		`size(identity.groups.map(g, g + "!")) > 0`:                                true,
+		`size(identity.groups.filter(g, g == "x")) > 0`:                            true,
+		`request.name == "x" || (true && [1, 2].all(a, a > 0))`:                    true,
+	} {
+		ast, iss := celEnv.Compile(expr)
+		if iss.Err() != nil {
+			t.Fatalf("%s: %v", expr, iss.Err())
+		}
+		if got := iterates(ast); got != want {
+			t.Errorf("iterates(%s) = %v, want %v", expr, got, want)
+		}
+	}
+}
+
+// A condition without iteration reads even a huge argument as it is: a
+// deny rule applies only when its condition holds, and an allow rule when
+// its does (neither is decided by a cost limit's error any more), while a
+// condition that iterates over a huge argument is still stopped and never
+// widens access.
+func TestHugeArgumentDecidedByItsValue(t *testing.T) {
+	huge := strings.Repeat("x", 1<<20)
+	p := mustCompile(t, Spec{Default: Deny, Rules: []RuleSpec{
+		{Tools: []string{"get_snippet"}, Effect: Deny, When: `request.arguments.snippetname.contains("secret")`},
+		{Tools: []string{"get_snippet"}, Effect: Allow, When: `request.arguments.snippetname.matches("x$")`},
+		{Tools: []string{"count"}, Effect: Allow, When: `request.arguments.items.all(a, request.arguments.items.all(b, a == b))`},
+	}})
+	call := func(tool string, args map[string]any) Decision {
+		return p.Check(alice, Request{Method: "tools/call", Name: tool, Arguments: args})
+	}
+	if d := call("get_snippet", map[string]any{"snippetname": huge}); !d.Allowed {
+		t.Errorf("a huge name that the deny rule does not match: %+v", d)
+	}
+	if d := call("get_snippet", map[string]any{"snippetname": "secret" + huge}); d.Allowed {
+		t.Errorf("a huge name that the deny rule matches: %+v", d)
+	}
+	if d := call("get_snippet", map[string]any{"snippetname": huge + "y"}); d.Allowed {
+		t.Errorf("a huge name that the allow rule does not match: %+v", d)
+	}
+	items := make([]any, 2000)
+	for i := range items {
+		items[i] = "same"
+	}
+	if d := call("count", map[string]any{"items": items}); d.Allowed {
+		t.Errorf("an iterating allow rule over 2,000 × 2,000 items was not stopped: %+v", d)
+	}
+	if d := call("count", map[string]any{"items": items[:3]}); !d.Allowed {
+		t.Errorf("the iterating allow rule over three items: %+v", d)
+	}
+}

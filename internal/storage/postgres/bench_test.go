@@ -1,19 +1,13 @@
 package postgres
 
 import (
-	"fmt"
 	"testing"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/storagetest"
 )
 
 // BenchmarkAppendAudit: see storagetest.BenchmarkAppendAudit.
 func BenchmarkAppendAudit(b *testing.B) {
-	for _, n := range []int{256, 64} {
-		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
-			s := open(b, newDatabase(b))
-			defer s.Close()
-			storagetest.BenchmarkAppendAudit(b, s, n)
-		})
-	}
+	storagetest.BenchmarkAppendAudit(b, func(tb testing.TB) storage.Store { return open(tb, newDatabase(tb)) })
 }

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -9,11 +10,23 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
-// BenchmarkAppendAudit appends batches of n records to s, a store of any
+// BenchmarkAppendAudit runs benchmarkAppendAudit on a fresh store that
+// open gives, in batches of 256 (the recorder's largest) and 64.
+func BenchmarkAppendAudit(b *testing.B, open func(testing.TB) storage.Store) {
+	for _, n := range []int{256, 64} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			s := open(b)
+			defer s.Close()
+			benchmarkAppendAudit(b, s, n)
+		})
+	}
+}
+
+// benchmarkAppendAudit appends batches of n records to s, a store of any
 // backend, and reports the time and the allocations per record. Its seal
 // allocates nothing (it writes into one buffer per batch), so that the
 // allocations counted are the store's.
-func BenchmarkAppendAudit(b *testing.B, s storage.Store, n int) {
+func benchmarkAppendAudit(b *testing.B, s storage.Store, n int) {
 	payload := []byte(`{"time":"2026-11-25T21:00:00Z","type":"mcp.request","sub":"alice@example.com","client_id":"https://client.example/meta.json","server":"snippets","method":"tools/call","name":"get_snippet","decision":"allow","status":200}`)
 	batch := make([]storage.AuditRecord, n)
 	sums := make([]byte, 0, n*sha256.Size)

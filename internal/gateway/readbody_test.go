@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -77,5 +78,22 @@ func TestBufferPool(t *testing.T) {
 		if c := bp.Get(); len(c) != 64 || cap(c) != 64 {
 			t.Fatalf("len %d cap %d after a foreign Put", len(c), cap(c))
 		}
+	}
+}
+
+// Headers longer than the transport's 1 KiB read buffer and the request's
+// 2 KiB write buffer pass whole, both ways.
+func TestLongHeadersPassTheSmallBuffers(t *testing.T) {
+	long := strings.Repeat("v", 6000)
+	var got string
+	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("X-Long")
+		w.Header().Set("X-Long-Answer", long)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+	}), nil)
+	resp, body := post(t, gw.URL+"/mcp", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"X-Long": long})
+	if resp.StatusCode != http.StatusOK || got != long || resp.Header.Get("X-Long-Answer") != long {
+		t.Fatalf("status %d, backend got %d bytes, client got %d bytes: %s", resp.StatusCode, len(got), len(resp.Header.Get("X-Long-Answer")), body)
 	}
 }

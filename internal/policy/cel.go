@@ -32,16 +32,11 @@ func compileCEL(expr string) (cel.Program, bool, error) {
 		return nil, false, fmt.Errorf("the expression is a %s, not a boolean", ast.OutputType())
 	}
 	// A condition runs on every call, so a runaway one must not stall the
-	// gateway. Only iteration can run away: a condition with a
-	// comprehension (all, exists, exists_one, map, filter), nested over a
-	// client's arguments, could run for as long as the client likes, so it
-	// runs under a cost limit. One without costs at most its size times
-	// the size of what it reads (every function of CEL's standard library
-	// is linear in its arguments or less; regular expressions are RE2's),
-	// which the request body limit bounds; it runs without the limit's
-	// cost tracker, which more than doubled every evaluation's time.
+	// gateway; it runs under a cost limit unless it cannot run away, and
+	// then without the limit's cost tracker, which more than doubled every
+	// evaluation's time (needsCostLimit).
 	var opts []cel.ProgramOption
-	if iterates(ast) {
+	if needsCostLimit(ast) {
 		opts = append(opts, cel.CostLimit(10000), cel.InterruptCheckFrequency(100))
 	}
 	prg, err := celEnv.Program(ast, opts...)
@@ -51,10 +46,44 @@ func compileCEL(expr string) (cel.Program, bool, error) {
 	return prg, strings.Contains(expr, "arguments"), nil
 }
 
-// iterates reports whether a checked condition has a comprehension.
-func iterates(a *cel.Ast) bool {
-	return len(celast.MatchDescendants(celast.NavigateAST(a.NativeRep()), celast.KindMatcher(celast.ComprehensionKind))) > 0
+// needsCostLimit reports whether a checked condition could run for as long
+// as a client likes. It could with a comprehension (all, exists,
+// exists_one, map, filter) nested over a client's arguments, or with a
+// search whose pattern is not a literal (contains, startsWith, endsWith,
+// matches: searching a client's string for another of the client's costs
+// the product of their sizes, and a client's regular expression is the
+// client's program). Anything else costs at most the condition's size
+// times the size of what it reads (every other function of CEL's standard
+// library is linear in its arguments or less), which the request body
+// limit bounds.
+func needsCostLimit(a *cel.Ast) bool {
+	costly := celast.MatchDescendants(celast.NavigateAST(a.NativeRep()), func(e celast.NavigableExpr) bool {
+		switch e.Kind() {
+		case celast.ComprehensionKind:
+			return true
+		case celast.CallKind:
+			call := e.AsCall()
+			if !searches[call.FunctionName()] {
+				return false
+			}
+			patterns := call.Args()
+			if !call.IsMemberFunction() && len(patterns) > 0 {
+				patterns = patterns[1:] // matches(string, pattern)
+			}
+			for _, p := range patterns {
+				if p.Kind() != celast.LiteralKind {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return len(costly) > 0
 }
+
+// searches are the standard library's functions that look for a pattern
+// in a string.
+var searches = map[string]bool{"contains": true, "startsWith": true, "endsWith": true, "matches": true}
 
 func evalCEL(prg cel.Program, id Identity, req Request) (bool, error) {
 	a := activations.Get().(*activation)

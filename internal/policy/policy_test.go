@@ -149,42 +149,52 @@ func TestRunawayCELIsStopped(t *testing.T) {
 	}
 }
 
-// Only a condition that iterates runs under the cost limit: every macro
-// that builds a comprehension is found, wherever it sits.
-func TestIterates(t *testing.T) {
+// Only a condition that could run away runs under the cost limit: every
+// macro that builds a comprehension, wherever it sits, and every search
+// for a pattern that is not a literal.
+func TestNeedsCostLimit(t *testing.T) {
 	for expr, want := range map[string]bool{
 		`request.arguments.snippetname.startsWith("secret")`:                       false,
 		`request.name == "x" && identity.email.endsWith("@example.com")`:           false,
 		`request.arguments.path.matches("^/tmp/.*$") || size(identity.groups) > 3`: false,
+		`matches(request.arguments.path, "^/tmp/")`:                                false,
 		`has(request.arguments.nested) && "a" in identity.groups`:                  false,
+		`request.arguments.a + request.arguments.b == identity.email`:              false,
 		`identity.groups.all(g, g != "x")`:                                         true,
 		`identity.groups.exists(g, g == "x")`:                                      true,
 		`identity.groups.exists_one(g, g == "x")`:                                  true,
 		`size(identity.groups.map(g, g + "!")) > 0`:                                true,
 		`size(identity.groups.filter(g, g == "x")) > 0`:                            true,
 		`request.name == "x" || (true && [1, 2].all(a, a > 0))`:                    true,
+		`request.arguments.a.contains(request.arguments.b)`:                        true,
+		`request.arguments.a.startsWith(request.arguments.b)`:                      true,
+		`identity.email.endsWith(request.arguments.b)`:                             true,
+		`request.arguments.a.matches(request.arguments.re)`:                        true,
+		`matches(request.arguments.a, request.arguments.re)`:                       true,
+		`request.arguments.a.contains("x" + request.arguments.b)`:                  true,
 	} {
 		ast, iss := celEnv.Compile(expr)
 		if iss.Err() != nil {
 			t.Fatalf("%s: %v", expr, iss.Err())
 		}
-		if got := iterates(ast); got != want {
-			t.Errorf("iterates(%s) = %v, want %v", expr, got, want)
+		if got := needsCostLimit(ast); got != want {
+			t.Errorf("needsCostLimit(%s) = %v, want %v", expr, got, want)
 		}
 	}
 }
 
-// A condition without iteration reads even a huge argument as it is: a
+// A condition that cannot run away reads even a huge argument as it is: a
 // deny rule applies only when its condition holds, and an allow rule when
 // its does (neither is decided by a cost limit's error any more), while a
-// condition that iterates over a huge argument is still stopped and never
-// widens access.
+// condition that iterates over a huge argument, or searches one for
+// another, is still stopped and never widens access.
 func TestHugeArgumentDecidedByItsValue(t *testing.T) {
 	huge := strings.Repeat("x", 1<<20)
 	p := mustCompile(t, Spec{Default: Deny, Rules: []RuleSpec{
 		{Tools: []string{"get_snippet"}, Effect: Deny, When: `request.arguments.snippetname.contains("secret")`},
 		{Tools: []string{"get_snippet"}, Effect: Allow, When: `request.arguments.snippetname.matches("x$")`},
 		{Tools: []string{"count"}, Effect: Allow, When: `request.arguments.items.all(a, request.arguments.items.all(b, a == b))`},
+		{Tools: []string{"search"}, Effect: Allow, When: `!request.arguments.a.contains(request.arguments.b)`},
 	}})
 	call := func(tool string, args map[string]any) Decision {
 		return p.Check(alice, Request{Method: "tools/call", Name: tool, Arguments: args})
@@ -207,5 +217,11 @@ func TestHugeArgumentDecidedByItsValue(t *testing.T) {
 	}
 	if d := call("count", map[string]any{"items": items[:3]}); !d.Allowed {
 		t.Errorf("the iterating allow rule over three items: %+v", d)
+	}
+	if d := call("search", map[string]any{"a": huge, "b": huge[:1<<19] + "y"}); d.Allowed {
+		t.Errorf("an allow rule searching a huge argument for another was not stopped: %+v", d)
+	}
+	if d := call("search", map[string]any{"a": "abc", "b": "z"}); !d.Allowed {
+		t.Errorf("the searching allow rule on small arguments: %+v", d)
 	}
 }

@@ -307,7 +307,6 @@ func (rt *route) copyBody(w *countingWriter, body io.Reader, stream bool) error 
 	for {
 		buf := c.buffer()
 		n, rerr := body.Read(buf)
-		c.filled(n == len(buf))
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return werr
@@ -316,6 +315,9 @@ func (rt *route) copyBody(w *countingWriter, body io.Reader, stream bool) error 
 				w.Flush()
 			}
 		}
+		// Only now, the bytes written: filled may give buf back to the
+		// pool, and another request's copy may take it at once.
+		c.filled(n == len(buf))
 		if rerr != nil {
 			return rt.bodyEnded(rerr)
 		}

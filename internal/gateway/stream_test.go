@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -60,4 +61,70 @@ func TestStreamPiecesArriveAsSent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Streams copied at once never share a buffer: each client receives its
+// own backend's bytes exactly, while every stream keeps borrowing the
+// large buffer (events over the small one) and giving it back (events
+// under it). A buffer given back before its bytes were written out would
+// hand them to another stream (and the race detector would see it).
+func TestConcurrentStreamsKeepTheirBytes(t *testing.T) {
+	sizes := []int{300, 20000, 100, streamBufferSize + 1, 17000, 50, copyBufferSize + 7, 10}
+	const streams, rounds = 6, 25
+	event := func(letter byte, size int) string {
+		return "data: " + strings.Repeat(string(letter), size) + "\n\n"
+	}
+	expect := func(letter byte) string {
+		var b strings.Builder
+		for range rounds {
+			for _, n := range sizes {
+				b.WriteString(event(letter, n))
+			}
+		}
+		return b.String()
+	}
+	for _, bp := range backendProtocols {
+		t.Run(bp.name, func(t *testing.T) {
+			gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				letter := r.URL.Query().Get("s")[0]
+				w.Header().Set("Content-Type", "text/event-stream")
+				for range rounds {
+					for _, n := range sizes {
+						if _, err := io.WriteString(w, event(letter, n)); err != nil {
+							return
+						}
+						w.(http.Flusher).Flush()
+					}
+				}
+			}), func(s *Backend) { s.HTTP2 = bp.h2 })
+			var wg sync.WaitGroup
+			for i := range streams {
+				letter := byte('a' + i)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					resp := do(t, http.MethodGet, gw.URL+"/mcp?s="+string(letter), "good", map[string]string{"Accept": "text/event-stream"})
+					body, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err != nil {
+						t.Errorf("stream %c: %v", letter, err)
+						return
+					}
+					if want := expect(letter); string(body) != want {
+						t.Errorf("stream %c: %d bytes, want %d; first difference at %d", letter, len(body), len(want), firstDiff(string(body), want))
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}
+
+func firstDiff(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

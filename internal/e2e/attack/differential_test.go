@@ -241,6 +241,17 @@ var tricks = []trick{
 		header: http.Header{"Mcp-Protocol-Version": {"2026-07-28"}, "Mcp-Method": {"tools/call"}, "Mcp-Name": {"hello_mcp"}}},
 	{name: "two Mcp-Method headers", body: envelope("tools/call", `{"name":"save_snippet","arguments":`+saveArgs+`}`),
 		header: http.Header{"Mcp-Method": {"tools/call", "tools/list"}}},
+	// The method and version spelled with escapes: read as the plain
+	// strings (the gateway reads known ones without a copy).
+	{name: "method with an escaped slash", body: envelope(`tools\/call`, `{"name":"save_snippet","arguments":`+saveArgs+`}`)},
+	{name: "method with a \\u escape", body: envelope(`tools\u002Fcall`, `{"name":"save_snippet","arguments":`+saveArgs+`}`)},
+	{name: "method with a NUL", body: envelope(`tools/call\u0000`, `{"name":"save_snippet","arguments":`+saveArgs+`}`)},
+	{name: "version with an escape", body: `{"jsonrpc":"2\u002e0","id":1,"method":"tools/call","params":{"name":"save_snippet","arguments":` + saveArgs + `}}`},
+	// A forbidden read carrying a large argument beside the one the
+	// condition reads: bodies over 64 KiB are read another way, and the
+	// condition runs without a cost limit.
+	{name: "secret read with 60 KB beside it", body: envelope("tools/call", `{"name":"get_snippet","arguments":{"snippetname":"secret-plans","pad":"`+strings.Repeat("x", 60<<10)+`"}}`)},
+	{name: "secret read with 200 KB beside it", body: envelope("tools/call", `{"name":"get_snippet","arguments":{"snippetname":"secret-plans","pad":"`+strings.Repeat("x", 200<<10)+`"}}`)},
 	{name: "duplicate uri", body: envelope("resources/read", `{"uri":"file:///private/x","uri":"file:///public/a"}`)},
 	{name: "uri and URI", body: envelope("resources/read", `{"uri":"file:///private/x","URI":"file:///public/a"}`)},
 	{name: "duplicate prompt name", body: envelope("prompts/get", `{"name":"admin","name":"greeting"}`)},

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -33,10 +34,15 @@ func auditInsert(n int) string {
 	return a.q
 }
 
+// buildAuditInsert writes the INSERT of n rows. Its first argument is the
+// first row's seq and row i's seq is that plus i, so that no row needs an
+// argument of its own for it (see appendAuditArgs); each row's other
+// columns are its own ten arguments.
 func buildAuditInsert(n int) string {
+	rest := auditCols[1:]
 	rows := make([]string, n)
 	for i := range rows {
-		rows[i] = "(" + auditCols.params(1+i*len(auditCols)) + ")"
+		rows[i] = "(CAST($1 AS BIGINT) + " + strconv.Itoa(i) + ", " + rest.params(2+i*len(rest)) + ")"
 	}
 	return "INSERT INTO audit (" + auditCols.names() + ") VALUES " + strings.Join(rows, ", ")
 }
@@ -74,12 +80,12 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, sea
 		}
 		// Many rows per INSERT: parsing and running one statement per
 		// record was most of the cost of auditing a busy gateway.
+		var a auditArgs
 		for rest := recs; len(rest) > 0; {
 			n := min(len(rest), auditRowsPerInsert)
-			args := make([]any, 0, n*len(auditCols))
-			for _, r := range rest[:n] {
-				args = append(args, r.Seq, At(r.Time), r.Type, r.Subject, r.ClientID, r.Server, r.Name, r.Payload,
-					r.KeyID, notNil(r.PrevHash), r.Hash)
+			args, err := a.of(rest[:n])
+			if err != nil {
+				return err
 			}
 			if _, err := q.Exec(ctx, auditInsert(n), args...); err != nil {
 				return err
@@ -92,6 +98,56 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord, sea
 		return s.errorf("append audit: %w", err)
 	}
 	return nil
+}
+
+// auditArgs builds the arguments of the audit INSERTs of one append.
+// database/sql takes them as []any, and putting a string, a byte slice or
+// an int64 (above 255) in an interface allocates: eleven allocations a
+// record, most of an audited request's own. Consecutive records mostly
+// repeat their type, subject, client, server, name and key, so a value
+// equal to the previous record's reuses its interface; a record's
+// prev_hash is the previous record's hash, whose interface is reused too;
+// and the seq is computed by the INSERT (buildAuditInsert). What is left
+// is the time, the payload and the hash: three a record.
+type auditArgs struct {
+	typ, subject, client, server, name, keyID boxed
+	hash                                      []byte // the previous record's
+	boxedHash                                 any    // and its interface
+}
+
+// boxed is a string and its interface.
+type boxed struct {
+	s string
+	v any
+}
+
+func (b *boxed) of(s string) any {
+	if b.v == nil || b.s != s {
+		b.s, b.v = s, s
+	}
+	return b.v
+}
+
+// of returns the arguments of the INSERT of recs, which follow the records
+// of the previous call, if any. recs must be numbered one after the other,
+// as AppendAudit numbers them: the INSERT computes their seq.
+func (a *auditArgs) of(recs []storage.AuditRecord) ([]any, error) {
+	args := make([]any, 0, 1+len(recs)*(len(auditCols)-1))
+	args = append(args, recs[0].Seq)
+	for i := range recs {
+		r := &recs[i]
+		if r.Seq != recs[0].Seq+int64(i) {
+			return nil, errors.New("audit records out of sequence")
+		}
+		prev := a.boxedHash
+		if prev == nil || !bytes.Equal(r.PrevHash, a.hash) {
+			prev = notNil(r.PrevHash)
+		}
+		a.hash, a.boxedHash = r.Hash, r.Hash
+		args = append(args, At(r.Time), a.typ.of(r.Type), a.subject.of(r.Subject), a.client.of(r.ClientID),
+			a.server.of(r.Server), a.name.of(r.Name), r.Payload, a.keyID.of(r.KeyID), prev, a.boxedHash)
+	}
+	return args, nil
 }
 
 // notNil is b, or empty rather than nil: prev_hash is NOT NULL, and the

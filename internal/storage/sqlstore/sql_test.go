@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"bytes"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
@@ -78,13 +80,13 @@ func TestAuditQuery(t *testing.T) {
 
 func TestAuditInsert(t *testing.T) {
 	two := auditInsert(2)
-	if !strings.HasSuffix(two, "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11), "+
-		"($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)") {
+	if !strings.HasSuffix(two, "VALUES (CAST($1 AS BIGINT) + 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11), "+
+		"(CAST($1 AS BIGINT) + 1, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)") {
 		t.Errorf("auditInsert(2) = %s", two)
 	}
 	full := auditInsert(auditRowsPerInsert)
 	if full != buildAuditInsert(auditRowsPerInsert) ||
-		!strings.HasSuffix(full, ", $"+strconv.Itoa(auditRowsPerInsert*len(auditCols))+")") {
+		!strings.HasSuffix(full, ", $"+strconv.Itoa(1+auditRowsPerInsert*(len(auditCols)-1))+")") {
 		t.Errorf("auditInsert(%d) ends %q", auditRowsPerInsert, full[len(full)-40:])
 	}
 }
@@ -97,10 +99,70 @@ func TestAuditInsertPerBatchSize(t *testing.T) {
 		if q != buildAuditInsert(n) || auditInsert(n) != q {
 			t.Fatalf("auditInsert(%d) = %q", n, q)
 		}
-		last := "$" + strconv.Itoa(n*len(auditCols)) + ")"
-		if strings.Count(q, "(") != n+1 || !strings.HasSuffix(q, last) {
+		last := "$" + strconv.Itoa(1+n*(len(auditCols)-1)) + ")"
+		if strings.Count(q, "(CAST($1 AS BIGINT) + ") != n || !strings.HasSuffix(q, last) {
 			t.Fatalf("auditInsert(%d) does not have %d rows ending in %s: %q", n, n, last, q)
 		}
+	}
+}
+
+// An append's arguments: the first seq once, then each record's other ten
+// columns, with the interfaces of repeated strings and of each record's
+// prev_hash (the previous record's hash) shared rather than made again.
+// Records out of sequence, whose seq the INSERT would compute wrongly, are
+// refused.
+func TestAuditArgs(t *testing.T) {
+	h1, h2, h3 := []byte("hash-1"), []byte("hash-2"), []byte("hash-3")
+	t0 := time.Unix(1_800_000_000, 0)
+	recs := []storage.AuditRecord{
+		{Seq: 300, Time: t0, Type: "mcp.request", Subject: "alice", ClientID: "c1", Server: "s", Name: "get", Payload: []byte("{1}"), KeyID: "k", PrevHash: []byte("hash-0"), Hash: h1},
+		{Seq: 301, Time: t0.Add(1), Type: "mcp.request", Subject: "alice", ClientID: "c1", Server: "s", Name: "put", Payload: []byte("{2}"), KeyID: "k", PrevHash: h1, Hash: h2},
+		{Seq: 302, Time: t0.Add(2), Type: "mcp.request", Subject: "bob", ClientID: "c1", Server: "s", Name: "put", Payload: []byte("{3}"), KeyID: "k", PrevHash: h2, Hash: h3},
+	}
+	var a auditArgs
+	args, err := a.of(recs[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := a.of(recs[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]any{
+		{int64(300), At(t0), "mcp.request", "alice", "c1", "s", "get", []byte("{1}"), "k", []byte("hash-0"), h1,
+			At(t0.Add(1)), "mcp.request", "alice", "c1", "s", "put", []byte("{2}"), "k", h1, h2},
+		{int64(302), At(t0.Add(2)), "mcp.request", "bob", "c1", "s", "put", []byte("{3}"), "k", h2, h3},
+	}
+	for i, got := range [][]any{args, more} {
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("call %d: args = %q, want %q", i+1, got, want[i])
+		}
+	}
+	// Shared interfaces: the same data pointer, not an equal copy.
+	same := func(x, y any) bool {
+		return (*[2]unsafe.Pointer)(unsafe.Pointer(&x))[1] == (*[2]unsafe.Pointer)(unsafe.Pointer(&y))[1]
+	}
+	if !same(args[3], args[13]) || !same(args[4], more[4]) || !same(args[10], args[19]) || !same(args[20], more[9]) {
+		t.Error("a repeated value or the previous hash was boxed again")
+	}
+	// A first record of the next call whose prev_hash is not the last
+	// record's hash gets its own.
+	odd := recs[2]
+	odd.Seq, odd.PrevHash = 303, []byte("elsewhere")
+	got, err := a.of([]storage.AuditRecord{odd})
+	if err != nil || !bytes.Equal(got[9].([]byte), []byte("elsewhere")) {
+		t.Errorf("prev_hash = %q, %v", got[9], err)
+	}
+	// A nil prev_hash (the chain's first record) is stored empty.
+	var b auditArgs
+	first := recs[0]
+	first.PrevHash = nil
+	if got, err := b.of([]storage.AuditRecord{first}); err != nil || got[9] == nil || len(got[9].([]byte)) != 0 {
+		t.Errorf("first record's prev_hash = %#v, %v", got[9], err)
+	}
+	gap := []storage.AuditRecord{recs[0], recs[2]}
+	if _, err := b.of(gap); err == nil {
+		t.Error("records 300 and 302 in one INSERT were accepted")
 	}
 }
 

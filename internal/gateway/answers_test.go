@@ -116,6 +116,14 @@ func TestGatewayAnswers(t *testing.T) {
 		{name: "no token", req: func() *http.Request { r := rpc(http.MethodPost, ping); r.Header.Del("Authorization"); return r }()},
 		{name: "address not allowed", backend: func(s *Backend) { s.AllowedNetworks = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} }, req: rpc(http.MethodPost, ping)},
 		{name: "foreign origin", req: rpc(http.MethodPost, ping, "Origin", "https://evil.example")},
+		// A browser's request (Origin, here the gateway's own) gets the
+		// CORS headers that let its page read the answer: WWW-Authenticate
+		// above all. Requests without Origin get none.
+		{name: "no token, from a browser", req: func() *http.Request {
+			r := rpc(http.MethodPost, ping, "Origin", "https://gw.example")
+			r.Header.Del("Authorization")
+			return r
+		}()},
 		{name: "may not connect", backend: func(s *Backend) {
 			p, err := policy.Compile(policy.Spec{Connect: policy.Who{Subjects: []string{"bob"}}})
 			if err != nil {
@@ -131,6 +139,7 @@ func TestGatewayAnswers(t *testing.T) {
 		{name: "batch after 2025-03-26", req: rpc(http.MethodPost, batchOf(ping, msg("8", "ping", "")), "MCP-Protocol-Version", "2025-06-18")},
 		{name: "batch with Mcp-Method", req: rpc(http.MethodPost, batchOf(ping, msg("8", "ping", "")), "Mcp-Method", "ping")},
 		{name: "tool refused", backend: withPolicy, req: rpc(http.MethodPost, msg("7", "tools/call", `{"name":"secret_x","arguments":{}}`))},
+		{name: "tool refused, from a browser", backend: withPolicy, req: rpc(http.MethodPost, msg("7", "tools/call", `{"name":"secret_x","arguments":{}}`), "Origin", "https://gw.example")},
 		{name: "prompt refused", backend: withPolicy, req: rpc(http.MethodPost, msg("7", "prompts/get", `{"name":"secret_p"}`))},
 		{name: "resource refused", backend: withPolicy, req: rpc(http.MethodPost, msg(`"r"`, "resources/read", `{"uri":"file:///secret/a<b>&c"}`))},
 		{name: "unreadable arguments", backend: withPolicy, req: rpc(http.MethodPost, msg("7", "tools/call", `{"name":"pay","arguments":{"amount":1e999}}`))},

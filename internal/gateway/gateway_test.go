@@ -471,6 +471,15 @@ func TestOriginValidation(t *testing.T) {
 		if want == 200 && origin != "" && resp.Header.Get("Access-Control-Allow-Origin") != origin {
 			t.Errorf("Origin %q: Access-Control-Allow-Origin = %q", origin, resp.Header.Get("Access-Control-Allow-Origin"))
 		}
+		// A browser's page may read the session id of a proxied answer;
+		// a client that is not a browser gets no CORS headers at all.
+		exposed := resp.Header.Get("Access-Control-Expose-Headers")
+		switch {
+		case want == 200 && origin != "" && !strings.Contains(exposed, "Mcp-Session-Id"):
+			t.Errorf("Origin %q: Access-Control-Expose-Headers = %q", origin, exposed)
+		case origin == "" && (exposed != "" || resp.Header.Get("Access-Control-Allow-Origin") != "" || resp.Header.Get("Vary") != ""):
+			t.Errorf("no Origin, CORS headers: %v", resp.Header)
+		}
 	}
 }
 

@@ -260,13 +260,20 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 }
 
 // setCORS echoes an (already allowed) origin; without credentials mode,
-// browsers accept it for reading responses and headers.
+// browsers accept it for reading responses and headers. A request without
+// Origin is not a browser's cross-origin one (browsers send Origin with
+// every CORS request, and with every POST), so its answer carries no CORS
+// headers: a browser would ignore them anyway without
+// Access-Control-Allow-Origin, and every other client pays for parsing
+// them.
 func setCORS(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	if o := r.Header.Get("Origin"); o != "" {
-		h.Set("Access-Control-Allow-Origin", o)
-		h.Add("Vary", "Origin")
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return
 	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", o)
+	h.Add("Vary", "Origin")
 	h["Access-Control-Expose-Headers"] = exposeHeaders
 }
 

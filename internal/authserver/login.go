@@ -84,6 +84,9 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, req, secret, http.StatusUnauthorized, username, "The username or password is not right.")
 		return
 	}
+	if err != nil && r.Context().Err() != nil {
+		return // the browser left while its password waited for a hashing slot
+	}
 	if err != nil {
 		s.opt.Log.Error("sign-in error", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")

@@ -37,6 +37,8 @@ type passwordHash interface {
 	// dummy returns a hash of a random password with the same kind and cost,
 	// used to spend the same work on usernames that do not exist.
 	dummy() (passwordHash, error)
+	// cores is how many cores verify keeps busy at once.
+	cores() int
 }
 
 // parseHash recognises the two accepted formats. Errors describe the format
@@ -95,6 +97,8 @@ func isBcryptBase64(c rune) bool {
 func (h bcryptHash) verify(password []byte) bool {
 	return bcrypt.CompareHashAndPassword(h.encoded, password) == nil
 }
+
+func (bcryptHash) cores() int { return 1 }
 
 func (h bcryptHash) dummy() (passwordHash, error) {
 	b, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), h.cost)
@@ -177,6 +181,9 @@ func (h argon2idHash) verify(password []byte) bool {
 
 // dummy needs no hashing: verify derives a key with the same parameters either
 // way, and a random stored key matches no password.
+// cores: argon2 computes the lanes in parallel.
+func (h argon2idHash) cores() int { return max(1, int(h.threads)) }
+
 func (h argon2idHash) dummy() (passwordHash, error) {
 	d := h
 	d.salt = make([]byte, len(h.salt))

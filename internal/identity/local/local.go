@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -43,6 +46,26 @@ type Provider struct {
 	// dummy is checked for unknown usernames, so that they cost the same as
 	// known ones.
 	dummy passwordHash
+	// hashing holds a slot for each core a password hash keeps busy
+	// (see hashSlots).
+	hashing *semaphore.Weighted
+	slots   int64
+}
+
+// hashSlots is how many cores hash passwords at once: one fewer than the
+// process may use, at least one. (An argon2id hash with p lanes takes p
+// slots, all of them if it has more.) A hash is tens of milliseconds of CPU
+// without a pause, and Go's scheduler gives a goroutine that never blocks
+// its core for 10 ms at a time: with as many hashes as sign-ins under way,
+// every other request (the token endpoint's, the proxy's) queued behind
+// all of them, and each time it waited (for the network, the store) it
+// queued again. Measured with 50 browsers signing in at once on 2 cores
+// (go run ./bench): a code → token exchange took 400 ms at the median,
+// 800 at p99. With a core left free of hashing, the rest of the gateway
+// keeps answering while sign-ins wait their turn, which costs a machine
+// with few cores some of its sign-in rate (docs/benchmarks.md).
+func hashSlots() int64 {
+	return int64(max(1, runtime.GOMAXPROCS(0)-1))
 }
 
 type localUser struct {
@@ -55,7 +78,8 @@ var _ identity.PasswordProvider = (*Provider)(nil)
 // New checks every user and returns a provider, or an error listing every
 // problem found (never a password or a hash).
 func New(name string, users []User) (*Provider, error) {
-	p := &Provider{name: name, users: make(map[string]localUser, len(users))}
+	p := &Provider{name: name, users: make(map[string]localUser, len(users)), slots: hashSlots()}
+	p.hashing = semaphore.NewWeighted(p.slots)
 	var errs []error
 	if name == "" {
 		errs = append(errs, errors.New("local: provider name is empty"))
@@ -136,11 +160,29 @@ func (p *Provider) Authenticate(ctx context.Context, username, password string) 
 	}
 	// The length check comes first for everyone, so it reveals nothing about
 	// the username either.
-	ok := len(password) <= maxPasswordLen && h.verify([]byte(password))
+	if len(password) > maxPasswordLen {
+		return storage.Identity{}, identity.ErrBadCredentials
+	}
+	ok, err := p.verify(ctx, h, password)
+	if err != nil {
+		return storage.Identity{}, err
+	}
 	if !known || !ok {
 		return storage.Identity{}, identity.ErrBadCredentials
 	}
 	id := u.identity
 	id.Groups = slices.Clone(id.Groups)
 	return id, nil
+}
+
+// verify checks password against h once enough hashing slots are free
+// (they are given in turn, first come first served), or gives up with
+// ctx's error when the caller leaves first.
+func (p *Provider) verify(ctx context.Context, h passwordHash, password string) (bool, error) {
+	n := min(int64(h.cores()), p.slots)
+	if err := p.hashing.Acquire(ctx, n); err != nil {
+		return false, err
+	}
+	defer p.hashing.Release(n)
+	return h.verify([]byte(password)), nil
 }

@@ -5,8 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -177,4 +183,112 @@ func ExampleHashPassword() {
 	id, err := p.Authenticate(context.Background(), "alice", "correct horse battery staple")
 	fmt.Println(id.Subject, err)
 	// Output: local:alice <nil>
+}
+
+// gateHash is a password hash whose verify counts the hashes under way and
+// waits for release.
+type gateHash struct {
+	inFlight, most, calls atomic.Int32
+	release               chan struct{}
+	lanes                 int
+}
+
+func (g *gateHash) verify([]byte) bool {
+	g.calls.Add(1)
+	n := g.inFlight.Add(1)
+	for {
+		m := g.most.Load()
+		if n <= m || g.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	<-g.release
+	g.inFlight.Add(-1)
+	return true
+}
+
+func (g *gateHash) dummy() (passwordHash, error) { return g, nil }
+func (g *gateHash) cores() int                   { return g.lanes }
+
+// At most hashSlots passwords are hashed at once, known users and unknown
+// ones (the dummy hash) alike; the others wait for a slot, and one whose
+// caller leaves while it waits gives up without hashing.
+func TestHashesTakeTurns(t *testing.T) {
+	if hashSlots() < 1 {
+		t.Fatalf("hashSlots() = %d", hashSlots())
+	}
+	p, err := New("local", testUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateHash{release: make(chan struct{}), lanes: 1}
+	u := p.users["alice"]
+	u.hash = g
+	p.users["alice"], p.dummy = u, g
+	p.slots = 2
+	p.hashing = semaphore.NewWeighted(p.slots)
+	var wg sync.WaitGroup
+	for i := range 6 {
+		name := []string{"alice", "mallory"}[i%2]
+		wg.Go(func() { _, _ = p.Authenticate(context.Background(), name, "pw") })
+	}
+	for g.inFlight.Load() < 2 {
+		runtime.Gosched()
+	}
+	// Without the slots, the four others would be hashing by now.
+	time.Sleep(50 * time.Millisecond)
+	if n := g.inFlight.Load(); n != 2 {
+		t.Errorf("%d hashes at once, want 2", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	left := make(chan error, 1)
+	go func() { _, err := p.Authenticate(ctx, "alice", "pw"); left <- err }()
+	cancel()
+	if err := <-left; !errors.Is(err, context.Canceled) {
+		t.Errorf("a caller that left while waiting: %v", err)
+	}
+	close(g.release)
+	wg.Wait()
+	if g.most.Load() != 2 || g.calls.Load() != 6 {
+		t.Errorf("at most %d at once over %d hashes; want 2 over 6 (the caller that left hashes nothing)", g.most.Load(), g.calls.Load())
+	}
+}
+
+// A hash that keeps several cores busy takes that many slots (all of them
+// if it has more), so it hashes alone when it needs them all.
+func TestParallelHashTakesItsCores(t *testing.T) {
+	p, err := New("local", testUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := &gateHash{release: make(chan struct{}), lanes: 4}
+	narrow := &gateHash{release: make(chan struct{}), lanes: 1}
+	a, b := p.users["alice"], p.users["bob"]
+	a.hash, b.hash = wide, narrow
+	p.users["alice"], p.users["bob"] = a, b
+	p.slots = 3
+	p.hashing = semaphore.NewWeighted(p.slots)
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = p.Authenticate(context.Background(), "alice", "pw") })
+	for wide.inFlight.Load() < 1 {
+		runtime.Gosched()
+	}
+	wg.Go(func() { _, _ = p.Authenticate(context.Background(), "bob", "pw") })
+	time.Sleep(50 * time.Millisecond)
+	if narrow.calls.Load() != 0 {
+		t.Error("a one-core hash ran beside a hash holding every slot")
+	}
+	close(wide.release)
+	close(narrow.release)
+	wg.Wait()
+	if narrow.calls.Load() != 1 {
+		t.Errorf("the one-core hash ran %d times after the wide one, want 1", narrow.calls.Load())
+	}
+	// The configuration's hashes report their lanes.
+	if h, err := parseHash(mustBcrypt(t, "x")); err != nil || h.cores() != 1 {
+		t.Errorf("bcrypt cores = %v, %v", h, err)
+	}
+	if h, err := parseHash("$argon2id$v=19$m=19456,t=2,p=3$c2FsdHNhbHQ$" + strings.Repeat("A", 43)); err != nil || h.cores() != 3 {
+		t.Errorf("argon2id p=3 cores: %v", err)
+	}
 }

@@ -80,18 +80,19 @@ func (k *Keys) Mint(c AccessClaims) (string, error) {
 	if !c.AuthTime.IsZero() {
 		w.AuthTime = jwt.NewNumericDate(c.AuthTime)
 	}
-	return jwt.Signed(s.signer).Claims(w).Serialize()
+	return s.sign(s.access, w)
 }
 
 // Sign signs arbitrary claims with the current key, typ "JWT": identity
 // assertions for backends. Their type differs from access tokens' (at+jwt)
-// so neither can pass for the other (RFC 8725 §3.11).
+// so neither can pass for the other (RFC 8725 §3.11). The claims must
+// encode as a JSON object.
 func (k *Keys) Sign(claims any) (string, error) {
 	s := k.currentKey()
 	if s == nil {
 		return "", errors.New("tokens: no signing key")
 	}
-	return jwt.Signed(s.plain).Claims(claims).Serialize()
+	return s.sign(s.plain, claims)
 }
 
 // TypeIDJAG is the typ of an Identity Assertion JWT Authorization Grant
@@ -101,11 +102,11 @@ const TypeIDJAG = "oauth-id-jag+jwt"
 // SignGrant signs an identity assertion grant (ID-JAG) for another
 // authorization server with the current key. Its typ keeps it from passing
 // for an access token or a backend's identity assertion, and theirs from
-// passing for it (RFC 8725 §3.11).
+// passing for it (RFC 8725 §3.11). The claims must encode as a JSON object.
 func (k *Keys) SignGrant(claims any) (string, error) {
 	s := k.currentKey()
 	if s == nil {
 		return "", errors.New("tokens: no signing key")
 	}
-	return jwt.Signed(s.grant).Claims(claims).Serialize()
+	return s.sign(s.grant, claims)
 }

@@ -33,14 +33,6 @@ type Keys struct {
 	jwks    []byte
 }
 
-type signingKey struct {
-	id     string
-	key    *ecdsa.PrivateKey
-	signer jose.Signer // typ at+jwt: access tokens
-	plain  jose.Signer // typ JWT: identity assertions for backends
-	grant  jose.Signer // typ oauth-id-jag+jwt: identity assertion grants
-}
-
 // LoadKeys loads the keys from storage and creates the first one if there is
 // none that can sign, so a new installation needs no key setup.
 func LoadKeys(ctx context.Context, store storage.Store, ring *Keyring, now func() time.Time) (*Keys, error) {
@@ -152,23 +144,7 @@ func (k *Keys) open(r *storage.SigningKey) (*signingKey, error) {
 	if !ok {
 		return nil, errors.New("tokens: signing key is not ECDSA")
 	}
-	newSigner := func(typ string) (jose.Signer, error) {
-		opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader(jose.HeaderKey("kid"), r.ID)
-		return jose.NewSigner(jose.SigningKey{Algorithm: Algorithm, Key: priv}, opts)
-	}
-	signer, err := newSigner("at+jwt")
-	if err != nil {
-		return nil, err
-	}
-	plain, err := newSigner("JWT")
-	if err != nil {
-		return nil, err
-	}
-	grant, err := newSigner(TypeIDJAG)
-	if err != nil {
-		return nil, err
-	}
-	return &signingKey{id: r.ID, key: priv, signer: signer, plain: plain, grant: grant}, nil
+	return newSigningKey(r.ID, priv)
 }
 
 func (k *Keys) currentKey() *signingKey {

@@ -1,11 +1,17 @@
 package authserver
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/drawbridge-mcp/drawbridge/internal/audit"
+	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/lru"
+	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
 var lockT0 = time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)
@@ -144,5 +150,43 @@ func TestLockoutOff(t *testing.T) {
 		if w := l.locked(a, lockT0); w != 0 {
 			t.Errorf("lockout off: locked for %v", w)
 		}
+	}
+}
+
+// busyProvider answers identity.ErrBusy (no slot to hash the password in)
+// the first busy times, then lets the real provider decide.
+type busyProvider struct {
+	identity.PasswordProvider
+	busy int
+}
+
+func (p *busyProvider) Authenticate(ctx context.Context, username, password string) (storage.Identity, error) {
+	if p.busy > 0 {
+		p.busy--
+		return storage.Identity{}, identity.ErrBusy
+	}
+	return p.PasswordProvider.Authenticate(ctx, username, password)
+}
+
+// TestBusySignInIsNotAFailure: a sign-in that could not be checked because
+// too many were being hashed gets 503 with Retry-After and the form again,
+// and counts as nothing: no failed sign-in recorded, no step towards a
+// lockout, however often it happens.
+func TestBusySignInIsNotAFailure(t *testing.T) {
+	bp := &busyProvider{busy: 30}
+	h := newHarness(t, func(o *Options) { bp.PasswordProvider = o.Password; o.Password = bp })
+	b := &browser{}
+	for range 30 {
+		_, rec := h.signIn(b, authorizeQuery())
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" ||
+			!strings.Contains(rec.Body.String(), "try again in a few seconds") || !strings.Contains(rec.Body.String(), `name="password"`) {
+			t.Fatalf("busy sign-in: %d, Retry-After %q\n%s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+		}
+	}
+	if n := h.events.count(audit.SignInFailed); n != 0 {
+		t.Errorf("%d failed sign-ins recorded for sign-ins never checked", n)
+	}
+	if _, rec := h.signIn(b, authorizeQuery()); rec.Code != http.StatusSeeOther {
+		t.Errorf("the sign-in after 30 busy answers: %d\n%s", rec.Code, rec.Body)
 	}
 }

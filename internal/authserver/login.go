@@ -87,6 +87,14 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil && r.Context().Err() != nil {
 		return // the browser left while its password waited for a hashing slot
 	}
+	if errors.Is(err, identity.ErrBusy) {
+		// Not a failed attempt: the password was never checked.
+		s.opt.Log.Warn("sign-in refused: too many sign-ins at once", "provider", s.opt.Password.Name(), "remote", clientIP(r))
+		w.Header().Set("Retry-After", "5")
+		s.showLogin(w, r, req, secret, http.StatusServiceUnavailable, username,
+			"Many sign-ins are being checked right now. Please try again in a few seconds.")
+		return
+	}
 	if err != nil {
 		s.opt.Log.Error("sign-in error", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")

@@ -13,6 +13,12 @@ import (
 // two are deliberately not told apart.
 var ErrBadCredentials = errors.New("identity: invalid username or password")
 
+// ErrBusy is returned when a sign-in could not be checked in time because
+// too many were being checked at once (password hashing is rationed so
+// that sign-ins cannot take the whole machine). Nothing was decided about
+// the credentials: the user may try again.
+var ErrBusy = errors.New("identity: too many sign-ins at once")
+
 // Provider is implemented by every identity provider.
 type Provider interface {
 	// Name is the provider's name in configuration, recorded in Identity.Provider.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -50,7 +51,15 @@ type Provider struct {
 	// (see hashSlots).
 	hashing *semaphore.Weighted
 	slots   int64
+	// wait is how long a sign-in waits for its slots (hashWait).
+	wait time.Duration
 }
+
+// hashWait bounds the wait for a hashing slot: a sign-in that cannot be
+// checked within it gets identity.ErrBusy (a page asking to try again),
+// so that a flood of sign-ins makes a queue that ends, not one that grows
+// until every browser in it has given up.
+const hashWait = 10 * time.Second
 
 // hashSlots is how many cores hash passwords at once: one fewer than the
 // process may use, at least one. (An argon2id hash with p lanes takes p
@@ -78,7 +87,7 @@ var _ identity.PasswordProvider = (*Provider)(nil)
 // New checks every user and returns a provider, or an error listing every
 // problem found (never a password or a hash).
 func New(name string, users []User) (*Provider, error) {
-	p := &Provider{name: name, users: make(map[string]localUser, len(users)), slots: hashSlots()}
+	p := &Provider{name: name, users: make(map[string]localUser, len(users)), slots: hashSlots(), wait: hashWait}
 	p.hashing = semaphore.NewWeighted(p.slots)
 	var errs []error
 	if name == "" {
@@ -176,12 +185,18 @@ func (p *Provider) Authenticate(ctx context.Context, username, password string) 
 }
 
 // verify checks password against h once enough hashing slots are free
-// (they are given in turn, first come first served), or gives up with
-// ctx's error when the caller leaves first.
+// (they are given in turn, first come first served). It gives up with
+// ctx's error when the caller leaves first, and with identity.ErrBusy when
+// no slot came within p.wait.
 func (p *Provider) verify(ctx context.Context, h passwordHash, password string) (bool, error) {
 	n := min(int64(h.cores()), p.slots)
-	if err := p.hashing.Acquire(ctx, n); err != nil {
-		return false, err
+	wait, cancel := context.WithTimeout(ctx, p.wait)
+	defer cancel()
+	if err := p.hashing.Acquire(wait, n); err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, identity.ErrBusy
 	}
 	defer p.hashing.Release(n)
 	return h.verify([]byte(password)), nil

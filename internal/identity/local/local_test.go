@@ -292,3 +292,33 @@ func TestParallelHashTakesItsCores(t *testing.T) {
 		t.Errorf("argon2id p=3 cores: %v", err)
 	}
 }
+
+// A sign-in that gets no slot within the provider's wait is told
+// identity.ErrBusy, having hashed nothing; the credentials are not judged.
+func TestBusyWhenNoSlotComes(t *testing.T) {
+	p, err := New("local", testUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateHash{release: make(chan struct{}), lanes: 1}
+	u := p.users["alice"]
+	u.hash = g
+	p.users["alice"], p.dummy = u, g
+	p.slots, p.wait = 1, time.Millisecond
+	p.hashing = semaphore.NewWeighted(p.slots)
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = p.Authenticate(context.Background(), "alice", "pw") })
+	for g.inFlight.Load() < 1 {
+		runtime.Gosched()
+	}
+	for _, name := range []string{"alice", "mallory"} {
+		if _, err := p.Authenticate(context.Background(), name, "pw"); !errors.Is(err, identity.ErrBusy) {
+			t.Errorf("%s with every slot taken: %v, want ErrBusy", name, err)
+		}
+	}
+	close(g.release)
+	wg.Wait()
+	if g.calls.Load() != 1 {
+		t.Errorf("%d hashes, want only the first sign-in's", g.calls.Load())
+	}
+}

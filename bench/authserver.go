@@ -37,7 +37,16 @@ type asResult struct {
 	refreshErrors     int64
 	refreshTime       time.Duration
 	refreshLat        []time.Duration
+	// MCP tools/call at a fixed rate through the same gateway, alone and
+	// while the browsers sign in (password hashing must not hold up the
+	// proxy).
+	callsAlone, callsDuring result
 }
+
+// callRate is the fixed rate of the tools/call load beside the sign-ins:
+// a trickle, so that the calls measure the gateway's latency rather than
+// add to its load.
+const callRate = 200
 
 func pct(l []time.Duration, p float64) time.Duration {
 	if len(l) == 0 {
@@ -71,12 +80,18 @@ func registerPublicClient(base string) (string, error) {
 // at the same moment (so the exchange is timed under 50 concurrent
 // redemptions, not beside 49 password hashes); and refresh-token rotation
 // for d.
-func authorizationServer(ctx context.Context, base, resource string, workers int, d time.Duration) (asResult, error) {
+func authorizationServer(ctx context.Context, base, resource string, calls target, workers int, d time.Duration) (asResult, error) {
 	var res asResult
 	client, err := registerPublicClient(base)
 	if err != nil {
 		return res, err
 	}
+	if err := checkTarget(ctx, calls); err != nil {
+		return res, err
+	}
+	res.callsAlone = fixedRate(ctx, calls, callRate, d)
+	during := make(chan result, 1)
+	go func() { during <- fixedRate(ctx, calls, callRate, d) }()
 	refresh := make([]string, workers)
 	var mu sync.Mutex
 	res.flowTime = forWorkers(ctx, workers, d, func(ctx context.Context, w int) bool {
@@ -101,6 +116,7 @@ func authorizationServer(ctx context.Context, base, resource string, workers int
 		return true
 	})
 	slices.Sort(res.flowRedeem)
+	res.callsDuring = <-during
 	// A round signs in every browser itself, so it runs even when no
 	// complete authorization fitted in d.
 	start := time.Now()
@@ -255,4 +271,13 @@ func printAuthorizationServer(store string, r asResult, workers int) {
 		float64(r.flows)/r.flowTime.Seconds(), pct(r.flowRedeem, 0.5), pct(r.flowRedeem, 0.99),
 		pct(r.redeem, 0.5), pct(r.redeem, 0.99), len(r.redeem),
 		float64(r.refreshes)/r.refreshTime.Seconds(), pct(r.refreshLat, 0.99), r.flowErrors+r.redeemErrors+r.refreshErrors)
+}
+
+// printCallsBeside prints the tools/call latencies measured alone and
+// during the complete authorizations.
+func printCallsBeside(store string, r asResult) {
+	fmt.Printf("| %s | %s | %s | %s | %s | %d |\n", store,
+		r.callsAlone.percentile(0.5).Round(time.Microsecond), r.callsAlone.percentile(0.99).Round(time.Microsecond),
+		r.callsDuring.percentile(0.5).Round(time.Microsecond), r.callsDuring.percentile(0.99).Round(time.Microsecond),
+		r.callsAlone.errors+r.callsDuring.errors)
 }

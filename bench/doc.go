@@ -13,7 +13,9 @@
 // many idle SSE streams open through Drawbridge to measure what each costs
 // in memory; runs complete authorizations (authorize, sign in, consent,
 // code → token) and refreshes against the authorization server on SQLite
-// and, when DRAWBRIDGE_TEST_POSTGRES is set, PostgreSQL; and prints
+// and, when DRAWBRIDGE_TEST_POSTGRES is set, PostgreSQL, with tools/call
+// at a fixed rate through the same gateway alone and during the sign-ins;
+// and prints
 // BenchmarkProxy's allocations per request. Results print as Markdown;
 // docs/benchmarks.md records runs.
 package main

@@ -325,18 +325,25 @@ func authorizationServerPhase(ctx context.Context, f flags, bin, dir, backendURL
 		defer drop()
 		stores = append(stores, struct{ name, yaml string }{"PostgreSQL", fmt.Sprintf("{type: postgres, postgres: {dsn: %q}}", dsn)})
 	}
-	for _, st := range stores {
+	results := make([]asResult, len(stores))
+	for i, st := range stores {
 		gw, err := startDrawbridge(ctx, bin, filepath.Join(dir, "as-"+st.name), backendURL, st.yaml, "", false, false)
 		if err != nil {
 			return err
 		}
 		base := "http://" + gw.addr
-		r, err := authorizationServer(ctx, base, base+"/mcp", f.flows, f.duration)
+		calls := target{name: "tools/call beside the sign-ins", url: base + "/mcp", token: gw.tokens["/mcp"]}
+		results[i], err = authorizationServer(ctx, base, base+"/mcp", calls, f.flows, f.duration)
 		gw.stop()
 		if err != nil {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
-		printAuthorizationServer(st.name, r, f.flows)
+		printAuthorizationServer(st.name, results[i], f.flows)
+	}
+	fmt.Printf("\nMCP tools/call through the same gateway at %d/s (latency from when each was due): alone, then during the complete authorizations.\n\n", callRate)
+	fmt.Printf("| store | alone p50 | alone p99 | during sign-ins p50 | during sign-ins p99 | errors |\n|---|---|---|---|---|---|\n")
+	for i, st := range stores {
+		printCallsBeside(st.name, results[i])
 	}
 	if os.Getenv("DRAWBRIDGE_TEST_POSTGRES") == "" {
 		fmt.Printf("\nPostgreSQL skipped: set DRAWBRIDGE_TEST_POSTGRES to a server's DSN (a database is created and dropped).\n")

@@ -69,8 +69,9 @@ const hashWait = 10 * time.Second
 // every other request (the token endpoint's, the proxy's) queued behind
 // all of them, and each time it waited (for the network, the store) it
 // queued again. Measured with 50 browsers signing in at once on 2 cores
-// (go run ./bench): a code → token exchange took 400 ms at the median,
-// 800 at p99. With a core left free of hashing, the rest of the gateway
+// (go run ./bench): a code → token exchange, or a proxied tool call, took
+// hundreds of milliseconds at the median and over a second at p99, against
+// 2 ms and 10–20 ms now. With a core left free of hashing, the rest of the gateway
 // keeps answering while sign-ins wait their turn, which costs a machine
 // with few cores some of its sign-in rate (docs/benchmarks.md).
 func hashSlots() int64 {

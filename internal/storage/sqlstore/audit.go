@@ -36,7 +36,7 @@ func auditInsert(n int) string {
 
 // buildAuditInsert writes the INSERT of n rows. Its first argument is the
 // first row's seq and row i's seq is that plus i, so that no row needs an
-// argument of its own for it (see appendAuditArgs); each row's other
+// argument of its own for it (see auditArgs); each row's other
 // columns are its own ten arguments.
 func buildAuditInsert(n int) string {
 	rest := auditCols[1:]

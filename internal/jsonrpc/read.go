@@ -323,13 +323,7 @@ func (s *scanner) stringMember(name []byte, dst *string, fail func(string, ...an
 	if err != nil {
 		return err
 	}
-	b := s.bytes(sp)
-	if k, ok := knownStrings[string(b)]; ok {
-		// No key holds a backslash, so b is the value itself, unescaped.
-		*dst = k
-	} else {
-		*dst = unquote(b)
-	}
+	*dst = unquote(s.bytes(sp))
 	return nil
 }
 
@@ -344,13 +338,7 @@ func (s *scanner) optionalString(dst *string, bad *bool) error {
 	if err != nil {
 		return err
 	}
-	b := s.bytes(sp)
-	if k, ok := knownStrings[string(b)]; ok {
-		// No key holds a backslash, so b is the value itself, unescaped.
-		*dst = k
-	} else {
-		*dst = unquote(b)
-	}
+	*dst = unquote(s.bytes(sp))
 	return nil
 }
 
@@ -449,6 +437,9 @@ func uniqueIDs(ms []Message) error {
 // \\, \b, \f, \n, \r, \t and \u00XX.
 func unquote(b []byte) string {
 	if bytes.IndexByte(b, '\\') < 0 {
+		if k, ok := knownStrings[string(b)]; ok {
+			return k // no copy of the version or a method name
+		}
 		return string(b)
 	}
 	var sb strings.Builder

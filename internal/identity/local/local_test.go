@@ -210,6 +210,30 @@ func (g *gateHash) verify([]byte) bool {
 func (g *gateHash) dummy() (passwordHash, error) { return g, nil }
 func (g *gateHash) cores() int                   { return g.lanes }
 
+func newGate(lanes int) *gateHash { return &gateHash{release: make(chan struct{}), lanes: lanes} }
+
+// gated is the provider of testUsers with slots hashing slots, and the
+// hashes of the users named in gates (the dummy's under "") replaced.
+func gated(t *testing.T, slots int64, gates map[string]*gateHash) *Provider {
+	t.Helper()
+	p, err := New("local", testUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, g := range gates {
+		if name == "" {
+			p.dummy = g
+			continue
+		}
+		u := p.users[name]
+		u.hash = g
+		p.users[name] = u
+	}
+	p.slots = slots
+	p.hashing = semaphore.NewWeighted(slots)
+	return p
+}
+
 // At most hashSlots passwords are hashed at once, known users and unknown
 // ones (the dummy hash) alike; the others wait for a slot, and one whose
 // caller leaves while it waits gives up without hashing.
@@ -217,16 +241,8 @@ func TestHashesTakeTurns(t *testing.T) {
 	if hashSlots() < 1 {
 		t.Fatalf("hashSlots() = %d", hashSlots())
 	}
-	p, err := New("local", testUsers(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gateHash{release: make(chan struct{}), lanes: 1}
-	u := p.users["alice"]
-	u.hash = g
-	p.users["alice"], p.dummy = u, g
-	p.slots = 2
-	p.hashing = semaphore.NewWeighted(p.slots)
+	g := newGate(1)
+	p := gated(t, 2, map[string]*gateHash{"alice": g, "": g})
 	var wg sync.WaitGroup
 	for i := range 6 {
 		name := []string{"alice", "mallory"}[i%2]
@@ -257,17 +273,8 @@ func TestHashesTakeTurns(t *testing.T) {
 // A hash that keeps several cores busy takes that many slots (all of them
 // if it has more), so it hashes alone when it needs them all.
 func TestParallelHashTakesItsCores(t *testing.T) {
-	p, err := New("local", testUsers(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wide := &gateHash{release: make(chan struct{}), lanes: 4}
-	narrow := &gateHash{release: make(chan struct{}), lanes: 1}
-	a, b := p.users["alice"], p.users["bob"]
-	a.hash, b.hash = wide, narrow
-	p.users["alice"], p.users["bob"] = a, b
-	p.slots = 3
-	p.hashing = semaphore.NewWeighted(p.slots)
+	wide, narrow := newGate(4), newGate(1)
+	p := gated(t, 3, map[string]*gateHash{"alice": wide, "bob": narrow})
 	var wg sync.WaitGroup
 	wg.Go(func() { _, _ = p.Authenticate(context.Background(), "alice", "pw") })
 	for wide.inFlight.Load() < 1 {
@@ -296,16 +303,9 @@ func TestParallelHashTakesItsCores(t *testing.T) {
 // A sign-in that gets no slot within the provider's wait is told
 // identity.ErrBusy, having hashed nothing; the credentials are not judged.
 func TestBusyWhenNoSlotComes(t *testing.T) {
-	p, err := New("local", testUsers(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gateHash{release: make(chan struct{}), lanes: 1}
-	u := p.users["alice"]
-	u.hash = g
-	p.users["alice"], p.dummy = u, g
-	p.slots, p.wait = 1, time.Millisecond
-	p.hashing = semaphore.NewWeighted(p.slots)
+	g := newGate(1)
+	p := gated(t, 1, map[string]*gateHash{"alice": g, "": g})
+	p.wait = time.Millisecond
 	var wg sync.WaitGroup
 	wg.Go(func() { _, _ = p.Authenticate(context.Background(), "alice", "pw") })
 	for g.inFlight.Load() < 1 {

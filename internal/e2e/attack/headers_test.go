@@ -94,4 +94,41 @@ func TestHeaderTricks(t *testing.T) {
 			t.Errorf("backend key at the backend = %q", got)
 		}
 	})
+	// A page from another origin (or a sandboxed one, "null", or one
+	// posing as the gateway's) driving a signed-in session through the
+	// user's browser: the backend must never receive it. The gateway's
+	// own origin is served, and only a browser's request gets the CORS
+	// headers that let its page read the answer.
+	t.Run("a page from another origin", func(t *testing.T) {
+		for _, origin := range []string{"https://evil.example", "null", gw.URL + ".evil.example",
+			strings.Replace(gw.URL, "http://", "https://", 1), gw.URL + ":1", "http://evil.example/" + gw.URL} {
+			status := send(t, "", "Origin", origin)
+			if got := rec.lastHeaders(); got != nil || status != http.StatusForbidden {
+				t.Errorf("Origin %q: status %d, the backend got the request: %v", origin, status, got != nil)
+			}
+		}
+		for _, tc := range []struct {
+			origin string
+			cors   bool
+		}{{gw.URL, true}, {strings.ToUpper(gw.URL), true}, {"", false}} {
+			rec.reset()
+			req, _ := http.NewRequest(http.MethodPost, gw.URL+"/rec", strings.NewReader(ping))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/json")
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			exposed := strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id") &&
+				resp.Header.Get("Access-Control-Allow-Origin") == tc.origin
+			if resp.StatusCode != http.StatusOK || rec.lastHeaders() == nil || exposed != tc.cors {
+				t.Errorf("Origin %q: status %d, the backend got it: %v, CORS headers %v (want %v)", tc.origin, resp.StatusCode, rec.lastHeaders() != nil, resp.Header, tc.cors)
+			}
+		}
+	})
 }

@@ -23,6 +23,12 @@ import (
 // address's counter, which a sprayer with one valid account could
 // otherwise reset, is only forgotten after max without a failure (as every
 // counter is). Counters live in memory, per replica, in a bounded cache.
+//
+// An attempt is admitted (begin) and counted as in flight until its
+// password has been checked (release), so concurrent guesses cannot all
+// pass the check before the first failure is counted: a counter admits no
+// more attempts in flight than failures it has left before its lock, and
+// once at its threshold, one at a time.
 type lockout struct {
 	after, addressAfter int
 	base, max           time.Duration
@@ -33,7 +39,13 @@ type lockout struct {
 type lockState struct {
 	failures int
 	until    time.Time
+	inFlight int // admitted attempts whose password is still being checked
 }
+
+// inFlightWait is how long an attempt refused for others in flight is told
+// to wait: about as long as a password waits for a hashing slot and is
+// hashed.
+const inFlightWait = 5 * time.Second
 
 // lockoutEntries bounds the counters kept: when full, the least recently
 // used go first.
@@ -84,6 +96,53 @@ func (l *lockout) locked(a attempt, now time.Time) time.Duration {
 	return wait
 }
 
+// begin admits an attempt, counting it in flight on each of its counters
+// until release, or says how long it must wait. It is refused while any
+// counter is locked, and while the attempts already in flight would lock a
+// counter if they all failed.
+func (l *lockout) begin(a attempt, now time.Time) time.Duration {
+	if l == nil || l.after <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wait := l.locked(a, now); wait > 0 {
+		return wait
+	}
+	for _, c := range l.counters(a) {
+		if st, _ := l.counts.Get(c.key, now); c.after > 0 && st.inFlight > 0 && st.failures+st.inFlight >= c.after {
+			return inFlightWait
+		}
+	}
+	for _, c := range l.counters(a) {
+		if c.after <= 0 {
+			continue
+		}
+		st, _ := l.counts.Get(c.key, now)
+		st.inFlight++
+		l.counts.Put(c.key, st, l.forget(st, now))
+	}
+	return 0
+}
+
+// release ends an attempt begin admitted, after its failure, if it failed,
+// has been counted.
+func (l *lockout) release(a attempt, now time.Time) {
+	if l == nil || l.after <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.counters(a) {
+		st, ok := l.counts.Get(c.key, now)
+		if c.after <= 0 || !ok || st.inFlight == 0 {
+			continue
+		}
+		st.inFlight--
+		l.put(c.key, st, now)
+	}
+}
+
 func (l *lockout) failed(a attempt, now time.Time) {
 	if l == nil || l.after <= 0 {
 		return
@@ -99,9 +158,28 @@ func (l *lockout) failed(a attempt, now time.Time) {
 		if over := st.failures - c.after; over >= 0 {
 			st.until = now.Add(l.lockFor(over))
 		}
-		// Forgotten max after the last failure or the end of its lock.
-		l.counts.Put(c.key, st, later(st.until, now).Add(l.max))
+		l.put(c.key, st, now)
 	}
+}
+
+// put keeps a counter until forget, or drops it when it holds nothing.
+func (l *lockout) put(key string, st lockState, now time.Time) {
+	if st == (lockState{}) {
+		l.counts.Remove(key)
+		return
+	}
+	l.counts.Put(key, st, l.forget(st, now))
+}
+
+// forget is when a counter is dropped: max after its last failure or the
+// end of its lock, and while attempts are in flight, not before they are
+// surely over (a password waits at most seconds for a hashing slot).
+func (l *lockout) forget(st lockState, now time.Time) time.Time {
+	at := later(st.until, now).Add(l.max)
+	if st.inFlight > 0 {
+		at = later(at, now.Add(time.Hour))
+	}
+	return at
 }
 
 // lockFor is base doubled over times, at most max.
@@ -116,17 +194,22 @@ func (l *lockout) lockFor(over int) time.Duration {
 	return min(d, l.max)
 }
 
-// succeeded clears the username's counter at the address and the device's,
-// never the address's.
-func (l *lockout) succeeded(a attempt) {
+// succeeded clears the failures of the username's counter at the address
+// and the device's, never the address's; attempts in flight stay counted.
+func (l *lockout) succeeded(a attempt, now time.Time) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.counts.Remove(userKey(a))
+	keys := []string{userKey(a)}
 	if a.device != "" {
-		l.counts.Remove(deviceKey(a))
+		keys = append(keys, deviceKey(a))
+	}
+	for _, key := range keys {
+		if st, ok := l.counts.Get(key, now); ok {
+			l.put(key, lockState{inFlight: st.inFlight}, now)
+		}
 	}
 }
 

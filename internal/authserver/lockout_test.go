@@ -65,7 +65,7 @@ func TestLockoutDoublesAndForgets(t *testing.T) {
 	}
 	// A success clears the username at the address.
 	l.failed(a, now)
-	l.succeeded(a)
+	l.succeeded(a, now)
 	l.failed(a, now)
 	l.failed(a, now)
 	if w := l.locked(a, now); w != 0 {
@@ -88,7 +88,7 @@ func TestLockoutPerAddressAcrossUsernames(t *testing.T) {
 	if w := l.locked(carol, lockT0); w != 0 {
 		t.Fatalf("19 failures: %v", w)
 	}
-	l.succeeded(attempt{user: "mallory", addr: "2001:db8:1:2::/64"}) // the sprayer's own account
+	l.succeeded(attempt{user: "mallory", addr: "2001:db8:1:2::/64"}, lockT0) // the sprayer's own account
 	l.failed(attempt{user: "user19", addr: "2001:db8:1:2::/64"}, lockT0)
 	if w := l.locked(carol, lockT0); w != time.Minute {
 		t.Errorf("carol from the spraying address: %v, want 1m", w)
@@ -128,6 +128,103 @@ func TestLockoutRememberedDevice(t *testing.T) {
 	}
 }
 
+// TestLockoutCountsAttemptsInFlight: attempts admitted but not yet
+// checked count against the lock, so a burst of concurrent guesses gets no
+// more checked than failures are left before the lock, and one at a time at
+// the threshold.
+func TestLockoutCountsAttemptsInFlight(t *testing.T) {
+	l := newLockout(5, 20, time.Minute, time.Hour)
+	a := attempt{user: "alice", addr: "192.0.2.1"}
+	for i := range 5 {
+		if w := l.begin(a, lockT0); w != 0 {
+			t.Fatalf("attempt %d of 5 at once: refused for %v", i+1, w)
+		}
+	}
+	if w := l.begin(a, lockT0); w != inFlightWait {
+		t.Fatalf("a sixth attempt while five are in flight: %v, want %v", w, inFlightWait)
+	}
+	// One ends unchecked (the browser left): its place is free again.
+	l.release(a, lockT0)
+	if w := l.begin(a, lockT0); w != 0 {
+		t.Fatalf("after one ended unchecked: refused for %v", w)
+	}
+	// All five fail: the lock, and no attempt in flight left behind.
+	for range 5 {
+		l.failed(a, lockT0)
+		l.release(a, lockT0)
+	}
+	if w := l.begin(a, lockT0); w != time.Minute {
+		t.Fatalf("after five failures: %v, want the lock", w)
+	}
+	// At the lock's end, one attempt at a time.
+	now := lockT0.Add(time.Minute)
+	if w := l.begin(a, now); w != 0 {
+		t.Fatalf("at the lock's end: refused for %v", w)
+	}
+	if w := l.begin(a, now); w != inFlightWait {
+		t.Fatalf("a second attempt at the threshold: %v", w)
+	}
+	l.failed(a, now)
+	l.release(a, now)
+	if w := l.begin(a, now); w != 2*time.Minute {
+		t.Fatalf("after the sixth failure: %v, want 2m", w)
+	}
+
+	// Four failures left one: a success with others in flight clears the
+	// failures but not what is in flight.
+	b := attempt{user: "bob", addr: "192.0.2.2"}
+	for range 4 {
+		l.failed(b, lockT0)
+	}
+	if w := l.begin(b, lockT0); w != 0 {
+		t.Fatalf("bob's fifth: refused for %v", w)
+	}
+	if w := l.begin(b, lockT0); w != inFlightWait {
+		t.Fatalf("bob's sixth beside the fifth: %v", w)
+	}
+	l.succeeded(b, lockT0)
+	for i := range 4 {
+		if w := l.begin(b, lockT0); w != 0 {
+			t.Fatalf("after bob's success, attempt %d: refused for %v", i+1, w)
+		}
+	}
+	if w := l.begin(b, lockT0); w != inFlightWait {
+		t.Fatalf("five in flight after bob's success: %v", w)
+	}
+
+	// The address counts across usernames: twenty in flight from one
+	// address hold the twenty-first, whatever its username.
+	for i := range 20 {
+		if w := l.begin(attempt{user: fmt.Sprintf("user%d", i), addr: "192.0.2.3"}, lockT0); w != 0 {
+			t.Fatalf("user%d: refused for %v", i, w)
+		}
+	}
+	if w := l.begin(attempt{user: "carol", addr: "192.0.2.3"}, lockT0); w != inFlightWait {
+		t.Errorf("a twenty-first username from the address: %v", w)
+	}
+	// A remembered device counts on its own.
+	if w := l.begin(attempt{user: "carol", addr: "192.0.2.3", device: "dev-1"}, lockT0); w != 0 {
+		t.Errorf("carol's device at the busy address: refused for %v", w)
+	}
+
+	// A release without its begin leaves nothing behind.
+	c := attempt{user: "dave", addr: "192.0.2.4"}
+	before := l.counts.Len()
+	l.release(c, lockT0)
+	if l.counts.Len() != before {
+		t.Error("a release without a begin made a counter")
+	}
+	for range 5 {
+		l.release(a, now)
+	}
+	if w := l.begin(a, now.Add(2*time.Minute)); w != 0 {
+		t.Errorf("extra releases opened or closed the counter: %v", w)
+	}
+	if w := l.begin(a, now.Add(2*time.Minute)); w != inFlightWait {
+		t.Errorf("extra releases made room for a second attempt at the threshold: %v", w)
+	}
+}
+
 // TestLockoutIsBounded: a flood of addresses never grows the counters past
 // their bound.
 func TestLockoutIsBounded(t *testing.T) {
@@ -145,6 +242,9 @@ func TestLockoutOff(t *testing.T) {
 	for _, l := range []*lockout{nil, newLockout(0, 20, time.Minute, time.Hour), newLockout(-1, 20, time.Minute, time.Hour)} {
 		a := attempt{user: "alice", addr: "192.0.2.1"}
 		for range 50 {
+			if w := l.begin(a, lockT0); w != 0 {
+				t.Errorf("lockout off: attempt refused for %v", w)
+			}
 			l.failed(a, lockT0)
 		}
 		if w := l.locked(a, lockT0); w != 0 {

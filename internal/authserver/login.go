@@ -69,13 +69,15 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	username := r.PostForm.Get("username")
 	try := attempt{user: username, addr: clientaddr.LimitKey(r), device: s.device(r, username)}
-	if wait := s.lockout.locked(try, s.opt.Now()); wait > 0 {
+	if wait := s.lockout.begin(try, s.opt.Now()); wait > 0 {
 		s.record(r, audit.Event{Type: audit.SignInFailed, Attempt: attemptOf(req), ClientID: req.ClientID, Reason: "locked_out"})
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.showLogin(w, r, req, secret, http.StatusTooManyRequests, username,
 			"Too many failed attempts from your network or this browser. Try again in "+wait.Round(time.Second).String()+".")
 		return
 	}
+	// Released after the failure, if any, is counted.
+	defer func() { s.lockout.release(try, s.opt.Now()) }()
 	id, err := s.opt.Password.Authenticate(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {
 		s.lockout.failed(try, s.opt.Now())
@@ -100,7 +102,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
 		return
 	}
-	s.lockout.succeeded(try)
+	s.lockout.succeeded(try, s.opt.Now())
 	s.rememberDevice(w, username)
 	s.signedIn(w, r, req, secret, id, "")
 }

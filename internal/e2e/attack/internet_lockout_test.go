@@ -107,6 +107,64 @@ func TestLockoutStrangerCannotLockOutUser(t *testing.T) {
 	wantSignedIn(t, stranger.signIn(gwtest.User, gwtest.Password), "after the lock")
 }
 
+// TestLockoutHoldsAgainstConcurrentGuesses: forty wrong passwords for
+// alice submitted at once from one address, each from its own browser, get
+// no more passwords checked than the lockout allows (five): the rest are
+// refused before the password is looked at, not after the first failures
+// are counted. Ground truth: every answer is either "wrong password" (401)
+// or the lockout (429), and at most five are 401.
+func TestLockoutHoldsAgainstConcurrentGuesses(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: lockoutYAML})
+	c := gwtest.RegisterClient(t, gw, nil)
+	const n = 40
+	type form struct {
+		p  *person
+		pg *browser.Page
+		f  url.Values
+	}
+	forms := make([]form, n)
+	for i := range forms {
+		p := newPerson(t, c, "198.51.100.55")
+		pg, err := p.b.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
+		if err != nil || pg.Path() != "/login" {
+			p.fatal(pg, err, "sign-in form")
+		}
+		f := pg.HiddenFields()
+		f.Set("username", gwtest.User)
+		f.Set("password", fmt.Sprintf("guess %d", i))
+		forms[i] = form{p, pg, f}
+	}
+	codes := make(chan int, n)
+	start := make(chan struct{})
+	for _, fm := range forms {
+		go func() {
+			<-start
+			pg, err := fm.p.b.Submit(fm.pg, "/login", fm.f)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			codes <- pg.Resp.StatusCode
+		}()
+	}
+	close(start)
+	checked := 0
+	for range n {
+		switch code := <-codes; code {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("a concurrent guess answered %d", code)
+		}
+	}
+	if checked > 5 {
+		t.Errorf("%d of %d concurrent guesses had their password checked; the lockout allows 5", checked, n)
+	}
+	// The address is now locked for alice, her right password too.
+	wantLocked(t, newPerson(t, c, "198.51.100.55").signIn(gwtest.User, gwtest.Password), "alice's password after the burst")
+}
+
 // TestLockoutPerAddressAcrossUsernames: an address that fails for many
 // usernames (password spraying) is locked for every username, including
 // ones it has not tried; other addresses are not.

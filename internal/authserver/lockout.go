@@ -1,6 +1,8 @@
 package authserver
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -25,27 +27,38 @@ import (
 // counter is). Counters live in memory, per replica, in a bounded cache.
 //
 // An attempt is admitted (begin) and counted as in flight until its
-// password has been checked (release), so concurrent guesses cannot all
-// pass the check before the first failure is counted: a counter admits no
-// more attempts in flight than failures it has left before its lock, and
-// once at its threshold, one at a time.
+// password has been checked and the result counted (release), so
+// concurrent guesses cannot all pass the check before the first failure is
+// counted: a counter has no more attempts in flight than failures it has
+// left before its lock, and once at its threshold, one at a time. Other
+// attempts wait for a place (their passwords would wait for a hashing slot
+// anyway) and are refused if the lock comes first.
 type lockout struct {
 	after, addressAfter int
 	base, max           time.Duration
 	mu                  sync.Mutex
 	counts              *lru.Cache[lockState]
+	// changed is closed, and replaced, whenever an attempt in flight ends.
+	changed chan struct{}
+	// waiting counts the attempts waiting for a place.
+	waiting int
+	// maxWait bounds the wait for a place (lockoutWait).
+	maxWait time.Duration
 }
 
 type lockState struct {
 	failures int
 	until    time.Time
-	inFlight int // admitted attempts whose password is still being checked
+	inFlight int // admitted attempts not yet released
 }
 
-// inFlightWait is how long an attempt refused for others in flight is told
-// to wait: about as long as a password waits for a hashing slot and is
-// hashed.
-const inFlightWait = 5 * time.Second
+// lockoutWait bounds how long an attempt waits for a place among those in
+// flight; then it is told the server is busy, so that the queue ends
+// rather than grows.
+const lockoutWait = 10 * time.Second
+
+// errBusy: an attempt found no place among those in flight within maxWait.
+var errBusy = errors.New("too many sign-ins in flight")
 
 // lockoutEntries bounds the counters kept: when full, the least recently
 // used go first.
@@ -53,7 +66,7 @@ const lockoutEntries = 100_000
 
 func newLockout(after, addressAfter int, base, longest time.Duration) *lockout {
 	return &lockout{after: after, addressAfter: addressAfter, base: base, max: max(longest, base),
-		counts: lru.New[lockState](lockoutEntries)}
+		counts: lru.New[lockState](lockoutEntries), changed: make(chan struct{}), maxWait: lockoutWait}
 }
 
 // attempt is one sign-in: the username typed, the client's address
@@ -97,32 +110,67 @@ func (l *lockout) locked(a attempt, now time.Time) time.Duration {
 }
 
 // begin admits an attempt, counting it in flight on each of its counters
-// until release, or says how long it must wait. It is refused while any
-// counter is locked, and while the attempts already in flight would lock a
-// counter if they all failed.
-func (l *lockout) begin(a attempt, now time.Time) time.Duration {
+// until release, or says how long it must wait for a lock to end. While the
+// attempts already in flight would lock a counter if they all failed, it
+// waits for one of them to end and looks again; it gives up with errBusy
+// after maxWait, and with ctx's error when the caller leaves.
+func (l *lockout) begin(ctx context.Context, a attempt, now func() time.Time) (time.Duration, error) {
 	if l == nil || l.after <= 0 {
-		return 0
+		return 0, nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if wait := l.locked(a, now); wait > 0 {
-		return wait
+	var timeout <-chan time.Time
+	for {
+		l.mu.Lock()
+		t := now()
+		if wait := l.locked(a, t); wait > 0 {
+			l.mu.Unlock()
+			return wait, nil
+		}
+		if l.hasPlace(a, t) {
+			for _, c := range l.counters(a) {
+				if c.after > 0 {
+					st, _ := l.counts.Get(c.key, t)
+					st.inFlight++
+					l.counts.Put(c.key, st, l.forget(st, t))
+				}
+			}
+			l.mu.Unlock()
+			return 0, nil
+		}
+		changed := l.changed
+		l.waiting++
+		l.mu.Unlock()
+		if timeout == nil {
+			tm := time.NewTimer(l.maxWait)
+			defer tm.Stop()
+			timeout = tm.C
+		}
+		var err error
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-timeout:
+			err = errBusy
+		}
+		l.mu.Lock()
+		l.waiting--
+		l.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
 	}
+}
+
+// hasPlace: no counter of a has as many attempts in flight as failures it
+// has left, or, at its threshold, any.
+func (l *lockout) hasPlace(a attempt, now time.Time) bool {
 	for _, c := range l.counters(a) {
 		if st, _ := l.counts.Get(c.key, now); c.after > 0 && st.inFlight > 0 && st.failures+st.inFlight >= c.after {
-			return inFlightWait
+			return false
 		}
 	}
-	for _, c := range l.counters(a) {
-		if c.after <= 0 {
-			continue
-		}
-		st, _ := l.counts.Get(c.key, now)
-		st.inFlight++
-		l.counts.Put(c.key, st, l.forget(st, now))
-	}
-	return 0
+	return true
 }
 
 // release ends an attempt begin admitted, after its failure, if it failed,
@@ -141,6 +189,8 @@ func (l *lockout) release(a attempt, now time.Time) {
 		st.inFlight--
 		l.put(c.key, st, now)
 	}
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
 func (l *lockout) failed(a attempt, now time.Time) {

@@ -129,99 +129,135 @@ func TestLockoutRememberedDevice(t *testing.T) {
 }
 
 // TestLockoutCountsAttemptsInFlight: attempts admitted but not yet
-// checked count against the lock, so a burst of concurrent guesses gets no
-// more checked than failures are left before the lock, and one at a time at
-// the threshold.
+// released count against the lock, so a burst of concurrent guesses gets
+// no more checked than failures are left before the lock, and one at a
+// time at the threshold; the others wait for a place, and get the lock if
+// it comes first.
 func TestLockoutCountsAttemptsInFlight(t *testing.T) {
 	l := newLockout(5, 20, time.Minute, time.Hour)
 	a := attempt{user: "alice", addr: "192.0.2.1"}
 	for i := range 5 {
-		if w := l.begin(a, lockT0); w != 0 {
-			t.Fatalf("attempt %d of 5 at once: refused for %v", i+1, w)
-		}
+		admitted(t, l, a, lockT0, fmt.Sprintf("attempt %d of 5 at once", i+1))
 	}
-	if w := l.begin(a, lockT0); w != inFlightWait {
-		t.Fatalf("a sixth attempt while five are in flight: %v, want %v", w, inFlightWait)
-	}
-	// One ends unchecked (the browser left): its place is free again.
+	sixth := waits(t, l, context.Background(), a, lockT0, "a sixth attempt while five are in flight")
+	// One ends unchecked (the browser left): the sixth takes its place.
 	l.release(a, lockT0)
-	if w := l.begin(a, lockT0); w != 0 {
-		t.Fatalf("after one ended unchecked: refused for %v", w)
+	if r := <-sixth; r.wait != 0 || r.err != nil {
+		t.Fatalf("the sixth after one ended unchecked: %v, %v", r.wait, r.err)
 	}
-	// All five fail: the lock, and no attempt in flight left behind.
+	// All five in flight fail: a seventh waiting gets the lock, never a
+	// place.
+	seventh := waits(t, l, context.Background(), a, lockT0, "a seventh")
 	for range 5 {
 		l.failed(a, lockT0)
 		l.release(a, lockT0)
 	}
-	if w := l.begin(a, lockT0); w != time.Minute {
-		t.Fatalf("after five failures: %v, want the lock", w)
+	if r := <-seventh; r.wait != time.Minute || r.err != nil {
+		t.Fatalf("the seventh after five failures: %v, %v, want the lock", r.wait, r.err)
 	}
 	// At the lock's end, one attempt at a time.
 	now := lockT0.Add(time.Minute)
-	if w := l.begin(a, now); w != 0 {
-		t.Fatalf("at the lock's end: refused for %v", w)
-	}
-	if w := l.begin(a, now); w != inFlightWait {
-		t.Fatalf("a second attempt at the threshold: %v", w)
-	}
+	admitted(t, l, a, now, "at the lock's end")
+	next := waits(t, l, context.Background(), a, now, "a second attempt at the threshold")
 	l.failed(a, now)
 	l.release(a, now)
-	if w := l.begin(a, now); w != 2*time.Minute {
-		t.Fatalf("after the sixth failure: %v, want 2m", w)
+	if r := <-next; r.wait != 2*time.Minute || r.err != nil {
+		t.Fatalf("the second at the threshold after the sixth failure: %v, %v, want 2m", r.wait, r.err)
 	}
 
-	// Four failures left one: a success with others in flight clears the
-	// failures but not what is in flight.
+	// With one failure left, a success clears the failures: the attempt
+	// waiting beside it gets a place, and so do three more.
 	b := attempt{user: "bob", addr: "192.0.2.2"}
 	for range 4 {
 		l.failed(b, lockT0)
 	}
-	if w := l.begin(b, lockT0); w != 0 {
-		t.Fatalf("bob's fifth: refused for %v", w)
-	}
-	if w := l.begin(b, lockT0); w != inFlightWait {
-		t.Fatalf("bob's sixth beside the fifth: %v", w)
-	}
+	admitted(t, l, b, lockT0, "bob's fifth")
+	sixth = waits(t, l, context.Background(), b, lockT0, "bob's sixth beside the fifth")
 	l.succeeded(b, lockT0)
-	for i := range 4 {
-		if w := l.begin(b, lockT0); w != 0 {
-			t.Fatalf("after bob's success, attempt %d: refused for %v", i+1, w)
-		}
+	l.release(b, lockT0)
+	if r := <-sixth; r.wait != 0 || r.err != nil {
+		t.Fatalf("bob's sixth after his success: %v, %v", r.wait, r.err)
 	}
-	if w := l.begin(b, lockT0); w != inFlightWait {
-		t.Fatalf("five in flight after bob's success: %v", w)
+	for i := range 4 {
+		admitted(t, l, b, lockT0, fmt.Sprintf("after bob's success, attempt %d", i+1))
+	}
+	// A waiting attempt whose browser leaves gives up with its context.
+	ctx, cancel := context.WithCancel(context.Background())
+	left := waits(t, l, ctx, b, lockT0, "five in flight after bob's success")
+	cancel()
+	if r := <-left; r.err != context.Canceled {
+		t.Fatalf("a waiting attempt whose browser left: %v, %v", r.wait, r.err)
 	}
 
 	// The address counts across usernames: twenty in flight from one
-	// address hold the twenty-first, whatever its username.
+	// address hold the twenty-first, whatever its username, until maxWait.
 	for i := range 20 {
-		if w := l.begin(attempt{user: fmt.Sprintf("user%d", i), addr: "192.0.2.3"}, lockT0); w != 0 {
-			t.Fatalf("user%d: refused for %v", i, w)
-		}
+		admitted(t, l, attempt{user: fmt.Sprintf("user%d", i), addr: "192.0.2.3"}, lockT0, fmt.Sprintf("user%d", i))
 	}
-	if w := l.begin(attempt{user: "carol", addr: "192.0.2.3"}, lockT0); w != inFlightWait {
-		t.Errorf("a twenty-first username from the address: %v", w)
+	l.maxWait = time.Millisecond
+	if w, err := l.begin(context.Background(), attempt{user: "carol", addr: "192.0.2.3"}, at(lockT0)); w != 0 || err != errBusy {
+		t.Errorf("a twenty-first username from the address: %v, %v, want errBusy", w, err)
 	}
 	// A remembered device counts on its own.
-	if w := l.begin(attempt{user: "carol", addr: "192.0.2.3", device: "dev-1"}, lockT0); w != 0 {
-		t.Errorf("carol's device at the busy address: refused for %v", w)
-	}
+	admitted(t, l, attempt{user: "carol", addr: "192.0.2.3", device: "dev-1"}, lockT0, "carol's device at the busy address")
 
-	// A release without its begin leaves nothing behind.
-	c := attempt{user: "dave", addr: "192.0.2.4"}
+	// A release without its begin leaves nothing behind, and takes no
+	// place from another attempt.
 	before := l.counts.Len()
-	l.release(c, lockT0)
+	l.release(attempt{user: "dave", addr: "192.0.2.4"}, lockT0)
 	if l.counts.Len() != before {
 		t.Error("a release without a begin made a counter")
 	}
+	later := now.Add(2 * time.Minute)
 	for range 5 {
-		l.release(a, now)
+		l.release(a, later)
 	}
-	if w := l.begin(a, now.Add(2*time.Minute)); w != 0 {
-		t.Errorf("extra releases opened or closed the counter: %v", w)
+	admitted(t, l, a, later, "alice at her lock's end, after extra releases")
+	if w, err := l.begin(context.Background(), a, at(later)); w != 0 || err != errBusy {
+		t.Errorf("extra releases made room for a second attempt at the threshold: %v, %v", w, err)
 	}
-	if w := l.begin(a, now.Add(2*time.Minute)); w != inFlightWait {
-		t.Errorf("extra releases made room for a second attempt at the threshold: %v", w)
+}
+
+func at(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// admitted: a begins at once.
+func admitted(t *testing.T, l *lockout, a attempt, now time.Time, what string) {
+	t.Helper()
+	if w, err := l.begin(context.Background(), a, at(now)); w != 0 || err != nil {
+		t.Fatalf("%s: %v, %v, want admitted", what, w, err)
+	}
+}
+
+type began struct {
+	wait time.Duration
+	err  error
+}
+
+// waits begins a in the background, returns once it is waiting for a place
+// (failing if it is answered instead), and gives its answer to come.
+func waits(t *testing.T, l *lockout, ctx context.Context, a attempt, now time.Time, what string) <-chan began {
+	t.Helper()
+	l.mu.Lock()
+	before := l.waiting
+	l.mu.Unlock()
+	res := make(chan began, 1)
+	go func() {
+		w, err := l.begin(ctx, a, at(now))
+		res <- began{w, err}
+	}()
+	for {
+		select {
+		case r := <-res:
+			t.Fatalf("%s: answered %v, %v, want it to wait for a place", what, r.wait, r.err)
+		default:
+		}
+		l.mu.Lock()
+		n := l.waiting
+		l.mu.Unlock()
+		if n > before {
+			return res
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -242,8 +278,8 @@ func TestLockoutOff(t *testing.T) {
 	for _, l := range []*lockout{nil, newLockout(0, 20, time.Minute, time.Hour), newLockout(-1, 20, time.Minute, time.Hour)} {
 		a := attempt{user: "alice", addr: "192.0.2.1"}
 		for range 50 {
-			if w := l.begin(a, lockT0); w != 0 {
-				t.Errorf("lockout off: attempt refused for %v", w)
+			if w, err := l.begin(context.Background(), a, at(lockT0)); w != 0 || err != nil {
+				t.Errorf("lockout off: attempt refused: %v, %v", w, err)
 			}
 			l.failed(a, lockT0)
 		}

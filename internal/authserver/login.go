@@ -69,18 +69,30 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	username := r.PostForm.Get("username")
 	try := attempt{user: username, addr: clientaddr.LimitKey(r), device: s.device(r, username)}
-	if wait := s.lockout.begin(try, s.opt.Now()); wait > 0 {
+	wait, err := s.lockout.begin(r.Context(), try, s.opt.Now)
+	switch {
+	case err != nil && r.Context().Err() != nil:
+		return // the browser left while waiting for a place
+	case err != nil:
+		s.busySignIn(w, r, req, secret, username)
+		return
+	case wait > 0:
 		s.record(r, audit.Event{Type: audit.SignInFailed, Attempt: attemptOf(req), ClientID: req.ClientID, Reason: "locked_out"})
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.showLogin(w, r, req, secret, http.StatusTooManyRequests, username,
 			"Too many failed attempts from your network or this browser. Try again in "+wait.Round(time.Second).String()+".")
 		return
 	}
-	// Released after the failure, if any, is counted.
-	defer func() { s.lockout.release(try, s.opt.Now()) }()
 	id, err := s.opt.Password.Authenticate(r.Context(), username, r.PostForm.Get("password"))
+	// The result is counted before the attempt's place is given up.
+	switch now := s.opt.Now(); {
+	case errors.Is(err, identity.ErrBadCredentials):
+		s.lockout.failed(try, now)
+	case err == nil:
+		s.lockout.succeeded(try, now)
+	}
+	s.lockout.release(try, s.opt.Now())
 	if errors.Is(err, identity.ErrBadCredentials) {
-		s.lockout.failed(try, s.opt.Now())
 		s.opt.Log.Info("sign-in failed", "provider", s.opt.Password.Name(), "remote", clientIP(r), "remembered_device", try.device != "")
 		s.record(r, audit.Event{Type: audit.SignInFailed, Attempt: attemptOf(req), ClientID: req.ClientID, Reason: "bad_credentials"})
 		s.showLogin(w, r, req, secret, http.StatusUnauthorized, username, "The username or password is not right.")
@@ -90,11 +102,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return // the browser left while its password waited for a hashing slot
 	}
 	if errors.Is(err, identity.ErrBusy) {
-		// Not a failed attempt: the password was never checked.
-		s.opt.Log.Warn("sign-in refused: too many sign-ins at once", "provider", s.opt.Password.Name(), "remote", clientIP(r))
-		w.Header().Set("Retry-After", "5")
-		s.showLogin(w, r, req, secret, http.StatusServiceUnavailable, username,
-			"Many sign-ins are being checked right now. Please try again in a few seconds.")
+		s.busySignIn(w, r, req, secret, username)
 		return
 	}
 	if err != nil {
@@ -102,9 +110,18 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusInternalServerError, "Signing in failed on the server.", "Please try again.")
 		return
 	}
-	s.lockout.succeeded(try, s.opt.Now())
 	s.rememberDevice(w, username)
 	s.signedIn(w, r, req, secret, id, "")
+}
+
+// busySignIn answers a sign-in whose password was never checked, for want
+// of a hashing slot or of a place among the attempts in flight (lockout.go):
+// not a failed attempt, the form again.
+func (s *Server) busySignIn(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, secret, username string) {
+	s.opt.Log.Warn("sign-in refused: too many sign-ins at once", "provider", s.opt.Password.Name(), "remote", clientIP(r))
+	w.Header().Set("Retry-After", "5")
+	s.showLogin(w, r, req, secret, http.StatusServiceUnavailable, username,
+		"Many sign-ins are being checked right now. Please try again in a few seconds.")
 }
 
 // signedIn records who signed in (once: a second sign-in for the same

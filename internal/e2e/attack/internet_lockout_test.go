@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,40 +118,10 @@ func TestLockoutHoldsAgainstConcurrentGuesses(t *testing.T) {
 	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: lockoutYAML})
 	c := gwtest.RegisterClient(t, gw, nil)
 	const n = 40
-	type form struct {
-		p  *person
-		pg *browser.Page
-		f  url.Values
-	}
-	forms := make([]form, n)
-	for i := range forms {
-		p := newPerson(t, c, "198.51.100.55")
-		pg, err := p.b.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
-		if err != nil || pg.Path() != "/login" {
-			p.fatal(pg, err, "sign-in form")
-		}
-		f := pg.HiddenFields()
-		f.Set("username", gwtest.User)
-		f.Set("password", fmt.Sprintf("guess %d", i))
-		forms[i] = form{p, pg, f}
-	}
-	codes := make(chan int, n)
-	start := make(chan struct{})
-	for _, fm := range forms {
-		go func() {
-			<-start
-			pg, err := fm.p.b.Submit(fm.pg, "/login", fm.f)
-			if err != nil {
-				codes <- 0
-				return
-			}
-			codes <- pg.Resp.StatusCode
-		}()
-	}
-	close(start)
+	codes := signInAtOnce(t, c, "198.51.100.55", n, func(int) (string, string) { return gwtest.User, "guess" })
 	checked := 0
-	for range n {
-		switch code := <-codes; code {
+	for _, code := range codes {
+		switch code {
 		case http.StatusUnauthorized:
 			checked++
 		case http.StatusTooManyRequests:
@@ -163,6 +134,63 @@ func TestLockoutHoldsAgainstConcurrentGuesses(t *testing.T) {
 	}
 	// The address is now locked for alice, her right password too.
 	wantLocked(t, newPerson(t, c, "198.51.100.55").signIn(gwtest.User, gwtest.Password), "alice's password after the burst")
+}
+
+// TestLockoutLetsConcurrentSignInsThrough: the count of sign-ins in flight
+// holds guesses back, not people: thirty browsers behind one address (an
+// office) signing in at once, as one user or as two, all reach consent.
+func TestLockoutLetsConcurrentSignInsThrough(t *testing.T) {
+	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: lockoutYAML})
+	c := gwtest.RegisterClient(t, gw, nil)
+	for name, who := range map[string]func(int) (string, string){
+		"one user":      func(int) (string, string) { return gwtest.User, gwtest.Password },
+		"alice and bob": func(i int) (string, string) { return []string{gwtest.User, "bob"}[i%2], gwtest.Password },
+	} {
+		for i, code := range signInAtOnce(t, c, "198.51.100.60", 30, who) {
+			if code != http.StatusSeeOther && code != http.StatusOK {
+				t.Errorf("%s: sign-in %d answered %d", name, i, code)
+			}
+		}
+	}
+}
+
+// signInAtOnce opens n sign-in forms from addr, each in its own browser,
+// submits them all at the same moment with the usernames and passwords who
+// gives, and returns each answer's status (0: no answer).
+func signInAtOnce(t *testing.T, c *gwtest.Client, addr string, n int, who func(i int) (user, password string)) []int {
+	t.Helper()
+	type form struct {
+		p  *person
+		pg *browser.Page
+		f  url.Values
+	}
+	forms := make([]form, n)
+	for i := range forms {
+		p := newPerson(t, c, addr)
+		pg, err := p.b.Get(c.AuthorizeURL(gwtest.NewVerifier(), nil))
+		if err != nil || pg.Path() != "/login" {
+			p.fatal(pg, err, "sign-in form")
+		}
+		f := pg.HiddenFields()
+		user, password := who(i)
+		f.Set("username", user)
+		f.Set("password", password)
+		forms[i] = form{p, pg, f}
+	}
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, fm := range forms {
+		wg.Go(func() {
+			<-start
+			if pg, err := fm.p.b.Submit(fm.pg, "/login", fm.f); err == nil {
+				codes[i] = pg.Resp.StatusCode
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return codes
 }
 
 // TestLockoutPerAddressAcrossUsernames: an address that fails for many

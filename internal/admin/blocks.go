@@ -82,9 +82,10 @@ func (a *API) BlockClient(ctx context.Context, who Actor, kind, value, reason st
 		a.record(who, "client_blocked", kind+" "+value)
 	}
 	// Stored first, revoked second: from the moment it is stored,
-	// lookupClient refuses the client, so no new grant starts. A token
-	// request already past that check (a code redeemed in the same
-	// instant) can still finish; blocking again revokes such a grant.
+	// lookupClient refuses the client, so no new grant starts. A code
+	// redemption already past that check looks again once its grant is
+	// stored (authserver's recheckClient), so a grant these revocations
+	// miss is revoked there.
 	if res.Revoked, err = a.revokeBlocked(ctx, who, res.Block); err != nil {
 		return BlockResult{}, err
 	}

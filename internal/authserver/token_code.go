@@ -48,6 +48,9 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 		return nil, unavailable()
 	}
 	tr.grantID = g.ID
+	if oerr := s.recheckClient(r, tr.client, g.ID); oerr != nil {
+		return nil, oerr
+	}
 	s.opt.Log.Info("tokens issued", "grant_type", grantAuthorizationCode, "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID, "resource", g.Resource)
 	resp, oerr := s.issueTokens(tr, &g, g.Scopes, refresh)
 	if oerr == nil {
@@ -78,6 +81,44 @@ func (s *Server) issueCodeGrant(ac *storage.AuthCode, tr *tokenRequest) (g stora
 		rt = &rec
 	}
 	return g, refresh, rt, nil
+}
+
+// recheckClient looks at the client again once its code's grant is
+// stored, and revokes that grant if the client was disabled, deleted or
+// blocked meanwhile. An administrator's action stores the refusal first
+// and then revokes the client's grants (admin.SetClientDisabled,
+// admin.BlockClient), while this request looked the client up before its
+// grant was stored, and a client that fetches its keys from its own
+// jwks_uri can hold it there as long as it likes. A grant stored after
+// the action listed the client's grants is not among those it revoked,
+// but then this look, made after the grant was stored, sees the refusal.
+// Clients from the configuration cannot be refused.
+func (s *Server) recheckClient(r *http.Request, c *client, grantID string) *oauth.Error {
+	var err error
+	switch c.Kind {
+	case storage.ClientKindConfig:
+		return nil
+	case storage.ClientKindCIMD:
+		err = s.checkBlocked(r.Context(), c.ID)
+	default:
+		_, err = s.lookupClient(r.Context(), c.ID)
+	}
+	if err == nil {
+		return nil
+	}
+	reason := "client_disabled"
+	if errors.Is(err, errClientBlocked) {
+		reason = "client_blocked"
+	}
+	// A store that cannot be read refuses too: the grant may be one an
+	// administrator meant to end.
+	_ = s.revokeGrant(r, grantID, reason)
+	if errors.Is(err, errStoreFailed) {
+		s.opt.Log.Error("token: looking up the client again", "err", err)
+		return unavailable()
+	}
+	s.opt.Log.Warn("client refused while its code was redeemed; grant revoked", "client_id", c.ID, "grant", grantID)
+	return oauth.InvalidClient("client authentication failed")
 }
 
 func codeInvalid() *oauth.Error {

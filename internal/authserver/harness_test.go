@@ -323,6 +323,12 @@ func (h *harness) issueCode(edit func(*storage.AuthCode)) (string, storage.AuthC
 	if err := h.store.CreateAuthCode(h.t.Context(), ac); err != nil {
 		h.t.Fatal(err)
 	}
+	// The consent the code was issued on: redemption looks for it.
+	_, err := h.store.UpsertConsent(h.t.Context(), storage.Consent{Subject: ac.Identity.Subject, ClientID: ac.ClientID,
+		Approved: map[string][]string{ac.Resource: ac.Scopes}, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	return code, ac
 }
 

@@ -48,7 +48,7 @@ func (s *Server) codeGrant(r *http.Request, tr *tokenRequest) (*oauth.TokenRespo
 		return nil, unavailable()
 	}
 	tr.grantID = g.ID
-	if oerr := s.recheckClient(r, tr.client, g.ID); oerr != nil {
+	if oerr := s.recheckGrant(r, tr.client, &g); oerr != nil {
 		return nil, oerr
 	}
 	s.opt.Log.Info("tokens issued", "grant_type", grantAuthorizationCode, "client_id", g.ClientID, "sub", g.Identity.Subject, "grant", g.ID, "resource", g.Resource)
@@ -83,42 +83,69 @@ func (s *Server) issueCodeGrant(ac *storage.AuthCode, tr *tokenRequest) (g stora
 	return g, refresh, rt, nil
 }
 
-// recheckClient looks at the client again once its code's grant is
-// stored, and revokes that grant if the client was disabled, deleted or
-// blocked meanwhile. An administrator's action stores the refusal first
-// and then revokes the client's grants (admin.SetClientDisabled,
-// admin.BlockClient), while this request looked the client up before its
-// grant was stored, and a client that fetches its keys from its own
-// jwks_uri can hold it there as long as it likes. A grant stored after
-// the action listed the client's grants is not among those it revoked,
-// but then this look, made after the grant was stored, sees the refusal.
-// Clients from the configuration cannot be refused.
-func (s *Server) recheckClient(r *http.Request, c *client, grantID string) *oauth.Error {
+// recheckGrant looks again, once a code's grant is stored, at what the
+// code was issued on: the client, and the user's consent to it. If an
+// administrator disabled, deleted or blocked the client, or the consent was
+// withdrawn, meanwhile, the grant is revoked. Each of those actions stores
+// its change first and then revokes the grants it finds
+// (admin.SetClientDisabled, admin.BlockClient, admin.WithdrawConsent),
+// while this request looked the client up before its grant was stored (a
+// client that fetches its keys from its own jwks_uri can hold it there as
+// long as it likes), and the code may have been issued before the consent
+// was withdrawn. A grant stored after the action listed the grants is not
+// among those it revoked, but then this look, made after the grant was
+// stored, sees the change.
+func (s *Server) recheckGrant(r *http.Request, c *client, g *storage.Grant) *oauth.Error {
+	reason, err := s.refusedSince(r, c, g)
+	switch {
+	case err != nil:
+		// No token leaves, so nobody holds the grant; the code's retry is
+		// a replay, which revokes it.
+		s.opt.Log.Error("token: looking up the client and consent again", "err", err)
+		return unavailable()
+	case reason == "":
+		return nil
+	}
+	_ = s.revokeGrant(r, g.ID, reason)
+	if reason == "consent_revoked" {
+		s.opt.Log.Warn("consent withdrawn while its code was redeemed; grant revoked", "client_id", c.ID, "grant", g.ID)
+		return oauth.NewError(oauth.ErrInvalidGrant, "the user has withdrawn their consent to this client")
+	}
+	s.opt.Log.Warn("client refused while its code was redeemed; grant revoked", "client_id", c.ID, "grant", g.ID)
+	return oauth.InvalidClient("client authentication failed")
+}
+
+// refusedSince is the revocation reason recheckGrant finds, "" for none;
+// err when the store could not be read. Clients from the configuration
+// cannot be refused, and those that skip consent have none to withdraw.
+func (s *Server) refusedSince(r *http.Request, c *client, g *storage.Grant) (string, error) {
+	ctx := r.Context()
 	var err error
 	switch c.Kind {
 	case storage.ClientKindConfig:
-		return nil
 	case storage.ClientKindCIMD:
-		err = s.checkBlocked(r.Context(), c.ID)
+		err = s.checkBlocked(ctx, c.ID)
 	default:
-		_, err = s.lookupClient(r.Context(), c.ID)
+		_, err = s.lookupClient(ctx, c.ID)
 	}
-	if err == nil {
-		return nil
+	switch {
+	case errors.Is(err, errClientBlocked):
+		return "client_blocked", nil
+	case errors.Is(err, errStoreFailed):
+		return "", err
+	case err != nil:
+		return "client_disabled", nil
+	case c.skipConsent:
+		return "", nil
 	}
-	reason := "client_disabled"
-	if errors.Is(err, errClientBlocked) {
-		reason = "client_blocked"
+	consent, err := s.opt.Store.GetConsent(ctx, g.Identity.Subject, c.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return "", err
 	}
-	// A store that cannot be read refuses too: the grant may be one an
-	// administrator meant to end.
-	_ = s.revokeGrant(r, grantID, reason)
-	if errors.Is(err, errStoreFailed) {
-		s.opt.Log.Error("token: looking up the client again", "err", err)
-		return unavailable()
+	if approved, ok := consent.ScopesFor(g.Resource); err != nil || !ok || !oauth.ScopeSubset(g.Scopes, approved) {
+		return "consent_revoked", nil
 	}
-	s.opt.Log.Warn("client refused while its code was redeemed; grant revoked", "client_id", c.ID, "grant", grantID)
-	return oauth.InvalidClient("client authentication failed")
+	return "", nil
 }
 
 func codeInvalid() *oauth.Error {

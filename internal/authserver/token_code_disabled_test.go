@@ -62,3 +62,39 @@ func TestCodeRedeemedWhileClientDisabled(t *testing.T) {
 		t.Errorf("the disabled client has %d live grants, want none", len(live))
 	}
 }
+
+// TestCodeRedeemedWhileConsentWithdrawn: the user withdraws their consent
+// to a client while one of its codes is being redeemed (or before a code
+// issued just earlier is redeemed). The withdrawal revokes the grants the
+// consent led to, which do not include that code's, so the token endpoint
+// must see the withdrawal itself once the grant is stored: the client has
+// to ask the user again. Ground truth as above.
+func TestCodeRedeemedWhileConsentWithdrawn(t *testing.T) {
+	hook := &redeemHook{}
+	h := newHarness(t, func(o *Options) { hook.Store = o.Store; o.Store = hook })
+	api := admin.New(admin.Options{Store: h.store, Now: h.clock,
+		Revoker: revoke.New(revoke.Options{Store: h.store, List: h.revoked, Now: h.clock})})
+	code, ac := h.issueCode(nil) // with alice's consent
+	hook.before = func() {
+		hook.before = nil
+		if _, err := api.WithdrawConsent(t.Context(), admin.Actor{Subject: aliceSubject}, aliceSubject, publicApp, "revoked_by_user"); err != nil {
+			t.Error(err)
+		}
+	}
+	rec := h.do(formRequest(PathToken, redeemForm(code, ac)))
+	if rec.Code == http.StatusOK {
+		tr := tokenResponse(t, rec)
+		if _, err := h.verifier.Verify(t.Context(), tr.AccessToken, resSnippets); err == nil {
+			t.Errorf("an access token issued after the consent was withdrawn verifies")
+		}
+	} else {
+		wantAnswer(t, rec, http.StatusBadRequest, "invalid_grant")
+	}
+	live, err := h.store.ListGrants(t.Context(), storage.GrantFilter{Subject: aliceSubject, ClientID: publicApp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 0 {
+		t.Errorf("%d live grants after the consent was withdrawn, want none", len(live))
+	}
+}

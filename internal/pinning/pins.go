@@ -34,6 +34,9 @@ type Guard struct {
 	// RefreshEvery (see snapshot). One per configured server: the map
 	// never grows with what clients send.
 	books map[string]*cached
+	// forgets counts Forget calls: a read that began before one may hold
+	// pins from before the change that Forget announced, so it is not kept.
+	forgets uint64
 }
 
 // RefreshEvery is how long pins read from the store decide calls and lists
@@ -74,16 +77,22 @@ func (g *Guard) snapshot(ctx context.Context, server string) (*book, error) {
 	return g.reread(ctx, server)
 }
 
-// reread reads server's pins from the store and keeps them.
+// reread reads server's pins from the store and keeps them, unless a
+// Forget came while it read.
 func (g *Guard) reread(ctx context.Context, server string) (*book, error) {
 	at := g.opt.Now()
+	g.mu.Lock()
+	forgets := g.forgets
+	g.mu.Unlock()
 	pins, err := g.opt.Store.ListToolPins(ctx, storage.ToolPinFilter{Server: server})
 	if err != nil {
 		return nil, err
 	}
 	b := newBook(server, pins)
 	g.mu.Lock()
-	g.books[server] = &cached{b: b, at: at}
+	if g.forgets == forgets {
+		g.books[server] = &cached{b: b, at: at}
+	}
 	g.mu.Unlock()
 	return b, nil
 }
@@ -97,6 +106,7 @@ func (g *Guard) Forget(server string) {
 	}
 	g.mu.Lock()
 	delete(g.books, server)
+	g.forgets++
 	g.mu.Unlock()
 }
 

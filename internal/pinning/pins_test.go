@@ -433,3 +433,38 @@ func TestStoreDown(t *testing.T) {
 		t.Errorf("Warn: FilterTools = %v, %v; want the list unchanged", got, err)
 	}
 }
+
+// hookStore runs after, once, when a pin read has read the store and
+// before it returns.
+type hookStore struct {
+	storage.ToolPinStore
+	after func()
+}
+
+func (h *hookStore) ListToolPins(ctx context.Context, f storage.ToolPinFilter) ([]storage.ToolPin, error) {
+	pins, err := h.ToolPinStore.ListToolPins(ctx, f)
+	if after := h.after; after != nil {
+		h.after = nil
+		after()
+	}
+	return pins, err
+}
+
+// TestRejectionDuringReadHoldsAtOnce: an administrator rejects a tool
+// here while a call is reading the pins from the store. That call read
+// them before the rejection and may go through, but what it read must not
+// be kept over the rejection's Forget: the next call is refused at once,
+// not RefreshEvery later.
+func TestRejectionDuringReadHoldsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	hs := &hookStore{ToolPinStore: f.store}
+	f.g = New(Options{Store: hs, Audit: f.ev, Now: func() time.Time { return f.now }})
+	p := f.g.For("s", Settings{Mode: Hide})
+	f.list(p, tool("save", "Save"))
+	f.now = f.now.Add(RefreshEvery) // the next call reads the store
+	hs.after = func() { f.decide("s", "save", "Save", storage.PinRejected) }
+	f.call(p, "save")
+	if r := f.call(p, "save"); r != ReasonRejected {
+		t.Errorf("the call after a rejection made during a read: %q, want %q", r, ReasonRejected)
+	}
+}

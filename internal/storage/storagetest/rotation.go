@@ -288,6 +288,55 @@ func raceRotation(t *testing.T, s storage.Store, id string, racers int) {
 	checkRevokedForReuse(t, s, grants[winner], now, rt.Hash, fmt.Sprintf("%s-racer-%d", id, winner))
 }
 
+// testRotationGraceRace: the race of testRotationRace with a grace period,
+// as deployments run (tokens.refresh_reuse_grace, 30 s by default). One
+// racer rotates the token, the next takes its one grace retry, the third
+// is reuse and revokes the grant, and the rest find no token: of any
+// number presenting one token at once, at most two get a new one, and
+// with three or more the grant ends revoked.
+func testRotationGraceRace(t *testing.T, s storage.Store) {
+	const grants, racers = 5, 20
+	for i := range grants {
+		id := fmt.Sprintf("grant-%d", i)
+		_, rt := createGrant(t, s, id)
+		now := at(time.Minute)
+		errs := make([]error, racers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = rotate(t, s, rt.Hash, fmt.Sprintf("%s-racer-%d", id, i), now, grace)
+			})
+		}
+		close(start)
+		wg.Wait()
+
+		rotated, reused, notFound := 0, 0, 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				rotated++
+			case errors.Is(err, storage.ErrReused):
+				reused++
+			case errors.Is(err, storage.ErrNotFound):
+				notFound++
+			default:
+				t.Errorf("%s, racer %d: unexpected error %v", id, i, err)
+			}
+		}
+		if rotated != 2 || reused != 1 || notFound != racers-3 {
+			t.Fatalf("%s: of %d racers, %d got a new token, %d ErrReused, %d ErrNotFound; want 2 (a rotation and its retry), 1 and %d",
+				id, racers, rotated, reused, notFound, racers-3)
+		}
+		g, err := s.GetGrant(t.Context(), id)
+		must(t, err)
+		if !g.Revoked() || g.RevokeReason != reuseReason {
+			t.Errorf("%s after the race: revoked at %v for %q, want revoked for %q", id, g.RevokedAt, g.RevokeReason, reuseReason)
+		}
+	}
+}
+
 // testRotationCheck checks that a refusing Check leaves the token current
 // and that its error comes back unchanged.
 func testRotationCheck(t *testing.T, s storage.Store) {

@@ -68,6 +68,7 @@ var suite = []struct {
 	{"Rotation/Revoked", testRotationRevoked},
 	{"Rotation/NotFound", testRotationNotFound},
 	{"Rotation/Race", testRotationRace},
+	{"Rotation/GraceRace", testRotationGraceRace},
 	{"Rotation/Check", testRotationCheck},
 	{"Rotation/Inspect", testRotationInspect},
 	{"RefreshToken/Get", testGetRefreshToken},

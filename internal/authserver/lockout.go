@@ -38,8 +38,6 @@ type lockout struct {
 	base, max           time.Duration
 	mu                  sync.Mutex
 	counts              *lru.Cache[lockState]
-	// changed is closed, and replaced, whenever an attempt in flight ends.
-	changed chan struct{}
 	// waiting counts the attempts waiting for a place.
 	waiting int
 	// maxWait bounds the wait for a place (lockoutWait).
@@ -50,6 +48,9 @@ type lockState struct {
 	failures int
 	until    time.Time
 	inFlight int // admitted attempts not yet released
+	// ended, when attempts wait for a place in this counter, is closed
+	// when one of its attempts in flight ends.
+	ended chan struct{}
 }
 
 // lockoutWait bounds how long an attempt waits for a place among those in
@@ -66,7 +67,7 @@ const lockoutEntries = 100_000
 
 func newLockout(after, addressAfter int, base, longest time.Duration) *lockout {
 	return &lockout{after: after, addressAfter: addressAfter, base: base, max: max(longest, base),
-		counts: lru.New[lockState](lockoutEntries), changed: make(chan struct{}), maxWait: lockoutWait}
+		counts: lru.New[lockState](lockoutEntries), maxWait: lockoutWait}
 }
 
 // attempt is one sign-in: the username typed, the client's address
@@ -126,7 +127,8 @@ func (l *lockout) begin(ctx context.Context, a attempt, now func() time.Time) (t
 			l.mu.Unlock()
 			return wait, nil
 		}
-		if l.hasPlace(a, t) {
+		full, ok := l.full(a, t)
+		if !ok {
 			for _, c := range l.counters(a) {
 				if c.after > 0 {
 					st, _ := l.counts.Get(c.key, t)
@@ -137,7 +139,12 @@ func (l *lockout) begin(ctx context.Context, a attempt, now func() time.Time) (t
 			l.mu.Unlock()
 			return 0, nil
 		}
-		changed := l.changed
+		st, _ := l.counts.Get(full.key, t)
+		if st.ended == nil {
+			st.ended = make(chan struct{})
+			l.counts.Put(full.key, st, l.forget(st, t))
+		}
+		ended := st.ended
 		l.waiting++
 		l.mu.Unlock()
 		if timeout == nil {
@@ -147,7 +154,7 @@ func (l *lockout) begin(ctx context.Context, a attempt, now func() time.Time) (t
 		}
 		var err error
 		select {
-		case <-changed:
+		case <-ended:
 		case <-ctx.Done():
 			err = ctx.Err()
 		case <-timeout:
@@ -162,15 +169,15 @@ func (l *lockout) begin(ctx context.Context, a attempt, now func() time.Time) (t
 	}
 }
 
-// hasPlace: no counter of a has as many attempts in flight as failures it
-// has left, or, at its threshold, any.
-func (l *lockout) hasPlace(a attempt, now time.Time) bool {
+// full finds a counter of a with as many attempts in flight as failures it
+// has left, or, at its threshold, any: no place for another.
+func (l *lockout) full(a attempt, now time.Time) (counter, bool) {
 	for _, c := range l.counters(a) {
 		if st, _ := l.counts.Get(c.key, now); c.after > 0 && st.inFlight > 0 && st.failures+st.inFlight >= c.after {
-			return false
+			return c, true
 		}
 	}
-	return true
+	return counter{}, false
 }
 
 // release ends an attempt begin admitted, after its failure, if it failed,
@@ -187,10 +194,12 @@ func (l *lockout) release(a attempt, now time.Time) {
 			continue
 		}
 		st.inFlight--
+		if st.ended != nil {
+			close(st.ended)
+			st.ended = nil
+		}
 		l.put(c.key, st, now)
 	}
-	close(l.changed)
-	l.changed = make(chan struct{})
 }
 
 func (l *lockout) failed(a attempt, now time.Time) {
@@ -245,7 +254,8 @@ func (l *lockout) lockFor(over int) time.Duration {
 }
 
 // succeeded clears the failures of the username's counter at the address
-// and the device's, never the address's; attempts in flight stay counted.
+// and the device's, never the address's; attempts in flight, and those
+// waiting for them, stay.
 func (l *lockout) succeeded(a attempt, now time.Time) {
 	if l == nil {
 		return
@@ -258,7 +268,7 @@ func (l *lockout) succeeded(a attempt, now time.Time) {
 	}
 	for _, key := range keys {
 		if st, ok := l.counts.Get(key, now); ok {
-			l.put(key, lockState{inFlight: st.inFlight}, now)
+			l.put(key, lockState{inFlight: st.inFlight, ended: st.ended}, now)
 		}
 	}
 }

@@ -101,8 +101,13 @@ func (l *lockout) locked(a attempt, now time.Time) time.Duration {
 	if l == nil || l.after <= 0 {
 		return 0
 	}
+	return l.lockedOn(l.counters(a), now)
+}
+
+// lockedOn is locked for an attempt's counters.
+func (l *lockout) lockedOn(cs []counter, now time.Time) time.Duration {
 	var wait time.Duration
-	for _, c := range l.counters(a) {
+	for _, c := range cs {
 		if st, ok := l.counts.Get(c.key, now); ok && now.Before(st.until) {
 			wait = max(wait, st.until.Sub(now))
 		}
@@ -119,17 +124,18 @@ func (l *lockout) begin(ctx context.Context, a attempt, now func() time.Time) (t
 	if l == nil || l.after <= 0 {
 		return 0, nil
 	}
+	cs := l.counters(a)
 	var timeout <-chan time.Time
 	for {
 		l.mu.Lock()
 		t := now()
-		if wait := l.locked(a, t); wait > 0 {
+		if wait := l.lockedOn(cs, t); wait > 0 {
 			l.mu.Unlock()
 			return wait, nil
 		}
-		full, ok := l.full(a, t)
+		full, ok := l.full(cs, t)
 		if !ok {
-			for _, c := range l.counters(a) {
+			for _, c := range cs {
 				if c.after > 0 {
 					st, _ := l.counts.Get(c.key, t)
 					st.inFlight++
@@ -169,10 +175,10 @@ func (l *lockout) begin(ctx context.Context, a attempt, now func() time.Time) (t
 	}
 }
 
-// full finds a counter of a with as many attempts in flight as failures it
-// has left, or, at its threshold, any: no place for another.
-func (l *lockout) full(a attempt, now time.Time) (counter, bool) {
-	for _, c := range l.counters(a) {
+// full finds a counter with as many attempts in flight as failures it has
+// left, or, at its threshold, any: no place for another.
+func (l *lockout) full(cs []counter, now time.Time) (counter, bool) {
+	for _, c := range cs {
 		if st, _ := l.counts.Get(c.key, now); c.after > 0 && st.inFlight > 0 && st.failures+st.inFlight >= c.after {
 			return c, true
 		}

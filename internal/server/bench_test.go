@@ -93,6 +93,16 @@ func BenchmarkProxy(b *testing.B) {
 		defer srv.Close()
 		benchPost(b, benchClient(), srv.URL+"/mcp", "")
 	})
+	// The same proxy sent the very request Drawbridge is sent, its bearer
+	// token included (which a bare proxy parses and forwards).
+	b.Run("bare-reverse-proxy-with-token", func(b *testing.B) {
+		tok := benchToken(b, gwtest.Start(b, gwtest.Options{Upstream: be.URL + "/mcp", NoForwardIdentity: true}))
+		up, _ := url.Parse(be.URL)
+		rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(up) }, FlushInterval: -1}
+		srv := httptest.NewServer(rp)
+		defer srv.Close()
+		benchPost(b, benchClient(), srv.URL+"/mcp", "Bearer "+tok)
+	})
 	b.Run("drawbridge", func(b *testing.B) {
 		gw := gwtest.Start(b, gwtest.Options{Upstream: be.URL + "/mcp", NoForwardIdentity: true})
 		tok := benchToken(b, gw)

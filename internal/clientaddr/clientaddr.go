@@ -92,9 +92,19 @@ type key struct{}
 // recorded is what Middleware keeps of a request's address: the address
 // and its text, written once (the access log, the Forwarded header and the
 // audit record each want it).
+// recorded is the context With returns: its parent and the address (one
+// allocation, not a value and a context.WithValue around it).
 type recorded struct {
+	context.Context
 	addr netip.Addr
 	text string
+}
+
+func (rec *recorded) Value(k any) any {
+	if k == (key{}) {
+		return rec
+	}
+	return rec.Context.Value(k)
 }
 
 // Middleware records each request's client address for From.
@@ -107,11 +117,11 @@ func (r *Resolver) Middleware(next http.Handler) http.Handler {
 // With is ctx carrying req's client address, for From: what Middleware
 // does, for a middleware that adds more to the context at once.
 func (r *Resolver) With(ctx context.Context, req *http.Request) context.Context {
-	rec := &recorded{addr: r.Addr(req)}
+	rec := &recorded{Context: ctx, addr: r.Addr(req)}
 	if rec.addr.IsValid() {
 		rec.text = rec.addr.String()
 	}
-	return context.WithValue(ctx, key{}, rec)
+	return rec
 }
 
 // From returns the address Middleware recorded; the zero Addr if none.

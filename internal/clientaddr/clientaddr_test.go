@@ -138,3 +138,28 @@ func TestMiddlewareRecordsOnce(t *testing.T) {
 		t.Errorf("no middleware: From = %v", got)
 	}
 }
+
+type otherKey struct{}
+
+// TestWithKeepsTheParent: the context With returns is the parent's in all
+// but the address: its values, and its cancellation, pass through.
+func TestWithKeepsTheParent(t *testing.T) {
+	r, _ := New(nil)
+	req := httptest.NewRequest("GET", "/", nil)
+	req.RemoteAddr = "192.0.2.7:1"
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), otherKey{}, "kept"))
+	ctx := r.With(parent, req)
+	if got := From(ctx); got != netip.MustParseAddr("192.0.2.7") {
+		t.Errorf("From: %v", got)
+	}
+	if v := ctx.Value(otherKey{}); v != "kept" {
+		t.Errorf("the parent's value: %v", v)
+	}
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel()
+	<-child.Done()
+	if ctx.Err() != context.Canceled {
+		t.Errorf("Err after the parent's cancel: %v", ctx.Err())
+	}
+}

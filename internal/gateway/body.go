@@ -107,7 +107,7 @@ func (rt *route) checkEnvelope(h http.Header, b *jsonrpc.Body) *jsonrpc.Error {
 	if !b.Batch {
 		return headerMismatch(checkHeaders(h, &b.Messages[0]))
 	}
-	versions := h.Values("MCP-Protocol-Version")
+	versions := h.Values("Mcp-Protocol-Version") // canonical: looked up without a copy
 	switch {
 	case rt.Transport == TransportSSE:
 		return batchRefused("the HTTP+SSE transport has no JSON-RPC batches")
@@ -153,7 +153,8 @@ const modernVersion = "2026-07-28"
 // the body could be fooled by a request whose two disagree. Each mirrored
 // header may appear once.
 func checkHeaders(h http.Header, m *jsonrpc.Message) error {
-	versions, methods, names := h.Values("MCP-Protocol-Version"), h.Values("Mcp-Method"), h.Values("Mcp-Name")
+	// Canonical spellings are looked up without a copy.
+	versions, methods, names := h.Values("Mcp-Protocol-Version"), h.Values("Mcp-Method"), h.Values("Mcp-Name")
 	switch {
 	case len(versions) > 1:
 		return errors.New("exactly one MCP-Protocol-Version header is allowed")

@@ -4,18 +4,28 @@ import "context"
 
 type key struct{}
 
-// entry is what a context carries: the id, and the id as the one value of
-// a header, so that echoing it costs no allocation of its own.
+// entry is the context With returns: its parent, the id, and the id as
+// the one value of a header, so that echoing it costs no allocation of its
+// own. Being the context itself, it is one allocation, not a value and a
+// context.WithValue around it.
 type entry struct {
+	context.Context
 	id     string
 	header [1]string
 }
 
+func (e *entry) Value(k any) any {
+	if k == (key{}) {
+		return e
+	}
+	return e.Context.Value(k)
+}
+
 // With returns a context carrying id.
 func With(ctx context.Context, id string) context.Context {
-	e := &entry{id: id}
+	e := &entry{Context: ctx, id: id}
 	e.header[0] = id
-	return context.WithValue(ctx, key{}, e)
+	return e
 }
 
 // From returns the request id in ctx, or "".

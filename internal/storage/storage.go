@@ -98,6 +98,16 @@ type Store interface {
 	// RedeemAuthCode marks the code used and creates the grant it gives, in
 	// one transaction; see Redemption for the rules.
 	RedeemAuthCode(ctx context.Context, r Redemption) (AuthCode, error)
+	// DeleteAuthCodes deletes the live codes f selects (not used, not
+	// expired at now) and returns how many: a user's access that is ended
+	// must not come back through a code issued before. A used code stays,
+	// so that its replay still revokes its grant. A filter that names no
+	// user, client or upstream sign-in (CodeFilter.Empty) deletes nothing.
+	// A redemption racing the deletion either finds no code, or it has
+	// consumed the code first and then the deletion returns only after the
+	// redemption's grant is committed, so that a list of grants made after
+	// this call returns includes that grant.
+	DeleteAuthCodes(ctx context.Context, f CodeFilter, now time.Time) (int, error)
 
 	// Grants: one per successful code redemption; refresh tokens hang off them.
 	// CreateGrant stores the grant and, if rt is not nil, its first refresh token
@@ -415,6 +425,27 @@ type GrantFilter struct {
 	NewestFirst bool
 	After       *GrantKey
 	Limit       int
+}
+
+// CodeFilter selects authorization codes by what they were issued for;
+// each non-empty field must match. Unlike GrantFilter's, an empty filter
+// selects nothing (Empty).
+type CodeFilter struct {
+	// Subject is Identity.Subject, Drawbridge's own subject.
+	Subject  string
+	ClientID string
+	// Provider, UpstreamIssuer, UpstreamSubject and UpstreamSID match
+	// Identity.Provider and Identity.Upstream, for back-channel logout.
+	Provider        string
+	UpstreamIssuer  string
+	UpstreamSubject string
+	UpstreamSID     string
+}
+
+// Empty reports whether f names no user, client or upstream sign-in: a
+// provider or an issuer alone would select every code issued there.
+func (f CodeFilter) Empty() bool {
+	return f.Subject == "" && f.ClientID == "" && f.UpstreamSubject == "" && f.UpstreamSID == ""
 }
 
 // GrantKey is a grant's place in a list: its creation time, then its ID.

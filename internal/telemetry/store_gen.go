@@ -76,6 +76,13 @@ func (i *instrumentedStore) DecideToolPin(ctx context.Context, k storage.ToolPin
 	return v, err
 }
 
+func (i *instrumentedStore) DeleteAuthCodes(ctx context.Context, f storage.CodeFilter, now time.Time) (int, error) {
+	start := time.Now()
+	v, err := i.s.DeleteAuthCodes(ctx, f, now)
+	i.observe("delete_auth_codes", start, err)
+	return v, err
+}
+
 func (i *instrumentedStore) DeleteAuthRequest(ctx context.Context, id string) error {
 	start := time.Now()
 	err := i.s.DeleteAuthRequest(ctx, id)

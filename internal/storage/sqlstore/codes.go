@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
@@ -109,4 +111,48 @@ func (s *Store) tryConsumeAuthCode(ctx context.Context, q Querier, hash string, 
 		return storage.AuthCode{}, errCodeAppeared
 	}
 	return c, fmt.Errorf("the code of grant %q: %w", c.GrantID, storage.ErrAlreadyUsed)
+}
+
+// DeleteAuthCodes deletes the live codes f selects in one statement. On
+// PostgreSQL (READ COMMITTED) the DELETE waits for the row lock of a
+// redemption that has consumed a code and not yet committed, then
+// re-checks "used_at IS NULL" against the committed row and leaves it: the
+// redemption's grant is committed before this returns, so the grants the
+// caller lists next, in a statement of their own, include it. A
+// redemption that comes second waits for this DELETE's lock and then
+// finds no code. SQLite runs one write transaction at a time, so each
+// sees the other whole. Codes inserted while the DELETE runs are not
+// among those it sees: it covers codes issued before it, not after.
+func (s *Store) DeleteAuthCodes(ctx context.Context, f storage.CodeFilter, now time.Time) (int, error) {
+	if f.Empty() {
+		return 0, nil // an empty filter would select every code
+	}
+	query, args := codeDeleteQuery(f, now)
+	n, err := s.e.Write.Exec(ctx, query, args...)
+	if err != nil {
+		return 0, s.errorf("delete auth codes: %w", err)
+	}
+	return int(n), nil
+}
+
+// codeDeleteQuery is the statement DeleteAuthCodes runs for f. The
+// identity is JSON; "->" and "->>" read it the same way in both engines
+// (PostgreSQL's jsonb, SQLite 3.38 and later on text). Codes live for
+// seconds and are collected once expired, so the scan is short.
+func codeDeleteQuery(f storage.CodeFilter, now time.Time) (string, []any) {
+	args := []any{At(now)}
+	where := []string{"used_at IS NULL", "expires_at > $1"}
+	add := func(expr, v string) {
+		if v != "" {
+			args = append(args, v)
+			where = append(where, expr+" = $"+strconv.Itoa(len(args)))
+		}
+	}
+	add("client_id", f.ClientID)
+	add("identity ->> 'sub'", f.Subject)
+	add("identity ->> 'idp'", f.Provider)
+	add("identity -> 'upstream' ->> 'iss'", f.UpstreamIssuer)
+	add("identity -> 'upstream' ->> 'sub'", f.UpstreamSubject)
+	add("identity -> 'upstream' ->> 'sid'", f.UpstreamSID)
+	return "DELETE FROM auth_codes WHERE " + strings.Join(where, " AND "), args
 }

@@ -50,6 +50,8 @@ var suite = []struct {
 	{"AuthCode/RedeemGrantFails", testAuthCodeRedeemGrantFails},
 	{"AuthCode/EmptySlices", testAuthCodeEmptySlices},
 	{"AuthCode/Race", testAuthCodeRace},
+	{"AuthCode/Delete", testAuthCodeDelete},
+	{"AuthCode/DeleteRace", testAuthCodeDeleteRace},
 	{"Grant/CRUD", testGrantCRUD},
 	{"Grant/List", testGrantList},
 	{"Grant/ListUpstream", testGrantListUpstream},

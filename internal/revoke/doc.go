@@ -11,6 +11,10 @@
 //     user (sub), client and ID, the reason, and who revoked it (actor,
 //     remote address and request ID, where a person or a request did).
 //
+// RevokeAll, which ends every grant of a user, a client or an upstream
+// sign-in, deletes their unredeemed authorization codes first, so that a
+// code issued before the revocation cannot make a grant after it.
+//
 // Its callers are the token endpoint (a replayed authorization code, a
 // reused refresh token), the revocation endpoint (RFC 7009), back-channel
 // logout, the vault (an upstream session that ended), the console's

@@ -80,9 +80,21 @@ func (r *Revoker) Revoke(ctx context.Context, id, reason string, by Actor) error
 // revoked. A filter that names no user, client or upstream sign-in is
 // refused with ErrNoFilter. Grants that are revoked or deleted meanwhile
 // are skipped; on an error, the grants before it stay revoked.
+//
+// The unredeemed authorization codes f selects are deleted first, so that
+// a code issued before the revocation cannot make a new grant after it.
+// The order matters: a redemption that consumed its code before the
+// deletion reached it has stored its grant by the time DeleteAuthCodes
+// returns (storage.Store.DeleteAuthCodes), and the list made next, in a
+// statement of its own, includes that grant; a redemption that comes later
+// finds no code. Listing first would miss a grant stored in between.
 func (r *Revoker) RevokeAll(ctx context.Context, f storage.GrantFilter, reason string, by Actor) (int, error) {
 	if f.Subject == "" && f.ClientID == "" && f.UpstreamSubject == "" && f.UpstreamSID == "" {
 		return 0, ErrNoFilter
+	}
+	codes := storage.CodeFilter{Subject: f.Subject, ClientID: f.ClientID, UpstreamSubject: f.UpstreamSubject, UpstreamSID: f.UpstreamSID}
+	if _, err := r.opt.Store.DeleteAuthCodes(ctx, codes, r.opt.Now()); err != nil {
+		return 0, err
 	}
 	f.IncludeRevoked = false
 	gs, err := r.opt.Store.ListGrants(ctx, f)

@@ -270,6 +270,57 @@ func TestRevokeAll(t *testing.T) {
 	}
 }
 
+// ordered records the order of code deletions ("codes") and grant
+// lookups ("grants").
+type ordered struct {
+	storage.Store
+	calls []string
+}
+
+func (o *ordered) DeleteAuthCodes(ctx context.Context, f storage.CodeFilter, now time.Time) (int, error) {
+	o.calls = append(o.calls, "codes")
+	return o.Store.DeleteAuthCodes(ctx, f, now)
+}
+
+func (o *ordered) ListGrants(ctx context.Context, f storage.GrantFilter) ([]storage.Grant, error) {
+	o.calls = append(o.calls, "grants")
+	return o.Store.ListGrants(ctx, f)
+}
+
+// TestRevokeAllDeletesCodes: RevokeAll deletes the unredeemed codes of
+// what it revokes, before it lists the grants (so that a code redeemed in
+// between has its grant listed), and leaves other users' codes.
+func TestRevokeAllDeletesCodes(t *testing.T) {
+	st := newStore(t)
+	for _, c := range []storage.AuthCode{
+		{Hash: "code-bob", ClientID: "a", GrantID: "g-code-bob", Identity: storage.Identity{Subject: "local:bob"}},
+		{Hash: "code-alice", ClientID: "a", GrantID: "g-code-alice", Identity: storage.Identity{Subject: "local:alice"}},
+	} {
+		c.CreatedAt, c.ExpiresAt = earlier, clock.Add(time.Minute)
+		if err := st.CreateAuthCode(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := &ordered{Store: st}
+	r := revoke.New(revoke.Options{Store: o, Now: func() time.Time { return clock }})
+	if n, err := r.RevokeAll(t.Context(), storage.GrantFilter{Subject: "local:bob"}, revoke.ReasonByAdmin, admin); n != 1 || err != nil {
+		t.Fatalf("RevokeAll: %d, %v; want 1", n, err)
+	}
+	if got := strings.Join(o.calls, " "); got != "codes grants" {
+		t.Errorf("store calls %q, want codes before grants", got)
+	}
+	issue := func(c storage.AuthCode) (storage.Grant, *storage.RefreshToken, error) {
+		return storage.Grant{ID: c.GrantID, ClientID: c.ClientID, Identity: c.Identity}, nil, nil
+	}
+	_, err := st.RedeemAuthCode(t.Context(), storage.Redemption{Hash: "code-bob", Now: clock, Issue: issue})
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("bob's code after RevokeAll: %v, want not found", err)
+	}
+	if _, err := st.RedeemAuthCode(t.Context(), storage.Redemption{Hash: "code-alice", Now: clock, Issue: issue}); err != nil {
+		t.Errorf("alice's code after RevokeAll of bob's grants: %v", err)
+	}
+}
+
 // TestFinish: a grant the store revoked on its own (a reused refresh
 // token) is listed and recorded like any other, with the store's reason
 // and time (the revoker's clock if the store gave none).

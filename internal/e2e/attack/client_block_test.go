@@ -70,8 +70,28 @@ func (s *stallingKeys) rootCAs() *x509.CertPool {
 // client's grants are revoked, before the held request has stored its
 // grant. Once the keys come, that request must not get a working token or
 // leave a live grant. Ground truth: the backend receives nothing from the
-// token, and the admin API lists no live grant of the client.
+// token, and the admin API lists no live grant of the client. A block of
+// the client_id also deletes the client's unredeemed codes (invalid_grant);
+// a block of its host does not, and the token endpoint's second look at
+// the client, once the grant is stored, refuses it (invalid_client).
 func TestBlockHoldsAgainstTokenRequestHeldOpen(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		block  func(id string) string
+		status int
+		error  string
+	}{
+		{"client_id", func(id string) string { return "client_id=" + url.QueryEscape(id) }, http.StatusBadRequest, "invalid_grant"},
+		{"host", func(id string) string {
+			u, _ := url.Parse(id)
+			return "host=" + url.QueryEscape(u.Hostname())
+		}, http.StatusUnauthorized, "invalid_client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { blockHoldsAgainstTokenRequestHeldOpen(t, tc.block, tc.status, tc.error) })
+	}
+}
+
+func blockHoldsAgainstTokenRequestHeldOpen(t *testing.T, block func(id string) string, status int, oauthErr string) {
 	a := newAttacker(t)
 	keys := startStallingKeys(t, a)
 	gw := gwtest.Start(t, gwtest.Options{ExtraYAML: gwtest.MetadataDocumentsYAML + "admin: {groups: [eng]}\n",
@@ -103,7 +123,7 @@ func TestBlockHoldsAgainstTokenRequestHeldOpen(t *testing.T) {
 		answered <- answer{resp.StatusCode, body}
 	}()
 	<-keys.asked // the client has been looked up; its keys are being fetched
-	if status, m := adminRequest(t, gw, admin, http.MethodPost, "/admin/api/blocks?client_id="+url.QueryEscape(id)); status != http.StatusOK {
+	if status, m := adminRequest(t, gw, admin, http.MethodPost, "/admin/api/blocks?"+block(id)); status != http.StatusOK {
 		t.Fatalf("block: %d %v", status, m)
 	}
 	close(keys.release)
@@ -113,8 +133,8 @@ func TestBlockHoldsAgainstTokenRequestHeldOpen(t *testing.T) {
 		if resp := gwtest.MCPCall(t, gw.MCP, "Bearer "+tok); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("the blocked client's token at the MCP server: %d, want 401", resp.StatusCode)
 		}
-	} else if got.status != http.StatusUnauthorized || got.body["error"] != "invalid_client" {
-		t.Errorf("token request held over the block: %d %v, want tokens that do not work or 401 invalid_client", got.status, got.body)
+	} else if got.status != status || got.body["error"] != oauthErr {
+		t.Errorf("token request held over the block: %d %v, want tokens that do not work or %d %s", got.status, got.body, status, oauthErr)
 	}
 	gw.Backend.Mu.Lock()
 	reached := gw.Backend.Requests

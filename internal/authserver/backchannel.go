@@ -48,6 +48,13 @@ func (s *Server) backChannelLogout(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteJSON(w, oerr)
 		return
 	}
+	codes, err := s.deleteLogoutCodes(r.Context(), lo)
+	if err != nil {
+		s.opt.Log.Error("back-channel logout: deleting codes", "err", err)
+		oauth.WriteJSON(w, unavailable())
+		return
+	}
+	// After the codes, never before: see deleteLogoutCodes.
 	gs, err := s.logoutGrants(r.Context(), lo)
 	if err != nil {
 		s.opt.Log.Error("back-channel logout: finding grants", "err", err)
@@ -65,7 +72,7 @@ func (s *Server) backChannelLogout(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteJSON(w, unavailable())
 		return
 	}
-	s.opt.Log.Info("upstream back-channel logout", "provider", s.opt.Logout.Name(), "by", logoutKind(lo), "grants_ended", n)
+	s.opt.Log.Info("upstream back-channel logout", "provider", s.opt.Logout.Name(), "by", logoutKind(lo), "grants_ended", n, "codes_deleted", codes)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -140,6 +147,26 @@ func (s *Server) endUpstreamSessions(r *http.Request, lo *identity.Logout, gs []
 	}
 	s.record(r, e)
 	return len(gs), nil
+}
+
+// deleteLogoutCodes deletes the unredeemed authorization codes of the
+// sign-ins the logout names, matched as logoutGrants matches grants, so
+// that a code issued before the logout cannot make a grant after it. It
+// must run before logoutGrants lists the grants: a redemption that
+// consumed its code before the deletion reached it has stored its grant
+// by the time the deletion returns (storage.Store.DeleteAuthCodes), so the
+// list includes it, and a later one finds no code. It runs before
+// useLogoutToken too, which uses the jti up only once the store has
+// answered; so a replay of a token naming only a sub, refused there,
+// still deletes the unredeemed codes of that user's sign-ins since (the
+// client's redemption fails and the user signs in again), never a grant.
+func (s *Server) deleteLogoutCodes(ctx context.Context, lo *identity.Logout) (int, error) {
+	f := storage.CodeFilter{Provider: s.opt.Logout.Name(), UpstreamIssuer: lo.Issuer,
+		UpstreamSubject: lo.Subject, UpstreamSID: lo.SID}
+	if f.Empty() {
+		return 0, nil // an empty filter would select every code
+	}
+	return s.opt.Store.DeleteAuthCodes(ctx, f, s.opt.Now())
 }
 
 // logoutGrants lists the live grants whose sign-in the logout names

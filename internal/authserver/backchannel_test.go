@@ -21,14 +21,23 @@ func (acceptingLogout) VerifyLogoutToken(context.Context, string) (*identity.Log
 	return &identity.Logout{Issuer: "https://idp.example.com", SID: "s1", JTI: "j1", ReplayWindow: 10 * time.Minute}, nil
 }
 
-// flakyStore fails its first grant lookup, and records single uses.
+// flakyStore fails its first grant lookup, and records single uses and
+// the order of code deletions ("codes") and grant lookups ("grants").
 type flakyStore struct {
 	storage.Store
 	lookups int
 	used    map[string]bool
+	calls   []string
+	codes   []storage.CodeFilter
+}
+
+func (f *flakyStore) DeleteAuthCodes(_ context.Context, cf storage.CodeFilter, _ time.Time) (int, error) {
+	f.calls, f.codes = append(f.calls, "codes"), append(f.codes, cf)
+	return 0, nil
 }
 
 func (f *flakyStore) ListGrants(context.Context, storage.GrantFilter) ([]storage.Grant, error) {
+	f.calls = append(f.calls, "grants")
 	if f.lookups++; f.lookups == 1 {
 		return nil, errDown
 	}
@@ -49,7 +58,8 @@ func (f *flakyStore) UseOnce(_ context.Context, key string, _, _ time.Time) erro
 func TestBackChannelLogoutRetryAfterOutage(t *testing.T) {
 	s := testServer(t)
 	s.opt.Logout = acceptingLogout{}
-	s.opt.Store = &flakyStore{used: map[string]bool{}}
+	st := &flakyStore{used: map[string]bool{}}
+	s.opt.Store = st
 	mux := http.NewServeMux()
 	s.Routes(mux)
 	post := func() int {
@@ -62,6 +72,18 @@ func TestBackChannelLogoutRetryAfterOutage(t *testing.T) {
 	for i, want := range []int{http.StatusServiceUnavailable, http.StatusOK, http.StatusBadRequest} {
 		if got := post(); got != want {
 			t.Fatalf("attempt %d: %d, want %d", i+1, got, want)
+		}
+	}
+	// Each attempt deleted the session's codes before it looked for its
+	// grants, so that no code redeemed in between makes a grant the
+	// lookup misses.
+	if got, want := strings.Join(st.calls, " "), "codes grants codes grants codes grants"; got != want {
+		t.Errorf("store calls %q, want %q", got, want)
+	}
+	want := storage.CodeFilter{Provider: "idp", UpstreamIssuer: "https://idp.example.com", UpstreamSID: "s1"}
+	for _, f := range st.codes {
+		if f != want {
+			t.Errorf("codes deleted by %+v, want %+v", f, want)
 		}
 	}
 }

@@ -326,3 +326,71 @@ func TestBackChannelLogoutOff(t *testing.T) {
 		})
 	}
 }
+
+// TestBackChannelLogoutEndsPendingCodes: a code issued from a sign-in and
+// not yet redeemed when the provider logs that sign-in out gives nothing
+// afterwards, whether the logout names the session (sid) or the user
+// (sub): the logout ends the sign-in, codes included. Another user's code,
+// issued alongside, still works. Ground truth: the token endpoint's
+// answer, what the backend received, and the grants in the store.
+func TestBackChannelLogoutEndsPendingCodes(t *testing.T) {
+	r := startLogoutRig(t)
+	ctx := t.Context()
+	code := func(username string) (code, verifier, sid string) {
+		r.idp.SetAutoLogin(username)
+		verifier = gwtest.NewVerifier()
+		code = r.client.Code(verifier, username)
+		s := r.idp.Sessions(username)
+		return code, verifier, s[len(s)-1]
+	}
+	wantRefused := func(name, code, verifier, sid string) {
+		t.Helper()
+		r.be.mu.Lock()
+		before := len(r.be.received)
+		r.be.mu.Unlock()
+		status, body := r.client.Redeem(code, verifier)
+		if access, ok := body["access_token"].(string); ok {
+			// What the logout should have ended would reach the backend.
+			r.call(t, access)
+		}
+		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			// Not the body: it may hold tokens.
+			t.Errorf("%s: code redeemed after the logout: %d %v, want 400 invalid_grant", name, status, body["error"])
+		}
+		r.be.mu.Lock()
+		after := len(r.be.received)
+		r.be.mu.Unlock()
+		if after != before {
+			t.Errorf("%s: the backend received %d requests after the logout", name, after-before)
+		}
+		gs, err := r.gw.Srv.Store().ListGrants(ctx, storage.GrantFilter{UpstreamSID: sid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gs) != 0 {
+			t.Errorf("%s: the logged-out session has %d live grants, want none", name, len(gs))
+		}
+	}
+
+	// The provider ends one session of carol's.
+	c1, v1, sid1 := code("carol")
+	d1, dv1, _ := code("dave")
+	res, err := oidctest.PostLogoutToken(ctx, r.logoutURL(), r.idp.LogoutToken("", sid1, "drawbridge"), nil)
+	wantLogoutOK(t, res, err)
+	wantRefused("logout by sid", c1, v1, sid1)
+
+	// Then all of carol's sessions.
+	c2, v2, sid2 := code("carol")
+	res, err = r.idp.BackChannelLogout(ctx, r.logoutURL(), "drawbridge", "carol", "")
+	wantLogoutOK(t, res, err)
+	wantRefused("logout by sub", c2, v2, sid2)
+
+	// dave's code, issued before both logouts, was not theirs to end.
+	status, body := r.client.Redeem(d1, dv1)
+	access, _ := body["access_token"].(string)
+	if status != http.StatusOK || access == "" {
+		t.Fatalf("dave's code after carol's logouts: %d %v %v", status, body["error"], body["error_description"])
+	}
+	r.wantLive(t, "dave", access)
+	r.checkClean(t, access, "")
+}

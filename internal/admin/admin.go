@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/clientaddr"
+	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/pinning"
 	"github.com/drawbridge-mcp/drawbridge/internal/requestid"
@@ -82,6 +82,8 @@ type Options struct {
 type API struct {
 	opt      Options
 	resource string
+	// dpop checks the proofs of DPoP-bound tokens (possession.go).
+	dpop *dpop.Checker
 }
 
 // New builds the API.
@@ -95,7 +97,7 @@ func New(o Options) *API {
 	if o.Revoker == nil {
 		o.Revoker = revoke.New(revoke.Options{Store: o.Store, Audit: o.Record, Now: o.Now})
 	}
-	return &API{opt: o, resource: o.Issuer + Path}
+	return &API{opt: o, resource: o.Issuer + Path, dpop: &dpop.Checker{Replay: o.Store, Now: o.Now}}
 }
 
 // Resource is the API's resource URL (token audience).
@@ -141,6 +143,8 @@ func (a *API) metadata(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, oauth.ProtectedResourceMetadata{
 		Resource: a.resource, AuthorizationServers: []string{a.opt.Issuer}, ScopesSupported: []string{Scope},
 		BearerMethodsSupported: []string{"header"}, ResourceName: "Drawbridge administration",
+		// RFC 9449 §5.2: DPoP-bound tokens are accepted too (possession.go).
+		DPoPSigningAlgValuesSupported: dpop.AlgorithmNames(),
 	})
 }
 
@@ -153,7 +157,7 @@ func (a *API) guard(fn func(http.ResponseWriter, *http.Request, *tokens.AccessCl
 			return
 		}
 		ch := oauth.BearerChallenge{ResourceMetadata: a.MetadataURL(), Scope: []string{Scope}}
-		raw, ok := bearer(r)
+		scheme, raw, ok := credentials(r)
 		if !ok {
 			challenge(w, http.StatusUnauthorized, ch)
 			return
@@ -162,6 +166,10 @@ func (a *API) guard(fn func(http.ResponseWriter, *http.Request, *tokens.AccessCl
 		if err != nil {
 			ch.Error = oauth.ErrInvalidToken
 			challenge(w, http.StatusUnauthorized, ch)
+			return
+		}
+		if refusal, status := a.checkPossession(r, scheme, raw, c); status != 0 {
+			challenge(w, status, refusal)
 			return
 		}
 		scopes, _ := oauth.ParseScope(c.Scope)
@@ -176,12 +184,6 @@ func (a *API) guard(fn func(http.ResponseWriter, *http.Request, *tokens.AccessCl
 		}
 		fn(w, r, c)
 	}
-}
-
-func bearer(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	tok = strings.TrimSpace(tok)
-	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
 }
 
 func challenge(w http.ResponseWriter, status int, ch oauth.BearerChallenge) {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -171,11 +172,42 @@ type countingWriter struct {
 	status int
 	bytes  int64
 	ka     *keepAlive // on SSE streams from a backend
+	// revoked and grant, when set, refuse writes to an event stream once
+	// the grant is revoked (watchGrant); stream is set when the header
+	// says it is one.
+	revoked Revocations
+	grant   string
+	stream  bool
+}
+
+// Revocations tells whether a grant has been revoked.
+type Revocations interface {
+	IsRevoked(grantID string) bool
+}
+
+// errGrantRevoked ends a stream whose grant was revoked while it was open.
+var errGrantRevoked = errors.New("the grant of the stream's access token has been revoked")
+
+// watchGrant makes the stream of this answer, if it is one, end at its
+// first write after grant is revoked: a stream stays open for as long as
+// the backend likes, and the token was checked only when it opened, so
+// without this a revoked client would go on receiving what the backend
+// sends (notifications, the answers of a legacy SSE session).
+// Checking at each write is enough: an idle stream carries nothing.
+func (w *countingWriter) watchGrant(revoked Revocations, grant string) {
+	w.revoked, w.grant = revoked, grant
+}
+
+// setStatus notes the answer's status, and whether it is a stream whose
+// grant is watched, when its header goes out.
+func (w *countingWriter) setStatus(code int) {
+	w.status = code
+	w.stream = w.revoked != nil && isEventStream(w.Header().Get("Content-Type"))
 }
 
 func (w *countingWriter) WriteHeader(code int) {
 	if w.status == 0 {
-		w.status = code
+		w.setStatus(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 	if w.ka != nil && code >= 200 {
@@ -187,7 +219,10 @@ func (w *countingWriter) WriteHeader(code int) {
 
 func (w *countingWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.setStatus(http.StatusOK)
+	}
+	if w.stream && w.revoked.IsRevoked(w.grant) {
+		return 0, errGrantRevoked
 	}
 	if w.ka != nil {
 		w.ka.mu.Lock()

@@ -100,6 +100,10 @@ type Options struct {
 	Issuer   string
 	Backends []Backend
 	Verifier tokens.AccessVerifier
+	// Revoked, when set, ends a response stream at the first event the
+	// backend sends after the grant of the token that opened it was
+	// revoked (tokens.RevocationList is one); nil leaves streams open.
+	Revoked Revocations
 	// Store keeps session bindings; Now is the clock.
 	Store storage.Store
 	Now   func() time.Time

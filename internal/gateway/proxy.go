@@ -139,6 +139,9 @@ func (rt *route) admit(x *exchange) bool {
 		return false
 	}
 	x.claims, x.scopes = d.claims, d.scopes
+	if rt.gw.opt.Revoked != nil {
+		x.cw.watchGrant(rt.gw.opt.Revoked, d.claims.GrantID)
+	}
 	if rt.Policy != nil && !rt.Policy.CanConnect(x.identity()) {
 		x.reason, x.rule = "policy", "connect"
 		writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeForbidden, Message: "you may not use this server"})

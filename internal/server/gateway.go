@@ -33,7 +33,7 @@ type gatewayParts struct {
 // gatewayOptions configures the gateway: one backend per configured
 // server, with its policy, limits, networks and credential.
 func gatewayOptions(cfg *config.Config, opt Options, c core, p gatewayParts) (gateway.Options, error) {
-	o := gateway.Options{Issuer: cfg.Issuer(), Verifier: p.Verifier, Log: opt.Log, Transport: opt.BackendTransport,
+	o := gateway.Options{Issuer: cfg.Issuer(), Verifier: p.Verifier, Revoked: c.revoked, Log: opt.Log, Transport: opt.BackendTransport,
 		Store: c.store, Now: opt.Now, SessionTTL: cfg.SessionTTL.D(),
 		Audit: c.events, AuditArguments: cfg.Audit.Arguments, RedactKeys: cfg.Audit.RedactKeys, Metrics: c.metrics,
 		Debug: cfg.Log.OAuthDebug, TracerProvider: opt.TracerProvider, Limiter: c.limiter}

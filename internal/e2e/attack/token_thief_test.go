@@ -1,8 +1,11 @@
 package attack
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -58,6 +61,100 @@ func adminWith(t *testing.T, gw *gwtest.Gateway, authz string, proofs ...string)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	return resp.StatusCode
+}
+
+// pushBackend is an MCP server whose GET stream sends an event each time
+// the test asks.
+type pushBackend struct {
+	push   chan string
+	opened chan struct{}
+}
+
+func startPushBackend(t *testing.T) (*pushBackend, string) {
+	t.Helper()
+	b := &pushBackend{push: make(chan string), opened: make(chan struct{}, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			http.Error(w, "GET only", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		b.opened <- struct{}{}
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case data := <-b.push:
+				if _, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", data); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return b, srv.URL + "/mcp"
+}
+
+// TestRevokedGrantsOpenStream: a stream opened while the grant was good
+// carries nothing the backend sends after the grant is revoked (signed
+// out, or revoked by an administrator): the gateway ends it instead.
+func TestRevokedGrantsOpenStream(t *testing.T) {
+	b, upstream := startPushBackend(t)
+	gw := gwtest.Start(t, gwtest.Options{Upstream: upstream})
+	c := gwtest.RegisterClient(t, gw, nil)
+	tok := c.Tokens(gwtest.User)
+	at := tok["access_token"].(string)
+
+	req, _ := http.NewRequest(http.MethodGet, gw.MCP, nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("opening the stream: %d", resp.StatusCode)
+	}
+	<-b.opened
+	lines := bufio.NewReader(resp.Body)
+	b.push <- "before"
+	if got := nextData(lines); got != "before" {
+		t.Fatalf("the event sent while the grant was good: %q", got)
+	}
+
+	// The user signs the client out: the grant is revoked.
+	form := url.Values{"token": {tok["refresh_token"].(string)}, "client_id": {c.ID}}
+	rresp, err := http.PostForm(gw.URL+"/revoke", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = rresp.Body.Close()
+	if got := gwtest.MCPCall(t, gw.MCP, "Bearer "+at); got.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after revocation the token still works for new requests: %d", got.StatusCode)
+	}
+
+	b.push <- "after"
+	if got := nextData(lines); got != "" {
+		t.Errorf("the open stream carried %q after the grant was revoked", got)
+	}
+}
+
+// nextData reads the next event's data from an SSE stream, skipping
+// comments; "" when the stream ends first.
+func nextData(r *bufio.Reader) string {
+	for {
+		line, err := r.ReadString('\n')
+		if d, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "data: "); ok {
+			return d
+		}
+		if err != nil {
+			return ""
+		}
+	}
 }
 
 // TestStolenDPoPTokenAtAdminAPI: an administrator's DPoP-bound token is

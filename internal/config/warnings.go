@@ -20,7 +20,48 @@ func (c *Config) Warnings() []string {
 			}
 		}
 	}
-	return append(w, c.pinningWarnings()...)
+	w = append(w, c.pinningWarnings()...)
+	return append(w, c.assertionAudienceWarnings()...)
+}
+
+// assertionAudienceWarnings: two backends that get identity assertions
+// with the same audience accept each other's, so that either can replay a
+// user's assertion at the other for as long as it lives. That happens by
+// default to different upstreams on one origin (the default audience).
+func (c *Config) assertionAudienceWarnings() []string {
+	type holder struct{ field, upstream string }
+	var order []string
+	byAud := map[string][]holder{}
+	add := func(b *Backend, field string) {
+		if b.Auth.Mode != "identity_assertion" {
+			return
+		}
+		aud := b.AssertionAudience()
+		if _, ok := byAud[aud]; !ok {
+			order = append(order, aud)
+		}
+		byAud[aud] = append(byAud[aud], holder{field, b.Upstream})
+	}
+	for i := range c.Backends {
+		s := &c.Backends[i]
+		add(s, fmt.Sprintf("servers[%s]", s.Name))
+		for j := range s.Compose {
+			m := s.MemberServer(&s.Compose[j])
+			add(&m, fmt.Sprintf("servers[%s].compose[%s]", s.Name, s.Compose[j].Name))
+		}
+	}
+	var w []string
+	for _, aud := range order {
+		hs := byAud[aud]
+		for _, h := range hs[1:] {
+			if h.upstream != hs[0].upstream {
+				w = append(w, fmt.Sprintf("%s and %s get identity assertions with the same audience %q, so each "+
+					"backend accepts the assertions made for the other and can replay a user's there while they last: "+
+					"give each its own auth.audience", hs[0].field, h.field, aud))
+			}
+		}
+	}
+	return w
 }
 
 // pinningWarnings: a server that withholds new tools until an

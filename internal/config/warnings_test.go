@@ -98,3 +98,71 @@ servers: [{name: s, path: /mcp, upstream: "http://127.0.0.1:7071/mcp", `+server+
 		}
 	}
 }
+func TestAssertionAudience(t *testing.T) {
+	for _, tc := range []struct{ audience, upstream, want string }{
+		{"", "https://Backend.Example.com:8443/mcp?x=1", "https://backend.example.com:8443"},
+		{"urn:snippets", "https://backend.example.com/mcp", "urn:snippets"},
+		{"", "://bad", "://bad"},
+	} {
+		sv := &Backend{Upstream: tc.upstream, Auth: BackendAuth{Audience: tc.audience}}
+		if got := sv.AssertionAudience(); got != tc.want {
+			t.Errorf("AssertionAudience(%q, %q) = %q, want %q", tc.audience, tc.upstream, got, tc.want)
+		}
+	}
+}
+
+// TestAssertionAudienceWarnings: different upstreams that would accept each
+// other's identity assertions (one audience, by default their shared
+// origin) are warned about; one upstream behind two paths, or distinct
+// audiences, are not.
+func TestAssertionAudienceWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name, servers string
+		want          []string
+	}{
+		{"two upstreams on one origin", `
+  - {name: a, path: /a, upstream: "https://internal.example.com/a/mcp", auth: {mode: identity_assertion}}
+  - {name: b, path: /b, upstream: "https://INTERNAL.example.com/b/mcp", auth: {mode: identity_assertion}}`,
+			[]string{`servers[a] and servers[b] get identity assertions with the same audience "https://internal.example.com"`}},
+		{"one audience named twice", `
+  - {name: a, path: /a, upstream: "https://a.example.com/mcp", auth: {mode: identity_assertion, audience: urn:shared}}
+  - {name: b, path: /b, upstream: "https://b.example.com/mcp", auth: {mode: identity_assertion, audience: urn:shared}}`,
+			[]string{`servers[a] and servers[b] get identity assertions with the same audience "urn:shared"`}},
+		{"a composed member beside a server", `
+  - {name: a, path: /a, upstream: "https://internal.example.com/a/mcp", auth: {mode: identity_assertion}}
+  - name: all
+    path: /all
+    compose:
+      - {name: m, upstream: "https://internal.example.com/m/mcp", auth: {mode: identity_assertion}}`,
+			[]string{`servers[a] and servers[all].compose[m]`}},
+		{"distinct audiences on one origin", `
+  - {name: a, path: /a, upstream: "https://internal.example.com/a/mcp", auth: {mode: identity_assertion, audience: urn:a}}
+  - {name: b, path: /b, upstream: "https://internal.example.com/b/mcp", auth: {mode: identity_assertion}}`, nil},
+		{"one upstream behind two paths", `
+  - {name: a, path: /a, upstream: "https://internal.example.com/mcp", auth: {mode: identity_assertion}}
+  - {name: b, path: /b, upstream: "https://internal.example.com/mcp", auth: {mode: identity_assertion}}`, nil},
+		{"other modes", `
+  - {name: a, path: /a, upstream: "https://internal.example.com/a/mcp"}
+  - {name: b, path: /b, upstream: "https://internal.example.com/b/mcp", auth: {mode: identity_assertion}}`, nil},
+	} {
+		y := `
+public_url: http://127.0.0.1:8080
+encryption_keys: [{id: k1, key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]
+identity: {local: {users: [{username: u, password_hash: "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"}]}}
+servers:` + tc.servers + "\n"
+		c, err := Parse([]byte(y), env(nil))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		w := c.Warnings()
+		if len(w) != len(tc.want) {
+			t.Errorf("%s: warnings %q, want %d", tc.name, w, len(tc.want))
+			continue
+		}
+		for i, want := range tc.want {
+			if !strings.Contains(w[i], want) {
+				t.Errorf("%s: warning %q, want it to say %q", tc.name, w[i], want)
+			}
+		}
+	}
+}

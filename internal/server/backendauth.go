@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/backendauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/config"
@@ -80,7 +78,7 @@ func backendCredential(ctx context.Context, cfg *config.Config, opt Options, sv 
 		}
 		return h, nil
 	case "identity_assertion":
-		return &backendauth.IdentityAssertion{Keys: p.Keys, Issuer: cfg.Issuer(), Audience: assertionAudience(sv),
+		return &backendauth.IdentityAssertion{Keys: p.Keys, Issuer: cfg.Issuer(), Audience: sv.AssertionAudience(),
 			TTL: a.TTL.D(), Header: a.Header, Now: opt.Now}, nil
 	case "client_credentials":
 		cert, err := clientCertificate(ctx, opt, field+".client_certificate", a.ClientCertificate)
@@ -146,17 +144,4 @@ func tokenClient(ctx context.Context, opt Options, sv *config.Backend, field str
 		return nil, fmt.Errorf("%s: %w", field, err)
 	}
 	return tc, nil
-}
-
-// assertionAudience defaults to the upstream's origin: what the backend
-// knows itself as.
-func assertionAudience(sv *config.Backend) string {
-	if sv.Auth.Audience != "" {
-		return sv.Auth.Audience
-	}
-	u, err := url.Parse(sv.Upstream)
-	if err != nil {
-		return sv.Upstream
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host)
 }

@@ -32,16 +32,3 @@ func TestBackendCredentialsReportsEveryProblem(t *testing.T) {
 		t.Errorf("credentials %v, want only the one for fine (none has no credential)", creds)
 	}
 }
-
-func TestAssertionAudience(t *testing.T) {
-	for _, tc := range []struct{ audience, upstream, want string }{
-		{"", "https://Backend.Example.com:8443/mcp?x=1", "https://backend.example.com:8443"},
-		{"urn:snippets", "https://backend.example.com/mcp", "urn:snippets"},
-		{"", "://bad", "://bad"},
-	} {
-		sv := &config.Backend{Upstream: tc.upstream, Auth: config.BackendAuth{Audience: tc.audience}}
-		if got := assertionAudience(sv); got != tc.want {
-			t.Errorf("assertionAudience(%q, %q) = %q, want %q", tc.audience, tc.upstream, got, tc.want)
-		}
-	}
-}

@@ -15,9 +15,19 @@
 //   - client_test.go, client_redirect_test.go: a malicious client
 //     application (tokens without a user through a metadata document or a
 //     registration; redirect URIs that smuggle text into pages).
+//   - client_block_test.go: a metadata-document client that holds its token
+//     request open (stalling its own key set) across an administrator's
+//     block.
+//   - concurrent_tokens_test.go: one authorization code or refresh token
+//     presented many times at the same instant, on both stores.
 //   - internet_lockout_test.go, internet_limits_test.go: a client on the
-//     internet (locking users out, guessing passwords, spreading requests
-//     over an IPv6 /64).
+//     internet (locking users out, guessing passwords, many at once,
+//     spreading requests over an IPv6 /64).
+//   - offboard_test.go: a user whose grants an administrator revoked,
+//     redeeming a code issued before.
+//   - token_thief_test.go: someone holding a copied token (a DPoP-bound
+//     administrator's token without its key; a revoked client's stream
+//     left open).
 //   - user_test.go: a signed-in user against another user's session.
 //   - backend_test.go: a malicious or compromised backend.
 //

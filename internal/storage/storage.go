@@ -109,6 +109,23 @@ type Store interface {
 	// this call returns includes that grant.
 	DeleteAuthCodes(ctx context.Context, f CodeFilter, now time.Time) (int, error)
 
+	// Ended sign-ins. When a user's access is ended (their grants revoked,
+	// their identity provider's back-channel logout), a sign-in already made
+	// for an authorization still in progress must not make a grant after
+	// it. The caller records that the sign-ins a key names ended at a time,
+	// and refuses, once a code's grant is stored, a grant made from a
+	// sign-in at or before that time. Keys are the caller's: bounded in
+	// length (hashes of what they name), never empty.
+	//
+	// EndSignIns records that the sign-ins each key names ended at at,
+	// until expires. A key recorded before keeps the later of the two times
+	// and the later expiry, so that no write moves an end back.
+	EndSignIns(ctx context.Context, keys []string, at, expires time.Time) error
+	// SignInsEndedAt returns the latest time at which one of keys' sign-ins
+	// ended, the zero time when none of them has a record. A record past
+	// its expiry may still be returned until DeleteExpired removes it.
+	SignInsEndedAt(ctx context.Context, keys []string) (time.Time, error)
+
 	// Grants: one per successful code redemption; refresh tokens hang off them.
 	// CreateGrant stores the grant and, if rt is not nil, its first refresh token
 	// in one transaction (rt.GrantID is set to g.ID). A duplicate grant ID or
@@ -569,6 +586,7 @@ type GCResult struct {
 	SigningKeys      int
 	Once             int
 	SessionBindings  int
+	EndedSignIns     int
 }
 
 // CleanText makes a string storable by every backend: PostgreSQL text

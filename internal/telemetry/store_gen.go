@@ -153,6 +153,13 @@ func (i *instrumentedStore) DeleteUpstreamSession(ctx context.Context, id string
 	return err
 }
 
+func (i *instrumentedStore) EndSignIns(ctx context.Context, keys []string, at time.Time, expires time.Time) error {
+	start := time.Now()
+	err := i.s.EndSignIns(ctx, keys, at, expires)
+	i.observe("end_sign_ins", start, err)
+	return err
+}
+
 func (i *instrumentedStore) FindClientBlock(ctx context.Context, clientID string, hosts []string) (storage.ClientBlock, error) {
 	start := time.Now()
 	v, err := i.s.FindClientBlock(ctx, clientID, hosts)
@@ -337,6 +344,13 @@ func (i *instrumentedStore) SeeToolPin(ctx context.Context, k storage.ToolPinKey
 	err := i.s.SeeToolPin(ctx, k, at)
 	i.observe("see_tool_pin", start, err)
 	return err
+}
+
+func (i *instrumentedStore) SignInsEndedAt(ctx context.Context, keys []string) (time.Time, error) {
+	start := time.Now()
+	v, err := i.s.SignInsEndedAt(ctx, keys)
+	i.observe("sign_ins_ended_at", start, err)
+	return v, err
 }
 
 func (i *instrumentedStore) TouchGrant(ctx context.Context, id string, at time.Time) error {

@@ -23,6 +23,7 @@ func DeleteExpiring(ctx context.Context, q Querier, r *storage.GCResult, now int
 		{&r.SigningKeys, "signing_keys"},
 		{&r.Once, "once"},
 		{&r.SessionBindings, "session_bindings"},
+		{&r.EndedSignIns, "ended_signins"},
 	} {
 		n, err := q.Exec(ctx, `DELETE FROM `+st.table+` WHERE expires_at <= $1`, now)
 		if err != nil {

@@ -52,6 +52,8 @@ var suite = []struct {
 	{"AuthCode/Race", testAuthCodeRace},
 	{"AuthCode/Delete", testAuthCodeDelete},
 	{"AuthCode/DeleteRace", testAuthCodeDeleteRace},
+	{"EndedSignIns", testEndedSignIns},
+	{"EndedSignIns/Race", testEndedSignInsRace},
 	{"Grant/CRUD", testGrantCRUD},
 	{"Grant/List", testGrantList},
 	{"Grant/ListUpstream", testGrantListUpstream},

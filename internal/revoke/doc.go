@@ -12,8 +12,13 @@
 //     remote address and request ID, where a person or a request did).
 //
 // RevokeAll, which ends every grant of a user, a client or an upstream
-// sign-in, deletes their unredeemed authorization codes first, so that a
-// code issued before the revocation cannot make a grant after it.
+// sign-in, first records that their sign-ins end now (EndSignIns), so that
+// a sign-in made before, for an authorization still in progress, makes no
+// grant after (the token endpoint checks SignInEnded once it has stored a
+// code's grant), then deletes their unredeemed authorization codes, so
+// that a code issued before the revocation cannot make a grant after it.
+// The back-channel logout records the end of the upstream sign-ins it
+// names the same way (UpstreamSessionKey, UpstreamUserKey).
 //
 // Its callers are the token endpoint (a replayed authorization code, a
 // reused refresh token), the revocation endpoint (RFC 7009), back-channel
@@ -27,5 +32,6 @@
 // (the store revokes in the rotation that detects reuse; see Finish),
 // upstream_logout, upstream_revoked, upstream_expired, signed_out,
 // revoked_by_admin, revoked_by_user, consent_revoked, client_disabled,
-// client_deleted and client_blocked.
+// client_deleted, client_blocked and sign_in_ended (a grant made from a
+// sign-in that had been ended before).
 package revoke

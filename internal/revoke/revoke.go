@@ -81,7 +81,15 @@ func (r *Revoker) Revoke(ctx context.Context, id, reason string, by Actor) error
 // refused with ErrNoFilter. Grants that are revoked or deleted meanwhile
 // are skipped; on an error, the grants before it stay revoked.
 //
-// The unredeemed authorization codes f selects are deleted first, so that
+// First it records that the sign-ins of what f names (the user, the pair,
+// the client) end now (EndSignIns), so that a sign-in made before, for an
+// authorization still in progress, gives no grant after: the token
+// endpoint, once it has stored a code's grant, looks for that record and
+// revokes the grant (SignInEnded). Written before the grants are listed,
+// the record is seen by every such look that comes after, and a grant
+// stored before the record was written is in the list.
+//
+// Then the unredeemed authorization codes f selects are deleted, so that
 // a code issued before the revocation cannot make a new grant after it.
 // The order matters: a redemption that consumed its code before the
 // deletion reached it has stored its grant by the time DeleteAuthCodes
@@ -91,6 +99,9 @@ func (r *Revoker) Revoke(ctx context.Context, id, reason string, by Actor) error
 func (r *Revoker) RevokeAll(ctx context.Context, f storage.GrantFilter, reason string, by Actor) (int, error) {
 	if f.Subject == "" && f.ClientID == "" && f.UpstreamSubject == "" && f.UpstreamSID == "" {
 		return 0, ErrNoFilter
+	}
+	if err := r.EndSignIns(ctx, filterKeys(f)); err != nil {
+		return 0, err
 	}
 	codes := storage.CodeFilter{Subject: f.Subject, ClientID: f.ClientID, UpstreamSubject: f.UpstreamSubject, UpstreamSID: f.UpstreamSID}
 	if _, err := r.opt.Store.DeleteAuthCodes(ctx, codes, r.opt.Now()); err != nil {

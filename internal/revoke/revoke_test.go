@@ -270,11 +270,21 @@ func TestRevokeAll(t *testing.T) {
 	}
 }
 
-// ordered records the order of code deletions ("codes") and grant
-// lookups ("grants").
+// ordered records the order of ended sign-ins ("signins"), code
+// deletions ("codes") and grant lookups ("grants"); failEnd fails the
+// first.
 type ordered struct {
 	storage.Store
-	calls []string
+	calls   []string
+	failEnd bool
+}
+
+func (o *ordered) EndSignIns(ctx context.Context, keys []string, at, expires time.Time) error {
+	o.calls = append(o.calls, "signins")
+	if o.failEnd {
+		return errStore
+	}
+	return o.Store.EndSignIns(ctx, keys, at, expires)
 }
 
 func (o *ordered) DeleteAuthCodes(ctx context.Context, f storage.CodeFilter, now time.Time) (int, error) {
@@ -306,8 +316,8 @@ func TestRevokeAllDeletesCodes(t *testing.T) {
 	if n, err := r.RevokeAll(t.Context(), storage.GrantFilter{Subject: "local:bob"}, revoke.ReasonByAdmin, admin); n != 1 || err != nil {
 		t.Fatalf("RevokeAll: %d, %v; want 1", n, err)
 	}
-	if got := strings.Join(o.calls, " "); got != "codes grants" {
-		t.Errorf("store calls %q, want codes before grants", got)
+	if got := strings.Join(o.calls, " "); got != "signins codes grants" {
+		t.Errorf("store calls %q, want sign-ins ended, then codes, then grants", got)
 	}
 	issue := func(c storage.AuthCode) (storage.Grant, *storage.RefreshToken, error) {
 		return storage.Grant{ID: c.GrantID, ClientID: c.ClientID, Identity: c.Identity}, nil, nil
@@ -318,6 +328,101 @@ func TestRevokeAllDeletesCodes(t *testing.T) {
 	}
 	if _, err := st.RedeemAuthCode(t.Context(), storage.Redemption{Hash: "code-alice", Now: clock, Issue: issue}); err != nil {
 		t.Errorf("alice's code after RevokeAll of bob's grants: %v", err)
+	}
+}
+
+// TestRevokeAllEndsSignIns: RevokeAll records, before it deletes codes
+// and lists grants, that the sign-ins of what its filter names end now: a
+// sign-in made at or before that instant reads as ended, one made after
+// does not, and sign-ins the filter does not name are untouched. A store
+// that cannot record it fails the revocation before anything else.
+func TestRevokeAllEndsSignIns(t *testing.T) {
+	alice := storage.Identity{Subject: "local:alice"}
+	bob := storage.Identity{Subject: "local:bob"}
+	type signIn struct {
+		id     storage.Identity
+		client string
+		ended  bool
+	}
+	for _, tc := range []struct {
+		name    string
+		filter  storage.GrantFilter
+		signIns []signIn
+	}{
+		{"a user", storage.GrantFilter{Subject: "local:bob"},
+			[]signIn{{bob, "a", true}, {bob, "b", true}, {alice, "a", false}}},
+		{"a user and a client", storage.GrantFilter{Subject: "local:bob", ClientID: "a"},
+			[]signIn{{bob, "a", true}, {bob, "b", false}, {alice, "a", false}}},
+		{"a client", storage.GrantFilter{ClientID: "a"},
+			[]signIn{{bob, "a", true}, {alice, "a", true}, {bob, "b", false}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newStore(t)
+			o := &ordered{Store: st}
+			r := revoke.New(revoke.Options{Store: o, Now: func() time.Time { return clock }})
+			if _, err := r.RevokeAll(t.Context(), tc.filter, revoke.ReasonByAdmin, admin); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(o.calls, " "); got != "signins codes grants" {
+				t.Errorf("store calls %q, want sign-ins ended first", got)
+			}
+			for _, si := range tc.signIns {
+				for _, c := range []struct {
+					at   time.Time
+					want bool
+				}{{clock.Add(-time.Second), si.ended}, {clock, si.ended}, {clock.Add(time.Nanosecond), false}} {
+					got, err := revoke.SignInEnded(t.Context(), st, si.id, si.client, c.at)
+					if err != nil || got != c.want {
+						t.Errorf("sign-in of %s for %s at %v: ended %t, %v; want %t", si.id.Subject, si.client, c.at.Sub(clock), got, err, c.want)
+					}
+				}
+			}
+		})
+	}
+	t.Run("the store cannot record it", func(t *testing.T) {
+		st := newStore(t)
+		o := &ordered{Store: st, failEnd: true}
+		r := revoke.New(revoke.Options{Store: o, Now: func() time.Time { return clock }})
+		if n, err := r.RevokeAll(t.Context(), storage.GrantFilter{Subject: "local:alice"}, revoke.ReasonByAdmin, admin); !errors.Is(err, errStore) || n != 0 {
+			t.Errorf("RevokeAll: %d, %v; want 0, the store's error", n, err)
+		}
+		if got := strings.Join(o.calls, " "); got != "signins" {
+			t.Errorf("store calls %q, want nothing after the failed record", got)
+		}
+		if got := state(t, st); got["g-alice-a"] != "live" {
+			t.Errorf("alice's grant %s after the failed revocation", got["g-alice-a"])
+		}
+	})
+}
+
+// TestSignInKeys: the keys of a sign-in name each part apart: no two
+// lists of parts share a key, and an upstream sign-in has its upstream
+// user's and session's keys at its provider and issuer only.
+func TestSignInKeys(t *testing.T) {
+	keys := []string{
+		revoke.UserKey("a"), revoke.UserKey("a:b"), revoke.UserClientKey("a", "b"), revoke.UserClientKey("a:b", ""),
+		revoke.ClientKey("a"), revoke.UpstreamUserKey("oidc", "https://idp", "a"), revoke.UpstreamSessionKey("oidc", "https://idp", "a"),
+		revoke.UpstreamUserKey("oidc", "https://idp2", "a"), revoke.UpstreamUserKey("oidc2", "https://idp", "a"),
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			t.Errorf("key %s repeats", k)
+		}
+		seen[k] = true
+		if len(k) > 100 {
+			t.Errorf("key %s is %d bytes long", k, len(k))
+		}
+	}
+	id := storage.Identity{Subject: "oidc:carol", Provider: "oidc", Upstream: storage.UpstreamLogin{Issuer: "https://idp", Subject: "carol", SID: "s1"}}
+	got := revoke.SignInKeys(id, "c")
+	want := []string{revoke.UserKey("oidc:carol"), revoke.UserClientKey("oidc:carol", "c"), revoke.ClientKey("c"),
+		revoke.UpstreamUserKey("oidc", "https://idp", "carol"), revoke.UpstreamSessionKey("oidc", "https://idp", "s1")}
+	if !slices.Equal(got, want) {
+		t.Errorf("SignInKeys of an upstream sign-in: %q\nwant %q", got, want)
+	}
+	if got := revoke.SignInKeys(storage.Identity{Subject: "local:bob"}, "c"); len(got) != 3 {
+		t.Errorf("SignInKeys of a local sign-in: %d keys, want 3", len(got))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -46,6 +47,11 @@ func (s *Server) backChannelLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	if oerr != nil {
 		oauth.WriteJSON(w, oerr)
+		return
+	}
+	if err := s.endLogoutSignIns(r.Context(), lo); err != nil {
+		s.opt.Log.Error("back-channel logout: ending sign-ins", "err", err)
+		oauth.WriteJSON(w, unavailable())
 		return
 	}
 	codes, err := s.deleteLogoutCodes(r.Context(), lo)
@@ -147,6 +153,28 @@ func (s *Server) endUpstreamSessions(r *http.Request, lo *identity.Logout, gs []
 	}
 	s.record(r, e)
 	return len(gs), nil
+}
+
+// endLogoutSignIns records that the sign-ins the logout names end now,
+// named as logoutGrants names them: with a sid, that provider session's;
+// with only a sub, every sign-in of that user at this provider and issuer.
+// A sign-in made before, for an authorization still in progress (the user
+// on the consent page), then makes no grant: the token endpoint looks for
+// this record once it has stored a code's grant (recheckGrant). It runs
+// first, before the codes are deleted and the grants listed: a grant that
+// look missed was stored before the record, so before the list, which
+// includes it. Like the codes, it runs before useLogoutToken; a replay,
+// refused there, moves the end of those sign-ins to its own time, which
+// ends authorizations in progress, never a grant.
+func (s *Server) endLogoutSignIns(ctx context.Context, lo *identity.Logout) error {
+	var keys []string
+	switch {
+	case lo.SID != "":
+		keys = []string{revoke.UpstreamSessionKey(s.opt.Logout.Name(), lo.Issuer, lo.SID)}
+	case lo.Subject != "":
+		keys = []string{revoke.UpstreamUserKey(s.opt.Logout.Name(), lo.Issuer, lo.Subject)}
+	}
+	return s.opt.Revoker.EndSignIns(ctx, keys)
 }
 
 // deleteLogoutCodes deletes the unredeemed authorization codes of the

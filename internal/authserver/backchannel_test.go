@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/identity"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 )
 
@@ -21,14 +22,21 @@ func (acceptingLogout) VerifyLogoutToken(context.Context, string) (*identity.Log
 	return &identity.Logout{Issuer: "https://idp.example.com", SID: "s1", JTI: "j1", ReplayWindow: 10 * time.Minute}, nil
 }
 
-// flakyStore fails its first grant lookup, and records single uses and
-// the order of code deletions ("codes") and grant lookups ("grants").
+// flakyStore fails its first grant lookup, and records single uses, the
+// keys of ended sign-ins and the order of ended sign-ins ("signins"), code
+// deletions ("codes") and grant lookups ("grants").
 type flakyStore struct {
 	storage.Store
 	lookups int
 	used    map[string]bool
 	calls   []string
 	codes   []storage.CodeFilter
+	ended   [][]string
+}
+
+func (f *flakyStore) EndSignIns(_ context.Context, keys []string, _, _ time.Time) error {
+	f.calls, f.ended = append(f.calls, "signins"), append(f.ended, keys)
+	return nil
 }
 
 func (f *flakyStore) DeleteAuthCodes(_ context.Context, cf storage.CodeFilter, _ time.Time) (int, error) {
@@ -60,6 +68,7 @@ func TestBackChannelLogoutRetryAfterOutage(t *testing.T) {
 	s.opt.Logout = acceptingLogout{}
 	st := &flakyStore{used: map[string]bool{}}
 	s.opt.Store = st
+	s.opt.Revoker = revoke.New(revoke.Options{Store: st, Now: s.opt.Now})
 	mux := http.NewServeMux()
 	s.Routes(mux)
 	post := func() int {
@@ -74,11 +83,17 @@ func TestBackChannelLogoutRetryAfterOutage(t *testing.T) {
 			t.Fatalf("attempt %d: %d, want %d", i+1, got, want)
 		}
 	}
-	// Each attempt deleted the session's codes before it looked for its
-	// grants, so that no code redeemed in between makes a grant the
-	// lookup misses.
-	if got, want := strings.Join(st.calls, " "), "codes grants codes grants codes grants"; got != want {
+	// Each attempt ended the session's sign-ins and deleted its codes
+	// before it looked for its grants, so that no code redeemed in between
+	// makes a grant the lookup misses.
+	if got, want := strings.Join(st.calls, " "), "signins codes grants signins codes grants signins codes grants"; got != want {
 		t.Errorf("store calls %q, want %q", got, want)
+	}
+	session := revoke.UpstreamSessionKey("idp", "https://idp.example.com", "s1")
+	for _, keys := range st.ended {
+		if len(keys) != 1 || keys[0] != session {
+			t.Errorf("sign-ins ended by %q, want the session's key only", keys)
+		}
 	}
 	want := storage.CodeFilter{Provider: "idp", UpstreamIssuer: "https://idp.example.com", UpstreamSID: "s1"}
 	for _, f := range st.codes {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -95,18 +96,33 @@ func (s *Server) issueCodeGrant(ac *storage.AuthCode, tr *tokenRequest) (g stora
 // was withdrawn. A grant stored after the action listed the grants is not
 // among those it revoked, but then this look, made after the grant was
 // stored, sees the change.
+//
+// The same holds for the sign-in the code was issued from: revoking the
+// user's grants and a back-channel logout record that the sign-ins they
+// name ended (revoke.Revoker.EndSignIns) before they list the grants, and
+// the sign-in may have been made before that, the user then approving on
+// the consent page after. Either this look, made after the grant was
+// stored, sees the record, or the grant was stored before the record was
+// written, hence before the list, and is revoked with the others.
 func (s *Server) recheckGrant(r *http.Request, c *client, g *storage.Grant) *oauth.Error {
 	reason, err := s.refusedSince(r, c, g)
+	if err == nil && reason == "" {
+		reason, err = s.signInEndedSince(r, g)
+	}
 	switch {
 	case err != nil:
 		// No token leaves, so nobody holds the grant; the code's retry is
 		// a replay, which revokes it.
-		s.opt.Log.Error("token: looking up the client and consent again", "err", err)
+		s.opt.Log.Error("token: looking up the client, consent and sign-in again", "err", err)
 		return unavailable()
 	case reason == "":
 		return nil
 	}
 	_ = s.revokeGrant(r, g.ID, reason)
+	if reason == reasonSignInEnded {
+		s.opt.Log.Warn("sign-in ended while its code was pending; grant revoked", "client_id", c.ID, "grant", g.ID)
+		return oauth.NewError(oauth.ErrInvalidGrant, "the sign-in this code was issued from has ended; the user must sign in again")
+	}
 	if reason == "consent_revoked" {
 		s.opt.Log.Warn("consent withdrawn while its code was redeemed; grant revoked", "client_id", c.ID, "grant", g.ID)
 		return oauth.NewError(oauth.ErrInvalidGrant, "the user has withdrawn their consent to this client")
@@ -146,6 +162,20 @@ func (s *Server) refusedSince(r *http.Request, c *client, g *storage.Grant) (str
 		return "consent_revoked", nil
 	}
 	return "", nil
+}
+
+// reasonSignInEnded revokes a grant whose sign-in was ended (the user's
+// grants revoked, an upstream logout) before the grant was made.
+const reasonSignInEnded = "sign_in_ended"
+
+// signInEndedSince is reasonSignInEnded if the sign-in g was made from has
+// ended since, "" if not.
+func (s *Server) signInEndedSince(r *http.Request, g *storage.Grant) (string, error) {
+	ended, err := revoke.SignInEnded(r.Context(), s.opt.Store, g.Identity, g.ClientID, g.AuthTime)
+	if err != nil || !ended {
+		return "", err
+	}
+	return reasonSignInEnded, nil
 }
 
 func codeInvalid() *oauth.Error {

@@ -50,7 +50,7 @@ func TestCodeRedemptionStoreCalls(t *testing.T) {
 
 // readOp: the store's reads, by their telemetry names.
 func readOp(op string) bool {
-	for _, p := range []string{"get_", "list_", "find_", "revoked_grants_since"} {
+	for _, p := range []string{"get_", "list_", "find_", "revoked_grants_since", "sign_ins_ended_at"} {
 		if strings.HasPrefix(op, p) {
 			return true
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/audit"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
+	"github.com/drawbridge-mcp/drawbridge/internal/revoke"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
@@ -192,6 +193,9 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 // 256 random bits, stored as a hash with everything it is bound to. how
 // says why no consent page stood in the way, for the audit trail.
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, how string) {
+	if s.signInGone(w, r, req) {
+		return
+	}
 	// Deleting first makes the request single-use: a second submit finds nothing.
 	if err := s.opt.Store.DeleteAuthRequest(r.Context(), req.ID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
@@ -220,4 +224,28 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *storage.
 	s.record(r, audit.Event{Type: audit.AuthorizeCompleted, Attempt: attemptOf(req), Subject: req.Identity.Subject,
 		ClientID: req.ClientID, GrantID: grantID, Resource: req.Resource, Scope: oauth.FormatScope(req.Scopes), Rule: how})
 	s.backTo(req).code(w, r, code)
+}
+
+// signInGone answers an authorization whose sign-in has ended since it
+// was made (the user's grants revoked, an upstream logout: see
+// recheckGrant) with a page, and ends the request: the user must sign in
+// again. It spares the user a code that the token endpoint would refuse;
+// that refusal, not this, is what holds when an end comes in between.
+func (s *Server) signInGone(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest) bool {
+	ended, err := revoke.SignInEnded(r.Context(), s.opt.Store, *req.Identity, req.ClientID, req.AuthTime)
+	switch {
+	case err != nil:
+		s.opt.Log.Error("authorize: looking up ended sign-ins", "err", err)
+		s.backTo(req).error(w, r, unavailableRedirect())
+		return true
+	case !ended:
+		return false
+	}
+	_ = s.opt.Store.DeleteAuthRequest(r.Context(), req.ID)
+	s.opt.Log.Warn("authorization refused: the sign-in has ended", "sub", req.Identity.Subject, "client_id", req.ClientID)
+	s.record(r, audit.Event{Type: audit.AuthorizeRefused, Attempt: attemptOf(req), Subject: req.Identity.Subject,
+		ClientID: req.ClientID, Reason: reasonSignInEnded})
+	s.errorPage(w, http.StatusForbidden, "Your sign-in has ended.",
+		"You were signed out after you signed in here. Nothing was approved. Start again from your application.")
+	return true
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/drawbridge-mcp/drawbridge/internal/storage"
 	"github.com/drawbridge-mcp/drawbridge/internal/storage/sqlite"
+	"github.com/drawbridge-mcp/drawbridge/internal/testutil/browser"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/gwtest"
 	"github.com/drawbridge-mcp/drawbridge/internal/testutil/oidctest"
 )
@@ -392,5 +393,112 @@ func TestBackChannelLogoutEndsPendingCodes(t *testing.T) {
 		t.Fatalf("dave's code after carol's logouts: %d %v %v", status, body["error"], body["error_description"])
 	}
 	r.wantLive(t, "dave", access)
+	r.checkClean(t, access, "")
+}
+
+// atConsent is an authorization request signed in to at the provider and
+// left on Drawbridge's consent page, for a client of its own (so that
+// consent is asked), with the provider's sid of that sign-in.
+type atConsent struct {
+	client   *gwtest.Client
+	verifier string
+	page     *browser.Page
+	sid      string
+}
+
+func (r *userTokenRig) signInToConsent(t *testing.T, username string) atConsent {
+	t.Helper()
+	c := gwtest.RegisterClient(t, r.gw, nil)
+	c.Browser = browser.New(r.gw.URL, r.idp.BaseURL())
+	c.Browser.Client.Transport = r.idp.Client().Transport
+	r.idp.SetAutoLogin(username)
+	v := gwtest.NewVerifier()
+	p, err := c.Browser.Get(c.AuthorizeURL(v, nil))
+	if err != nil || p.Path() != "/consent" {
+		t.Fatalf("%s's sign-in: %v, at %s, want the consent page", username, err, p.Path())
+	}
+	s := r.idp.Sessions(username)
+	return atConsent{client: c, verifier: v, page: p, sid: s[len(s)-1]}
+}
+
+// TestBackChannelLogoutEndsSignInInProgress: a user signs in at the
+// provider and is left on Drawbridge's consent page; the provider then
+// logs that sign-in out, by its session (sid) or by the user (sub); the
+// user approves afterwards. No grant may come of it: Drawbridge refuses
+// at the approval (a page, no code) or at the redemption (invalid_grant),
+// the backend hears nothing and the session has no live grant. Another
+// user's sign-in in progress, and a sign-in of the same user after the
+// logout, work as usual. Ground truth: the answers, what the backend
+// received, and the grants in the store.
+func TestBackChannelLogoutEndsSignInInProgress(t *testing.T) {
+	r := startLogoutRig(t)
+	ctx := t.Context()
+	received := func() int {
+		r.be.mu.Lock()
+		defer r.be.mu.Unlock()
+		return len(r.be.received)
+	}
+	wantRefused := func(name string, a atConsent) {
+		t.Helper()
+		before := received()
+		p, err := a.client.Browser.Consent(a.page, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Callback == nil {
+			if p.Resp.StatusCode != http.StatusForbidden || !p.Has("sign-in has ended") {
+				t.Errorf("%s: approval stopped at %s (%d), want the sign-in-ended page", name, p.Path(), p.Resp.StatusCode)
+			}
+		} else {
+			status, body := a.client.Redeem(p.Callback.Query().Get("code"), a.verifier)
+			if access, ok := body["access_token"].(string); ok {
+				// What the logout should have ended would reach the backend.
+				r.call(t, access)
+			}
+			if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+				// Not the body: it may hold tokens.
+				t.Errorf("%s: code redeemed after the logout: %d %v, want 400 invalid_grant", name, status, body["error"])
+			}
+		}
+		if after := received(); after != before {
+			t.Errorf("%s: the backend received %d requests after the logout", name, after-before)
+		}
+		gs, err := r.gw.Srv.Store().ListGrants(ctx, storage.GrantFilter{UpstreamSID: a.sid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gs) != 0 {
+			t.Errorf("%s: the logged-out session has %d live grants, want none", name, len(gs))
+		}
+	}
+
+	// The provider ends one session of carol's.
+	c1 := r.signInToConsent(t, "carol")
+	d1 := r.signInToConsent(t, "dave")
+	res, err := oidctest.PostLogoutToken(ctx, r.logoutURL(), r.idp.LogoutToken("", c1.sid, "drawbridge"), nil)
+	wantLogoutOK(t, res, err)
+	wantRefused("logout by sid", c1)
+
+	// Then all of carol's sessions.
+	c2 := r.signInToConsent(t, "carol")
+	res, err = r.idp.BackChannelLogout(ctx, r.logoutURL(), "drawbridge", "carol", "")
+	wantLogoutOK(t, res, err)
+	wantRefused("logout by sub", c2)
+
+	// dave's sign-in, made before both logouts, was not theirs to end.
+	p, err := d1.client.Browser.Consent(d1.page, true)
+	if err != nil || p.Callback == nil {
+		t.Fatalf("dave's approval after carol's logouts: %v, at %s (%d)", err, p.Path(), p.Resp.StatusCode)
+	}
+	status, body := d1.client.Redeem(p.Callback.Query().Get("code"), d1.verifier)
+	access, _ := body["access_token"].(string)
+	if status != http.StatusOK || access == "" {
+		t.Fatalf("dave's code after carol's logouts: %d %v %v", status, body["error"], body["error_description"])
+	}
+	r.wantLive(t, "dave", access)
+
+	// carol signs in again after the logouts: a new sign-in, hers.
+	a3, _, _ := r.signInAs(t, "carol")
+	r.wantLive(t, "carol signed in again", a3)
 	r.checkClean(t, access, "")
 }

@@ -166,15 +166,18 @@ func (s *Server) endUpstreamSessions(r *http.Request, lo *identity.Logout, gs []
 // includes it. Like the codes, it runs before useLogoutToken; a replay,
 // refused there, moves the end of those sign-ins to its own time, which
 // ends authorizations in progress, never a grant.
+//
+// A session ended by its sid ends for good (revoke.Revoker.EndSession): a
+// sign-in whose ID token names it, even one whose callback comes after the
+// logout, was made at the provider before it.
 func (s *Server) endLogoutSignIns(ctx context.Context, lo *identity.Logout) error {
-	var keys []string
 	switch {
 	case lo.SID != "":
-		keys = []string{revoke.UpstreamSessionKey(s.opt.Logout.Name(), lo.Issuer, lo.SID)}
+		return s.opt.Revoker.EndSession(ctx, revoke.UpstreamSessionKey(s.opt.Logout.Name(), lo.Issuer, lo.SID))
 	case lo.Subject != "":
-		keys = []string{revoke.UpstreamUserKey(s.opt.Logout.Name(), lo.Issuer, lo.Subject)}
+		return s.opt.Revoker.EndSignIns(ctx, []string{revoke.UpstreamUserKey(s.opt.Logout.Name(), lo.Issuer, lo.Subject)})
 	}
-	return s.opt.Revoker.EndSignIns(ctx, keys)
+	return nil
 }
 
 // deleteLogoutCodes deletes the unredeemed authorization codes of the

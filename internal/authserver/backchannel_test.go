@@ -32,10 +32,11 @@ type flakyStore struct {
 	calls   []string
 	codes   []storage.CodeFilter
 	ended   [][]string
+	endedAt []time.Time
 }
 
-func (f *flakyStore) EndSignIns(_ context.Context, keys []string, _, _ time.Time) error {
-	f.calls, f.ended = append(f.calls, "signins"), append(f.ended, keys)
+func (f *flakyStore) EndSignIns(_ context.Context, keys []string, at, _ time.Time) error {
+	f.calls, f.ended, f.endedAt = append(f.calls, "signins"), append(f.ended, keys), append(f.endedAt, at)
 	return nil
 }
 
@@ -90,9 +91,14 @@ func TestBackChannelLogoutRetryAfterOutage(t *testing.T) {
 		t.Errorf("store calls %q, want %q", got, want)
 	}
 	session := revoke.UpstreamSessionKey("idp", "https://idp.example.com", "s1")
-	for _, keys := range st.ended {
+	for i, keys := range st.ended {
 		if len(keys) != 1 || keys[0] != session {
 			t.Errorf("sign-ins ended by %q, want the session's key only", keys)
+		}
+		// For good: a sign-in naming the session whose callback comes
+		// after the logout was made at the provider before it.
+		if at := st.endedAt[i]; !at.After(s.opt.Now().Add(24 * time.Hour)) {
+			t.Errorf("the session's sign-ins ended at %v, want after any sign-in to come", at)
 		}
 	}
 	want := storage.CodeFilter{Provider: "idp", UpstreamIssuer: "https://idp.example.com", UpstreamSID: "s1"}

@@ -514,3 +514,34 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestEndSessionEndsLateSignIns: a session ended by its sid refuses every
+// sign-in that names it, even one Drawbridge records after the logout (a
+// callback that came late); the user's other sessions, and the same sid at
+// another issuer, are untouched.
+func TestEndSessionEndsLateSignIns(t *testing.T) {
+	st := newStore(t)
+	r := revoke.New(revoke.Options{Store: st, Now: func() time.Time { return clock }})
+	if err := r.EndSession(t.Context(), revoke.UpstreamSessionKey("idp", "https://idp.example", "sid-1")); err != nil {
+		t.Fatal(err)
+	}
+	carol := func(iss, sid string) storage.Identity {
+		return storage.Identity{Subject: "oidc:carol", Provider: "idp", Upstream: storage.UpstreamLogin{Issuer: iss, Subject: "carol", SID: sid}}
+	}
+	for _, c := range []struct {
+		name string
+		id   storage.Identity
+		at   time.Time
+		want bool
+	}{
+		{"the session, signed in before", carol("https://idp.example", "sid-1"), clock.Add(-time.Minute), true},
+		{"the session, its callback an hour late", carol("https://idp.example", "sid-1"), clock.Add(time.Hour), true},
+		{"another session", carol("https://idp.example", "sid-2"), clock.Add(-time.Minute), false},
+		{"the sid at another issuer", carol("https://other.example", "sid-1"), clock.Add(-time.Minute), false},
+	} {
+		got, err := revoke.SignInEnded(t.Context(), st, c.id, "client", c.at)
+		if err != nil || got != c.want {
+			t.Errorf("%s: ended %t, %v; want %t", c.name, got, err, c.want)
+		}
+	}
+}

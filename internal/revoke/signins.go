@@ -75,6 +75,19 @@ func (r *Revoker) EndSignIns(ctx context.Context, keys []string) error {
 	return r.opt.Store.EndSignIns(ctx, keys, now, now.Add(EndedSignInsKept))
 }
 
+// EndSession records that every sign-in of the upstream session key names
+// (UpstreamSessionKey) has ended, whenever it is made. A provider gives a
+// session's sid to no new sign-in, so a sign-in whose ID token still names
+// it comes from before the logout, however late it reaches Drawbridge (the
+// sign-in's time is that of the callback, which may come after the
+// provider ended the session).
+func (r *Revoker) EndSession(ctx context.Context, key string) error {
+	return r.opt.Store.EndSignIns(ctx, []string{key}, sessionsEndAt, r.opt.Now().Add(EndedSignInsKept))
+}
+
+// sessionsEndAt is the end EndSession records: after any sign-in.
+var sessionsEndAt = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // SignInEnded reports whether the sign-in of id for clientID, made at
 // authTime, has been ended since: a record of one of its keys at or after
 // authTime. The same instant counts as ended, so that a tie refuses.

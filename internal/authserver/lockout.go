@@ -3,6 +3,7 @@ package authserver
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,14 +33,19 @@ import (
 // counted: a counter has no more attempts in flight than failures it has
 // left before its lock, and once at its threshold, one at a time. Other
 // attempts wait for a place (their passwords would wait for a hashing slot
-// anyway) and are refused if the lock comes first.
+// anyway), first come first served, and are refused if the lock comes
+// first.
 type lockout struct {
 	after, addressAfter int
 	base, max           time.Duration
 	mu                  sync.Mutex
 	counts              *lru.Cache[lockState]
-	// waiting counts the attempts waiting for a place.
-	waiting int
+	// waiters wait for a place, in the order they came. Each release
+	// gives the places it frees to the first of them that can use them,
+	// before any attempt that comes later can look: so that waiting
+	// attempts are never overtaken, a place is never free while one of
+	// them could take it.
+	waiters []*waiter
 	// maxWait bounds the wait for a place (lockoutWait).
 	maxWait time.Duration
 }
@@ -48,9 +54,14 @@ type lockState struct {
 	failures int
 	until    time.Time
 	inFlight int // admitted attempts not yet released
-	// ended, when attempts wait for a place in this counter, is closed
-	// when one of its attempts in flight ends.
-	ended chan struct{}
+}
+
+// waiter is an attempt waiting for a place: its counters, and where it is
+// told the outcome (0: admitted, its place taken for it; more: the lock
+// came first, for that long).
+type waiter struct {
+	cs   []counter
+	done chan time.Duration
 }
 
 // lockoutWait bounds how long an attempt waits for a place among those in
@@ -118,72 +129,72 @@ func (l *lockout) lockedOn(cs []counter, now time.Time) time.Duration {
 // begin admits an attempt, counting it in flight on each of its counters
 // until release, or says how long it must wait for a lock to end. While the
 // attempts already in flight would lock a counter if they all failed, it
-// waits for one of them to end and looks again; it gives up with errBusy
-// after maxWait, and with ctx's error when the caller leaves.
+// waits for a place; it gives up with errBusy after maxWait, and with ctx's
+// error when the caller leaves.
 func (l *lockout) begin(ctx context.Context, a attempt, now func() time.Time) (time.Duration, error) {
 	if l == nil || l.after <= 0 {
 		return 0, nil
 	}
 	cs := l.counters(a)
-	var timeout <-chan time.Time
-	for {
-		l.mu.Lock()
-		t := now()
-		if wait := l.lockedOn(cs, t); wait > 0 {
-			l.mu.Unlock()
-			return wait, nil
-		}
-		full, ok := l.full(cs, t)
-		if !ok {
-			for _, c := range cs {
-				if c.after > 0 {
-					st, _ := l.counts.Get(c.key, t)
-					st.inFlight++
-					l.counts.Put(c.key, st, l.forget(st, t))
-				}
-			}
-			l.mu.Unlock()
-			return 0, nil
-		}
-		st, _ := l.counts.Get(full.key, t)
-		if st.ended == nil {
-			st.ended = make(chan struct{})
-			l.counts.Put(full.key, st, l.forget(st, t))
-		}
-		ended := st.ended
-		l.waiting++
+	l.mu.Lock()
+	t := now()
+	if wait := l.lockedOn(cs, t); wait > 0 {
 		l.mu.Unlock()
-		if timeout == nil {
-			tm := time.NewTimer(l.maxWait)
-			defer tm.Stop()
-			timeout = tm.C
-		}
-		var err error
-		select {
-		case <-ended:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-timeout:
-			err = errBusy
-		}
-		l.mu.Lock()
-		l.waiting--
-		l.mu.Unlock()
-		if err != nil {
-			return 0, err
-		}
+		return wait, nil
 	}
+	if l.hasPlace(cs, t) {
+		l.admit(cs, t)
+		l.mu.Unlock()
+		return 0, nil
+	}
+	w := &waiter{cs: cs, done: make(chan time.Duration, 1)}
+	l.waiters = append(l.waiters, w)
+	l.mu.Unlock()
+
+	timeout := time.NewTimer(l.maxWait)
+	defer timeout.Stop()
+	var err error
+	select {
+	case wait := <-w.done:
+		return wait, nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-timeout.C:
+		err = errBusy
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i := slices.Index(l.waiters, w); i >= 0 {
+		l.waiters = slices.Delete(l.waiters, i, i+1)
+		return 0, err
+	}
+	// Answered while giving up: a place taken for it is given back.
+	if wait := <-w.done; wait == 0 {
+		l.releaseLocked(cs, now())
+	}
+	return 0, err
 }
 
-// full finds a counter with as many attempts in flight as failures it has
-// left, or, at its threshold, any: no place for another.
-func (l *lockout) full(cs []counter, now time.Time) (counter, bool) {
+// hasPlace: no counter has as many attempts in flight as failures it has
+// left, or, at its threshold, any.
+func (l *lockout) hasPlace(cs []counter, now time.Time) bool {
 	for _, c := range cs {
 		if st, _ := l.counts.Get(c.key, now); c.after > 0 && st.inFlight > 0 && st.failures+st.inFlight >= c.after {
-			return c, true
+			return false
 		}
 	}
-	return counter{}, false
+	return true
+}
+
+// admit counts an attempt in flight on its counters.
+func (l *lockout) admit(cs []counter, now time.Time) {
+	for _, c := range cs {
+		if c.after > 0 {
+			st, _ := l.counts.Get(c.key, now)
+			st.inFlight++
+			l.counts.Put(c.key, st, l.forget(st, now))
+		}
+	}
 }
 
 // release ends an attempt begin admitted, after its failure, if it failed,
@@ -194,18 +205,48 @@ func (l *lockout) release(a attempt, now time.Time) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, c := range l.counters(a) {
+	l.releaseLocked(l.counters(a), now)
+}
+
+// releaseLocked gives up an attempt's places, then answers the waiters
+// that share a counter with it, in the order they came: the lock if it has
+// come, a place if there is one now.
+func (l *lockout) releaseLocked(cs []counter, now time.Time) {
+	for _, c := range cs {
 		st, ok := l.counts.Get(c.key, now)
 		if c.after <= 0 || !ok || st.inFlight == 0 {
 			continue
 		}
 		st.inFlight--
-		if st.ended != nil {
-			close(st.ended)
-			st.ended = nil
-		}
 		l.put(c.key, st, now)
 	}
+	l.waiters = slices.DeleteFunc(l.waiters, func(w *waiter) bool {
+		if !shares(w.cs, cs) {
+			return false
+		}
+		if wait := l.lockedOn(w.cs, now); wait > 0 {
+			w.done <- wait
+			return true
+		}
+		if l.hasPlace(w.cs, now) {
+			l.admit(w.cs, now)
+			w.done <- 0
+			return true
+		}
+		return false
+	})
+}
+
+// shares reports whether two attempts count on a counter in common.
+func shares(a, b []counter) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x.key == y.key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (l *lockout) failed(a attempt, now time.Time) {
@@ -260,8 +301,7 @@ func (l *lockout) lockFor(over int) time.Duration {
 }
 
 // succeeded clears the failures of the username's counter at the address
-// and the device's, never the address's; attempts in flight, and those
-// waiting for them, stay.
+// and the device's, never the address's; attempts in flight stay counted.
 func (l *lockout) succeeded(a attempt, now time.Time) {
 	if l == nil {
 		return
@@ -274,7 +314,7 @@ func (l *lockout) succeeded(a attempt, now time.Time) {
 	}
 	for _, key := range keys {
 		if st, ok := l.counts.Get(key, now); ok {
-			l.put(key, lockState{inFlight: st.inFlight, ended: st.ended}, now)
+			l.put(key, lockState{inFlight: st.inFlight}, now)
 		}
 	}
 }

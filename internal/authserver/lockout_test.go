@@ -238,7 +238,7 @@ type began struct {
 func waits(t *testing.T, l *lockout, ctx context.Context, a attempt, now time.Time, what string) <-chan began {
 	t.Helper()
 	l.mu.Lock()
-	before := l.waiting
+	before := len(l.waiters)
 	l.mu.Unlock()
 	res := make(chan began, 1)
 	go func() {
@@ -252,10 +252,50 @@ func waits(t *testing.T, l *lockout, ctx context.Context, a attempt, now time.Ti
 		default:
 		}
 		l.mu.Lock()
-		n := l.waiting
+		n := len(l.waiters)
 		l.mu.Unlock()
 		if n > before {
 			return res
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestLockoutWaitersInTurn: the places that attempts in flight give up go
+// to the waiting attempts in the order they came, one per place, never to
+// one that came later.
+func TestLockoutWaitersInTurn(t *testing.T) {
+	l := newLockout(5, 20, time.Minute, time.Hour)
+	a := attempt{user: "alice", addr: "192.0.2.1"}
+	for i := range 5 {
+		admitted(t, l, a, lockT0, fmt.Sprintf("attempt %d of 5", i+1))
+	}
+	var queue []<-chan began
+	for i := range 8 {
+		queue = append(queue, waits(t, l, context.Background(), a, lockT0, fmt.Sprintf("waiting attempt %d", i)))
+	}
+	for i := range queue {
+		l.release(a, lockT0) // one in flight ends unchecked: one place
+		j, r := firstAnswer(queue)
+		if j != i || r.wait != 0 || r.err != nil {
+			t.Fatalf("place %d went to waiting attempt %d (%v, %v), want attempt %d", i, j, r.wait, r.err, i)
+		}
+		queue[j] = nil
+	}
+}
+
+// firstAnswer waits for one of the channels (nil ones skipped) to answer.
+func firstAnswer(chs []<-chan began) (int, began) {
+	for {
+		for i, ch := range chs {
+			if ch == nil {
+				continue
+			}
+			select {
+			case r := <-ch:
+				return i, r
+			default:
+			}
 		}
 		time.Sleep(time.Millisecond)
 	}

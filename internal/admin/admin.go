@@ -157,7 +157,7 @@ func (a *API) guard(fn func(http.ResponseWriter, *http.Request, *tokens.AccessCl
 			return
 		}
 		ch := oauth.BearerChallenge{ResourceMetadata: a.MetadataURL(), Scope: []string{Scope}}
-		scheme, raw, ok := credentials(r)
+		scheme, raw, ok := oauth.AccessToken(r)
 		if !ok {
 			challenge(w, http.StatusUnauthorized, ch)
 			return

@@ -3,38 +3,11 @@ package admin
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
 	"github.com/drawbridge-mcp/drawbridge/internal/tokens"
 )
-
-// Authorization schemes (RFC 6750 §2.1, RFC 9449 §7.1).
-const (
-	schemeBearer = "Bearer"
-	schemeDPoP   = "DPoP"
-)
-
-// credentials returns the scheme and token of the one Authorization
-// header, "Bearer" or "DPoP" in any case (RFC 9110 §11.1).
-func credentials(r *http.Request) (scheme, token string, ok bool) {
-	h := r.Header.Values("Authorization")
-	if len(h) != 1 {
-		return "", "", false
-	}
-	s, tok, _ := strings.Cut(h[0], " ")
-	if tok = strings.TrimSpace(tok); tok == "" {
-		return "", "", false
-	}
-	switch {
-	case strings.EqualFold(s, schemeBearer):
-		return schemeBearer, tok, true
-	case strings.EqualFold(s, schemeDPoP):
-		return schemeDPoP, tok, true
-	}
-	return "", "", false
-}
 
 // checkPossession enforces a token's DPoP binding here as the gateway does
 // at every MCP server (RFC 9449 §7): a bound token only with the DPoP
@@ -46,13 +19,13 @@ func (a *API) checkPossession(r *http.Request, scheme, raw string, c *tokens.Acc
 	ch := oauth.BearerChallenge{ResourceMetadata: a.MetadataURL(), Scope: []string{Scope}, Error: oauth.ErrInvalidToken}
 	jkt := c.BoundKey()
 	switch {
-	case scheme == schemeBearer && jkt == "":
+	case scheme == oauth.SchemeBearer && jkt == "":
 		return ch, 0
-	case scheme == schemeBearer:
+	case scheme == oauth.SchemeBearer:
 		ch.ErrorDescription = "the access token is DPoP-bound: present it with the DPoP scheme and a DPoP proof"
 		return ch, http.StatusUnauthorized
 	}
-	ch.Scheme, ch.Algs = schemeDPoP, dpop.AlgorithmNames()
+	ch.Scheme, ch.Algs = oauth.SchemeDPoP, dpop.AlgorithmNames()
 	if jkt == "" {
 		ch.ErrorDescription = "the access token is not DPoP-bound: present it with the Bearer scheme"
 		return ch, http.StatusUnauthorized

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/drawbridge-mcp/drawbridge/internal/dpop"
 	"github.com/drawbridge-mcp/drawbridge/internal/oauth"
@@ -31,8 +30,8 @@ type decision struct {
 
 // Authorization schemes (RFC 6750 §2.1, RFC 9449 §7.1).
 const (
-	schemeBearer = "Bearer"
-	schemeDPoP   = "DPoP"
+	schemeBearer = oauth.SchemeBearer
+	schemeDPoP   = oauth.SchemeDPoP
 )
 
 // authorize decides whether r may reach the server: RS2 (401 with
@@ -41,7 +40,7 @@ const (
 // the Authorization header), and for DPoP-bound tokens the proof of
 // possession (dpop.go).
 func (rt *route) authorize(ctx context.Context, r *http.Request) decision {
-	scheme, raw, ok := accessToken(r)
+	scheme, raw, ok := oauth.AccessToken(r)
 	if !ok {
 		if r.URL.Query().Has("access_token") {
 			return rt.challenge(http.StatusBadRequest, schemeBearer, oauth.ErrInvalidRequest, "send the access token in the Authorization header, never in the URL", nil)
@@ -101,28 +100,6 @@ func (rt *route) schemes(first string) []string {
 		all = []string{schemeDPoP, schemeBearer}
 	}
 	return all
-}
-
-// accessToken extracts the scheme and token of an "Authorization: Bearer"
-// or "Authorization: DPoP" header; the scheme is case-insensitive (RFC
-// 9110 §11.1).
-func accessToken(r *http.Request) (scheme, token string, ok bool) {
-	h := r.Header.Values("Authorization")
-	if len(h) != 1 {
-		return "", "", false
-	}
-	s, tok, found := strings.Cut(h[0], " ")
-	tok = strings.TrimSpace(tok)
-	if !found || tok == "" {
-		return "", "", false
-	}
-	switch {
-	case strings.EqualFold(s, schemeBearer):
-		return schemeBearer, tok, true
-	case strings.EqualFold(s, schemeDPoP):
-		return schemeDPoP, tok, true
-	}
-	return "", "", false
 }
 
 // genuine returns the claims of a refused token whose signature and issuer

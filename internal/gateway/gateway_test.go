@@ -315,36 +315,6 @@ func TestMetadata(t *testing.T) {
 	}
 }
 
-func TestBearerToken(t *testing.T) {
-	tests := []struct {
-		hdr  []string
-		want string
-		ok   bool
-	}{
-		{[]string{"Bearer abc"}, "abc", true},
-		{[]string{"bearer abc"}, "abc", true},
-		{[]string{"BEARER  abc "}, "abc", true},
-		{[]string{"Bearer"}, "", false},
-		{[]string{"Bearer "}, "", false},
-		{[]string{"Basic abc"}, "", false},
-		{[]string{"Bearer a", "Bearer b"}, "", false},
-		{[]string{"DPoP abc"}, "abc", true},
-		{[]string{"dpop abc"}, "abc", true},
-		{[]string{"DPoP"}, "", false},
-		{nil, "", false},
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest(http.MethodPost, "/mcp", nil)
-		for _, h := range tt.hdr {
-			r.Header.Add("Authorization", h)
-		}
-		_, got, ok := accessToken(r)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("accessToken(%q) = %q, %v", tt.hdr, got, ok)
-		}
-	}
-}
-
 func TestSessionsAreBoundToTheirSubject(t *testing.T) {
 	var deleted int
 	gw := newTestGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

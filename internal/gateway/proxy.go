@@ -302,7 +302,7 @@ func (rt *route) newTransport(transport http.RoundTripper) http.RoundTripper {
 // configured, fetched or sent along, no header or query parameter of the
 // backend request carries the client's own access token.
 func withoutClientToken(in, out *http.Request) {
-	_, raw, ok := accessToken(in)
+	_, raw, ok := oauth.AccessToken(in)
 	if !ok || len(raw) < 16 {
 		return
 	}

@@ -109,7 +109,8 @@ func TestLockoutStrangerCannotLockOutUser(t *testing.T) {
 }
 
 // TestLockoutHoldsAgainstConcurrentGuesses: forty wrong passwords for
-// alice submitted at once from one address, each from its own browser, get
+// alice submitted at once from one address, each from its own browser (and
+// then sixty usernames sprayed at once), get
 // no more passwords checked than the lockout allows (five): the rest are
 // refused before the password is looked at, not after the first failures
 // are counted. Ground truth: every answer is either "wrong password" (401)
@@ -134,6 +135,22 @@ func TestLockoutHoldsAgainstConcurrentGuesses(t *testing.T) {
 	}
 	// The address is now locked for alice, her right password too.
 	wantLocked(t, newPerson(t, c, "198.51.100.55").signIn(gwtest.User, gwtest.Password), "alice's password after the burst")
+
+	// Sprayed at once over sixty usernames (each under its own limit of
+	// five) from one address: no more checked than the address allows.
+	checked = 0
+	for _, code := range signInAtOnce(t, c, "198.51.100.56", 60, func(i int) (string, string) { return fmt.Sprintf("user%d", i), "Winter2026!" }) {
+		switch code {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("a sprayed guess answered %d", code)
+		}
+	}
+	if checked > 20 {
+		t.Errorf("%d of 60 sprayed guesses had their password checked; the address allows 20", checked)
+	}
 }
 
 // TestLockoutLetsConcurrentSignInsThrough: the count of sign-ins in flight
